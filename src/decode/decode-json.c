@@ -1,0 +1,413 @@
+/*
+ * decode-json.c - JSON object flattening, shared by every JSON decoder, and
+ * the generic JSON-lines decoder for objects no specific decoder claims.
+ *
+ * json_flatten() is a single-pass recursive-descent reader over the record's
+ * text (which lives in the batch arena). Nested objects become dotted keys
+ * ("Event.System.EventID"); arrays are kept whole as raw JSON values, since
+ * their meaning (a list of recipients, of folders, of Name/Value pairs) is
+ * for the specific decoder to unfold. Strings without escapes are not copied.
+ * Depth is limited so hostile nesting cannot exhaust the stack.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/decode.h"
+
+#define JSON_MAX_DEPTH 64
+#define JSON_MAX_KEY 512
+
+struct jp {
+    const char *s;
+    size_t n;
+    size_t i;
+    struct event *ev;
+    char key[JSON_MAX_KEY];
+    size_t keylen;
+};
+
+static void ws(struct jp *p)
+{
+    while (p->i < p->n) {
+        char c = p->s[p->i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            break;
+        p->i++;
+    }
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static size_t put_utf8(char *o, uint32_t cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | cp >> 6);
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | cp >> 12);
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | cp >> 18);
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static int read4hex(const char *s, size_t n, size_t i, uint32_t *out)
+{
+    if (i + 4 > n)
+        return -1;
+    uint32_t v = 0;
+    for (int k = 0; k < 4; k++) {
+        int h = hexval(s[i + k]);
+        if (h < 0)
+            return -1;
+        v = v << 4 | (uint32_t)h;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Parse a string at p->i (on the opening quote). Unescapes into the arena
+ * only when needed. */
+static int parse_string(struct jp *p, struct str *out)
+{
+    size_t start = ++p->i;
+    bool esc = false;
+    while (p->i < p->n) {
+        unsigned char c = (unsigned char)p->s[p->i];
+        if (c == '"')
+            break;
+        if (c == '\\') {
+            esc = true;
+            p->i += 2;
+            continue;
+        }
+        if (c < 0x20)
+            return -EINVAL; /* raw control character */
+        p->i++;
+    }
+    if (p->i >= p->n)
+        return -EINVAL;
+    size_t end = p->i++;
+    if (!esc) {
+        *out = str_make(p->s + start, end - start);
+        return 0;
+    }
+    char *o = arena_alloc(p->ev->arena, end - start + 1);
+    size_t ol = 0;
+    for (size_t i = start; i < end; i++) {
+        char c = p->s[i];
+        if (c != '\\') {
+            o[ol++] = c;
+            continue;
+        }
+        char e = p->s[++i];
+        switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+            o[ol++] = e;
+            break;
+        case 'b':
+            o[ol++] = '\b';
+            break;
+        case 'f':
+            o[ol++] = '\f';
+            break;
+        case 'n':
+            o[ol++] = '\n';
+            break;
+        case 'r':
+            o[ol++] = '\r';
+            break;
+        case 't':
+            o[ol++] = '\t';
+            break;
+        case 'u': {
+            uint32_t cp;
+            if (read4hex(p->s, end, i + 1, &cp) < 0)
+                return -EINVAL;
+            i += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                uint32_t lo;
+                if (i + 2 < end && p->s[i + 1] == '\\' && p->s[i + 2] == 'u' &&
+                    read4hex(p->s, end, i + 3, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    i += 6;
+                } else {
+                    cp = 0xFFFD;
+                }
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                cp = 0xFFFD;
+            }
+            /* \u escapes expand to at most 4 bytes from 6 or 12: fits */
+            ol += put_utf8(o + ol, cp);
+            break;
+        }
+        default:
+            return -EINVAL;
+        }
+    }
+    o[ol] = '\0';
+    *out = str_make(o, ol);
+    return 0;
+}
+
+/* Skip any JSON value (used for arrays, kept raw). */
+static int skip_value(struct jp *p, int depth)
+{
+    if (depth > JSON_MAX_DEPTH)
+        return -EINVAL;
+    ws(p);
+    if (p->i >= p->n)
+        return -EINVAL;
+    char c = p->s[p->i];
+    if (c == '"') {
+        /* scan only: arrays are kept raw, nothing to unescape */
+        p->i++;
+        while (p->i < p->n && p->s[p->i] != '"') {
+            if ((unsigned char)p->s[p->i] < 0x20)
+                return -EINVAL;
+            p->i += p->s[p->i] == '\\' ? 2 : 1;
+        }
+        if (p->i >= p->n)
+            return -EINVAL;
+        p->i++;
+        return 0;
+    }
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        p->i++;
+        ws(p);
+        if (p->i < p->n && p->s[p->i] == close) {
+            p->i++;
+            return 0;
+        }
+        for (;;) {
+            if (c == '{') {
+                ws(p);
+                if (p->i >= p->n || p->s[p->i] != '"' || skip_value(p, depth + 1) < 0)
+                    return -EINVAL;
+                ws(p);
+                if (p->i >= p->n || p->s[p->i] != ':')
+                    return -EINVAL;
+                p->i++;
+            }
+            if (skip_value(p, depth + 1) < 0)
+                return -EINVAL;
+            ws(p);
+            if (p->i >= p->n)
+                return -EINVAL;
+            if (p->s[p->i] == ',') {
+                p->i++;
+                continue;
+            }
+            if (p->s[p->i] == close) {
+                p->i++;
+                return 0;
+            }
+            return -EINVAL;
+        }
+    }
+    size_t b = p->i;
+    while (p->i < p->n && !strchr(",}] \t\r\n", p->s[p->i]))
+        p->i++;
+    struct str lit = str_make(p->s + b, p->i - b);
+    if (str_eq(lit, "true") || str_eq(lit, "false") || str_eq(lit, "null") ||
+        json_is_number(lit.p, lit.n))
+        return 0;
+    return -EINVAL;
+}
+
+static int parse_object(struct jp *p, int depth);
+
+static void emit(struct jp *p, struct str val, enum value_type t)
+{
+    struct str key;
+    key.p = arena_strndup(p->ev->arena, p->key, p->keylen);
+    key.n = p->keylen;
+    event_add(p->ev, key, val, t);
+}
+
+static int parse_member_value(struct jp *p, int depth)
+{
+    ws(p);
+    if (p->i >= p->n)
+        return -EINVAL;
+    char c = p->s[p->i];
+    if (c == '"') {
+        struct str v;
+        if (parse_string(p, &v) < 0)
+            return -EINVAL;
+        emit(p, v, VT_STRING);
+        return 0;
+    }
+    if (c == '{')
+        return parse_object(p, depth + 1);
+    size_t b = p->i;
+    if (skip_value(p, depth + 1) < 0)
+        return -EINVAL;
+    struct str v = str_make(p->s + b, p->i - b);
+    if (c == '[')
+        emit(p, v, VT_JSON);
+    else if (c == 't' || c == 'f')
+        emit(p, v, VT_BOOL);
+    else if (c == 'n')
+        emit(p, v, VT_NULL);
+    else
+        emit(p, v, VT_NUMBER);
+    return 0;
+}
+
+static int parse_object(struct jp *p, int depth)
+{
+    if (depth > JSON_MAX_DEPTH)
+        return -EINVAL;
+    ws(p);
+    if (p->i >= p->n || p->s[p->i] != '{')
+        return -EINVAL;
+    p->i++;
+    ws(p);
+    size_t base = p->keylen;
+    if (p->i < p->n && p->s[p->i] == '}') {
+        p->i++;
+        if (depth > 0)
+            emit(p, STR_LIT("{}"), VT_JSON); /* keep empty objects visible */
+        return 0;
+    }
+    for (;;) {
+        ws(p);
+        if (p->i >= p->n || p->s[p->i] != '"')
+            return -EINVAL;
+        struct str k;
+        if (parse_string(p, &k) < 0)
+            return -EINVAL;
+        size_t need = (base ? base + 1 : 0) + k.n;
+        if (need >= JSON_MAX_KEY)
+            return -EINVAL;
+        p->keylen = base;
+        if (base)
+            p->key[p->keylen++] = '.';
+        memcpy(p->key + p->keylen, k.p, k.n);
+        p->keylen += k.n;
+        ws(p);
+        if (p->i >= p->n || p->s[p->i] != ':')
+            return -EINVAL;
+        p->i++;
+        if (parse_member_value(p, depth) < 0)
+            return -EINVAL;
+        p->keylen = base;
+        ws(p);
+        if (p->i >= p->n)
+            return -EINVAL;
+        if (p->s[p->i] == ',') {
+            p->i++;
+            continue;
+        }
+        if (p->s[p->i] == '}') {
+            p->i++;
+            return 0;
+        }
+        return -EINVAL;
+    }
+}
+
+int json_flatten(struct event *ev, const char *text, size_t n)
+{
+    struct jp p = {.s = text, .n = n, .i = 0, .ev = ev, .keylen = 0};
+    uint32_t nf = ev->nfields;
+    if (parse_object(&p, 0) < 0) {
+        ev->nfields = nf;
+        return -EINVAL;
+    }
+    ws(&p);
+    if (p.i != n) {
+        ev->nfields = nf;
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Generic JSON: keep every field; take a time from the usual names. */
+static const char *const time_keys[] = {"@timestamp", "timestamp", "time", "ts",
+                                        "date", "datetime", "eventTime", NULL};
+
+static int json_decode(struct decode_ctx *ctx, struct event *ev)
+{
+    for (size_t i = 0; time_keys[i] && ev->ts_ns == TIME_NONE; i++) {
+        const struct field *f = event_get(ev, time_keys[i]);
+        if (!f)
+            continue;
+        int64_t t;
+        if (f->type == VT_STRING && time_parse_iso(f->val.p, f->val.n, NULL, &t) == f->val.n) {
+            ev->ts_ns = t;
+        } else if (f->type == VT_NUMBER && f->val.n) {
+            /* epoch seconds (with fraction) or milliseconds */
+            double d = 0;
+            char tmp[40];
+            size_t l = f->val.n < sizeof(tmp) - 1 ? f->val.n : sizeof(tmp) - 1;
+            memcpy(tmp, f->val.p, l);
+            tmp[l] = '\0';
+            d = strtod(tmp, NULL);
+            if (d > 1e11)
+                d /= 1000.0; /* milliseconds */
+            if (d > 0 && d < 1e10)
+                ev->ts_ns = (int64_t)(d * 1e9);
+        }
+    }
+    (void)ctx;
+    static const struct {
+        const char *key;
+        enum core_field f;
+    } core_map[] = {
+        {"host", CORE_HOST_NAME},       {"hostname", CORE_HOST_NAME},
+        {"user", CORE_USER_NAME},       {"username", CORE_USER_NAME},
+        {"src_ip", CORE_SOURCE_IP},     {"client_ip", CORE_SOURCE_IP},
+        {"dst_ip", CORE_DESTINATION_IP}, {"message", CORE__COUNT},
+    };
+    for (size_t i = 0; i < sizeof(core_map) / sizeof(core_map[0]); i++) {
+        const struct field *f = event_get(ev, core_map[i].key);
+        if (!f || f->type != VT_STRING)
+            continue;
+        if (core_map[i].f == CORE__COUNT)
+            ev->message = f->val;
+        else if (!ev->core[core_map[i].f].n)
+            ev->core[core_map[i].f] = f->val;
+    }
+    /* ECS-shaped input keeps its own names */
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        int c = core_field_by_name(ev->fields[i].key.p, ev->fields[i].key.n);
+        if (c >= 0 && ev->fields[i].type != VT_JSON && ev->fields[i].type != VT_NULL)
+            ev->core[c] = ev->fields[i].val;
+    }
+    ev->ls = (struct logsource){NULL, NULL, NULL};
+    return 0;
+}
+
+const struct decoder decoder_json = {
+    .name = "json",
+    .description = "any other JSON (one object per record, NDJSON or concatenated or in an "
+                   "array) as generic events",
+    .probe_json = NULL,
+    .decode_json = json_decode,
+};

@@ -1,0 +1,100 @@
+/*
+ * pipeline.h - files in, decoded events out, in batches.
+ *
+ * The pipeline walks the paths it is given (directories recursively, in
+ * sorted order, loops detected), picks each file's format (or takes the
+ * forced one), frames records, decodes them into events and hands each full
+ * batch to the sinks in order: detectors, the store, printers. A batch and
+ * everything its events point to is valid only during the sink call; sinks
+ * that keep data copy it.
+ *
+ * Nothing is dropped silently: every record becomes an event (unparsed ones
+ * keep their raw text), and every problem is counted and reported with its
+ * file:line.
+ */
+#ifndef KENCHI_PIPELINE_PIPELINE_H
+#define KENCHI_PIPELINE_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "decode/decode.h"
+#include "event/event.h"
+
+struct event_sink {
+    const char *name;
+    /* Consume n events. Return 0, or a negative errno to stop the run. */
+    int (*on_batch)(void *opaque, struct event *evs, size_t n);
+    void *opaque;
+};
+
+/* Per (module, product, service) event counts. */
+struct ls_count {
+    const char *module;
+    const char *product;
+    const char *service;
+    uint64_t events;
+};
+
+struct file_stats {
+    char *path;
+    const char *format; /* detected or forced */
+    uint64_t events;
+    uint64_t unparsed;
+    uint64_t truncated;
+    int error; /* negative errno if the file could not be read to the end */
+};
+
+struct pipeline_stats {
+    uint64_t files_read;
+    uint64_t files_failed;
+    uint64_t events;
+    uint64_t unparsed;
+    uint64_t truncated;
+    uint64_t bytes;
+    int64_t ts_min, ts_max; /* TIME_NONE when no event had a time */
+    struct ls_count *ls;
+    size_t nls;
+    struct file_stats *files;
+    size_t nfiles;
+};
+
+struct pipeline_opts {
+    const char *format;        /* NULL or "auto": detect per file */
+    int year;                  /* --year, or 0 */
+    size_t max_line;           /* longest text record kept (bytes) */
+    size_t max_json;           /* longest JSON record (bytes) */
+    size_t batch_size;         /* events per batch */
+    unsigned max_diag_per_file;/* problems printed per file before summarising */
+    FILE *diag;                /* where problems are reported (stderr) */
+};
+
+struct pipeline;
+
+void pipeline_opts_default(struct pipeline_opts *o);
+
+/* Check that o->format names a decoder or syslog application. Returns 0 or
+ * -EINVAL. */
+int pipeline_check_format(const char *format);
+
+/* Create a pipeline. Returns NULL on allocation failure. */
+struct pipeline *pipeline_new(const struct pipeline_opts *o);
+
+/* Add a sink; sinks run in the order added. At most 8. */
+int pipeline_add_sink(struct pipeline *p, const struct event_sink *s);
+
+/* Read path ("-" is standard input; directories recursively). Problems with
+ * single files are reported and counted; returns 0 unless a sink stopped the
+ * run (its error) . */
+int pipeline_run_path(struct pipeline *p, const char *path);
+
+/* Deliver the last partial batch. */
+int pipeline_flush(struct pipeline *p);
+
+const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
+
+void pipeline_free(struct pipeline *p);
+
+#endif

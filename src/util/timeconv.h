@@ -1,0 +1,68 @@
+/*
+ * timeconv.h - civil time <-> UTC nanoseconds, and the timestamp syntaxes
+ * found in logs.
+ *
+ * Every event time in kenchi is int64 nanoseconds since the Unix epoch, UTC.
+ * Logs that carry no zone (RFC 3164 syslog, many text logs) are read in the
+ * zone of a struct tz_ctx: the machine's zone, or the one given by
+ * --timezone. Converting a local wall-clock time goes through mktime() once
+ * per local hour and is cached, which keeps per-line cost at a few integer
+ * operations even with DST rules.
+ */
+#ifndef KENCHI_UTIL_TIMECONV_H
+#define KENCHI_UTIL_TIMECONV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NS_PER_SEC 1000000000LL
+#define TIME_NONE INT64_MIN
+
+/* Days since 1970-01-01 for a proleptic Gregorian date (month 1..12). */
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
+
+/* UTC nanoseconds for a UTC civil time. */
+int64_t time_from_utc(int y, int mon, int day, int h, int min, int s, int64_t ns);
+
+/* Zone of logs that do not name one. */
+struct tz_ctx {
+    bool utc;           /* shortcut: zone is UTC */
+    int64_t cache_key;  /* local hour index of the cached offset, or -1 */
+    int64_t cache_off;  /* UTC offset (seconds east) for that hour */
+};
+
+/* Use the process zone (TZ, already set and tzset() by the caller). */
+void tz_ctx_init(struct tz_ctx *tz);
+
+/* Select the zone NAME ("UTC", "Europe/Berlin", a POSIX TZ string) for the
+ * whole process. Returns 0, or -EINVAL if NAME is unknown. Call once at
+ * start-up, before any thread starts. */
+int tz_select(const char *name);
+
+/* UTC nanoseconds for a wall-clock time in tz. */
+int64_t time_from_local(struct tz_ctx *tz, int y, int mon, int day, int h, int min, int s,
+                        int64_t ns);
+
+/* Year (UTC) of a time. */
+int time_year(int64_t t_ns);
+
+/* Parse an RFC 3339 / ISO 8601 date-time ("2024-03-01T10:00:00.123Z",
+ * "2024-03-01 10:00:00", "+01:00" offsets; a space may stand for 'T'). A
+ * time without zone is read in tz (UTC if tz is NULL). Returns the number of
+ * bytes consumed (0 if s does not start with such a time) and stores the
+ * result in *out. */
+size_t time_parse_iso(const char *s, size_t n, struct tz_ctx *tz, int64_t *out);
+
+/* Month number 1..12 for a three-letter English abbreviation, or 0. */
+int month_from_abbrev(const char *s);
+
+/* Write t as "YYYY-MM-DDThh:mm:ss.nnnnnnnnnZ" (30 bytes + NUL) into out. */
+void time_format(int64_t t_ns, char out[32]);
+
+/* Parse a user-supplied time for --since/--until: RFC 3339, a date
+ * ("2024-03-01", midnight UTC), or a relative age ("90m", "36h", "7d", "2w")
+ * before now_ns. Returns 0 or -EINVAL. */
+int time_parse_user(const char *s, int64_t now_ns, int64_t *out);
+
+#endif

@@ -1,0 +1,118 @@
+/* Unit tests for util/: time conversion, JSON escaping, arena. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/timeconv.h"
+
+static void test_civil_roundtrip(void **state)
+{
+    (void)state;
+    char out[32];
+    time_format(time_from_utc(2024, 2, 29, 23, 59, 59, 123456789), out);
+    assert_string_equal(out, "2024-02-29T23:59:59.123456789Z");
+    time_format(0, out);
+    assert_string_equal(out, "1970-01-01T00:00:00.000000000Z");
+    time_format(time_from_utc(1969, 12, 31, 23, 59, 59, 500000000), out);
+    assert_string_equal(out, "1969-12-31T23:59:59.500000000Z");
+    assert_int_equal(time_year(time_from_utc(2023, 12, 31, 23, 0, 0, 0)), 2023);
+}
+
+static void test_iso_parse(void **state)
+{
+    (void)state;
+    int64_t t;
+    char out[32];
+    const char *s = "2024-03-01T10:00:00.5+01:00";
+    assert_int_equal(time_parse_iso(s, strlen(s), NULL, &t), strlen(s));
+    time_format(t, out);
+    assert_string_equal(out, "2024-03-01T09:00:00.500000000Z");
+    s = "2024-03-01 10:00:00 rest";
+    assert_int_equal(time_parse_iso(s, strlen(s), NULL, &t), 19);
+    s = "2024-13-01T10:00:00Z";
+    assert_int_equal(time_parse_iso(s, strlen(s), NULL, &t), 0);
+    s = "2024-03-01T10:00:00.1234567891234Z"; /* digits beyond ns are dropped */
+    assert_int_equal(time_parse_iso(s, strlen(s), NULL, &t), strlen(s));
+    time_format(t, out);
+    assert_string_equal(out, "2024-03-01T10:00:00.123456789Z");
+}
+
+static void test_local_zone(void **state)
+{
+    (void)state;
+    assert_int_equal(tz_select("Europe/Berlin"), 0);
+    struct tz_ctx tz;
+    tz_ctx_init(&tz);
+    char out[32];
+    time_format(time_from_local(&tz, 2024, 1, 15, 12, 0, 0, 0), out);
+    assert_string_equal(out, "2024-01-15T11:00:00.000000000Z"); /* CET */
+    time_format(time_from_local(&tz, 2024, 7, 15, 12, 0, 0, 0), out);
+    assert_string_equal(out, "2024-07-15T10:00:00.000000000Z"); /* CEST */
+    assert_int_equal(tz_select("Not/AZone"), -22);
+    assert_int_equal(tz_select("UTC"), 0);
+}
+
+static void test_user_time(void **state)
+{
+    (void)state;
+    int64_t t, now = time_from_utc(2024, 3, 10, 0, 0, 0, 0);
+    assert_int_equal(time_parse_user("7d", now, &t), 0);
+    assert_true(t == time_from_utc(2024, 3, 3, 0, 0, 0, 0));
+    assert_int_equal(time_parse_user("2024-03-01", now, &t), 0);
+    assert_true(t == time_from_utc(2024, 3, 1, 0, 0, 0, 0));
+    assert_int_equal(time_parse_user("yesterday", now, &t), -22);
+}
+
+static void test_json_escape(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b);
+    json_put_string(&b, "a\"b\\c\n\x01\0z", 9);
+    assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\\u0001\\u0000z\"");
+    buf_clear(&b);
+    json_put_string(&b, "\xff\xc3\xa9\xe2\x82", 5); /* bad, é, truncated seq */
+    assert_string_equal(b.data, "\"\xEF\xBF\xBD\xc3\xa9\xEF\xBF\xBD\xEF\xBF\xBD\"");
+    buf_clear(&b);
+    json_put_number_text(&b, "01", 2);
+    assert_string_equal(b.data, "\"01\"");
+    buf_clear(&b);
+    json_put_number_text(&b, "-1.5e3", 6);
+    assert_string_equal(b.data, "-1.5e3");
+    buf_free(&b);
+}
+
+static void test_arena(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a, 4096);
+    char *p = arena_alloc(&a, 10);
+    memset(p, 'x', 10);
+    char *big = arena_alloc(&a, 100000); /* oversized: own block */
+    memset(big, 'y', 100000);
+    char *q = arena_realloc(&a, NULL, 0, 64);
+    assert_non_null(q);
+    for (int i = 0; i < 1000; i++)
+        arena_strndup(&a, "hello", 5);
+    arena_reset(&a);
+    assert_int_equal(a.bytes_used, 0);
+    arena_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_civil_roundtrip), cmocka_unit_test(test_iso_parse),
+        cmocka_unit_test(test_local_zone),      cmocka_unit_test(test_user_time),
+        cmocka_unit_test(test_json_escape),     cmocka_unit_test(test_arena),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
