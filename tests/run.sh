@@ -43,28 +43,25 @@ for t in build/debug/tests/test_*; do
     grep -q "^not ok" "$log" && sed -n '1,60p' "$log"
 done
 
-# golden tests
-for exp in tests/golden/*/*.jsonl; do
-    [ -e "$exp" ] || continue
-    base=${exp%.jsonl}
-    input=""
-    for f in "$base".*; do
-        case "$f" in *.jsonl|*.args) ;; *) input=$f ;; esac
-    done
-    [ -n "$input" ] || { fail=$((fail+1)); echo "FAIL [golden] $base: no input file"; continue; }
+# golden tests: every input file in tests/golden/<suite>/ except .jsonl/.args
+for input in tests/golden/*/*; do
+    case "$input" in *.jsonl|*.args|*/README*) continue ;; esac
+    [ -f "$input" ] || continue
+    base=${input%.*}
+    exp=$base.jsonl
     args=""
     [ -f "$base.args" ] && args=$(cat "$base.args")
     # shellcheck disable=SC2086
-    if ! $KENCHI parse $args "$input" >"$log" 2>"$log.err"; then
-        :
-    fi
+    $KENCHI parse $args "$input" >"$log" 2>"$log.err"
     if [ "${UPDATE_GOLDEN:-}" = 1 ]; then cp "$log" "$exp"; fi
-    if cmp -s "$log" "$exp"; then
+    if [ ! -f "$exp" ]; then
+        fail=$((fail+1)); echo "FAIL [golden] $input: no $exp (UPDATE_GOLDEN=1 writes it)"
+    elif cmp -s "$log" "$exp"; then
         pass=$((pass+1))
     else
         fail=$((fail+1)); echo "FAIL [golden] $input"
         diff "$exp" "$log" | head -20
-        cat "$log.err" | head -5
+        head -5 "$log.err"
     fi
     rm -f "$log.err"
 done

@@ -102,12 +102,16 @@ static size_t parse_bsd_time(struct decode_ctx *ctx, const char *s, size_t n, in
     }
     if (!year)
         year = ctx->year_override;
+    if (year && day > days_in_month(year, mon))
+        return 0;
     if (!year) {
         int64_t ref = ctx->ref_time_ns;
         year = time_year(ref);
         int64_t t = time_from_local(&ctx->tz, year, mon, day, h, mi, se, ns);
         if (t > ref + 86400 * NS_PER_SEC)
             year -= 1;
+        if (day > days_in_month(year, mon))
+            return 0;
     }
     *out = time_from_local(&ctx->tz, year, mon, day, h, mi, se, ns);
     return i;
@@ -279,14 +283,14 @@ static void decode_tag(struct event *ev, const char *s, size_t n, size_t i, stru
         return;
     }
     struct str prog = str_make(tag.p, lb ? (size_t)(lb - tag.p) : colon);
+    if (prog.n) {
+        event_add_str(ev, "program", prog);
+        *program = prog;
+    }
     if (lb) {
         const char *rb = memchr(lb, ']', (size_t)(tag.p + colon - lb));
         if (rb)
             event_add(ev, STR_LIT("pid"), str_make(lb + 1, (size_t)(rb - lb - 1)), VT_STRING);
-    }
-    if (prog.n) {
-        event_add_str(ev, "program", prog);
-        *program = prog;
     }
     i = skip_sp(s, n, i);
     ev->message = str_make(s + i, n - i);

@@ -277,8 +277,6 @@ static int on_record(void *opaque, const struct record *r)
     }
     if (rc < 0)
         make_unparsed(ev);
-    if (!ev->parsed)
-        ev->message = ev->raw;
     return finish_event(p, ev);
 }
 

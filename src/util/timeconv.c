@@ -35,6 +35,16 @@ static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
     *y = (int)(yy + (*m <= 2));
 }
 
+int days_in_month(int y, int mon)
+{
+    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mon < 1 || mon > 12)
+        return 0;
+    if (mon == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return dim[mon - 1];
+}
+
 int64_t time_from_utc(int y, int mon, int day, int h, int min, int s, int64_t ns)
 {
     int64_t days = days_from_civil(y, (unsigned)mon, (unsigned)day);
@@ -132,6 +142,8 @@ size_t time_parse_iso(const char *s, size_t n, struct tz_ctx *tz, int64_t *out)
     int h = digits(s, n, 11, 2), mi = digits(s, n, 14, 2), se = digits(s, n, 17, 2);
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
         se < 0 || se > 60)
+        return 0;
+    if (d > days_in_month(y, mo))
         return 0;
     if (se == 60)
         se = 59; /* leap second: clamp */

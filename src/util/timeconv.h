@@ -22,6 +22,9 @@
 /* Days since 1970-01-01 for a proleptic Gregorian date (month 1..12). */
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 
+/* Number of days in month mon (1..12) of year y. */
+int days_in_month(int y, int mon);
+
 /* UTC nanoseconds for a UTC civil time. */
 int64_t time_from_utc(int y, int mon, int day, int h, int min, int s, int64_t ns);
 
