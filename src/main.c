@@ -23,12 +23,14 @@ struct verb {
 static const struct verb verbs[] = {
     {"parse", cmd_parse, "decode log files and print events as JSON lines"},
     {"scan", cmd_scan, "run files through the pipeline (detect, store) and summarise"},
+    {"rules", cmd_rules, "check and list Sigma rules (rules check PATH..., rules list)"},
 };
 
 static void usage(FILE *out)
 {
-    fprintf(out, "kenchi %s - early-warning intrusion detection for mail infrastructure\n\n"
-                 "Usage: kenchi <verb> [OPTIONS] ...\n\nVerbs:\n",
+    fprintf(out,
+            "kenchi %s - early-warning intrusion detection for mail infrastructure\n\n"
+            "Usage: kenchi <verb> [OPTIONS] ...\n\nVerbs:\n",
             KENCHI_VERSION);
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
         fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);

@@ -14,11 +14,12 @@
 
 #include "pipeline/pipeline.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE   2
 #define EXIT_RUNTIME 3
 
 int cmd_parse(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 
 /* Options shared by every verb that reads logs. */
 struct read_opts {
@@ -37,10 +38,42 @@ void read_opts_help(FILE *out);
 
 /* getopt_long values for the shared options */
 enum { OPT_FORMAT = 'f', OPT_TIMEZONE = 0x100, OPT_YEAR, OPT_CLI_LAST };
-#define READ_LONG_OPTS                                                                          \
-    {"format", required_argument, NULL, OPT_FORMAT},                                            \
-        {"timezone", required_argument, NULL, OPT_TIMEZONE},                                    \
-        {"year", required_argument, NULL, OPT_YEAR}
+#define READ_LONG_OPTS                                                                             \
+    {"format", required_argument, NULL, OPT_FORMAT},                                               \
+        {"timezone", required_argument, NULL, OPT_TIMEZONE},                                       \
+    {                                                                                              \
+        "year", required_argument, NULL, OPT_YEAR                                                  \
+    }
+
+/* Options of the verbs that load Sigma rules (cmd-rules.c). */
+#define RULE_PATHS_MAX 64
+struct rule_opts {
+    const char *paths[RULE_PATHS_MAX];
+    int npaths;
+    bool none; /* --no-rules */
+    const char *logsources;
+    const char *placeholders;
+};
+enum { OPT_RULES = 0x180, OPT_NO_RULES, OPT_LOGSOURCES, OPT_PLACEHOLDERS };
+#define RULE_LONG_OPTS                                                                             \
+    {"rules", required_argument, NULL, OPT_RULES}, {"no-rules", no_argument, NULL, OPT_NO_RULES},  \
+        {"logsources", required_argument, NULL, OPT_LOGSOURCES},                                   \
+    {                                                                                              \
+        "placeholders", required_argument, NULL, OPT_PLACEHOLDERS                                  \
+    }
+/* 1 if handled, 0 if not a rule option, -1 on error (reported). */
+int rule_opts_handle(struct rule_opts *ro, int opt, const char *arg);
+void rule_opts_help(FILE *out);
+/* The default rules directory (./rules, or rules/ of the source tree the
+ * binary lives in), or NULL. */
+const char *default_rules_dir(void);
+struct sigma_set;
+/* Load the rules ro names (or the default directory) into a finished set.
+ * Returns 0 with *out NULL when there are no rules to load, 0 with a set,
+ * or an exit status (reported). */
+int rules_open(const struct rule_opts *ro, struct sigma_set **out, const char *verb);
+/* Print refused rules (if any) to out, prefixed by the verb. */
+void rules_report_problems(const struct sigma_set *s, const char *verb, FILE *out);
 
 /* True when stdout is a terminal (tables) rather than a pipe (JSON lines). */
 bool stdout_is_tty(void);

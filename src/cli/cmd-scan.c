@@ -2,13 +2,22 @@
  * cmd-scan.c - `kenchi scan`: replay files through the whole pipeline
  * (decode -> detectors -> alerts -> store) as fast as possible, then report
  * what was read.
+ *
+ * Output: when rules are loaded, standard output carries the alerts only
+ * (JSON lines, or a table on a terminal) and the read summary goes to
+ * standard error, so `kenchi scan --output jsonl` is one alert per line.
+ * Without rules (--no-rules, or no rules directory) the summary is written
+ * to standard output as before.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
+#include "detect/detector.h"
+#include "detect/sigma.h"
 #include "util/buf.h"
 #include "util/timeconv.h"
 
@@ -16,10 +25,14 @@ static void usage(FILE *out)
 {
     fputs("Usage: kenchi scan [OPTIONS] PATH...\n"
           "Run log files through kenchi's pipeline and report what was read: events per\n"
-          "source and log source, unparsed records, time range.\n\n"
-          "  -o, --output F     table (default on a terminal) or jsonl\n",
+          "source and log source, unparsed records, time range. With Sigma rules (the\n"
+          "repository's rules/ by default), alerts go to standard output and the summary\n"
+          "to standard error.\n\n"
+          "  -o, --output F     table (default on a terminal) or jsonl\n"
+          "      --no-rules     do not load any rules (no detection)\n",
           out);
     read_opts_help(out);
+    rule_opts_help(out);
     fputs("\n  -h, --help         show this help\n", out);
 }
 
@@ -51,8 +64,7 @@ static void summary_table(const struct pipeline_stats *st, double secs, FILE *ou
     for (size_t i = 0; i < st->nls; i++)
         fprintf(out, "%-12s %-10s %-22s %10llu\n", st->ls[i].module,
                 *st->ls[i].product ? st->ls[i].product : "-",
-                *st->ls[i].service ? st->ls[i].service : "-",
-                (unsigned long long)st->ls[i].events);
+                *st->ls[i].service ? st->ls[i].service : "-", (unsigned long long)st->ls[i].events);
     fprintf(out, "\n%-50s %-18s %10s %9s\n", "FILE", "FORMAT", "EVENTS", "UNPARSED");
     for (size_t i = 0; i < st->nfiles; i++) {
         const struct file_stats *f = &st->files[i];
@@ -73,8 +85,9 @@ static void summary_json(const struct pipeline_stats *st, double secs, FILE *out
     struct buf b;
     buf_init(&b);
     char t[32];
-    buf_printf(&b, "{\"events\":%llu,\"files_read\":%llu,\"files_failed\":%llu,"
-                   "\"unparsed\":%llu,\"truncated\":%llu,\"bytes\":%llu,\"seconds\":%.3f",
+    buf_printf(&b,
+               "{\"events\":%llu,\"files_read\":%llu,\"files_failed\":%llu,"
+               "\"unparsed\":%llu,\"truncated\":%llu,\"bytes\":%llu,\"seconds\":%.3f",
                (unsigned long long)st->events, (unsigned long long)st->files_read,
                (unsigned long long)st->files_failed, (unsigned long long)st->unparsed,
                (unsigned long long)st->truncated, (unsigned long long)st->bytes, secs);
@@ -128,16 +141,23 @@ int cmd_scan(int argc, char **argv)
 {
     static const struct option longopts[] = {
         READ_LONG_OPTS,
+        RULE_LONG_OPTS,
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct read_opts ro = {0};
+    struct rule_opts rules = {0};
     const char *output = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
         int r = read_opts_handle(&ro, c, optarg);
+        if (r == 1)
+            continue;
+        if (r < 0)
+            return EXIT_USAGE;
+        r = rule_opts_handle(&rules, c, optarg);
         if (r == 1)
             continue;
         if (r < 0)
@@ -169,11 +189,31 @@ int cmd_scan(int argc, char **argv)
     int rc = read_opts_apply(&ro, &po);
     if (rc)
         return rc;
+    struct sigma_set *set = NULL;
+    rc = rules_open(&rules, &set, "scan");
+    if (rc)
+        return rc;
+    struct detector *det = NULL;
+    if (set) {
+        rules_report_problems(set, "scan", stderr);
+        det = detector_new(set);
+        if (!det) {
+            sigma_set_free(set);
+            return EXIT_RUNTIME;
+        }
+    }
     struct pipeline *p = pipeline_new(&po);
-    if (!p)
+    if (!p) {
+        detector_free(det);
+        sigma_set_free(set);
         return EXIT_RUNTIME;
+    }
     struct event_sink counter = {"count", count_batch, NULL};
     pipeline_add_sink(p, &counter);
+    if (det) {
+        struct event_sink ds = detector_sink(det);
+        pipeline_add_sink(p, &ds);
+    }
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     for (int i = optind; i < argc && rc == 0; i++)
@@ -183,11 +223,19 @@ int cmd_scan(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &b);
     double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
     const struct pipeline_stats *st = pipeline_stats(p);
+    FILE *sum = stdout;
+    if (det) {
+        if (detector_write(det, stdout, json) < 0 && rc == 0)
+            rc = -EIO;
+        sum = stderr;
+    }
     if (json)
-        summary_json(st, secs, stdout);
+        summary_json(st, secs, sum);
     else
-        summary_table(st, secs, stdout);
+        summary_table(st, secs, sum);
     int status = rc < 0 ? EXIT_RUNTIME : st->files_failed ? 1 : 0;
     pipeline_free(p);
+    detector_free(det);
+    sigma_set_free(set);
     return status;
 }

@@ -1,0 +1,45 @@
+/*
+ * detector.h - the detection sink of the pipeline: events in, alerts out.
+ *
+ * The detector runs the Sigma matcher on every event of every batch and
+ * turns each (rule, event) match into an alert. Because an event's data dies
+ * with its batch, the alert is rendered at match time (JSON line, plus a
+ * short row for the terminal table) and kept until the scan ends, when the
+ * alerts are written in event-time order (ties keep the reading order), so
+ * the same input always gives the same alerts in the same order. Memory is
+ * proportional to the number of alerts, not of events. The alert layout is
+ * documented in docs/alerts.md.
+ */
+#ifndef KENCHI_DETECT_DETECTOR_H
+#define KENCHI_DETECT_DETECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "detect/sigma.h"
+#include "pipeline/pipeline.h"
+
+struct detector;
+
+/* A detector over a finished set (borrowed; must outlive the detector). */
+struct detector *detector_new(const struct sigma_set *set);
+void detector_free(struct detector *d);
+
+/* The sink to add to a pipeline. */
+struct event_sink detector_sink(struct detector *d);
+
+/* Write every alert, in event-time order, as JSON lines or as a table.
+ * Returns 0 or a negative errno (write error). */
+int detector_write(struct detector *d, FILE *out, bool json);
+
+uint64_t detector_alert_count(const struct detector *d);
+void detector_stats(const struct detector *d, struct sigma_match_stats *st);
+
+/* Render one alert as a JSON object (no newline) into out; used by the
+ * detector and by tests. */
+struct buf;
+void alert_render_json(const struct sigma_rule *r, const struct event *ev,
+                       const struct sigma_hit_field *hits, size_t nhits, struct buf *out);
+
+#endif

@@ -1,0 +1,856 @@
+/*
+ * sigma-eval.c - matching events against a finished sigma_set.
+ *
+ * Per event:
+ *   1. the event's fields are indexed once in a small open-addressing table
+ *      keyed by the case-folded name hash (native fields first, then the
+ *      ECS core, then the pseudo fields logsource.product / .service /
+ *      .category and event.module), so each rule field lookup is one probe;
+ *   2. the log source entries the event belongs to are found by hashing its
+ *      values of the dispatch fields (sigma-logsource.c), and their rule
+ *      lists are merged into a candidate list, cached per combination of
+ *      entries (an event kind), so steady state does no merging at all;
+ *   3. each candidate rule's condition is evaluated lazily: a search
+ *      identifier is computed at most once per rule and event, and
+ *      and/or short-circuit.
+ *
+ * Values are lowercased at most once per event and field, into a per-event
+ * arena that is reset (not freed) between events: after warm-up nothing is
+ * allocated per event. JSON array values match when any element matches.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/sigma-model.h"
+
+#define IDX_CORE          0x40000000u
+#define IDX_PSEUDO        0x80000000u
+#define IDX_MASK          0x3fffffffu
+#define N_PSEUDO          4
+#define MAX_HITS          32
+#define COMBO_SLOTS       1024
+#define COMBO_MAX_ENTRIES 32
+
+static const char *const pseudo_names[N_PSEUDO] = {"logsource.product", "logsource.service",
+                                                   "logsource.category", "event.module"};
+
+struct fslot {
+    uint32_t epoch;
+    uint32_t hash;
+    uint32_t idx;
+};
+
+struct lowc {
+    uint32_t epoch;
+    uint32_t n;
+    const char *p;
+};
+
+struct cand {
+    uint32_t rule;
+    int32_t fm_entry; /* entry whose field mappings apply, or -1 */
+};
+
+struct combo {
+    uint64_t key;
+    uint32_t nent;
+    uint32_t ent[COMBO_MAX_ENTRIES];
+    struct cand *c;
+    uint32_t n;
+};
+
+struct fval {
+    struct str raw;
+    enum value_type type;
+    uint32_t key; /* lowercase cache slot */
+};
+
+struct sigma_matcher {
+    const struct sigma_set *set;
+    const struct event *ev;
+    uint32_t epoch;
+    struct fslot *slots;
+    uint32_t nslots; /* power of two */
+    struct lowc *low;
+    uint32_t nlow;
+    struct arena arena; /* per-event scratch */
+    int8_t *selc;       /* per search identifier: -1 unknown, 0, 1 */
+    uint32_t *stamp;    /* per rule, while merging a combination */
+    uint32_t stamp_epoch;
+    struct combo *combos[COMBO_SLOTS];
+    uint32_t ncombos;
+    struct cand *tmp; /* candidates when the cache is full */
+    uint32_t tmpcap;
+    struct re_state rs;
+    uint32_t core_hash[CORE__COUNT];
+    uint32_t pseudo_hash[N_PSEUDO];
+    struct sigma_hit_field hits[MAX_HITS];
+    uint32_t nhits;
+    struct sigma_match_stats st;
+};
+
+struct sigma_matcher *sigma_matcher_new(const struct sigma_set *s)
+{
+    struct sigma_matcher *m = calloc(1, sizeof(*m));
+    if (!m)
+        return NULL;
+    m->set = s;
+    arena_init(&m->arena, 64 * 1024);
+    m->selc = malloc(s->max_sels + 1);
+    m->stamp = calloc(s->nrules + 1, sizeof(*m->stamp));
+    m->rs.md = pcre2_match_data_create(1, NULL);
+    m->rs.mc = pcre2_match_context_create(NULL);
+    if (!m->selc || !m->stamp || !m->rs.md || !m->rs.mc) {
+        sigma_matcher_free(m);
+        return NULL;
+    }
+    pcre2_set_match_limit(m->rs.mc, SIGMA_RE_MATCH_LIMIT);
+    pcre2_set_depth_limit(m->rs.mc, SIGMA_RE_DEPTH_LIMIT);
+    for (int i = 0; i < CORE__COUNT; i++)
+        m->core_hash[i] = field_name_hash(core_fields[i].name, strlen(core_fields[i].name));
+    for (int i = 0; i < N_PSEUDO; i++)
+        m->pseudo_hash[i] = field_name_hash(pseudo_names[i], strlen(pseudo_names[i]));
+    return m;
+}
+
+void sigma_matcher_free(struct sigma_matcher *m)
+{
+    if (!m)
+        return;
+    for (uint32_t i = 0; i < COMBO_SLOTS; i++) {
+        if (m->combos[i]) {
+            free(m->combos[i]->c);
+            free(m->combos[i]);
+        }
+    }
+    free(m->tmp);
+    free(m->slots);
+    free(m->low);
+    free(m->selc);
+    free(m->stamp);
+    pcre2_match_data_free(m->rs.md);
+    pcre2_match_context_free(m->rs.mc);
+    arena_free(&m->arena);
+    free(m);
+}
+
+void sigma_matcher_stats(const struct sigma_matcher *m, struct sigma_match_stats *st)
+{
+    *st = m->st;
+    st->re_errors = m->rs.errors;
+}
+
+/* ---- the per-event field index ----------------------------------------- */
+
+static void index_put(struct sigma_matcher *m, uint32_t hash, uint32_t idx)
+{
+    uint32_t mask = m->nslots - 1, h = hash & mask;
+    while (m->slots[h].epoch == m->epoch) {
+        if (m->slots[h].hash == hash) {
+            /* same hash: keep the first (native wins over core) unless the
+             * names differ, in which case probe on */
+            h = (h + 1) & mask;
+            continue;
+        }
+        h = (h + 1) & mask;
+    }
+    m->slots[h] = (struct fslot){m->epoch, hash, idx};
+}
+
+static void grow_or_die(void **p, size_t n)
+{
+    void *q = realloc(*p, n);
+    if (!q) {
+        fprintf(stderr, "kenchi: out of memory\n");
+        abort();
+    }
+    *p = q;
+}
+
+static void index_event(struct sigma_matcher *m, const struct event *ev)
+{
+    m->ev = ev;
+    m->epoch++;
+    if (m->epoch == 0) { /* wrapped: clear stamps once every 4G events */
+        if (m->slots)
+            memset(m->slots, 0, m->nslots * sizeof(*m->slots));
+        if (m->low)
+            memset(m->low, 0, m->nlow * sizeof(*m->low));
+        m->epoch = 1;
+    }
+    arena_reset(&m->arena);
+    uint32_t need = ev->nfields + CORE__COUNT + N_PSEUDO;
+    if (need > m->nlow) {
+        grow_or_die((void **)&m->low, need * sizeof(*m->low));
+        memset(m->low + m->nlow, 0, (need - m->nlow) * sizeof(*m->low));
+        m->nlow = need;
+    }
+    uint32_t ns = m->nslots ? m->nslots : 64;
+    while (ns < need * 2)
+        ns *= 2;
+    if (ns != m->nslots) {
+        grow_or_die((void **)&m->slots, ns * sizeof(*m->slots));
+        memset(m->slots, 0, ns * sizeof(*m->slots));
+        m->nslots = ns;
+    }
+    for (uint32_t i = 0; i < ev->nfields; i++)
+        index_put(m, field_name_hash(ev->fields[i].key.p, ev->fields[i].key.n), i);
+    for (uint32_t c = 0; c < CORE__COUNT; c++)
+        if (ev->core[c].n)
+            index_put(m, m->core_hash[c], IDX_CORE | c);
+    const char *ps[N_PSEUDO] = {ev->ls.product, ev->ls.service, ev->ls.category, ev->format};
+    for (uint32_t k = 0; k < N_PSEUDO; k++)
+        if (ps[k])
+            index_put(m, m->pseudo_hash[k], IDX_PSEUDO | k);
+}
+
+static bool name_eq(const char *a, size_t an, const char *b, size_t bn)
+{
+    return an == bn && !strncasecmp(a, b, an);
+}
+
+static bool slot_value(const struct sigma_matcher *m, uint32_t idx, const char *name, size_t nl,
+                       struct fval *out)
+{
+    const struct event *ev = m->ev;
+    if (idx & IDX_PSEUDO) {
+        uint32_t k = idx & IDX_MASK;
+        if (!name_eq(name, nl, pseudo_names[k], strlen(pseudo_names[k])))
+            return false;
+        const char *ps[N_PSEUDO] = {ev->ls.product, ev->ls.service, ev->ls.category, ev->format};
+        out->raw = str_make(ps[k], strlen(ps[k]));
+        out->type = VT_STRING;
+        out->key = ev->nfields + CORE__COUNT + k;
+        return true;
+    }
+    if (idx & IDX_CORE) {
+        uint32_t c = idx & IDX_MASK;
+        if (!name_eq(name, nl, core_fields[c].name, strlen(core_fields[c].name)))
+            return false;
+        out->raw = ev->core[c];
+        out->type = VT_STRING;
+        out->key = ev->nfields + c;
+        return true;
+    }
+    const struct field *f = &ev->fields[idx];
+    if (!name_eq(name, nl, f->key.p, f->key.n))
+        return false;
+    out->raw = f->val;
+    out->type = f->type;
+    out->key = idx;
+    return true;
+}
+
+static bool lookup(const struct sigma_matcher *m, const char *name, size_t nl, uint32_t hash,
+                   struct fval *out)
+{
+    uint32_t mask = m->nslots - 1, h = hash & mask;
+    while (m->slots[h].epoch == m->epoch) {
+        if (m->slots[h].hash == hash && slot_value(m, m->slots[h].idx, name, nl, out))
+            return true;
+        h = (h + 1) & mask;
+    }
+    return false;
+}
+
+/* Field by the rule's name, through the entry's field mappings. */
+static bool get_field(const struct sigma_matcher *m, const char *name, size_t nl, uint32_t hash,
+                      const struct ls_entry *fm, struct fval *out)
+{
+    if (fm) {
+        for (uint32_t k = 0; k < fm->nfm; k++) {
+            if (fm->fm_hash[k] == hash && !strcasecmp(fm->fm_from[k], name)) {
+                const char *to = fm->fm_to[k];
+                size_t tl = strlen(to);
+                if (lookup(m, to, tl, field_name_hash(to, tl), out))
+                    return true;
+                break;
+            }
+        }
+    }
+    return lookup(m, name, nl, hash, out);
+}
+
+static bool has_upper(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)(s[i] - 'A') < 26)
+            return true;
+    return false;
+}
+
+static const char *lower_copy(struct sigma_matcher *m, const char *s, size_t n)
+{
+    if (!has_upper(s, n))
+        return s;
+    char *o = arena_alloc(&m->arena, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        o[i] = (unsigned char)(c - 'A') < 26 ? (char)(c + 32) : c;
+    }
+    o[n] = '\0';
+    return o;
+}
+
+static const char *lowered(struct sigma_matcher *m, const struct fval *fv)
+{
+    struct lowc *l = &m->low[fv->key];
+    if (l->epoch != m->epoch) {
+        l->epoch = m->epoch;
+        l->p = lower_copy(m, fv->raw.p, fv->raw.n);
+        l->n = (uint32_t)fv->raw.n;
+    }
+    return l->p;
+}
+
+/* ---- JSON array values ------------------------------------------------- */
+
+static int hexv(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Next element of the JSON array text s[0..n) from *pos. Strings are
+ * unescaped (into the scratch arena when they hold escapes); other
+ * elements are returned as their text. */
+static bool json_next(struct sigma_matcher *m, const char *s, size_t n, size_t *pos,
+                      struct str *out, bool *is_null)
+{
+    size_t i = *pos;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == ',' ||
+                     (i == 0 && s[i] == '[')))
+        i++;
+    if (i >= n || s[i] == ']')
+        return false;
+    *is_null = false;
+    if (s[i] == '"') {
+        size_t st = ++i;
+        bool esc = false;
+        while (i < n && s[i] != '"') {
+            if (s[i] == '\\') {
+                esc = true;
+                i++;
+            }
+            i++;
+        }
+        size_t en = i < n ? i : n;
+        *pos = i + 1;
+        if (!esc) {
+            *out = str_make(s + st, en - st);
+            return true;
+        }
+        char *o = arena_alloc(&m->arena, (en - st) + 1);
+        size_t ol = 0;
+        for (size_t k = st; k < en; k++) {
+            if (s[k] != '\\' || k + 1 >= en) {
+                o[ol++] = s[k];
+                continue;
+            }
+            char e = s[++k];
+            switch (e) {
+            case 'n':
+                o[ol++] = '\n';
+                break;
+            case 't':
+                o[ol++] = '\t';
+                break;
+            case 'r':
+                o[ol++] = '\r';
+                break;
+            case 'b':
+                o[ol++] = '\b';
+                break;
+            case 'f':
+                o[ol++] = '\f';
+                break;
+            case 'u': {
+                uint32_t cp = 0;
+                if (k + 4 >= en) {
+                    o[ol++] = '?';
+                    break;
+                }
+                for (int j = 1; j <= 4; j++) {
+                    int h = hexv(s[k + j]);
+                    cp = cp << 4 | (uint32_t)(h < 0 ? 0 : h);
+                }
+                k += 4;
+                /* code points above U+07FF take 3 bytes, which the 6-byte
+                 * escape always has room for; surrogates become U+FFFD */
+                if (cp >= 0xD800 && cp <= 0xDFFF)
+                    cp = 0xFFFD;
+                if (cp < 0x80) {
+                    o[ol++] = (char)cp;
+                } else if (cp < 0x800) {
+                    o[ol++] = (char)(0xC0 | cp >> 6);
+                    o[ol++] = (char)(0x80 | (cp & 0x3F));
+                } else {
+                    o[ol++] = (char)(0xE0 | cp >> 12);
+                    o[ol++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                    o[ol++] = (char)(0x80 | (cp & 0x3F));
+                }
+                break;
+            }
+            default:
+                o[ol++] = e;
+            }
+        }
+        *out = str_make(o, ol);
+        return true;
+    }
+    /* number, literal, or nested value: take its text */
+    size_t st = i;
+    int depth = 0;
+    bool instr = false;
+    for (; i < n; i++) {
+        char c = s[i];
+        if (instr) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                instr = false;
+            continue;
+        }
+        if (c == '"')
+            instr = true;
+        else if (c == '[' || c == '{')
+            depth++;
+        else if (c == ']' || c == '}') {
+            if (depth == 0)
+                break;
+            depth--;
+        } else if (c == ',' && depth == 0)
+            break;
+    }
+    size_t en = i;
+    while (en > st && (s[en - 1] == ' ' || s[en - 1] == '\n' || s[en - 1] == '\r'))
+        en--;
+    *pos = i;
+    *out = str_make(s + st, en - st);
+    *is_null = en - st == 4 && !memcmp(s + st, "null", 4);
+    return true;
+}
+
+/* ---- values and items --------------------------------------------------- */
+
+static bool needs_low(const struct sigma_value *v)
+{
+    return !v->cased && v->kind <= SV_GLOB;
+}
+
+static bool match_text(struct sigma_matcher *m, const struct sigma_value *v, struct str raw,
+                       const char *low)
+{
+    if (!low && needs_low(v))
+        low = lower_copy(m, raw.p, raw.n);
+    return sv_match_string(v, raw.p, raw.n, low ? low : raw.p, raw.n, &m->rs);
+}
+
+static bool fieldref_match(struct sigma_matcher *m, const struct sigma_value *v,
+                           const struct fval *fv, const struct ls_entry *fm)
+{
+    struct fval other;
+    if (!get_field(m, v->s, v->n, v->ref_hash, fm, &other) || other.type == VT_NULL)
+        return false;
+    const char *a = v->cased ? fv->raw.p : lowered(m, fv);
+    const char *b = v->cased ? other.raw.p : lowered(m, &other);
+    size_t an = fv->raw.n, bn = other.raw.n;
+    switch (v->mode) {
+    case SV_PREFIX:
+        return an >= bn && !memcmp(a, b, bn);
+    case SV_SUFFIX:
+        return an >= bn && !memcmp(a + an - bn, b, bn);
+    case SV_CONTAINS:
+        return bn == 0 || memmem(a, an, b, bn);
+    default:
+        return an == bn && !memcmp(a, b, an);
+    }
+}
+
+static bool value_match(struct sigma_matcher *m, const struct sigma_value *v, bool found,
+                        const struct fval *fv, const struct ls_entry *fm)
+{
+    if (v->kind == SV_NULL)
+        return !found || fv->type == VT_NULL;
+    if (v->kind == SV_NOTHING || !found || fv->type == VT_NULL)
+        return false;
+    if (v->kind == SV_FIELDREF)
+        return fieldref_match(m, v, fv, fm);
+    if (fv->type == VT_JSON && fv->raw.n && fv->raw.p[0] == '[') {
+        size_t pos = 0;
+        struct str el;
+        bool isnull;
+        while (json_next(m, fv->raw.p, fv->raw.n, &pos, &el, &isnull))
+            if (!isnull && match_text(m, v, el, NULL))
+                return true;
+        return false;
+    }
+    return match_text(m, v, fv->raw, needs_low(v) ? lowered(m, fv) : NULL);
+}
+
+/* any value (or, with |all, one value of every group) matches */
+static bool values_match(struct sigma_matcher *m, const struct sigma_item *it, bool found,
+                         const struct fval *fv, const struct ls_entry *fm)
+{
+    if (!it->all) {
+        for (uint32_t i = 0; i < it->nvals; i++)
+            if (value_match(m, &it->vals[i], found, fv, fm))
+                return true;
+        return false;
+    }
+    for (uint32_t i = 0; i < it->nvals;) {
+        uint32_t g = it->vals[i].group, j = i;
+        bool ok = false;
+        for (; j < it->nvals && it->vals[j].group == g; j++)
+            if (!ok && value_match(m, &it->vals[j], found, fv, fm))
+                ok = true;
+        if (!ok)
+            return false;
+        i = j;
+    }
+    return true;
+}
+
+/* Keyword value against every text of the event. */
+static bool keyword_value(struct sigma_matcher *m, const struct sigma_value *v)
+{
+    const struct event *ev = m->ev;
+    if (ev->message.n && match_text(m, v, ev->message, NULL))
+        return true;
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        const struct field *f = &ev->fields[i];
+        if (f->type == VT_NULL)
+            continue;
+        struct fval fv = {f->val, VT_STRING, i};
+        if (match_text(m, v, f->val, needs_low(v) ? lowered(m, &fv) : NULL))
+            return true;
+    }
+    if (!ev->nfields && !ev->message.n && ev->raw.n && match_text(m, v, ev->raw, NULL))
+        return true;
+    return false;
+}
+
+static bool keyword_match(struct sigma_matcher *m, const struct sigma_item *it)
+{
+    if (!it->all) {
+        for (uint32_t i = 0; i < it->nvals; i++)
+            if (keyword_value(m, &it->vals[i]))
+                return true;
+        return false;
+    }
+    for (uint32_t i = 0; i < it->nvals;) {
+        uint32_t g = it->vals[i].group, j = i;
+        bool ok = false;
+        for (; j < it->nvals && it->vals[j].group == g; j++)
+            if (!ok && keyword_value(m, &it->vals[j]))
+                ok = true;
+        if (!ok)
+            return false;
+        i = j;
+    }
+    return true;
+}
+
+static bool item_match(struct sigma_matcher *m, const struct sigma_item *it,
+                       const struct ls_entry *fm, struct fval *fv_out, bool *found_out)
+{
+    if (!it->nvals)
+        return false;
+    if (!it->field)
+        return keyword_match(m, it);
+    struct fval fv = {0};
+    bool found = get_field(m, it->field, it->field_len, it->field_hash, fm, &fv);
+    if (fv_out) {
+        *fv_out = fv;
+        *found_out = found;
+    }
+    if (it->vals[0].kind == SV_EXISTS)
+        return found == (it->vals[0].num != 0);
+    bool r = values_match(m, it, found, &fv, fm);
+    if (it->neq)
+        return found && fv.type != VT_NULL && !r;
+    return r;
+}
+
+static bool group_match(struct sigma_matcher *m, const struct sigma_group *g,
+                        const struct ls_entry *fm)
+{
+    for (uint32_t i = 0; i < g->n; i++)
+        if (!item_match(m, &g->items[i], fm, NULL, NULL))
+            return false;
+    return true;
+}
+
+static bool sel_match(struct sigma_matcher *m, const struct sigma_rule *r, uint32_t s,
+                      const struct ls_entry *fm)
+{
+    if (m->selc[s] >= 0)
+        return m->selc[s];
+    const struct sigma_sel *sel = &r->sels[s];
+    bool res = false;
+    for (uint32_t g = 0; g < sel->n && !res; g++)
+        res = group_match(m, &sel->groups[g], fm);
+    m->selc[s] = res;
+    return res;
+}
+
+/* Left spines of and/or chains are walked iteratively, so a long flat
+ * condition never deepens the stack; nesting depth is bounded by the
+ * parser. */
+static bool cond_eval(struct sigma_matcher *m, const struct sigma_rule *r, uint32_t node,
+                      const struct ls_entry *fm)
+{
+    const struct cond_tree *t = &r->cond;
+    for (;;) {
+        const struct cond_node *c = &t->nodes[node];
+        switch (c->op) {
+        case COND_SEL:
+            return sel_match(m, r, c->a, fm);
+        case COND_NOT:
+            return !cond_eval(m, r, c->a, fm);
+        case COND_AND:
+            if (!cond_eval(m, r, c->b, fm))
+                return false;
+            node = c->a;
+            continue;
+        case COND_OR:
+            if (cond_eval(m, r, c->b, fm))
+                return true;
+            node = c->a;
+            continue;
+        case COND_ATLEAST: {
+            uint32_t hits = 0;
+            for (uint32_t i = 0; i < c->n; i++) {
+                if (sel_match(m, r, t->sels[c->b + i], fm) && ++hits >= c->a)
+                    return true;
+                if (hits + (c->n - i - 1) < c->a)
+                    return false;
+            }
+            return hits >= c->a;
+        }
+        default:
+            return false;
+        }
+    }
+}
+
+/* ---- hits: the field values behind a match ------------------------------ */
+
+static void hit_add(struct sigma_matcher *m, const struct sigma_item *it, const struct fval *fv)
+{
+    if (m->nhits == MAX_HITS)
+        return;
+    for (uint32_t i = 0; i < m->nhits; i++)
+        if (name_eq(m->hits[i].name.p, m->hits[i].name.n, it->field, it->field_len))
+            return;
+    m->hits[m->nhits++] = (struct sigma_hit_field){str_make(it->field, it->field_len), fv->raw};
+}
+
+static void collect_sel(struct sigma_matcher *m, const struct sigma_rule *r, uint32_t s,
+                        const struct ls_entry *fm)
+{
+    const struct sigma_sel *sel = &r->sels[s];
+    for (uint32_t g = 0; g < sel->n; g++) {
+        const struct sigma_group *gr = &sel->groups[g];
+        if (!group_match(m, gr, fm))
+            continue;
+        for (uint32_t i = 0; i < gr->n; i++) {
+            const struct sigma_item *it = &gr->items[i];
+            struct fval fv;
+            bool found = false;
+            if (!it->field)
+                continue;
+            item_match(m, it, fm, &fv, &found);
+            if (found && fv.type != VT_NULL)
+                hit_add(m, it, &fv);
+        }
+        return;
+    }
+}
+
+static void collect(struct sigma_matcher *m, const struct sigma_rule *r, uint32_t node,
+                    bool positive, const struct ls_entry *fm, int depth)
+{
+    const struct cond_tree *t = &r->cond;
+    while (depth < 1000) {
+        const struct cond_node *c = &t->nodes[node];
+        switch (c->op) {
+        case COND_SEL:
+            if (positive && m->selc[c->a] == 1)
+                collect_sel(m, r, c->a, fm);
+            return;
+        case COND_NOT:
+            node = c->a;
+            positive = !positive;
+            depth++;
+            continue;
+        case COND_AND:
+        case COND_OR:
+            collect(m, r, c->b, positive, fm, depth + 1);
+            node = c->a;
+            depth++;
+            continue;
+        case COND_ATLEAST:
+            for (uint32_t i = 0; i < c->n; i++)
+                if (positive && m->selc[t->sels[c->b + i]] == 1)
+                    collect_sel(m, r, t->sels[c->b + i], fm);
+            return;
+        default:
+            return;
+        }
+    }
+}
+
+/* ---- candidates --------------------------------------------------------- */
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const struct cand *x = a, *y = b;
+    return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/* Merge the rule lists of entries ent[0..n) into out (deduplicated, in
+ * rule order). */
+static uint32_t merge_entries(struct sigma_matcher *m, const uint32_t *ent, uint32_t n,
+                              struct cand **out, uint32_t *cap)
+{
+    const struct ls_map *map = &m->set->map;
+    if (++m->stamp_epoch == 0) {
+        memset(m->stamp, 0, (m->set->nrules + 1) * sizeof(*m->stamp));
+        m->stamp_epoch = 1;
+    }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct ls_entry *e = &map->e[ent[i]];
+        for (uint32_t j = 0; j < e->nrules; j++) {
+            uint32_t r = e->rules[j];
+            if (m->stamp[r] == m->stamp_epoch) {
+                if (e->nfm) /* a mapping entry wins for the fields */
+                    for (uint32_t q = 0; q < k; q++)
+                        if ((*out)[q].rule == r && (*out)[q].fm_entry < 0)
+                            (*out)[q].fm_entry = (int32_t)ent[i];
+                continue;
+            }
+            m->stamp[r] = m->stamp_epoch;
+            if (k == *cap) {
+                *cap = *cap ? *cap * 2 : 256;
+                grow_or_die((void **)out, *cap * sizeof(**out));
+            }
+            (*out)[k++] = (struct cand){r, e->nfm ? (int32_t)ent[i] : -1};
+        }
+    }
+    if (n > 1)
+        qsort(*out, k, sizeof(**out), cmp_cand);
+    return k;
+}
+
+static void add_entry(uint32_t *ent, uint32_t *n, uint32_t e)
+{
+    for (uint32_t i = 0; i < *n; i++)
+        if (ent[i] == e)
+            return;
+    if (*n < COMBO_MAX_ENTRIES)
+        ent[(*n)++] = e;
+}
+
+/* The entries ev belongs to, sorted. */
+static uint32_t event_entries(struct sigma_matcher *m, uint32_t *ent)
+{
+    const struct ls_map *map = &m->set->map;
+    uint32_t n = 0;
+    for (uint32_t d = 0; d < map->ndisp; d++) {
+        struct fval fv;
+        if (!lookup(m, map->disp[d].field, map->disp[d].len, map->disp[d].hash, &fv))
+            continue;
+        const char *low = lowered(m, &fv);
+        uint32_t h = 2166136261u ^ d;
+        for (size_t i = 0; i < fv.raw.n; i++)
+            h = (h ^ (unsigned char)low[i]) * 16777619u;
+        uint32_t mask = map->nslots - 1;
+        for (uint32_t s = h & mask; map->slots[s].disp != UINT32_MAX; s = (s + 1) & mask) {
+            const struct ls_slot *sl = &map->slots[s];
+            if (sl->hash == h && sl->disp == d && sl->vlen == fv.raw.n &&
+                !memcmp(sl->val, low, sl->vlen) && group_match(m, &map->e[sl->entry].cond, NULL))
+                add_entry(ent, &n, sl->entry);
+        }
+    }
+    for (uint32_t i = 0; i < map->nalways; i++)
+        if (group_match(m, &map->e[map->always[i]].cond, NULL))
+            add_entry(ent, &n, map->always[i]);
+    for (uint32_t i = 1; i < n; i++) /* insertion sort: n is tiny */
+        for (uint32_t j = i; j > 0 && ent[j - 1] > ent[j]; j--) {
+            uint32_t t = ent[j];
+            ent[j] = ent[j - 1];
+            ent[j - 1] = t;
+        }
+    return n;
+}
+
+static const struct cand *candidates(struct sigma_matcher *m, uint32_t *ncand)
+{
+    uint32_t ent[COMBO_MAX_ENTRIES];
+    uint32_t n = event_entries(m, ent);
+    if (n == 0) {
+        *ncand = 0;
+        return NULL;
+    }
+    uint64_t key = 1469598103934665603ull;
+    for (uint32_t i = 0; i < n; i++)
+        key = (key ^ ent[i]) * 1099511628211ull;
+    uint32_t slot = (uint32_t)(key & (COMBO_SLOTS - 1));
+    for (uint32_t probe = 0; probe < COMBO_SLOTS; probe++) {
+        struct combo *c = m->combos[slot];
+        if (!c)
+            break;
+        if (c->key == key && c->nent == n && !memcmp(c->ent, ent, n * sizeof(*ent))) {
+            *ncand = c->n;
+            return c->c;
+        }
+        slot = (slot + 1) & (COMBO_SLOTS - 1);
+    }
+    if (m->ncombos < COMBO_SLOTS / 2 && !m->combos[slot]) {
+        struct combo *c = calloc(1, sizeof(*c));
+        if (c) {
+            uint32_t cap = 0;
+            c->key = key;
+            c->nent = n;
+            memcpy(c->ent, ent, n * sizeof(*ent));
+            c->n = merge_entries(m, ent, n, &c->c, &cap);
+            m->combos[slot] = c;
+            m->ncombos++;
+            *ncand = c->n;
+            return c->c;
+        }
+    }
+    *ncand = merge_entries(m, ent, n, &m->tmp, &m->tmpcap);
+    return m->tmp;
+}
+
+int sigma_match(struct sigma_matcher *m, const struct event *ev, sigma_match_fn fn, void *opaque)
+{
+    const struct sigma_set *s = m->set;
+    m->st.events++;
+    if (!s->nrules)
+        return 0;
+    index_event(m, ev);
+    uint32_t nc;
+    const struct cand *c = candidates(m, &nc);
+    for (uint32_t i = 0; i < nc; i++) {
+        const struct sigma_rule *r = s->rules[c[i].rule];
+        const struct ls_entry *fm = c[i].fm_entry >= 0 ? &s->map.e[c[i].fm_entry] : NULL;
+        memset(m->selc, -1, r->nsels);
+        m->st.rule_evals++;
+        if (!cond_eval(m, r, r->cond.root, fm))
+            continue;
+        m->st.matches++;
+        m->nhits = 0;
+        collect(m, r, r->cond.root, true, fm, 0);
+        int rc = fn(opaque, r, ev, m->hits, m->nhits);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}

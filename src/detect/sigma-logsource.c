@@ -1,0 +1,320 @@
+/*
+ * sigma-logsource.c - the log source mapping: which events a rule's
+ * `logsource` applies to.
+ *
+ * The mapping file (config/logsources.yml, documented in docs/sigma.md) is a
+ * list of entries. Each entry names a rule log source (product / service /
+ * category, any subset) and the conditions an event must meet to belong to
+ * it, written like a Sigma selection ("Channel: Security", "EventID: 4688",
+ * "logsource.product: postfix"), optionally with field mappings for that
+ * source (a rule's Image is the event's NewProcessName in Security 4688).
+ *
+ * A rule is served by every entry that sets each log source key the rule
+ * sets, to the same value (an entry may be more specific than the rule,
+ * never less). A rule served by no entry is inactive: kenchi never produces
+ * its events.
+ *
+ * For speed, each entry is filed under one of its exact-match conditions
+ * (field, value) in a hash table; an event then looks up its own values of
+ * the few dispatch fields instead of testing every entry. Entries without
+ * such a condition are tested on every event.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/sigma-model.h"
+
+static int read_all(const char *path, char **out, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -errno;
+    size_t cap = 65536, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t r = fread(buf + len, 1, cap - len - 1, f);
+        len += r;
+        if (r == 0)
+            break;
+        if (len + 1 == cap) {
+            char *nb = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!buf)
+        return -ENOMEM;
+    buf[len] = '\0';
+    *out = buf;
+    *n = len;
+    return 0;
+}
+
+static uint32_t val_hash(uint32_t disp, const char *s, size_t n)
+{
+    uint32_t h = 2166136261u ^ disp;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 'A' && c <= 'Z')
+            c += 32;
+        h = (h ^ c) * 16777619u;
+    }
+    return h;
+}
+
+bool ls_entry_serves(const struct ls_entry *e, const char *p, const char *sv, const char *c)
+{
+    const char *rk[3] = {p, sv, c};
+    const char *ek[3] = {e->product, e->service, e->category};
+    for (int i = 0; i < 3; i++)
+        if (rk[i] && (!ek[i] || strcmp(rk[i], ek[i])))
+            return false;
+    return true;
+}
+
+static int bad(FILE *err, const char *path, struct ymark m, const char *msg)
+{
+    fprintf(err, "kenchi: %s:%u:%u: %s\n", path, m.line, m.col, msg);
+    return -EINVAL;
+}
+
+/* Choose the item to file entry e under, and register its values. */
+static void file_entry(struct ls_map *m, uint32_t ei, struct ls_slot **slots, size_t *nslots,
+                       size_t *cap)
+{
+    const struct ls_entry *e = &m->e[ei];
+    for (uint32_t i = 0; i < e->cond.n; i++) {
+        const struct sigma_item *it = &e->cond.items[i];
+        if (!it->field || it->neq || it->all || !it->nvals)
+            continue;
+        bool exact = true;
+        for (uint32_t k = 0; k < it->nvals; k++)
+            if (it->vals[k].kind != SV_EXACT || it->vals[k].cased)
+                exact = false;
+        if (!exact)
+            continue;
+        uint32_t d = UINT32_MAX;
+        for (uint32_t k = 0; k < m->ndisp; k++)
+            if (m->disp[k].hash == it->field_hash && m->disp[k].len == it->field_len &&
+                !strcasecmp(m->disp[k].field, it->field))
+                d = k;
+        if (d == UINT32_MAX) {
+            if (m->ndisp == LS_MAX_DISPATCH)
+                continue;
+            d = m->ndisp++;
+            m->disp[d].field = it->field;
+            m->disp[d].len = it->field_len;
+            m->disp[d].hash = it->field_hash;
+        }
+        for (uint32_t k = 0; k < it->nvals; k++) {
+            if (*nslots == *cap) {
+                *cap = *cap ? *cap * 2 : 64;
+                *slots = realloc(*slots, *cap * sizeof(**slots));
+                if (!*slots)
+                    abort();
+            }
+            (*slots)[(*nslots)++] = (struct ls_slot){d, ei, it->vals[k].s, it->vals[k].n,
+                                                     val_hash(d, it->vals[k].s, it->vals[k].n)};
+        }
+        return;
+    }
+    m->always[m->nalways++] = ei;
+}
+
+static void build_dispatch(struct ls_map *m)
+{
+    struct ls_slot *list = NULL;
+    size_t n = 0, cap = 0;
+    m->always = calloc(m->n + 1, sizeof(uint32_t));
+    if (!m->always)
+        abort();
+    for (uint32_t i = 0; i < m->n; i++)
+        file_entry(m, i, &list, &n, &cap);
+    uint32_t ns = 16;
+    while (ns < n * 2 + 2)
+        ns *= 2;
+    m->slots = malloc(ns * sizeof(*m->slots));
+    if (!m->slots)
+        abort();
+    for (uint32_t i = 0; i < ns; i++)
+        m->slots[i].disp = UINT32_MAX;
+    m->nslots = ns;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t h = list[i].hash & (ns - 1);
+        while (m->slots[h].disp != UINT32_MAX)
+            h = (h + 1) & (ns - 1);
+        m->slots[h] = list[i];
+    }
+    free(list);
+}
+
+int ls_map_load(struct sigma_set *s, const char *path, FILE *err)
+{
+    struct ls_map *m = &s->map;
+    m->path = strdup(path);
+    char *text = NULL;
+    size_t n = 0;
+    int rc = read_all(path, &text, &n);
+    if (rc) {
+        fprintf(err, "kenchi: %s: %s\n", path, strerror(-rc));
+        return rc;
+    }
+    struct yaml_file yf;
+    struct yaml_error ye;
+    rc = yaml_parse(text, n, &yf, &ye);
+    free(text);
+    if (rc) {
+        bad(err, path, ye.mark, ye.msg);
+        yaml_file_free(&yf);
+        return -EINVAL;
+    }
+    const struct ynode *root = yf.ndocs ? yf.docs[0] : NULL;
+    const struct ynode *list = ynode_get(root, "logsources");
+    if (!list || list->kind != YNODE_SEQ) {
+        rc = bad(err, path, root ? root->mark : (struct ymark){1, 1},
+                 "expected 'logsources:' with a list of entries");
+        yaml_file_free(&yf);
+        return rc;
+    }
+    m->e = calloc(list->seq.n + 1, sizeof(*m->e));
+    if (!m->e) {
+        yaml_file_free(&yf);
+        return -ENOMEM;
+    }
+    char cerr[SIGMA_ERR_MAX];
+    const char *needs = NULL;
+    struct sv_ctx c = {.arena = &s->arena,
+                       .ph = &s->ph,
+                       .needs_placeholder = &needs,
+                       .codes = &s->codes,
+                       .ncodes = &s->ncodes,
+                       .err = cerr};
+    for (size_t i = 0; i < list->seq.n && !rc; i++) {
+        const struct ynode *en = list->seq.items[i];
+        struct ls_entry *e = &m->e[m->n];
+        e->mark = en->mark;
+        const struct ynode *rn = ynode_get(en, "rule");
+        const struct ynode *ev = ynode_get(en, "events");
+        if (!rn || rn->kind != YNODE_MAP) {
+            rc = bad(err, path, en->mark, "entry needs 'rule:' (product, service, category)");
+            break;
+        }
+        if (!ev || ev->kind != YNODE_MAP || ev->map.n == 0) {
+            rc = bad(err, path, en->mark, "entry needs 'events:' (field: value conditions)");
+            break;
+        }
+        static const char *const keys[] = {"product", "service", "category"};
+        const char **outs[] = {&e->product, &e->service, &e->category};
+        for (int k = 0; k < 3; k++) {
+            const struct ynode *v = ynode_get(rn, keys[k]);
+            if (v && v->kind == YNODE_SCALAR && !ynode_is_null(v)) {
+                char *low = arena_strndup(&s->arena, v->scalar.s, v->scalar.n);
+                for (char *p = low; *p; p++)
+                    if (*p >= 'A' && *p <= 'Z')
+                        *p = (char)(*p + 32);
+                *outs[k] = low;
+            }
+        }
+        for (size_t k = 0; k < rn->map.n; k++) {
+            const struct ynode *key = rn->map.pairs[k].key;
+            if (!ynode_scalar_is(key, "product") && !ynode_scalar_is(key, "service") &&
+                !ynode_scalar_is(key, "category")) {
+                rc = bad(err, path, key->mark, "rule: takes product, service and category");
+                break;
+            }
+        }
+        if (rc)
+            break;
+        const struct ynode *where = ev;
+        cerr[0] = '\0';
+        if (sigma_group_compile(&c, ev, &e->cond, &where)) {
+            rc = bad(err, path, where->mark, cerr);
+            break;
+        }
+        const struct ynode *fm = ynode_get(en, "fieldmappings");
+        if (fm && fm->kind == YNODE_MAP) {
+            e->nfm = (uint32_t)fm->map.n;
+            e->fm_from = arena_alloc(&s->arena, (e->nfm + 1) * sizeof(char *));
+            e->fm_to = arena_alloc(&s->arena, (e->nfm + 1) * sizeof(char *));
+            e->fm_hash = arena_alloc(&s->arena, (e->nfm + 1) * sizeof(uint32_t));
+            for (uint32_t k = 0; k < e->nfm; k++) {
+                const struct ynode *a = fm->map.pairs[k].key, *b = fm->map.pairs[k].val;
+                if (a->kind != YNODE_SCALAR || b->kind != YNODE_SCALAR) {
+                    rc = bad(err, path, b->mark, "fieldmappings map a field name to one name");
+                    break;
+                }
+                e->fm_from[k] = arena_strndup(&s->arena, a->scalar.s, a->scalar.n);
+                e->fm_to[k] = arena_strndup(&s->arena, b->scalar.s, b->scalar.n);
+                e->fm_hash[k] = field_name_hash(a->scalar.s, a->scalar.n);
+            }
+        } else if (fm) {
+            rc = bad(err, path, fm->mark, "fieldmappings must be a mapping");
+        }
+        m->n++;
+    }
+    yaml_file_free(&yf);
+    if (rc)
+        return rc;
+    build_dispatch(m);
+    return 0;
+}
+
+static void entry_push_rule(struct ls_entry *e, uint32_t r)
+{
+    if (e->nrules == e->caprules) {
+        e->caprules = e->caprules ? e->caprules * 2 : 16;
+        e->rules = realloc(e->rules, e->caprules * sizeof(*e->rules));
+        if (!e->rules)
+            abort();
+    }
+    e->rules[e->nrules++] = r;
+}
+
+void ls_map_bind(struct sigma_set *s)
+{
+    struct ls_map *m = &s->map;
+    for (uint32_t i = 0; i < s->nrules; i++) {
+        struct sigma_rule *r = s->rules[i];
+        r->nvariants = 0;
+        for (uint32_t k = 0; k < m->n; k++) {
+            if (ls_entry_serves(&m->e[k], r->product, r->service, r->category)) {
+                r->nvariants++;
+                if (!r->needs_placeholder)
+                    entry_push_rule(&m->e[k], i);
+            }
+        }
+        r->active = r->nvariants > 0 && !r->needs_placeholder;
+        if (r->needs_placeholder) {
+            size_t l = strlen(r->needs_placeholder) + 80;
+            char *why = arena_alloc(&s->arena, l);
+            snprintf(why, l, "placeholder %s is not defined (see --placeholders)",
+                     r->needs_placeholder);
+            r->inactive_why = why;
+        } else if (!r->nvariants) {
+            char *why = arena_alloc(&s->arena, 200);
+            snprintf(why, 200, "no event kenchi reads has log source%s%s%s%s%s%s",
+                     r->product ? " product:" : "", r->product ? r->product : "",
+                     r->service ? " service:" : "", r->service ? r->service : "",
+                     r->category ? " category:" : "", r->category ? r->category : "");
+            r->inactive_why = why;
+        }
+    }
+}
+
+void ls_map_free(struct ls_map *m)
+{
+    for (uint32_t i = 0; i < m->n; i++)
+        free(m->e[i].rules);
+    free(m->e);
+    free(m->slots);
+    free(m->always);
+    free(m->path);
+    memset(m, 0, sizeof(*m));
+}
