@@ -742,7 +742,7 @@ static uint32_t merge_entries(struct sigma_matcher *m, const uint32_t *ent, uint
             (*out)[k++] = (struct cand){r, e->nfm ? (int32_t)ent[i] : -1};
         }
     }
-    if (n > 1)
+    if (n > 1 && k > 1)
         qsort(*out, k, sizeof(**out), cmp_cand);
     return k;
 }

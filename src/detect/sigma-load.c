@@ -182,7 +182,7 @@ int sigma_group_compile(struct sv_ctx *c, const struct ynode *map, struct sigma_
         }
         int rc = sigma_item_compile(c, k->scalar.s, k->scalar.n, v, false, &out->items[i], where);
         if (rc) {
-            if (*where == v && v->kind != YNODE_SCALAR)
+            if (!*where || (*where == v && v->kind != YNODE_SCALAR))
                 *where = k;
             return rc;
         }

@@ -235,7 +235,7 @@ int ls_map_load(struct sigma_set *s, const char *path, FILE *err)
         const struct ynode *where = ev;
         cerr[0] = '\0';
         if (sigma_group_compile(&c, ev, &e->cond, &where)) {
-            rc = bad(err, path, where->mark, cerr);
+            rc = bad(err, path, where ? where->mark : ev->mark, cerr);
             break;
         }
         const struct ynode *fm = ynode_get(en, "fieldmappings");

@@ -442,6 +442,7 @@ int placeholders_load(struct sigma_set *s, const char *path, FILE *err)
         return -EINVAL;
     }
     s->ph.e = arena_alloc(&s->arena, (root->map.n + 1) * sizeof(*s->ph.e));
+    memset(s->ph.e, 0, (root->map.n + 1) * sizeof(*s->ph.e));
     for (size_t i = 0; i < root->map.n; i++) {
         const struct ynode *k = root->map.pairs[i].key, *v = root->map.pairs[i].val;
         if (k->kind != YNODE_SCALAR) {

@@ -927,7 +927,7 @@ int sigma_item_compile(struct sv_ctx *c, const char *key, size_t keylen,
                        const struct ynode **where)
 {
     memset(out, 0, sizeof(*out));
-    *where = valnode;
+    *where = NULL; /* errors in the key point at the key */
     struct modset ms = {0};
     const char *bar = memchr(key, '|', keylen);
     size_t flen = bar ? (size_t)(bar - key) : keylen;
@@ -962,6 +962,7 @@ int sigma_item_compile(struct sv_ctx *c, const char *key, size_t keylen,
     int rc = check_mods(c, &ms);
     if (rc)
         return rc;
+    *where = valnode;
     out->all = ms.has[M_ALL];
     out->neq = ms.has[M_NEQ];
     if (keyword && (ms.has[M_EXISTS] || ms.has[M_FIELDREF] || ms.has[M_CIDR] || ms.has[M_NEQ] ||
