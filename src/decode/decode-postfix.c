@@ -871,7 +871,6 @@ static const struct check_action check_actions[] = {
     {"replace", "replace", NULL},
     {"strip", "strip", NULL},
     {"bcc", "bcc", NULL},
-    {"quarantine", "hold", NULL},
 };
 
 static const struct check_action *check_action_find(struct str w)
@@ -1048,8 +1047,8 @@ static int on_qmgr_from(struct pf *st, struct str s, const struct rule *r)
     struct str tail = str_trim(kv_run(st, WITH_PREFIX(s, r)));
     if (EAT(&tail, "(queue ") && tail.n && tail.p[tail.n - 1] == ')')
         add(st, "queue", str_make(tail.p, tail.n - 1));
-    if (st->status.n) {
-        st->action = str_eq(st->status, "expired") ? "expired" : "status";
+    if (str_eq(st->status, "expired")) {
+        st->action = "expired";
         st->outcome = "failure";
     }
     return 0;
