@@ -29,8 +29,8 @@
  *   - A handler either understands its message or returns -EINVAL; the
  *     dispatcher then rolls back what it added (fields and core), so a
  *     half-parsed message never leaves half an event. A message with a
- *     queue id (or a warning level) but an unknown body keeps just the queue
- *     id (or level) and has no event.action.
+ *     queue id but an unknown body keeps just the queue id and has no
+ *     event.action; any other "LEVEL: text" is kept as its level.
  *   - Hostile input: every read is bounds-checked against the slice; nothing
  *     is NUL-terminated or written back.
  *
@@ -991,8 +991,6 @@ static int on_access_check(struct pf *st, struct str s)
     return 0;
 }
 
-static int on_level(struct pf *st, struct str s, const struct rule *r);
-
 /* "ACTION: ..." after a queue id: a header/body check, an access check, or
  * (for "warning:"/"info:" followed by neither) a plain logged level. */
 static int on_check_word(struct pf *st, struct str s)
@@ -1078,6 +1076,8 @@ static int on_delivery(struct pf *st, struct str s, const struct rule *r)
             st->outcome = status_outcomes[i].outcome;
             break;
         }
+    if (st->daemon)
+        return 0; /* the daemon is known: no need to guess it */
     struct str rl = st->relay;
     if (str_eq(rl, "local"))
         st->infer = "local";
@@ -1618,6 +1618,7 @@ static bool postfix_program(struct str prog, struct str *daemon)
     return true;
 }
 
+/* syslog_app.match: does this program name belong to Postfix? */
 static bool postfix_match(struct str prog)
 {
     struct str d;
