@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "decode/decode.h"
+#include "util/timeconv.h"
 
 int read_opts_handle(struct read_opts *ro, int opt, const char *arg)
 {
@@ -22,8 +23,8 @@ int read_opts_handle(struct read_opts *ro, int opt, const char *arg)
     case OPT_YEAR: {
         char *end;
         long y = strtol(arg, &end, 10);
-        if (*end || y < 1970 || y > 9999) {
-            fprintf(stderr, "kenchi: --year: '%s' is not a year (1970..9999)\n", arg);
+        if (*end || y < 1970 || y > TIME_YEAR_MAX) {
+            fprintf(stderr, "kenchi: --year: '%s' is not a year (1970..%d)\n", arg, TIME_YEAR_MAX);
             return -1;
         }
         ro->year = (int)y;

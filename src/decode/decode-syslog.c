@@ -65,6 +65,8 @@ static size_t parse_bsd_time(struct decode_ctx *ctx, const char *s, size_t n, in
         if (y1 < 0 || y2 < 0)
             return 0;
         year = y1 * 100 + y2;
+        if (year < TIME_YEAR_MIN || year > TIME_YEAR_MAX)
+            return 0;
         i += 5;
     }
     if (i + 8 > n || s[i + 2] != ':' || s[i + 5] != ':')
@@ -137,6 +139,8 @@ static size_t parse_tai64n(const char *s, size_t n, int64_t *out)
         return 0;
     /* TAI64 label 2^62 + TAI seconds; TAI is 10 s ahead of UTC at the epoch
      * and leap seconds since then are ignored (at most ~27 s off). */
+    if (secs - (1ULL << 62) > 9000000000ULL)
+        return 0; /* beyond 2255: not a time stamp we can represent */
     int64_t unix_s = (int64_t)(secs - (1ULL << 62)) - 10;
     *out = unix_s * NS_PER_SEC + (int64_t)(nano % 1000000000ULL);
     return 25;

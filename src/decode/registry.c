@@ -12,6 +12,7 @@
 
 extern const struct decoder decoder_syslog;
 extern const struct decoder decoder_json;
+extern const struct syslog_app syslog_app_postfix;
 
 const struct decoder *const decoders[] = {
     &decoder_syslog,
@@ -20,6 +21,7 @@ const struct decoder *const decoders[] = {
 };
 
 const struct syslog_app *const syslog_apps[] = {
+    &syslog_app_postfix,
     NULL,
 };
 

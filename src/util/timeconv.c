@@ -143,7 +143,7 @@ size_t time_parse_iso(const char *s, size_t n, struct tz_ctx *tz, int64_t *out)
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
         se < 0 || se > 60)
         return 0;
-    if (d > days_in_month(y, mo))
+    if (d > days_in_month(y, mo) || y < TIME_YEAR_MIN || y > TIME_YEAR_MAX)
         return 0;
     if (se == 60)
         se = 59; /* leap second: clamp */
@@ -233,7 +233,8 @@ int time_parse_user(const char *s, int64_t now_ns, int64_t *out)
         return -EINVAL;
     if (n == 10 && s[4] == '-' && s[7] == '-') {
         int y = digits(s, n, 0, 4), m = digits(s, n, 5, 2), d = digits(s, n, 8, 2);
-        if (y < 0 || m < 1 || m > 12 || d < 1 || d > 31)
+        if (y < TIME_YEAR_MIN || y > TIME_YEAR_MAX || m < 1 || m > 12 || d < 1 ||
+            d > days_in_month(y, m))
             return -EINVAL;
         *out = time_from_utc(y, m, d, 0, 0, 0, 0);
         return 0;

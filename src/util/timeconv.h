@@ -18,6 +18,10 @@
 
 #define NS_PER_SEC 1000000000LL
 #define TIME_NONE INT64_MIN
+/* Years representable as int64 nanoseconds (1677-09-21 .. 2262-04-11),
+ * with a margin; parsers refuse times outside. */
+#define TIME_YEAR_MIN 1680
+#define TIME_YEAR_MAX 2260
 
 /* Days since 1970-01-01 for a proleptic Gregorian date (month 1..12). */
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
