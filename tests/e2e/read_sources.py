@@ -116,7 +116,11 @@ try:
         p = subprocess.run([KENCHI, "scan", "--output", "jsonl", "--year", "2024", os.path.join(tmp, "dir")],
                            capture_output=True, timeout=120)
     try:
-        s = json.loads(p.stdout.decode().splitlines()[-1])
+        # with rules loaded, stdout carries the alerts and the summary goes to stderr
+        out = p.stdout.decode().splitlines()
+        if not out or '"files_read"' not in out[-1]:
+            out = p.stderr.decode().splitlines()
+        s = json.loads(out[-1])
     except Exception as e:  # noqa
         s = {"error": str(e), "out": p.stdout.decode(), "err": p.stderr.decode()}
     ok(s.get("events") == 6 and s.get("files_read") == 2 and s.get("first", "").startswith("2024-03-01T10:00:00"),
