@@ -60,12 +60,22 @@ bool event_set_ip(struct event *ev, enum core_field f, struct str s)
 
 bool str_is_uint(struct str s)
 {
-    if (s.n == 0 || s.n > 19)
+    if (s.n == 0 || s.n > 18)
         return false;
     for (size_t i = 0; i < s.n; i++)
         if (s.p[i] < '0' || s.p[i] > '9')
             return false;
     return true;
+}
+
+bool str_is_port(struct str s)
+{
+    if (s.n > 5 || !str_is_uint(s))
+        return false;
+    unsigned v = 0;
+    for (size_t i = 0; i < s.n; i++)
+        v = v * 10 + (unsigned)(s.p[i] - '0');
+    return v <= 65535;
 }
 
 long str_rfind(struct str s, const char *lit)

@@ -27,8 +27,11 @@ bool ip_text_valid(struct str s);
  * the field was set. */
 bool event_set_ip(struct event *ev, enum core_field f, struct str s);
 
-/* Is s a run of 1..19 ASCII digits? */
+/* Is s a run of 1..18 ASCII digits (a value that fits an int64)? */
 bool str_is_uint(struct str s);
+
+/* Is s a TCP/UDP port number (0..65535, at most 5 digits)? */
+bool str_is_port(struct str s);
 
 /* Position of the last occurrence of lit in s, or -1. */
 long str_rfind(struct str s, const char *lit);

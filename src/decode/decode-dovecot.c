@@ -298,7 +298,7 @@ static void login_tail(struct event *ev, struct str t)
             event_set_ip(ev, remote ? CORE_SOURCE_IP : CORE_DESTINATION_IP, v);
         } else if (str_starts(e, "rport=") || str_starts(e, "lport=")) {
             struct str v = advance(e, 6);
-            if (str_is_uint(v)) {
+            if (str_is_port(v)) {
                 bool remote = e.p[0] == 'r';
                 add_num(ev, remote ? "rport" : "lport", v);
                 ev->core[remote ? CORE_SOURCE_PORT : CORE_DESTINATION_PORT] = v;
@@ -340,8 +340,9 @@ static void login_tail(struct event *ev, struct str t)
 }
 
 /* The element list of a login line: "user=<U>, method=M, rip=.., ...". The
- * user is the client's text, so the rip that counts is the last one. */
-static void login_kv(struct event *ev, struct str kv)
+ * user is the client's text, so the rip that counts is the last one.
+ * Returns false if there is no rip (not a complete login line). */
+static bool login_kv(struct event *ev, struct str kv)
 {
     long r = str_rfind(kv, ", rip=");
     size_t rip_at = r >= 0 ? (size_t)r + 2 : (str_starts(kv, "rip=") ? 0 : kv.n);
@@ -374,6 +375,7 @@ static void login_kv(struct event *ev, struct str kv)
     }
     if (rip_at < kv.n)
         login_tail(ev, advance(kv, rip_at));
+    return rip_at < kv.n;
 }
 
 /* "..., 3 attempts in 16 secs" / "no auth attempts in 10 secs" / "waited 2
@@ -388,7 +390,7 @@ static void reason_numbers(struct event *ev, struct str reason)
             size_t e = (size_t)a, b = e;
             while (b > 0 && reason.p[b - 1] >= '0' && reason.p[b - 1] <= '9')
                 b--;
-            if (b < e)
+            if (str_is_uint(str_make(reason.p + b, e - b)))
                 add_num(ev, "attempts", str_make(reason.p + b, e - b));
         }
     }
@@ -397,7 +399,7 @@ static void reason_numbers(struct event *ev, struct str reason)
         size_t e = (size_t)s, b = e;
         while (b > 0 && reason.p[b - 1] >= '0' && reason.p[b - 1] <= '9')
             b--;
-        if (b < e && b > 0 && reason.p[b - 1] == ' ')
+        if (b > 0 && reason.p[b - 1] == ' ' && str_is_uint(str_make(reason.p + b, e - b)))
             add_num(ev, "duration_secs", str_make(reason.p + b, e - b));
     }
 }
@@ -494,7 +496,8 @@ static int login_line(struct event *ev, struct str m)
     long k = login_kv_start(m);
     if (k < 0)
         return -EINVAL;
-    login_kv(ev, advance(m, (size_t)k + 2));
+    if (!login_kv(ev, advance(m, (size_t)k + 2)))
+        return -EINVAL;
     login_head(ev, str_make(m.p, (size_t)k));
     return 0;
 }

@@ -89,7 +89,7 @@ static void set_host(struct event *ev, struct str host, struct str port)
 {
     if (!event_set_ip(ev, CORE_SOURCE_IP, host) && host.n)
         event_add_str(ev, "rhost", host);
-    if (str_is_uint(port))
+    if (str_is_port(port))
         ev->core[CORE_SOURCE_PORT] = port;
 }
 
@@ -572,7 +572,7 @@ static int on_connection_from(struct event *ev, struct str s, const struct sshd_
         event_set_ip(ev, CORE_DESTINATION_IP, lhost);
         if (str_starts(t, " port ")) {
             struct str lport = token(advance(t, 6));
-            if (str_is_uint(lport))
+            if (str_is_port(lport))
                 ev->core[CORE_DESTINATION_PORT] = lport;
             t = advance(t, 6 + lport.n);
         }
@@ -753,7 +753,7 @@ static int on_drop_connection(struct event *ev, struct str s, const struct sshd_
             t = advance(t, (size_t)(rb - t.p) + 1);
             if (str_starts(t, ":")) {
                 struct str lport = token(advance(t, 1));
-                if (str_is_uint(lport))
+                if (str_is_port(lport))
                     ev->core[CORE_DESTINATION_PORT] = lport;
                 t = advance(t, 1 + lport.n);
             }
