@@ -22,8 +22,27 @@
 
 #include "decode/decode.h"
 
+/* Dotted quad, each part 0..255 without leading zeros (as inet_pton). */
+static bool ipv4_valid(struct str s)
+{
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part && (i >= s.n || s.p[i++] != '.'))
+            return false;
+        size_t b = i;
+        unsigned v = 0;
+        while (i < s.n && i - b < 4 && s.p[i] >= '0' && s.p[i] <= '9')
+            v = v * 10 + (unsigned)(s.p[i++] - '0');
+        if (i == b || i - b > 3 || v > 255 || (i - b > 1 && s.p[b] == '0'))
+            return false;
+    }
+    return i == s.n;
+}
+
 bool ip_text_valid(struct str s)
 {
+    if (s.n >= 7 && s.n <= 15 && !memchr(s.p, ':', s.n))
+        return ipv4_valid(s);
     /* longest IPv6 text with an IPv4 tail is 45 bytes; allow a short zone */
     char buf[64];
     unsigned char addr[16];
@@ -83,9 +102,15 @@ long str_rfind(struct str s, const char *lit)
     size_t n = strlen(lit);
     if (n == 0 || n > s.n)
         return -1;
-    for (size_t i = s.n - n + 1; i-- > 0;)
-        if (s.p[i] == lit[0] && !memcmp(s.p + i, lit, n))
-            return (long)i;
+    size_t end = s.n - n + 1; /* candidates start below end */
+    while (end > 0) {
+        const char *p = memrchr(s.p, lit[0], end);
+        if (!p)
+            return -1;
+        if (!memcmp(p, lit, n))
+            return p - s.p;
+        end = (size_t)(p - s.p);
+    }
     return -1;
 }
 

@@ -16,6 +16,19 @@
 
 #include "event/event.h"
 
+/* Initializer of a struct str from a string literal, for tables whose
+ * rows are compared per line (no strlen() in the hot path). */
+#define LIT(s)                                                                                     \
+    {                                                                                              \
+        (s), sizeof(s) - 1                                                                         \
+    }
+
+/* Does s start with lit? First byte first: most rows fail there. */
+static inline bool str_has_prefix(struct str s, struct str lit)
+{
+    return s.n >= lit.n && lit.n && s.p[0] == lit.p[0] && !__builtin_memcmp(s.p, lit.p, lit.n);
+}
+
 /* Is s an IPv4 (dotted quad, no leading zeros) or IPv6 address (RFC 4291
  * text, optional "%zone")? Host names and anything longer than an address
  * can be are not. */

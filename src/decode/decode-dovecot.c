@@ -42,7 +42,7 @@
 enum dc_kind { K_LOGIN, K_SESSION, K_DELIVER, K_AUTH, K_OTHER };
 
 struct dc_proc_def {
-    const char *name;    /* process name as Dovecot logs it */
+    struct str name;     /* process name as Dovecot logs it */
     const char *service; /* logsource.service */
     enum dc_kind kind;
     bool bare; /* the bare name, without "(...)", is Dovecot's as a program */
@@ -51,36 +51,36 @@ struct dc_proc_def {
 /* "imap" or "lmtp" alone as a program name may be another daemon's (Cyrus
  * logs as "imap[pid]"): those are claimed only with their "(...)" args. */
 static const struct dc_proc_def procs[] = {
-    {"imap-login", "imap-login", K_LOGIN, true},
-    {"pop3-login", "pop3-login", K_LOGIN, true},
-    {"submission-login", "submission-login", K_LOGIN, true},
-    {"managesieve-login", "managesieve-login", K_LOGIN, true},
-    {"imap-urlauth-login", "imap-urlauth-login", K_LOGIN, true},
-    {"imap", "imap", K_SESSION, false},
-    {"pop3", "pop3", K_SESSION, false},
-    {"submission", "submission", K_SESSION, false},
-    {"managesieve", "managesieve", K_SESSION, false},
-    {"imap-urlauth", "imap-urlauth", K_SESSION, false},
-    {"lmtp", "lmtp", K_DELIVER, false},
-    {"lda", "lda", K_DELIVER, false},
-    {"deliver", "lda", K_DELIVER, false},
-    {"auth", "auth", K_AUTH, true},
-    {"auth-worker", "auth-worker", K_AUTH, true},
-    {"dovecot-auth", "auth", K_AUTH, true},
-    {"master", "master", K_OTHER, false},
-    {"config", "config", K_OTHER, false},
-    {"anvil", "anvil", K_OTHER, false},
-    {"log", "log", K_OTHER, false},
-    {"stats", "stats", K_OTHER, false},
-    {"dict", "dict", K_OTHER, false},
-    {"indexer", "indexer", K_OTHER, false},
-    {"indexer-worker", "indexer-worker", K_OTHER, false},
-    {"doveadm", "doveadm", K_OTHER, false},
-    {"quota-status", "quota-status", K_OTHER, false},
-    {"replicator", "replicator", K_OTHER, false},
-    {"aggregator", "aggregator", K_OTHER, false},
-    {"director", "director", K_OTHER, false},
-    {"imap-hibernate", "imap-hibernate", K_OTHER, false},
+    {LIT("imap-login"), "imap-login", K_LOGIN, true},
+    {LIT("pop3-login"), "pop3-login", K_LOGIN, true},
+    {LIT("submission-login"), "submission-login", K_LOGIN, true},
+    {LIT("managesieve-login"), "managesieve-login", K_LOGIN, true},
+    {LIT("imap-urlauth-login"), "imap-urlauth-login", K_LOGIN, true},
+    {LIT("imap"), "imap", K_SESSION, false},
+    {LIT("pop3"), "pop3", K_SESSION, false},
+    {LIT("submission"), "submission", K_SESSION, false},
+    {LIT("managesieve"), "managesieve", K_SESSION, false},
+    {LIT("imap-urlauth"), "imap-urlauth", K_SESSION, false},
+    {LIT("lmtp"), "lmtp", K_DELIVER, false},
+    {LIT("lda"), "lda", K_DELIVER, false},
+    {LIT("deliver"), "lda", K_DELIVER, false},
+    {LIT("auth"), "auth", K_AUTH, true},
+    {LIT("auth-worker"), "auth-worker", K_AUTH, true},
+    {LIT("dovecot-auth"), "auth", K_AUTH, true},
+    {LIT("master"), "master", K_OTHER, false},
+    {LIT("config"), "config", K_OTHER, false},
+    {LIT("anvil"), "anvil", K_OTHER, false},
+    {LIT("log"), "log", K_OTHER, false},
+    {LIT("stats"), "stats", K_OTHER, false},
+    {LIT("dict"), "dict", K_OTHER, false},
+    {LIT("indexer"), "indexer", K_OTHER, false},
+    {LIT("indexer-worker"), "indexer-worker", K_OTHER, false},
+    {LIT("doveadm"), "doveadm", K_OTHER, false},
+    {LIT("quota-status"), "quota-status", K_OTHER, false},
+    {LIT("replicator"), "replicator", K_OTHER, false},
+    {LIT("aggregator"), "aggregator", K_OTHER, false},
+    {LIT("director"), "director", K_OTHER, false},
+    {LIT("imap-hibernate"), "imap-hibernate", K_OTHER, false},
 };
 
 /* A parsed process prefix. */
@@ -108,7 +108,8 @@ static size_t name_len(struct str s)
 static const struct dc_proc_def *proc_lookup(struct str name)
 {
     for (size_t i = 0; i < sizeof(procs) / sizeof(procs[0]); i++)
-        if (procs[i].name[0] == name.p[0] && str_eq(name, procs[i].name))
+        if (procs[i].name.n == name.n && procs[i].name.p[0] == name.p[0] &&
+            !memcmp(procs[i].name.p, name.p, name.n))
             return &procs[i];
     return NULL;
 }
@@ -266,8 +267,13 @@ static long login_kv_start(struct str m)
 /* End of a list element starting at s: the next ", " or the end. */
 static size_t elem_len(struct str s)
 {
-    long e = str_find(s, ", ");
-    return e < 0 ? s.n : (size_t)e;
+    const char *p = s.p, *end = s.p + s.n;
+    while ((p = memchr(p, ',', (size_t)(end - p))) != NULL) {
+        if (p + 1 < end && p[1] == ' ')
+            return (size_t)(p - s.p);
+        p++;
+    }
+    return s.n;
 }
 
 /* End of a TLS error text: Dovecot puts it before the session and cipher
@@ -406,15 +412,15 @@ static void reason_numbers(struct event *ev, struct str reason)
 
 /* Reasons of a login-process disconnect that are not a failed login: the
  * client never tried to authenticate, or the server went away. */
-static const char *const no_login_reasons[] = {
-    "no auth attempts",
-    "disconnected before auth was ready",
-    "disconnected during TLS handshake",
-    "client_limit and process_limit was hit",
-    "The process is shutting down",
-    "cert required, client didn't start TLS",
-    "client didn't send a cert",
-    "client sent an untrusted cert",
+static const struct str no_login_reasons[] = {
+    LIT("no auth attempts"),
+    LIT("disconnected before auth was ready"),
+    LIT("disconnected during TLS handshake"),
+    LIT("client_limit and process_limit was hit"),
+    LIT("The process is shutting down"),
+    LIT("cert required, client didn't start TLS"),
+    LIT("client didn't send a cert"),
+    LIT("client sent an untrusted cert"),
 };
 
 /* Classify the message part of a login line ("Login", "Aborted login (auth
@@ -483,7 +489,7 @@ static void login_head(struct event *ev, struct str head)
     event_add_str(ev, "reason", reason);
     reason_numbers(ev, reason);
     for (size_t k = 0; k < sizeof(no_login_reasons) / sizeof(no_login_reasons[0]); k++) {
-        if (str_starts(reason, no_login_reasons[k])) {
+        if (str_has_prefix(reason, no_login_reasons[k])) {
             set_result(ev, "disconnect", NULL);
             return;
         }
@@ -505,7 +511,7 @@ static int login_line(struct event *ev, struct str m)
 /* ---- mail sessions (imap(user), pop3(user), ...) ------------------------- */
 
 struct counter_def {
-    const char *key;    /* as in imap_logout_format / pop3_logout_format */
+    struct str key;     /* as in imap_logout_format / pop3_logout_format */
     const char *field;  /* native name (first half of a "a/b" pair) */
     const char *field2; /* second half of a pair, or NULL */
 };
@@ -514,20 +520,20 @@ struct counter_def {
  * body_count= body_bytes=; pop3: top=%t/%p retr=%r/%b del=%d/%m size=%s;
  * Dovecot 2.0: bytes=%i/%o. */
 static const struct counter_def counters[] = {
-    {"in", "in", NULL},
-    {"out", "out", NULL},
-    {"deleted", "deleted", NULL},
-    {"expunged", "expunged", NULL},
-    {"trashed", "trashed", NULL},
-    {"hdr_count", "hdr_count", NULL},
-    {"hdr_bytes", "hdr_bytes", NULL},
-    {"body_count", "body_count", NULL},
-    {"body_bytes", "body_bytes", NULL},
-    {"size", "size", NULL},
-    {"top", "top_count", "top_bytes"},
-    {"retr", "retr_count", "retr_bytes"},
-    {"del", "del_count", "msg_count"},
-    {"bytes", "in", "out"},
+    {LIT("in"), "in", NULL},
+    {LIT("out"), "out", NULL},
+    {LIT("deleted"), "deleted", NULL},
+    {LIT("expunged"), "expunged", NULL},
+    {LIT("trashed"), "trashed", NULL},
+    {LIT("hdr_count"), "hdr_count", NULL},
+    {LIT("hdr_bytes"), "hdr_bytes", NULL},
+    {LIT("body_count"), "body_count", NULL},
+    {LIT("body_bytes"), "body_bytes", NULL},
+    {LIT("size"), "size", NULL},
+    {LIT("top"), "top_count", "top_bytes"},
+    {LIT("retr"), "retr_count", "retr_bytes"},
+    {LIT("del"), "del_count", "msg_count"},
+    {LIT("bytes"), "in", "out"},
 };
 
 static void counter_value(struct event *ev, const char *field, struct str v)
@@ -561,7 +567,7 @@ static int session_counters(struct event *ev, struct str m)
         struct str val = advance(tok, key.n + 1);
         for (size_t k = 0; k < sizeof(counters) / sizeof(counters[0]); k++) {
             const struct counter_def *c = &counters[k];
-            if (!str_eq(key, c->key))
+            if (key.n != c->key.n || memcmp(key.p, c->key.p, key.n))
                 continue;
             if (c->field2) {
                 const char *sl = memchr(val.p, '/', val.n);
@@ -616,23 +622,23 @@ static int session_line(struct event *ev, struct str m)
 /* ---- deliveries (lmtp, lda) --------------------------------------------- */
 
 struct deliver_def {
-    const char *prefix;
+    struct str prefix;
     const char *action;
     const char *outcome;
     enum { D_MAILBOX, D_MAILBOX_QUOTED, D_TO, D_FAILED, D_REASON, D_NONE } arg;
 };
 
 static const struct deliver_def deliveries[] = {
-    {"saved mail to ", "deliver", "success", D_MAILBOX},
-    {"stored mail into mailbox ", "deliver", "success", D_MAILBOX_QUOTED},
-    {"forwarded to ", "forward", "success", D_TO},
-    {"redirected to ", "forward", "success", D_TO},
-    {"sent vacation response to ", "vacation-reply", "success", D_TO},
-    {"marked message to be discarded", "discard", "success", D_NONE},
-    {"discarded", "discard", "success", D_NONE},
-    {"save failed to ", "deliver", "failure", D_FAILED},
-    {"rejected: ", "reject", "failure", D_REASON},
-    {"rejected", "reject", "failure", D_NONE},
+    {LIT("saved mail to "), "deliver", "success", D_MAILBOX},
+    {LIT("stored mail into mailbox "), "deliver", "success", D_MAILBOX_QUOTED},
+    {LIT("forwarded to "), "forward", "success", D_TO},
+    {LIT("redirected to "), "forward", "success", D_TO},
+    {LIT("sent vacation response to "), "vacation-reply", "success", D_TO},
+    {LIT("marked message to be discarded"), "discard", "success", D_NONE},
+    {LIT("discarded"), "discard", "success", D_NONE},
+    {LIT("save failed to "), "deliver", "failure", D_FAILED},
+    {LIT("rejected: "), "reject", "failure", D_REASON},
+    {LIT("rejected"), "reject", "failure", D_NONE},
 };
 
 /* End of the "msgid=<..>, from=<..>" part: the first ": " outside <...>. */
@@ -687,9 +693,9 @@ static int deliver_line(struct event *ev, struct str m)
         add_num(ev, "size", v);
     for (size_t k = 0; k < sizeof(deliveries) / sizeof(deliveries[0]); k++) {
         const struct deliver_def *d = &deliveries[k];
-        if (!str_starts(text, d->prefix))
+        if (!str_has_prefix(text, d->prefix))
             continue;
-        struct str arg = str_trim(advance(text, strlen(d->prefix)));
+        struct str arg = str_trim(advance(text, d->prefix.n));
         switch (d->arg) {
         case D_MAILBOX:
             event_add_str(ev, "mailbox", arg);
@@ -729,20 +735,20 @@ static int deliver_line(struct event *ev, struct str m)
 /* ---- authentication (auth, auth-worker) --------------------------------- */
 
 /* Texts of a passdb lookup that rejected the credentials. */
-static const char *const auth_failures[] = {
-    "unknown user",
-    "Unknown user",
-    "Password mismatch",
-    "password mismatch",
-    "pam_authenticate() failed: ",
-    "pam_acct_mgmt() failed: ",
-    "invalid credentials",
-    "Invalid credentials",
-    "Password expired",
-    "user not found",
-    "User not found",
-    "allow_nets check failed",
-    "Account is disabled",
+static const struct str auth_failures[] = {
+    LIT("unknown user"),
+    LIT("Unknown user"),
+    LIT("Password mismatch"),
+    LIT("password mismatch"),
+    LIT("pam_authenticate() failed: "),
+    LIT("pam_acct_mgmt() failed: "),
+    LIT("invalid credentials"),
+    LIT("Invalid credentials"),
+    LIT("Password expired"),
+    LIT("user not found"),
+    LIT("User not found"),
+    LIT("allow_nets check failed"),
+    LIT("Account is disabled"),
 };
 
 static int auth_line(struct event *ev, struct str m)
@@ -789,7 +795,7 @@ static int auth_line(struct event *ev, struct str m)
         return -EINVAL;
     }
     for (size_t k = 0; k < sizeof(auth_failures) / sizeof(auth_failures[0]); k++) {
-        if (str_starts(text, auth_failures[k])) {
+        if (str_has_prefix(text, auth_failures[k])) {
             event_add_str(ev, "reason", without_password_hint(str_trim(text)));
             set_result(ev, "auth-failure", "failure");
             return 0;
@@ -801,13 +807,14 @@ static int auth_line(struct event *ev, struct str m)
 /* ---- entry point ---------------------------------------------------------- */
 
 struct level_def {
-    const char *prefix;
-    const char *level;
+    struct str prefix;
+    struct str level;
 };
 
 static const struct level_def levels[] = {
-    {"Info: ", "info"},   {"Warning: ", "warning"}, {"Error: ", "error"},
-    {"Fatal: ", "fatal"}, {"Panic: ", "panic"},     {"Debug: ", "debug"},
+    {LIT("Info: "), LIT("info")},   {LIT("Warning: "), LIT("warning")},
+    {LIT("Error: "), LIT("error")}, {LIT("Fatal: "), LIT("fatal")},
+    {LIT("Panic: "), LIT("panic")}, {LIT("Debug: "), LIT("debug")},
 };
 
 /* The process's own fields: pid/session from "<..>" groups and, per kind,
@@ -865,9 +872,9 @@ static int dovecot_parse(struct event *ev, struct str program)
     ev->ls.service = p.def->service;
     proc_fields(ev, &p);
     for (size_t k = 0; k < sizeof(levels) / sizeof(levels[0]); k++) {
-        if (m.n && m.p[0] == levels[k].prefix[0] && str_starts(m, levels[k].prefix)) {
-            event_add_str(ev, "level", str_make(levels[k].level, strlen(levels[k].level)));
-            m = advance(m, strlen(levels[k].prefix));
+        if (str_has_prefix(m, levels[k].prefix)) {
+            event_add_str(ev, "level", levels[k].level);
+            m = advance(m, levels[k].prefix.n);
             break;
         }
     }

@@ -40,7 +40,7 @@ typedef int (*sshd_fn)(struct event *ev, struct str rest, const struct sshd_msg 
                        struct sshd_line *l);
 
 struct sshd_msg {
-    const char *prefix; /* the message starts with this */
+    struct str prefix; /* the message starts with this */
     sshd_fn fn;
     const char *action;  /* event.action */
     const char *outcome; /* event.outcome, or NULL: decided by the handler */
@@ -286,7 +286,7 @@ static int on_user_from(struct event *ev, struct str s, const struct sshd_msg *m
                         struct sshd_line *l)
 {
     struct from_parts f;
-    if (m->prefix[0] == 'I') { /* "Invalid user ": the user may be empty */
+    if (m->prefix.p[0] == 'I') { /* "Invalid user ": the user may be empty */
         if (!user_from(s, &f))
             return -EINVAL;
         set_user(ev, f.user);
@@ -458,7 +458,7 @@ static int on_user_host_tail(struct event *ev, struct str s, const struct sshd_m
         return -EINVAL;
     kind_user(ev, kind, user);
     set_host(ev, host, port);
-    if (m->prefix[0] == 'D' && kind && kind[0] == 'u' && !l->preauth) {
+    if (m->prefix.p[0] == 'D' && kind && kind[0] == 'u' && !l->preauth) {
         /* "Disconnected from user U H port P": an authenticated session ended */
         set_result(ev, "logout", "success");
         return 0;
@@ -620,12 +620,12 @@ static int on_reason_only(struct event *ev, struct str s, const struct sshd_msg 
                           struct sshd_line *l)
 {
     /* the whole message (level and " [preauth]" already off) */
-    size_t pl = strlen(m->prefix);
+    size_t pl = m->prefix.n;
     struct str r = str_make(s.p - pl, s.n + pl);
     if (str_starts(r, "kex_exchange_identification: ") ||
         str_starts(r, "Read from socket failed: ")) {
         r = s;
-    } else if (m->prefix[0] == 'n') {
+    } else if (m->prefix.p[0] == 'n') {
         /* "no matching mac found: client A server B" -> "no matching mac found" */
         long k = str_find(r, ": ");
         if (k >= 0)
@@ -771,52 +771,55 @@ static int on_drop_connection(struct event *ev, struct str s, const struct sshd_
 /* First match wins: a longer prefix must come before a shorter one that
  * starts it ("Disconnecting: " before "Disconnecting "). */
 static const struct sshd_msg msgs[] = {
-    {"Accepted ", on_auth, "login", "success"},
-    {"Failed ", on_auth, "login-failed", "failure"},
-    {"Postponed ", on_auth, "auth-postponed", NULL},
-    {"Partial ", on_auth, "auth-partial", NULL},
-    {"Invalid user ", on_user_from, "invalid-user", "failure"},
-    {"input_userauth_request: invalid user ", on_invalid_user_only, "invalid-user", "failure"},
-    {"maximum authentication attempts exceeded for ", on_user_from, "too-many-auth-failures",
+    {LIT("Accepted "), on_auth, "login", "success"},
+    {LIT("Failed "), on_auth, "login-failed", "failure"},
+    {LIT("Postponed "), on_auth, "auth-postponed", NULL},
+    {LIT("Partial "), on_auth, "auth-partial", NULL},
+    {LIT("Invalid user "), on_user_from, "invalid-user", "failure"},
+    {LIT("input_userauth_request: invalid user "), on_invalid_user_only, "invalid-user", "failure"},
+    {LIT("maximum authentication attempts exceeded for "), on_user_from, "too-many-auth-failures",
      "failure"},
-    {"User ", on_not_allowed, "user-not-allowed", "failure"},
-    {"ROOT LOGIN REFUSED FROM ", on_root_refused, "root-login-refused", "failure"},
-    {"refused connect from ", on_refused_connect, "connection-refused", "failure"},
-    {"Address ", on_address_maps, "reverse-mapping-failed", NULL},
-    {"reverse mapping checking getaddrinfo for ", on_reverse_mapping, "reverse-mapping-failed",
+    {LIT("User "), on_not_allowed, "user-not-allowed", "failure"},
+    {LIT("ROOT LOGIN REFUSED FROM "), on_root_refused, "root-login-refused", "failure"},
+    {LIT("refused connect from "), on_refused_connect, "connection-refused", "failure"},
+    {LIT("Address "), on_address_maps, "reverse-mapping-failed", NULL},
+    {LIT("reverse mapping checking getaddrinfo for "), on_reverse_mapping, "reverse-mapping-failed",
      NULL},
-    {"Received disconnect from ", on_received_disconnect, "disconnect", NULL},
-    {"Disconnected from ", on_user_host_tail, "disconnect", NULL},
-    {"Disconnecting: ", on_disconnecting_colon, "disconnect", NULL},
-    {"Disconnecting ", on_disconnecting_user, "disconnect", NULL},
-    {"Connection closed by ", on_user_host_tail, "connection-closed", NULL},
-    {"Connection reset by ", on_user_host_tail, "connection-reset", NULL},
-    {"Connection from ", on_connection_from, "connection", NULL},
-    {"Unable to negotiate with ", on_unable_negotiate, "negotiation-failed", "failure"},
-    {"Unable to negotiate a key exchange method", on_reason_only, "negotiation-failed", "failure"},
-    {"no matching ", on_reason_only, "negotiation-failed", "failure"},
-    {"Timeout before authentication for ", on_timeout, "timeout", "failure"},
-    {"Did not receive identification string from ", on_no_ident, "identification-failed",
+    {LIT("Received disconnect from "), on_received_disconnect, "disconnect", NULL},
+    {LIT("Disconnected from "), on_user_host_tail, "disconnect", NULL},
+    {LIT("Disconnecting: "), on_disconnecting_colon, "disconnect", NULL},
+    {LIT("Disconnecting "), on_disconnecting_user, "disconnect", NULL},
+    {LIT("Connection closed by "), on_user_host_tail, "connection-closed", NULL},
+    {LIT("Connection reset by "), on_user_host_tail, "connection-reset", NULL},
+    {LIT("Connection from "), on_connection_from, "connection", NULL},
+    {LIT("Unable to negotiate with "), on_unable_negotiate, "negotiation-failed", "failure"},
+    {LIT("Unable to negotiate a key exchange method"), on_reason_only, "negotiation-failed",
      "failure"},
-    {"Bad protocol version identification '", on_bad_version, "identification-failed", "failure"},
-    {"kex_exchange_identification: ", on_reason_only, "identification-failed", "failure"},
-    {"banner exchange: Connection from ", on_conn_reason, "identification-failed", "failure"},
-    {"ssh_dispatch_run_fatal: Connection from ", on_conn_reason, "protocol-error", "failure"},
-    {"Read from socket failed: ", on_reason_only, "connection-reset", NULL},
-    {"PAM: ", on_pam_error, "auth-failure", "failure"},
-    {"PAM ", on_pam_more, "auth-failure", "failure"},
-    {"pam_", on_pam_module, NULL, NULL},
-    {"drop connection #", on_drop_connection, "connection-dropped", "failure"},
+    {LIT("no matching "), on_reason_only, "negotiation-failed", "failure"},
+    {LIT("Timeout before authentication for "), on_timeout, "timeout", "failure"},
+    {LIT("Did not receive identification string from "), on_no_ident, "identification-failed",
+     "failure"},
+    {LIT("Bad protocol version identification '"), on_bad_version, "identification-failed",
+     "failure"},
+    {LIT("kex_exchange_identification: "), on_reason_only, "identification-failed", "failure"},
+    {LIT("banner exchange: Connection from "), on_conn_reason, "identification-failed", "failure"},
+    {LIT("ssh_dispatch_run_fatal: Connection from "), on_conn_reason, "protocol-error", "failure"},
+    {LIT("Read from socket failed: "), on_reason_only, "connection-reset", NULL},
+    {LIT("PAM: "), on_pam_error, "auth-failure", "failure"},
+    {LIT("PAM "), on_pam_more, "auth-failure", "failure"},
+    {LIT("pam_"), on_pam_module, NULL, NULL},
+    {LIT("drop connection #"), on_drop_connection, "connection-dropped", "failure"},
 };
 
 struct level_def {
-    const char *prefix;
-    const char *level;
+    struct str prefix;
+    struct str level;
 };
 
 static const struct level_def levels[] = {
-    {"error: ", "error"},   {"fatal: ", "fatal"},   {"debug1: ", "debug1"},
-    {"debug2: ", "debug2"}, {"debug3: ", "debug3"}, {"verbose: ", "verbose"},
+    {LIT("error: "), LIT("error")},   {LIT("fatal: "), LIT("fatal")},
+    {LIT("debug1: "), LIT("debug1")}, {LIT("debug2: "), LIT("debug2")},
+    {LIT("debug3: "), LIT("debug3")}, {LIT("verbose: "), LIT("verbose")},
 };
 
 static int sshd_parse(struct event *ev, struct str s)
@@ -831,9 +834,9 @@ static int sshd_parse(struct event *ev, struct str s)
         s = str_trim(advance(s, (size_t)(rb - s.p) + 1));
     }
     for (size_t k = 0; k < sizeof(levels) / sizeof(levels[0]); k++) {
-        if (s.n && s.p[0] == levels[k].prefix[0] && str_starts(s, levels[k].prefix)) {
-            event_add_str(ev, "level", str_make(levels[k].level, strlen(levels[k].level)));
-            s = advance(s, strlen(levels[k].prefix));
+        if (str_has_prefix(s, levels[k].prefix)) {
+            event_add_str(ev, "level", levels[k].level);
+            s = advance(s, levels[k].prefix.n);
             break;
         }
     }
@@ -843,9 +846,9 @@ static int sshd_parse(struct event *ev, struct str s)
     }
     for (size_t k = 0; k < sizeof(msgs) / sizeof(msgs[0]); k++) {
         const struct sshd_msg *m = &msgs[k];
-        if (!s.n || s.p[0] != m->prefix[0] || !str_starts(s, m->prefix))
+        if (!str_has_prefix(s, m->prefix))
             continue;
-        int rc = m->fn(ev, advance(s, strlen(m->prefix)), m, &l);
+        int rc = m->fn(ev, advance(s, m->prefix.n), m, &l);
         if (rc == 0 && l.preauth)
             add_true(ev, "preauth");
         return rc;
