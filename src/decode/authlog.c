@@ -202,7 +202,7 @@ static size_t pam_prefix(struct event *ev, struct str msg)
     size_t i = 4;
     while (i < msg.n && i < 40 && msg.p[i] != '(' && msg.p[i] != ':' && msg.p[i] != ' ')
         i++;
-    if (i >= msg.n || msg.p[i] != '(')
+    if (i == 4 || i >= msg.n || msg.p[i] != '(')
         return 0;
     struct str module = str_make(msg.p, i);
     size_t a0 = i + 1;
