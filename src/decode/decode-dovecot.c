@@ -310,7 +310,8 @@ static void login_tail(struct event *ev, struct str t)
                 ev->core[remote ? CORE_SOURCE_PORT : CORE_DESTINATION_PORT] = v;
             }
         } else if (str_starts(e, "mpid=")) {
-            add_num(ev, "mpid", advance(e, 5));
+            if (str_is_uint(advance(e, 5)))
+                add_num(ev, "mpid", advance(e, 5));
         } else if (str_starts(e, "session=<")) {
             struct str v = advance(e, 9);
             const char *gt = memchr(v.p, '>', v.n);
