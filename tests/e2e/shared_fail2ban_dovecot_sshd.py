@@ -118,7 +118,7 @@ def expected_time(fj, line):
 def decode(lines, year):
     out = subprocess.run([KENCHI, "parse", "--year", str(year), "-"],
                          input="\n".join(lines) + "\n", capture_output=True,
-                         text=True, check=False)
+                         text=True, check=False, env=dict(os.environ, TZ="UTC"))
     evs = [json.loads(l) for l in out.stdout.splitlines() if l.strip()]
     return evs, out.returncode, out.stderr
 
