@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/timeconv.h"
 
 #ifndef KENCHI_VERSION
 #define KENCHI_VERSION "0.1.0"
@@ -40,6 +41,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is reported by write() */
+    tz_pin_default();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

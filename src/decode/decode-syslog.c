@@ -287,6 +287,11 @@ static void decode_tag(struct event *ev, const char *s, size_t n, size_t i, stru
         return;
     }
     struct str prog = str_make(tag.p, lb ? (size_t)(lb - tag.p) : colon);
+    if (lb == tag.p && colon >= 2 && tag.p[colon - 1] == ']') {
+        /* "[sshd]:" - some relays put the whole tag in brackets */
+        prog = str_make(tag.p + 1, colon - 2);
+        lb = NULL;
+    }
     if (prog.n) {
         event_add_str(ev, "program", prog);
         *program = prog;

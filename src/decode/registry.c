@@ -13,6 +13,8 @@
 extern const struct decoder decoder_syslog;
 extern const struct decoder decoder_json;
 extern const struct syslog_app syslog_app_postfix;
+extern const struct syslog_app syslog_app_dovecot;
+extern const struct syslog_app syslog_app_sshd;
 
 const struct decoder *const decoders[] = {
     &decoder_syslog,
@@ -22,6 +24,8 @@ const struct decoder *const decoders[] = {
 
 const struct syslog_app *const syslog_apps[] = {
     &syslog_app_postfix,
+    &syslog_app_dovecot,
+    &syslog_app_sshd,
     NULL,
 };
 

@@ -56,8 +56,16 @@ void tz_ctx_init(struct tz_ctx *tz)
     const char *e = getenv("TZ");
     tz->utc = e && (!strcmp(e, "UTC") || !strcmp(e, "UTC0") || !strcmp(e, ":UTC") ||
                     !strcmp(e, "Etc/UTC") || !strcmp(e, "GMT"));
-    tz->cache_key = -1;
-    tz->cache_off = 0;
+    for (int i = 0; i < TZ_CACHE_SLOTS; i++)
+        tz->cache_key[i] = -1;
+}
+
+void tz_pin_default(void)
+{
+    if (!getenv("TZ")) {
+        setenv("TZ", access("/etc/localtime", R_OK) == 0 ? ":/etc/localtime" : "UTC", 1);
+        tzset();
+    }
 }
 
 int tz_select(const char *name)
@@ -90,7 +98,8 @@ int64_t time_from_local(struct tz_ctx *tz, int y, int mon, int day, int h, int m
     if (tz->utc)
         return as_utc;
     int64_t key = days_from_civil(y, (unsigned)mon, (unsigned)day) * 24 + h;
-    if (key != tz->cache_key) {
+    unsigned slot = (unsigned)((uint64_t)key % TZ_CACHE_SLOTS);
+    if (key != tz->cache_key[slot]) {
         struct tm tm = {0};
         tm.tm_year = y - 1900;
         tm.tm_mon = mon - 1;
@@ -102,10 +111,10 @@ int64_t time_from_local(struct tz_ctx *tz, int y, int mon, int day, int h, int m
         time_t t = mktime(&tm);
         int64_t local_secs = days_from_civil(y, (unsigned)mon, (unsigned)day) * 86400 +
                              h * 3600 + 30 * 60;
-        tz->cache_off = (t == (time_t)-1) ? 0 : local_secs - (int64_t)t;
-        tz->cache_key = key;
+        tz->cache_off[slot] = (t == (time_t)-1) ? 0 : local_secs - (int64_t)t;
+        tz->cache_key[slot] = key;
     }
-    return as_utc - tz->cache_off * NS_PER_SEC;
+    return as_utc - tz->cache_off[slot] * NS_PER_SEC;
 }
 
 int time_year(int64_t t_ns)

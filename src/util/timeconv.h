@@ -33,14 +33,22 @@ int days_in_month(int y, int mon);
 int64_t time_from_utc(int y, int mon, int day, int h, int min, int s, int64_t ns);
 
 /* Zone of logs that do not name one. */
+#define TZ_CACHE_SLOTS 64
 struct tz_ctx {
-    bool utc;           /* shortcut: zone is UTC */
-    int64_t cache_key;  /* local hour index of the cached offset, or -1 */
-    int64_t cache_off;  /* UTC offset (seconds east) for that hour */
+    bool utc; /* shortcut: zone is UTC */
+    /* direct-mapped cache: local hour index -> UTC offset (seconds east);
+     * out-of-order logs (merged files) still hit */
+    int64_t cache_key[TZ_CACHE_SLOTS];
+    int64_t cache_off[TZ_CACHE_SLOTS];
 };
 
 /* Use the process zone (TZ, already set and tzset() by the caller). */
 void tz_ctx_init(struct tz_ctx *tz);
+
+/* Make the machine's zone explicit (TZ=":/etc/localtime") when TZ is unset,
+ * so that the C library reads the zone file once instead of on every
+ * conversion. Call once at start-up. */
+void tz_pin_default(void);
 
 /* Select the zone NAME ("UTC", "Europe/Berlin", a POSIX TZ string) for the
  * whole process. Returns 0, or -EINVAL if NAME is unknown. Call once at
