@@ -18,6 +18,10 @@
  * (field, value) in a hash table; an event then looks up its own values of
  * the few dispatch fields instead of testing every entry. Entries without
  * such a condition are tested on every event.
+ *
+ * An entry whose rule side says `service: '*'` stands for every service of
+ * its product: it is copied for each service the loaded rules name, with
+ * the added condition logsource.service == that service (expand_wildcards).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -136,7 +140,8 @@ static void build_dispatch(struct ls_map *m)
     if (!m->always)
         abort();
     for (uint32_t i = 0; i < m->n; i++)
-        file_entry(m, i, &list, &n, &cap);
+        if (!m->e[i].service || strcmp(m->e[i].service, "*"))
+            file_entry(m, i, &list, &n, &cap);
     uint32_t ns = 16;
     while (ns < n * 2 + 2)
         ns *= 2;
@@ -260,10 +265,61 @@ int ls_map_load(struct sigma_set *s, const char *path, FILE *err)
         m->n++;
     }
     yaml_file_free(&yf);
-    if (rc)
-        return rc;
-    build_dispatch(m);
-    return 0;
+    return rc;
+}
+
+static bool has_entry(const struct ls_map *m, const char *p, const char *sv)
+{
+    for (uint32_t i = 0; i < m->n; i++)
+        if (m->e[i].product && m->e[i].service && !strcmp(m->e[i].product, p) &&
+            !strcmp(m->e[i].service, sv))
+            return true;
+    return false;
+}
+
+/* An entry with `service: '*'` stands for every service of its product: for
+ * each service a rule names that no entry names, a copy of the wildcard
+ * entry is made with the condition logsource.service == that service. */
+static void expand_wildcards(struct sigma_set *s)
+{
+    struct ls_map *m = &s->map;
+    uint32_t nbase = m->n;
+    for (uint32_t w = 0; w < nbase; w++) {
+        if (!m->e[w].service || strcmp(m->e[w].service, "*") || !m->e[w].product)
+            continue;
+        for (uint32_t i = 0; i < s->nrules; i++) {
+            const struct sigma_rule *r = s->rules[i];
+            if (!r->product || !r->service || strcmp(r->product, m->e[w].product) ||
+                has_entry(m, r->product, r->service))
+                continue;
+            if (m->e[w].category && (!r->category || strcmp(r->category, m->e[w].category)))
+                continue;
+            struct ls_entry *ne = realloc(m->e, (m->n + 1) * sizeof(*ne));
+            if (!ne)
+                abort();
+            m->e = ne;
+            struct ls_entry *e = &m->e[m->n++];
+            *e = m->e[w];
+            e->rules = NULL;
+            e->nrules = e->caprules = 0;
+            e->service = r->service;
+            uint32_t n = m->e[w].cond.n;
+            e->cond.items = arena_alloc(&s->arena, (n + 1) * sizeof(struct sigma_item));
+            memcpy(e->cond.items, m->e[w].cond.items, n * sizeof(struct sigma_item));
+            struct sigma_item *it = &e->cond.items[n];
+            memset(it, 0, sizeof(*it));
+            it->field = "logsource.service";
+            it->field_len = (uint32_t)strlen(it->field);
+            it->field_hash = field_name_hash(it->field, it->field_len);
+            it->vals = arena_alloc(&s->arena, sizeof(struct sigma_value));
+            memset(it->vals, 0, sizeof(struct sigma_value));
+            it->vals[0].kind = SV_EXACT;
+            it->vals[0].s = r->service; /* already lowercase */
+            it->vals[0].n = (uint32_t)strlen(r->service);
+            it->nvals = 1;
+            e->cond.n = n + 1;
+        }
+    }
 }
 
 static void entry_push_rule(struct ls_entry *e, uint32_t r)
@@ -280,10 +336,14 @@ static void entry_push_rule(struct ls_entry *e, uint32_t r)
 void ls_map_bind(struct sigma_set *s)
 {
     struct ls_map *m = &s->map;
+    expand_wildcards(s);
+    build_dispatch(m);
     for (uint32_t i = 0; i < s->nrules; i++) {
         struct sigma_rule *r = s->rules[i];
         r->nvariants = 0;
         for (uint32_t k = 0; k < m->n; k++) {
+            if (m->e[k].service && !strcmp(m->e[k].service, "*"))
+                continue; /* stands for its expansions */
             if (ls_entry_serves(&m->e[k], r->product, r->service, r->category)) {
                 r->nvariants++;
                 if (!r->needs_placeholder)
