@@ -233,6 +233,26 @@ int cmd_scan(int argc, char **argv)
         summary_json(st, secs, sum);
     else
         summary_table(st, secs, sum);
+    if (det) {
+        struct sigma_match_stats ms;
+        detector_stats(det, &ms);
+        struct sigma_counts sc;
+        sigma_set_counts(set, &sc);
+        if (json)
+            fprintf(sum,
+                    "{\"detection\":{\"rules\":%u,\"active\":%u,\"events\":%llu,"
+                    "\"rule_evaluations\":%llu,\"alerts\":%llu,\"regex_limit_hits\":%llu}}\n",
+                    sc.rules, sc.active, (unsigned long long)ms.events,
+                    (unsigned long long)ms.rule_evals, (unsigned long long)ms.matches,
+                    (unsigned long long)ms.re_errors);
+        else
+            fprintf(sum,
+                    "\ndetection: %u rules (%u active), %llu rule evaluations (%.1f per event), "
+                    "%llu alerts, %llu regex limit hits\n",
+                    sc.rules, sc.active, (unsigned long long)ms.rule_evals,
+                    ms.events ? (double)ms.rule_evals / (double)ms.events : 0.0,
+                    (unsigned long long)ms.matches, (unsigned long long)ms.re_errors);
+    }
     int status = rc < 0 ? EXIT_RUNTIME : st->files_failed ? 1 : 0;
     pipeline_free(p);
     detector_free(det);

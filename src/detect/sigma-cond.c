@@ -384,11 +384,82 @@ uint32_t cond_tree_graft(struct cond_tree *dst, const struct cond_tree *src, uin
         case COND_ATLEAST:
             c.b += sels_off;
             break;
+        case COND_ALL:
+        case COND_ANY:
+            c.b += sels_off;
+            for (uint32_t k = 0; k < c.n; k++)
+                dst->sels[c.b + k] += node_off;
+            break;
         }
         uint32_t k = cond_tree_add(dst, c.op, c.a, c.b);
         dst->nodes[k].n = c.n;
     }
     return src->root + node_off;
+}
+
+/* Operands of the chain of op rooted at node, left to right, appended to
+ * *list (an explicit stack keeps long chains off the call stack). */
+static void chain_operands(const struct cond_tree *t, uint32_t node, uint8_t op, uint32_t **list,
+                           uint32_t *n, uint32_t *cap)
+{
+    uint32_t *stack = NULL, ns = 0, cs = 0;
+    uint32_t cur = node;
+    for (;;) {
+        if (t->nodes[cur].op == op) {
+            if (ns == cs) {
+                cs = cs ? cs * 2 : 16;
+                uint32_t *nst = realloc(stack, cs * sizeof(*nst));
+                if (!nst)
+                    abort();
+                stack = nst;
+            }
+            stack[ns++] = t->nodes[cur].b;
+            cur = t->nodes[cur].a;
+            continue;
+        }
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 16;
+            uint32_t *nl = realloc(*list, *cap * sizeof(*nl));
+            if (!nl)
+                abort();
+            *list = nl;
+        }
+        (*list)[(*n)++] = cur;
+        if (!ns)
+            break;
+        cur = stack[--ns];
+    }
+    free(stack);
+}
+
+static uint32_t flatten(struct cond_tree *t, uint32_t node, int depth)
+{
+    uint8_t op = t->nodes[node].op;
+    if (depth > 1000)
+        return node;
+    if (op == COND_NOT) {
+        uint32_t a = flatten(t, t->nodes[node].a, depth + 1);
+        return cond_tree_add(t, COND_NOT, a, 0);
+    }
+    if (op != COND_AND && op != COND_OR)
+        return node;
+    uint32_t *ops = NULL, n = 0, cap = 0;
+    chain_operands(t, node, op, &ops, &n, &cap);
+    for (uint32_t i = 0; i < n; i++)
+        ops[i] = flatten(t, ops[i], depth + 1);
+    uint32_t first = t->nsels;
+    for (uint32_t i = 0; i < n; i++)
+        push_sel(t, ops[i]);
+    free(ops);
+    uint32_t k = cond_tree_add(t, op == COND_AND ? COND_ALL : COND_ANY, 0, first);
+    t->nodes[k].n = n;
+    return k;
+}
+
+void cond_tree_flatten(struct cond_tree *t)
+{
+    if (t->n)
+        t->root = flatten(t, t->root, 0);
 }
 
 void cond_tree_free(struct cond_tree *t)

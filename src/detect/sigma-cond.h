@@ -35,6 +35,8 @@ enum cond_op {
     COND_AND,     /* node a and node b */
     COND_OR,      /* node a or node b */
     COND_ATLEAST, /* at least a of the identifiers sels[b .. b+n) */
+    COND_ALL,     /* every node of sels[b .. b+n), left to right (after flatten) */
+    COND_ANY,     /* some node of sels[b .. b+n), left to right (after flatten) */
 };
 
 struct cond_node {
@@ -46,7 +48,7 @@ struct cond_tree {
     struct cond_node *nodes; /* malloc'd; root is nodes[root] */
     uint32_t n, cap;
     uint32_t root;
-    uint32_t *sels; /* identifier lists of COND_ATLEAST nodes */
+    uint32_t *sels; /* identifier lists (COND_ATLEAST), node lists (COND_ALL/ANY) */
     uint32_t nsels, capsels;
 };
 
@@ -67,6 +69,11 @@ uint32_t cond_tree_add(struct cond_tree *t, uint8_t op, uint32_t a, uint32_t b);
 /* Copy src's nodes into dst with identifier indices shifted by sel_offset;
  * returns the index of src's root inside dst. */
 uint32_t cond_tree_graft(struct cond_tree *dst, const struct cond_tree *src, uint32_t sel_offset);
+
+/* Rewrite chains of and / or into n-ary COND_ALL / COND_ANY nodes whose
+ * operands are evaluated left to right, as written (the rule writer puts the
+ * selective part first), without deep recursion on long chains. */
+void cond_tree_flatten(struct cond_tree *t);
 
 void cond_tree_free(struct cond_tree *t);
 

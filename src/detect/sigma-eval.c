@@ -621,6 +621,16 @@ static bool cond_eval(struct sigma_matcher *m, const struct sigma_rule *r, uint3
                 return true;
             node = c->a;
             continue;
+        case COND_ALL:
+            for (uint32_t i = 0; i < c->n; i++)
+                if (!cond_eval(m, r, t->sels[c->b + i], fm))
+                    return false;
+            return true;
+        case COND_ANY:
+            for (uint32_t i = 0; i < c->n; i++)
+                if (cond_eval(m, r, t->sels[c->b + i], fm))
+                    return true;
+            return false;
         case COND_ATLEAST: {
             uint32_t hits = 0;
             for (uint32_t i = 0; i < c->n; i++) {
@@ -697,6 +707,11 @@ static void collect(struct sigma_matcher *m, const struct sigma_rule *r, uint32_
             for (uint32_t i = 0; i < c->n; i++)
                 if (positive && m->selc[t->sels[c->b + i]] == 1)
                     collect_sel(m, r, t->sels[c->b + i], fm);
+            return;
+        case COND_ALL:
+        case COND_ANY:
+            for (uint32_t i = 0; i < c->n; i++)
+                collect(m, r, t->sels[c->b + i], positive, fm, depth + 1);
             return;
         default:
             return;

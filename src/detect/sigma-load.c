@@ -166,6 +166,35 @@ static void attack_ids(struct sigma_set *s, const char **tags, uint32_t n, const
     *nout = k;
 }
 
+/* Rough cost of testing an item: items of a group are ANDed, so testing
+ * the cheap and selective ones first (an exact EventID, an Image suffix)
+ * spares the substring searches and regexes on most events. */
+static uint32_t item_cost(const struct sigma_item *it)
+{
+    static const uint8_t kind_cost[] = {
+        [SV_EXACT] = 1,  [SV_PREFIX] = 1,   [SV_SUFFIX] = 1,  [SV_CONTAINS] = 4, [SV_GLOB] = 6,
+        [SV_RE] = 20,    [SV_CIDR] = 2,     [SV_NUM] = 2,     [SV_TIMEPART] = 4, [SV_NULL] = 1,
+        [SV_EXISTS] = 1, [SV_FIELDREF] = 2, [SV_NOTHING] = 0,
+    };
+    uint32_t c = it->field ? 0 : 1000; /* keywords search every field */
+    for (uint32_t i = 0; i < it->nvals && c < 100000; i++)
+        c += kind_cost[it->vals[i].kind];
+    return c;
+}
+
+static void order_items(struct sigma_group *g)
+{
+    for (uint32_t i = 1; i < g->n; i++) { /* stable insertion sort: groups are small */
+        struct sigma_item t = g->items[i];
+        uint32_t ct = item_cost(&t), j = i;
+        while (j > 0 && item_cost(&g->items[j - 1]) > ct) {
+            g->items[j] = g->items[j - 1];
+            j--;
+        }
+        g->items[j] = t;
+    }
+}
+
 int sigma_group_compile(struct sv_ctx *c, const struct ynode *map, struct sigma_group *out,
                         const struct ynode **where)
 {
@@ -188,6 +217,7 @@ int sigma_group_compile(struct sv_ctx *c, const struct ynode *map, struct sigma_
         }
         out->items[i].mark = k->mark;
     }
+    order_items(out);
     return 0;
 }
 

@@ -84,6 +84,7 @@ struct sigma_value {
     uint8_t addr[16];
     uint32_t ref_hash; /* SV_FIELDREF: hash of the field name */
     uint32_t group;    /* values from one YAML value share a group (see |all) */
+    uint32_t anchor;   /* SV_CONTAINS: offset of the needle's rarest byte */
 };
 
 /* Regex match state, one per matcher (thread). */
@@ -219,6 +220,7 @@ int sigma_item_compile(struct sv_ctx *ctx, const char *key, size_t keylen,
                        const struct ynode **where);
 
 /* Matching primitives (sigma-value.c), used by evaluation. */
+const char *find_anchored(const char *hay, size_t n, const char *needle, size_t len, size_t anchor);
 bool glob_match(const struct sigma_value *v, const char *s, size_t n);
 bool sv_match_string(const struct sigma_value *v, const char *raw, size_t rn, const char *low,
                      size_t ln, struct re_state *rs);

@@ -301,9 +301,11 @@ int sigma_set_finish(struct sigma_set *s)
                                f->rules[k]);
         }
     }
-    for (uint32_t j = 0; j < s->nrules; j++)
+    for (uint32_t j = 0; j < s->nrules; j++) {
+        cond_tree_flatten(&s->rules[j]->cond);
         if (s->rules[j]->nsels > s->max_sels)
             s->max_sels = s->rules[j]->nsels;
+    }
     ls_map_bind(s);
     return 0;
 }

@@ -343,6 +343,25 @@ static int errf(struct sv_ctx *c, const char *fmt, ...)
     return -EINVAL;
 }
 
+/* Offset of the byte of s least likely to occur in log text, for
+ * find_anchored(): letters rare in English and paths before common ones,
+ * punctuation and spaces last. */
+static uint32_t rare_byte(const char *s, size_t n)
+{
+    static const char common[] = " \\etaoinsrhldcu.-/:_mpfgwybv0123456789k\"=,";
+    uint32_t best = 0;
+    int best_rank = -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = memchr(common, lower(s[i]), sizeof(common) - 1);
+        int rank = p ? (int)(sizeof(common) - (size_t)(p - common)) : 1000;
+        if (rank > best_rank) {
+            best_rank = rank;
+            best = (uint32_t)i;
+        }
+    }
+    return best;
+}
+
 /* Turn a finished Sigma string into a matcher: exact / prefix / suffix /
  * contains when it is one literal between optional stars, else a glob. */
 static void finish_string(struct sv_ctx *c, struct sstr *s, bool cased, struct sigma_value *v)
@@ -372,6 +391,7 @@ static void finish_string(struct sv_ctx *c, struct sstr *s, bool cased, struct s
         v->kind = lead && trail ? SV_CONTAINS : lead ? SV_SUFFIX : trail ? SV_PREFIX : SV_EXACT;
         if ((lead || trail) && e == i)
             v->kind = SV_CONTAINS; /* "*" alone: any value */
+        v->anchor = rare_byte(v->s, v->n);
         return;
     }
     /* tokens: runs of literals, and one token per wildcard (stars merged) */
@@ -1106,6 +1126,27 @@ bool glob_match(const struct sigma_value *v, const char *s, size_t n)
     }
 }
 
+/* Substring search: memchr for the needle's rarest byte, then compare the
+ * whole needle around it. Cheaper than a general memmem for the short
+ * needles of rules, which usually fail at the memchr. */
+const char *find_anchored(const char *hay, size_t n, const char *needle, size_t len, size_t anchor)
+{
+    if (len > n)
+        return NULL;
+    const char c = needle[anchor];
+    const char *p = hay + anchor;
+    const char *end = hay + (n - len) + anchor + 1; /* last anchor position + 1 */
+    while (p < end) {
+        p = memchr(p, c, (size_t)(end - p));
+        if (!p)
+            return NULL;
+        if (!memcmp(p - anchor, needle, len))
+            return p - anchor;
+        p++;
+    }
+    return NULL;
+}
+
 bool parse_number(const char *s, size_t n, double *out)
 {
     char buf[64];
@@ -1254,7 +1295,7 @@ bool sv_match_string(const struct sigma_value *v, const char *raw, size_t rn, co
     case SV_SUFFIX:
         return n >= v->n && !memcmp(s + n - v->n, v->s, v->n);
     case SV_CONTAINS:
-        return v->n == 0 || memmem(s, n, v->s, v->n) != NULL;
+        return v->n == 0 || find_anchored(s, n, v->s, v->n, v->anchor) != NULL;
     case SV_GLOB:
         return glob_match(v, s, n);
     case SV_RE: {

@@ -30,6 +30,16 @@ static bool eval(const struct cond_tree *t, uint32_t n, unsigned truth)
         return eval(t, c->a, truth) && eval(t, c->b, truth);
     case COND_OR:
         return eval(t, c->a, truth) || eval(t, c->b, truth);
+    case COND_ALL:
+        for (uint32_t i = 0; i < c->n; i++)
+            if (!eval(t, t->sels[c->b + i], truth))
+                return false;
+        return true;
+    case COND_ANY:
+        for (uint32_t i = 0; i < c->n; i++)
+            if (eval(t, t->sels[c->b + i], truth))
+                return true;
+        return false;
     default: {
         uint32_t k = 0;
         for (uint32_t i = 0; i < c->n; i++)
@@ -52,6 +62,11 @@ static uint32_t table(const char *cond)
     for (unsigned v = 0; v < 32; v++)
         if (eval(&t, t.root, v))
             m |= 1u << v;
+    /* the n-ary form the matcher evaluates means the same */
+    cond_tree_flatten(&t);
+    for (unsigned v = 0; v < 32; v++)
+        if (eval(&t, t.root, v) != !!(m >> v & 1))
+            m = 0xbadf1a7;
     cond_tree_free(&t);
     return m;
 }
@@ -114,6 +129,8 @@ static void test_grammar(void **state)
     assert_int_equal(table("sel AND NOT filter"), expect(f_not_not)); /* keywords do not */
     assert_int_equal(table("2 of sel*"), expect(f_two_of));
     assert_int_equal(table("any of sel*"), expect(f_them) & table("1 of sel*"));
+    assert_int_equal(table("sel or sel_a or sel_b or not (filter and _hidden and sel)"),
+                     table("not (filter and _hidden and sel) or sel_b or sel_a or sel"));
 }
 
 static void check_error(const char *cond, size_t pos, const char *needle)
