@@ -85,6 +85,8 @@ struct sigma_value {
     uint32_t ref_hash; /* SV_FIELDREF: hash of the field name */
     uint32_t group;    /* values from one YAML value share a group (see |all) */
     uint32_t anchor;   /* SV_CONTAINS: offset of the needle's rarest byte */
+    bool numeric;      /* SV_EXACT from a YAML number: num holds it, and event
+                          values written otherwise (0x10, 16.0) compare as numbers */
 };
 
 /* Regex match state, one per matcher (thread). */

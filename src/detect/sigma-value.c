@@ -864,6 +864,10 @@ static int compile_one(struct sv_ctx *c, const struct modset *ms, const struct y
         ntexts = 1;
     }
     int rc = 0;
+    double numval = 0;
+    bool numeric = !h[M_EXPAND] && !h[M_CONTAINS] && !h[M_STARTSWITH] && !h[M_ENDSWITH] &&
+                   !keyword && ms->n == (h[M_CASED] + h[M_ALL] + h[M_NEQ]) &&
+                   ynode_float(vn, &numval);
     for (size_t t = 0; t < ntexts && rc == 0; t++) {
         struct sstr base = {0};
         ss_parse(&base, texts[t], texts == single ? n : strlen(texts[t]));
@@ -928,6 +932,10 @@ static int compile_one(struct sv_ctx *c, const struct modset *ms, const struct y
                     ss_push(&full, '*', SB_STAR);
                 struct sigma_value *v = NEWVAL();
                 finish_string(c, &full, h[M_CASED], v);
+                if (numeric && v->kind == SV_EXACT) {
+                    v->numeric = true;
+                    v->num = numval;
+                }
                 ss_free(&full);
             }
             ss_free(&vars[k]);
@@ -1288,8 +1296,18 @@ bool sv_match_string(const struct sigma_value *v, const char *raw, size_t rn, co
     const char *s = v->cased ? raw : low;
     size_t n = v->cased ? rn : ln;
     switch (v->kind) {
-    case SV_EXACT:
-        return n == v->n && !memcmp(s, v->s, n);
+    case SV_EXACT: {
+        if (n == v->n && !memcmp(s, v->s, n))
+            return true;
+        if (!v->numeric || !rn)
+            return false;
+        /* a decimal without leading zeros that differs in text differs in value */
+        bool canonical = raw[0] != '0' || rn == 1;
+        for (size_t i = 0; i < rn && canonical; i++)
+            canonical = (raw[i] >= '0' && raw[i] <= '9') || (i == 0 && raw[i] == '-');
+        double d;
+        return !canonical && parse_number(raw, rn, &d) && d == v->num;
+    }
     case SV_PREFIX:
         return n >= v->n && !memcmp(s, v->s, v->n);
     case SV_SUFFIX:

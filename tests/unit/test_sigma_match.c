@@ -159,6 +159,10 @@ static void test_plain_and_case(void **state)
     assert_int_equal(run(DET("{A|cased: Foo}"), "A", "foo", NULL), 0);
     assert_int_equal(run(DET("{A|cased: Foo}"), "A", "Foo", NULL), 1);
     assert_int_equal(run(DET("{EventID: 4688}"), "EventID", "4688", NULL), 1);
+    assert_int_equal(run(DET("{EventID: 4688}"), "EventID", "4689", NULL), 0);
+    assert_int_equal(run(DET("{N: 16}"), "N", "0x10", NULL), 1);   /* numbers compare */
+    assert_int_equal(run(DET("{N: 16}"), "N", "16.0", NULL), 1);   /* as numbers */
+    assert_int_equal(run(DET("{N: '16'}"), "N", "0x10", NULL), 0); /* strings do not */
     assert_int_equal(run(DET("{A: [x, y, foo]}"), "A", "foo", NULL), 1);
     assert_int_equal(run(DET("{A: foo, B: bar}"), "A", "foo", "B", "bar", NULL), 1);
     assert_int_equal(run(DET("{A: foo, B: bar}"), "A", "foo", "B", "baz", NULL), 0);
