@@ -12,9 +12,13 @@
 
 extern const struct decoder decoder_syslog;
 extern const struct decoder decoder_json;
+extern const struct decoder decoder_m365;
+extern const struct decoder decoder_zeek;
 
 const struct decoder *const decoders[] = {
     &decoder_syslog,
+    &decoder_m365,
+    &decoder_zeek,
     &decoder_json, /* generic JSON: keep last */
     NULL,
 };
