@@ -80,18 +80,22 @@ int json_iter_init(struct json_iter *it, struct str v)
     it->close = v.p[i] == '[' ? ']' : '}';
     it->i = i + 1;
     it->first = true;
+    it->over = false;
+    it->end = 0;
     return 0;
 }
 
 int json_iter_next(struct json_iter *it, struct str *key, struct str *val)
 {
+    if (it->over)
+        return it->end; /* the walk is over: say so again */
     const char *s = it->s;
     size_t n = it->n;
     size_t i = skip_ws(s, n, it->i);
     if (i >= n)
         goto bad;
     if (s[i] == it->close) {
-        it->i = n; /* stay at the end */
+        it->over = true;
         return 0;
     }
     if (!it->first) {
@@ -120,8 +124,8 @@ int json_iter_next(struct json_iter *it, struct str *key, struct str *val)
     it->i = ve;
     return 1;
 bad:
-    it->i = n;
-    it->close = 0; /* any later call reports the error again */
+    it->over = true;
+    it->end = -EINVAL;
     return -EINVAL;
 }
 

@@ -27,6 +27,8 @@ struct json_iter {
     size_t i;
     char close; /* ']' or '}' */
     bool first;
+    bool over; /* the end or an error was reached */
+    int end;   /* what every later call returns: 0 or -EINVAL */
 };
 
 /* Start walking the array or object whose raw text is v (leading and
