@@ -570,9 +570,11 @@ static bool parse_time(struct str s, int64_t *out)
         bool neg = i < s.n && s.p[i] == '-';
         i += neg;
         size_t b = i;
-        while (i < s.n && s.p[i] >= '0' && s.p[i] <= '9' && i - b < 15)
+        while (i < s.n && s.p[i] >= '0' && s.p[i] <= '9' && i - b < 13)
             ms = ms * 10 + (s.p[i++] - '0');
-        if (i == b || i >= s.n || (s.p[i] != ')' && s.p[i] != '+' && s.p[i] != '-'))
+        /* 13 digits at most, and int64 ns end in 2262 */
+        if (i == b || i >= s.n || (s.p[i] != ')' && s.p[i] != '+' && s.p[i] != '-') ||
+            ms > 9000000000000LL)
             return false;
         *out = (neg ? -ms : ms) * 1000000;
         return true;

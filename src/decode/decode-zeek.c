@@ -328,6 +328,8 @@ static struct str strip_angle(struct str s)
     return s;
 }
 
+#define ZEEK_MAX_EPOCH 9000000000LL /* seconds; int64 ns end in 2262 */
+
 /* Epoch seconds with an optional fraction ("1709543102.123456"), or whole
  * milliseconds ("1709543102123"), to ns. Returns false if s is neither. */
 static bool parse_epoch(struct str s, int64_t *out)
@@ -338,7 +340,7 @@ static bool parse_epoch(struct str s, int64_t *out)
     if (!s.n || s.n > 32)
         return false;
     while (i < s.n && s.p[i] >= '0' && s.p[i] <= '9') {
-        if (sec > 1000000000000000LL)
+        if (sec > 100000000000000LL)
             return false;
         sec = sec * 10 + (s.p[i] - '0');
         i++;
@@ -357,11 +359,13 @@ static bool parse_epoch(struct str s, int64_t *out)
             ns *= 10;
     } else if (i == s.n && sec > 100000000000LL) {
         /* LogAscii::json_timestamps = JSON::TS_MILLIS */
+        if (sec / 1000 > ZEEK_MAX_EPOCH)
+            return false;
         *out = (sec / 1000) * NS_PER_SEC + (sec % 1000) * 1000000;
-        return sec / 1000 < 400000000000LL;
+        return true;
     }
-    if (i != s.n || sec > 400000000000LL)
-        return false; /* exponents and junk: not a Zeek time */
+    if (i != s.n || sec > ZEEK_MAX_EPOCH)
+        return false; /* exponents, junk, or beyond what int64 ns can hold */
     *out = sec * NS_PER_SEC + ns;
     return true;
 }

@@ -269,6 +269,11 @@ static void test_zeek_json(void **state)
     decode_json_text(f, "{\"ts\":1.0,\"uid\":\"C2\",\"method\":\"GET\",\"host\":\"h\","
                         "\"uri\":\"http://other.example/x\"}");
     assert_string_equal(core(&f->ev, CORE_URL_FULL), "http://other.example/x");
+    /* times beyond int64 nanoseconds are no times (found by fuzzing) */
+    decode_json_text(f, "{\"ts\":9709543642.5,\"uid\":\"C3\"}");
+    assert_int_equal(f->ev.ts_ns, TIME_NONE);
+    decode_json_text(f, "{\"ts\":\"9999-12-31T23:59:59Z\",\"uid\":\"C3\"}");
+    assert_int_equal(f->ev.ts_ns, TIME_NONE);
     /* not Zeek: no ts */
     assert_string_equal(decode_json_text(f, "{\"uid\":\"C\",\"id.orig_h\":\"10.0.0.1\"}"), "json");
 }
@@ -374,6 +379,11 @@ static void test_m365_export_shapes(void **state)
     assert_string_equal(core(&f->ev, CORE_EVENT_OUTCOME), "failure");
     assert_string_equal(core(&f->ev, CORE_SOURCE_IP), "192.0.2.5");
     assert_string_equal(f->ev.ls.service, "audit");
+    /* times beyond int64 nanoseconds are no times (found by fuzzing) */
+    rec = "{\"CreationTime\":\"4048-03-04T10:02:11\",\"Id\":\"x\",\"Operation\":\"Send\","
+          "\"Workload\":\"Exchange\",\"CreationDate\":\"/Date(99999999999999)/\"}";
+    assert_string_equal(decode_json_text(f, rec), "m365");
+    assert_int_equal(f->ev.ts_ns, TIME_NONE);
     /* too little to be an audit record */
     assert_string_equal(decode_json_text(f, "{\"Operation\":\"x\",\"CreationTime\":\"y\"}"),
                         "json");
