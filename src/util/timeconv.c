@@ -126,8 +126,8 @@ size_t time_parse_iso(const char *s, size_t n, struct tz_ctx *tz, int64_t *out)
 {
     int y = digits(s, n, 0, 4);
     /* int64 nanoseconds span 1678..2262: other years would overflow */
-    if (y < 1678 || y > 2261 || n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
-        s[13] != ':' || s[16] != ':')
+    if (y < 1678 || y > 2261 || n < 19 || s[4] != '-' || s[7] != '-' ||
+        (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
         return 0;
     int mo = digits(s, n, 5, 2), d = digits(s, n, 8, 2);
     int h = digits(s, n, 11, 2), mi = digits(s, n, 14, 2), se = digits(s, n, 17, 2);
