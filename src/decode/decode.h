@@ -54,7 +54,8 @@ struct decoder {
     /* Each decoder fills in the entry points for the inputs it reads; a
      * format with both a text and a JSON form (Zeek) has both. */
     /* LINE: decode ev->raw. Returns 0 if understood, -EINVAL if not (the
-     * event then stays unparsed), other negative errno on failure. */
+     * event then stays unparsed), other negative errno on failure, or
+     * DECODE_SKIP for a line that is the format's own metadata. */
     int (*decode_line)(struct decode_ctx *ctx, struct event *ev);
     /* JSON: is this flattened object mine? Higher wins; 0 = no. */
     int (*probe_json)(const struct event *ev);
@@ -78,6 +79,12 @@ struct syslog_app {
     bool (*match)(struct str program);       /* does this program name belong? */
     int (*decode)(struct decode_ctx *ctx, struct event *ev, struct str program);
 };
+
+/* decode_line's answer for a line that describes the file rather than
+ * recording anything (Zeek's "#fields" header block): the decoder kept what
+ * it needed in ctx->state, no event is made, and the pipeline counts the
+ * line in file_stats.meta_lines. */
+#define DECODE_SKIP 1
 
 extern const struct decoder *const decoders[];     /* NULL-terminated */
 extern const struct syslog_app *const syslog_apps[]; /* NULL-terminated */

@@ -15,9 +15,13 @@ extern const struct decoder decoder_json;
 extern const struct syslog_app syslog_app_postfix;
 extern const struct syslog_app syslog_app_dovecot;
 extern const struct syslog_app syslog_app_sshd;
+extern const struct decoder decoder_m365;
+extern const struct decoder decoder_zeek;
 
 const struct decoder *const decoders[] = {
     &decoder_syslog,
+    &decoder_m365,
+    &decoder_zeek,
     &decoder_json, /* generic JSON: keep last */
     NULL,
 };

@@ -275,6 +275,12 @@ static int on_record(void *opaque, const struct record *r)
     } else {
         rc = p->cur->decode_line(&p->ctx, ev);
     }
+    if (rc == DECODE_SKIP) {
+        /* a metadata line: no event; the slot is reused */
+        p->st.files[p->cur_file].meta_lines++;
+        p->st.meta_lines++;
+        return 0;
+    }
     if (rc < 0)
         make_unparsed(ev);
     return finish_event(p, ev);
