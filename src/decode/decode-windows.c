@@ -503,7 +503,6 @@ enum slot {
     SL_SUBJECTUSERNAME,
     SL_USER,
     SL_USERNAME,
-    SL_ACCOUNTNAME,
     SL_IPADDRESS,
     SL_IPPORT,
     SL_SOURCEIP,
@@ -541,7 +540,6 @@ static const char *const slot_names[SL__COUNT] = {
     [SL_SUBJECTUSERNAME] = "SubjectUserName",
     [SL_USER] = "User",
     [SL_USERNAME] = "UserName",
-    [SL_ACCOUNTNAME] = "AccountName",
     [SL_IPADDRESS] = "IpAddress",
     [SL_IPPORT] = "IpPort",
     [SL_SOURCEIP] = "SourceIp",
@@ -776,13 +774,13 @@ static void set_user(struct event *ev, const struct field *const *s, const char 
                      bool have_eid, uint32_t eid)
 {
     static const enum slot target_first[] = {SL_TARGETUSERNAME, SL_SUBJECTUSERNAME, SL_USER,
-                                             SL_USERNAME, SL_ACCOUNTNAME};
+                                             SL_USERNAME};
     static const enum slot subject_first[] = {SL_SUBJECTUSERNAME, SL_TARGETUSERNAME, SL_USER,
-                                              SL_USERNAME, SL_ACCOUNTNAME};
+                                              SL_USERNAME};
     const enum slot *order =
         have_eid && subject_is_actor(service, eid) ? subject_first : target_first;
     struct str v;
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < sizeof(target_first) / sizeof(target_first[0]); i++) {
         if (slot_val(s[order[i]], &v)) {
             v = strip_domain(v);
             event_set_core(ev, CORE_USER_NAME, v);
@@ -1189,6 +1187,9 @@ static const struct {
     {"UserId", "Security_UserID"},
     {"ActivityID", "Correlation_ActivityID"},
     {"RelatedActivityID", "Correlation_RelatedActivityID"},
+    {"ExecutionProcessID", "Execution_ProcessID"},
+    {"ExecutionThreadID", "Execution_ThreadID"},
+    {"TaskValue", "Task"},
 };
 
 static void map_flat(struct event *ev, const struct field *old, uint32_t n)
