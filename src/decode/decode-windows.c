@@ -651,6 +651,9 @@ static bool parse_keywords(struct str s, uint64_t *out)
     return true;
 }
 
+/* The largest epoch milliseconds int64 nanoseconds hold (year 2262). */
+#define MAX_EPOCH_MS 9000000000000LL
+
 /* "/Date(1709287200000)/" (.NET JSON), epoch seconds or milliseconds, or an
  * ISO 8601 time (zone-less: in tz, or UTC when tz is NULL). */
 static bool parse_time(const struct field *f, struct tz_ctx *tz, int64_t *out)
@@ -667,7 +670,7 @@ static bool parse_time(const struct field *f, struct tz_ctx *tz, int64_t *out)
         size_t d0 = i;
         while (i < v.n && v.p[i] >= '0' && v.p[i] <= '9' && i - d0 < 15)
             ms = ms * 10 + (v.p[i++] - '0');
-        if (i == d0)
+        if (i == d0 || ms > MAX_EPOCH_MS)
             return false;
         *out = (neg ? -ms : ms) * 1000000;
         return true;
@@ -677,9 +680,9 @@ static bool parse_time(const struct field *f, struct tz_ctx *tz, int64_t *out)
         size_t i = 0;
         while (i < v.n && v.p[i] >= '0' && v.p[i] <= '9' && i < 15)
             n = n * 10 + (v.p[i++] - '0');
-        if (i == 0)
-            return false;
-        *out = n > 100000000000LL ? n * 1000000 : n * NS_PER_SEC;
+        if (i == 0 || n > MAX_EPOCH_MS || (n > 9000000000LL && n < 100000000000LL))
+            return false; /* beyond int64 ns as seconds, too early as milliseconds */
+        *out = n >= 100000000000LL ? n * 1000000 : n * NS_PER_SEC;
         return true;
     }
     if (f->type != VT_STRING)
