@@ -8,9 +8,10 @@
  * same: the same native field names in the same order, the same log source
  * and the same ECS core. So the form-specific readers (decode-windows.c for
  * JSON, decode-winxml.c for XML, decode-evtx.c for EVTX) only walk their
- * syntax and hand every value to the win_add_*() functions below, which own
- * the naming; win_finish() then derives time, log source and core from the
- * native fields. docs/fields.md ("## Windows") documents the result.
+ * syntax and hand every value to the win_add_*() functions below
+ * (decode-winevent.c), which own the naming; win_finish() then derives time,
+ * log source and core from the native fields. docs/fields.md ("## Windows")
+ * documents the result.
  *
  * Naming (the names SigmaHQ rules use):
  *   System      element text under the element's name (EventID, Channel,
@@ -37,6 +38,13 @@
  * values add nothing. */
 void win_add_system(struct event *ev, struct str elem, struct str attr, struct str val,
                     enum value_type t);
+
+/* The type a System value name gets: VT_NUMBER for the numeric System
+ * names (EventID, Level, ...) when val is made of decimal digits, else t. */
+enum value_type win_system_type(struct str name, struct str val, enum value_type t);
+
+/* True if s is a plain decimal number (no sign, no leading zero). */
+bool win_is_decimal(struct str s);
 
 /* Add a named <EventData> value (a null becomes the empty string). */
 void win_add_data(struct event *ev, struct str name, struct str val, enum value_type t);
