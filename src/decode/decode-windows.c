@@ -363,9 +363,25 @@ static long nested_prefix(const struct event *ev)
     return -1;
 }
 
+/* Does the nested event (prefix "Event." or "") carry an EventID? */
+static bool nested_has_eventid(const struct event *ev, size_t prefix)
+{
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        struct str k = ev->fields[i].key;
+        if (k.n < prefix + 14)
+            continue;
+        struct str r = str_make(k.p + prefix, k.n - prefix);
+        if (str_eq(r, "System.EventID") || str_eq(r, "System.EventID.#text"))
+            return true;
+    }
+    return false;
+}
+
 static int windows_probe(const struct event *ev)
 {
     long p = nested_prefix(ev);
+    if (p >= 0 && !nested_has_eventid(ev, (size_t)p))
+        return 0; /* an Event without an id: leave it to the generic decoder */
     if (p == 6)
         return 100;
     if (p == 0)
