@@ -232,16 +232,27 @@ struct evtx_run {
     struct chunk_count *counts;
     uint64_t nchunks;
     uint64_t cur_chunk;    /* where the last record was found */
+    unsigned full_scans;   /* searches through every chunk so far */
     uint64_t bad_placed;   /* damaged records counted in their chunk's got */
     uint64_t bad_unplaced; /* damaged records whose chunk is unknown */
 };
 
 /* The chunk whose header names record identifier id, or UINT64_MAX.
- * Records come in file order, so the search starts where the last ended. */
+ * Records come in file order, so the chunk of the last record and the two
+ * after it are tried first; a search through every chunk is allowed 64
+ * times a file, so that a crafted file cannot make this quadratic. */
 static uint64_t find_chunk(struct evtx_run *run, uint64_t id)
 {
-    for (uint64_t k = 0; id && k < run->nchunks; k++) {
-        uint64_t c = (run->cur_chunk + k) % run->nchunks;
+    uint64_t n = run->nchunks;
+    if (!id || !n)
+        return UINT64_MAX;
+    for (uint64_t k = 0; k < n; k++) {
+        if (k == 3) {
+            if (run->full_scans == 64)
+                return UINT64_MAX;
+            run->full_scans++;
+        }
+        uint64_t c = (run->cur_chunk + k) % n;
         const struct chunk_count *cc = &run->counts[c];
         if (cc->expected && id >= cc->first_id && id <= cc->last_id) {
             run->cur_chunk = c;
