@@ -3,7 +3,7 @@
 # Idempotent: asks apt only for packages that are missing.
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev \
- zlib1g-dev libzstd-dev libsqlite3-dev libevtx-dev libxxhash-dev \
+ zlib1g-dev libzstd-dev libsqlite3-dev libevtx-dev libbfio-dev libxxhash-dev \
  libcmocka-dev libjansson-dev zstd python3 python3-yaml fail2ban"
 missing=""
 for p in $PKGS; do

@@ -36,6 +36,11 @@ struct decode_ctx {
     const struct syslog_app *force_app; /* --format naming a syslog application */
     void *state;           /* a decoder's per-file state (Zeek TSV headers) */
     void (*state_free)(void *state);
+    /* Where a decoder reports a problem with the file it reads (a damaged
+     * EVTX chunk, a record it cannot render); set by the pipeline, NULL
+     * means standard error. msg names no file and ends with no newline. */
+    void (*report)(void *opaque, const char *msg);
+    void *report_opaque;
 };
 
 /* Callback through which file decoders deliver events. The event's arena is
@@ -99,6 +104,10 @@ const struct decoder *decoder_for_json(const struct event *ev);
 void decode_ctx_init(struct decode_ctx *ctx, const char *path, int64_t ref_time_ns,
                      int year_override);
 void decode_ctx_fini(struct decode_ctx *ctx);
+
+/* Report a problem through ctx->report (see struct decode_ctx). */
+void decode_report(struct decode_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Shared helpers for decoders ------------------------------------------ */
 
