@@ -28,6 +28,7 @@
  * JSON.
  */
 #include "decode/decode-windows.h"
+#include "util/utf8.h"
 
 #include <errno.h>
 #include <string.h>
@@ -98,30 +99,6 @@ static size_t find(const char *s, size_t n, size_t from, const char *lit)
     return at < 0 ? n : from + (size_t)at;
 }
 
-static size_t put_utf8(char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | cp >> 6);
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | cp >> 12);
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | cp >> 18);
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Decode the entity at s[i] ('&'): writes its text to o (at most 4 bytes)
  * and returns the bytes consumed, or 0 if it is not a known entity. */
 static size_t decode_entity(const char *s, size_t n, size_t i, char *o, size_t *olen)
@@ -157,7 +134,7 @@ static size_t decode_entity(const char *s, size_t n, size_t i, char *o, size_t *
         }
         if (digits && j < n && s[j] == ';' && cp > 0 && cp <= 0x10FFFF &&
             !(cp >= 0xD800 && cp <= 0xDFFF)) {
-            *olen = put_utf8(o, cp);
+            *olen = utf8_put(o, cp);
             return j + 1 - i;
         }
     }

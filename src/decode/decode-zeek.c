@@ -45,6 +45,7 @@
 
 #include "decode/decode.h"
 #include "decode/json-scan.h"
+#include "util/utf8.h"
 
 /* ---- Zeek log names -------------------------------------------------- */
 
@@ -514,17 +515,6 @@ static struct zeek_tsv *zeek_tsv_get(struct decode_ctx *ctx)
     return z;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Undo Zeek's escaping of s into out (room for s.n bytes): "\xNN" is the
  * byte NN, "\c" is c. Returns the length written. */
 static size_t zeek_unescape_into(struct str s, char *out)
@@ -535,9 +525,9 @@ static size_t zeek_unescape_into(struct str s, char *out)
             out[o++] = s.p[i];
             continue;
         }
-        if (s.p[i + 1] == 'x' && i + 3 < s.n && hexval(s.p[i + 2]) >= 0 &&
-            hexval(s.p[i + 3]) >= 0) {
-            out[o++] = (char)(hexval(s.p[i + 2]) << 4 | hexval(s.p[i + 3]));
+        if (s.p[i + 1] == 'x' && i + 3 < s.n && hex_digit(s.p[i + 2]) >= 0 &&
+            hex_digit(s.p[i + 3]) >= 0) {
+            out[o++] = (char)(hex_digit(s.p[i + 2]) << 4 | hex_digit(s.p[i + 3]));
             i += 3;
         } else {
             out[o++] = s.p[i + 1];

@@ -9,6 +9,7 @@
  * bounds.
  */
 #include "decode/json-scan.h"
+#include "util/utf8.h"
 
 #include <errno.h>
 #include <string.h>
@@ -149,52 +150,17 @@ enum value_type json_raw_type(struct str v)
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Four hex digits at s[i..i+4) (i + 4 <= n checked by the caller). */
 static long hex4(const char *s)
 {
     long v = 0;
     for (int k = 0; k < 4; k++) {
-        int h = hexval(s[k]);
+        int h = hex_digit(s[k]);
         if (h < 0)
             return -1;
         v = v << 4 | h;
     }
     return v;
-}
-
-static size_t put_utf8(char *o, unsigned long cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | cp >> 6);
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | cp >> 12);
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | cp >> 18);
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
 }
 
 int json_string_decode(struct arena *a, struct str tok, struct str *out)
@@ -255,7 +221,7 @@ int json_string_decode(struct arena *a, struct str tok, struct str *out)
             }
             if (cp >= 0xD800 && cp <= 0xDFFF)
                 cp = 0xFFFD;
-            ol += put_utf8(o + ol, (unsigned long)cp);
+            ol += utf8_put(o + ol, (uint32_t)cp);
             break;
         }
         default:
