@@ -3,8 +3,8 @@
 # Idempotent: asks apt only for packages that are missing.
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev \
- zlib1g-dev libzstd-dev libsqlite3-dev libevtx-dev libxxhash-dev \
- libcmocka-dev libjansson-dev libyaml-dev libpcre2-dev zstd python3 fail2ban"
+ zlib1g-dev libzstd-dev libsqlite3-dev libevtx-dev libbfio-dev libxxhash-dev \
+ libcmocka-dev libjansson-dev libyaml-dev libpcre2-dev zstd python3 python3-yaml fail2ban"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

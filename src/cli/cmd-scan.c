@@ -57,14 +57,15 @@ static void summary_table(const struct pipeline_stats *st, double secs, FILE *ou
         time_format(st->ts_max, t1);
         fprintf(out, "time range: %s .. %s\n", t0, t1);
     }
-    fprintf(out, "unparsed: %llu   truncated: %llu   unreadable files: %llu\n\n",
+    fprintf(out, "unparsed: %llu   truncated: %llu   header lines: %llu   unreadable files: %llu\n\n",
             (unsigned long long)st->unparsed, (unsigned long long)st->truncated,
-            (unsigned long long)st->files_failed);
+            (unsigned long long)st->meta_lines, (unsigned long long)st->files_failed);
     fprintf(out, "%-12s %-10s %-22s %10s\n", "MODULE", "PRODUCT", "SERVICE", "EVENTS");
     for (size_t i = 0; i < st->nls; i++)
         fprintf(out, "%-12s %-10s %-22s %10llu\n", st->ls[i].module,
                 *st->ls[i].product ? st->ls[i].product : "-",
-                *st->ls[i].service ? st->ls[i].service : "-", (unsigned long long)st->ls[i].events);
+                *st->ls[i].service ? st->ls[i].service : "-",
+                (unsigned long long)st->ls[i].events);
     fprintf(out, "\n%-50s %-18s %10s %9s\n", "FILE", "FORMAT", "EVENTS", "UNPARSED");
     for (size_t i = 0; i < st->nfiles; i++) {
         const struct file_stats *f = &st->files[i];
@@ -85,12 +86,13 @@ static void summary_json(const struct pipeline_stats *st, double secs, FILE *out
     struct buf b;
     buf_init(&b);
     char t[32];
-    buf_printf(&b,
-               "{\"events\":%llu,\"files_read\":%llu,\"files_failed\":%llu,"
-               "\"unparsed\":%llu,\"truncated\":%llu,\"bytes\":%llu,\"seconds\":%.3f",
+    buf_printf(&b, "{\"events\":%llu,\"files_read\":%llu,\"files_failed\":%llu,"
+                   "\"unparsed\":%llu,\"truncated\":%llu,\"meta_lines\":%llu,\"bytes\":%llu,"
+                   "\"seconds\":%.3f",
                (unsigned long long)st->events, (unsigned long long)st->files_read,
                (unsigned long long)st->files_failed, (unsigned long long)st->unparsed,
-               (unsigned long long)st->truncated, (unsigned long long)st->bytes, secs);
+               (unsigned long long)st->truncated, (unsigned long long)st->meta_lines,
+               (unsigned long long)st->bytes, secs);
     buf_puts(&b, ",\"first\":");
     if (st->ts_min != TIME_NONE) {
         time_format(st->ts_min, t);

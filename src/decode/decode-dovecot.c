@@ -168,23 +168,6 @@ static bool dovecot_match(struct str program)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void add_num(struct event *ev, const char *key, struct str v)
-{
-    event_add(ev, (struct str){key, strlen(key)}, v, VT_NUMBER);
-}
-
-static void add_true(struct event *ev, const char *key)
-{
-    event_add(ev, (struct str){key, strlen(key)}, STR_LIT("true"), VT_BOOL);
-}
-
-static void set_result(struct event *ev, const char *action, const char *outcome)
-{
-    ev->core[CORE_EVENT_ACTION] = str_make(action, strlen(action));
-    if (outcome)
-        ev->core[CORE_EVENT_OUTCOME] = str_make(outcome, strlen(outcome));
-}
-
 static void set_user(struct event *ev, struct str user)
 {
     event_add_str(ev, "user", user);
@@ -306,12 +289,12 @@ static void login_tail(struct event *ev, struct str t)
             struct str v = advance(e, 6);
             if (str_is_port(v)) {
                 bool remote = e.p[0] == 'r';
-                add_num(ev, remote ? "rport" : "lport", v);
+                event_add_num(ev, remote ? "rport" : "lport", v);
                 ev->core[remote ? CORE_SOURCE_PORT : CORE_DESTINATION_PORT] = v;
             }
         } else if (str_starts(e, "mpid=")) {
             if (str_is_uint(advance(e, 5)))
-                add_num(ev, "mpid", advance(e, 5));
+                event_add_num(ev, "mpid", advance(e, 5));
         } else if (str_starts(e, "session=<")) {
             struct str v = advance(e, 9);
             const char *gt = memchr(v.p, '>', v.n);
@@ -319,10 +302,10 @@ static void login_tail(struct event *ev, struct str t)
                 v.n = (size_t)(gt - v.p);
             event_add_str(ev, "session", v);
         } else if (str_eq(e, "secured")) {
-            add_true(ev, "secured");
+            event_add_true(ev, "secured");
         } else if (str_starts(e, "TLS handshaking") || str_eq(e, "TLS") || str_starts(e, "TLS: ")) {
             bool hs = e.n > 3 && e.p[3] == ' ' && e.p[4] == 'h';
-            add_true(ev, hs ? "tls_handshaking" : "tls");
+            event_add_true(ev, hs ? "tls_handshaking" : "tls");
             size_t head = hs ? 15 : 3;
             if (t.n > head + 2 && t.p[head] == ':' && t.p[head + 1] == ' ') {
                 struct str rest = advance(t, head + 2);
@@ -392,13 +375,13 @@ static void reason_numbers(struct event *ev, struct str reason)
     long a = str_find(reason, " attempts");
     if (a >= 0) {
         if (str_starts(reason, "no auth attempts")) {
-            add_num(ev, "attempts", STR_LIT("0"));
+            event_add_num(ev, "attempts", STR_LIT("0"));
         } else {
             size_t e = (size_t)a, b = e;
             while (b > 0 && reason.p[b - 1] >= '0' && reason.p[b - 1] <= '9')
                 b--;
             if (str_is_uint(str_make(reason.p + b, e - b)))
-                add_num(ev, "attempts", str_make(reason.p + b, e - b));
+                event_add_num(ev, "attempts", str_make(reason.p + b, e - b));
         }
     }
     long s = str_find(reason, " secs");
@@ -407,7 +390,7 @@ static void reason_numbers(struct event *ev, struct str reason)
         while (b > 0 && reason.p[b - 1] >= '0' && reason.p[b - 1] <= '9')
             b--;
         if (b > 0 && reason.p[b - 1] == ' ' && str_is_uint(str_make(reason.p + b, e - b)))
-            add_num(ev, "duration_secs", str_make(reason.p + b, e - b));
+            event_add_num(ev, "duration_secs", str_make(reason.p + b, e - b));
     }
 }
 
@@ -431,16 +414,16 @@ static void login_head(struct event *ev, struct str head)
 {
     head = str_trim(head);
     if (str_eq(head, "Login")) {
-        set_result(ev, "login", "success");
+        event_set_action(ev, "login", "success");
         return;
     }
     if (str_starts(head, "proxy(")) {
         if (str_find(head, "started proxying") >= 0)
-            set_result(ev, "proxy", "success");
+            event_set_action(ev, "proxy", "success");
         else if (str_find(head, "failed") >= 0)
-            set_result(ev, "login-failed", "failure");
+            event_set_action(ev, "login-failed", "failure");
         else
-            set_result(ev, "proxy", NULL);
+            event_set_action(ev, "proxy", NULL);
         return;
     }
     /* 2.4: a trailing "(event_reason)" code, e.g. "(auth_failed)" */
@@ -473,29 +456,29 @@ static void login_head(struct event *ev, struct str head)
     }
     if (str_starts(head, "Maximum number of connections")) {
         event_add_str(ev, "reason", head);
-        set_result(ev, "login-failed", "failure");
+        event_set_action(ev, "login-failed", "failure");
         return;
     }
     if (str_starts(head, "Login failed")) {
         struct str r = reason.n ? reason : str_trim(advance(head, 13));
         if (r.n)
             event_add_str(ev, "reason", r);
-        set_result(ev, "login-failed", "failure");
+        event_set_action(ev, "login-failed", "failure");
         return;
     }
     if (!reason.n) {
-        set_result(ev, "disconnect", NULL);
+        event_set_action(ev, "disconnect", NULL);
         return;
     }
     event_add_str(ev, "reason", reason);
     reason_numbers(ev, reason);
     for (size_t k = 0; k < sizeof(no_login_reasons) / sizeof(no_login_reasons[0]); k++) {
         if (str_has_prefix(reason, no_login_reasons[k])) {
-            set_result(ev, "disconnect", NULL);
+            event_set_action(ev, "disconnect", NULL);
             return;
         }
     }
-    set_result(ev, "login-failed", "failure");
+    event_set_action(ev, "login-failed", "failure");
 }
 
 static int login_line(struct event *ev, struct str m)
@@ -541,7 +524,7 @@ static void counter_value(struct event *ev, const char *field, struct str v)
 {
     if (!str_is_uint(v))
         return;
-    add_num(ev, field, v);
+    event_add_num(ev, field, v);
     if (!strcmp(field, "in"))
         ev->core[CORE_SOURCE_BYTES] = v;
     else if (!strcmp(field, "out"))
@@ -600,7 +583,7 @@ static int session_line(struct event *ev, struct str m)
     if (!logout && n == 0)
         return -EINVAL;
     if (logout) {
-        set_result(ev, "logout", "success");
+        event_set_action(ev, "logout", "success");
     } else {
         /* the text before the counters: "Connection closed (IDLE running
          * for 0.001 + waiting input for 29.8 secs, ...)" */
@@ -615,7 +598,7 @@ static int session_line(struct event *ev, struct str m)
         if (r.n && r.p[r.n - 1] == ',')
             r.n--;
         event_add_str(ev, "reason", r);
-        set_result(ev, "disconnect", NULL);
+        event_set_action(ev, "disconnect", NULL);
     }
     return 0;
 }
@@ -672,7 +655,7 @@ static int deliver_line(struct event *ev, struct str m)
 {
     if (str_starts(m, "sieve: ")) {
         m = advance(m, 7);
-        add_true(ev, "sieve");
+        event_add_true(ev, "sieve");
     }
     if (!str_starts(m, "msgid=") && !str_starts(m, "from="))
         return -EINVAL;
@@ -691,7 +674,7 @@ static int deliver_line(struct event *ev, struct str m)
         ev->core[CORE_EMAIL_FROM_ADDRESS] = v;
     }
     if (kv_find(kv, "size", &v) && str_is_uint(v))
-        add_num(ev, "size", v);
+        event_add_num(ev, "size", v);
     for (size_t k = 0; k < sizeof(deliveries) / sizeof(deliveries[0]); k++) {
         const struct deliver_def *d = &deliveries[k];
         if (!str_has_prefix(text, d->prefix))
@@ -727,7 +710,7 @@ static int deliver_line(struct event *ev, struct str m)
         case D_NONE:
             break;
         }
-        set_result(ev, d->action, d->outcome);
+        event_set_action(ev, d->action, d->outcome);
         return 0;
     }
     return -EINVAL;
@@ -798,7 +781,7 @@ static int auth_line(struct event *ev, struct str m)
     for (size_t k = 0; k < sizeof(auth_failures) / sizeof(auth_failures[0]); k++) {
         if (str_has_prefix(text, auth_failures[k])) {
             event_add_str(ev, "reason", without_password_hint(str_trim(text)));
-            set_result(ev, "auth-failure", "failure");
+            event_set_action(ev, "auth-failure", "failure");
             return 0;
         }
     }
@@ -827,7 +810,7 @@ static void proc_fields(struct event *ev, const struct dc_proc *p)
     struct str a = p->args;
     if (a.p && a.n) {
         if (str_is_uint(a)) {
-            add_num(ev, "process_pid", a);
+            event_add_num(ev, "process_pid", a);
         } else if (kind == K_AUTH) {
             if (memchr(a.p, ',', a.n)) /* 2.4: auth(user,ip,sasl:mech) */
                 auth_context(ev, a);
@@ -835,7 +818,7 @@ static void proc_fields(struct event *ev, const struct dc_proc *p)
             /* "lmtp(12345, alice)" (2.2), else the user */
             long c = str_find(a, ", ");
             if (c > 0 && str_is_uint(str_make(a.p, (size_t)c))) {
-                add_num(ev, "process_pid", str_make(a.p, (size_t)c));
+                event_add_num(ev, "process_pid", str_make(a.p, (size_t)c));
                 a = advance(a, (size_t)c + 2);
             }
             if (a.n)
@@ -845,7 +828,7 @@ static void proc_fields(struct event *ev, const struct dc_proc *p)
     for (int i = 0; i < p->nangle; i++) {
         struct str g = p->angle[i];
         if (str_is_uint(g) && !event_get(ev, "process_pid"))
-            add_num(ev, "process_pid", g);
+            event_add_num(ev, "process_pid", g);
         else if (g.n && !event_get(ev, "session"))
             event_add_str(ev, "session", g);
     }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "decode/decode.h"
+#include "decode/json-scan.h"
 
 #define JSON_MAX_DEPTH 64
 #define JSON_MAX_KEY 512
@@ -37,68 +38,16 @@ static void ws(struct jp *p)
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static size_t put_utf8(char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | cp >> 6);
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | cp >> 12);
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | cp >> 18);
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-static int read4hex(const char *s, size_t n, size_t i, uint32_t *out)
-{
-    if (i + 4 > n)
-        return -1;
-    uint32_t v = 0;
-    for (int k = 0; k < 4; k++) {
-        int h = hexval(s[i + k]);
-        if (h < 0)
-            return -1;
-        v = v << 4 | (uint32_t)h;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Parse a string at p->i (on the opening quote). Unescapes into the arena
- * only when needed. */
+/* Parse a string at p->i (on the opening quote): find its end, then let
+ * json_string_decode() unescape it (into the arena only when needed). */
 static int parse_string(struct jp *p, struct str *out)
 {
-    size_t start = ++p->i;
-    bool esc = false;
+    size_t start = p->i++;
     while (p->i < p->n) {
         unsigned char c = (unsigned char)p->s[p->i];
         if (c == '"')
             break;
         if (c == '\\') {
-            esc = true;
             p->i += 2;
             continue;
         }
@@ -108,69 +57,8 @@ static int parse_string(struct jp *p, struct str *out)
     }
     if (p->i >= p->n)
         return -EINVAL;
-    size_t end = p->i++;
-    if (!esc) {
-        *out = str_make(p->s + start, end - start);
-        return 0;
-    }
-    char *o = arena_alloc(p->ev->arena, end - start + 1);
-    size_t ol = 0;
-    for (size_t i = start; i < end; i++) {
-        char c = p->s[i];
-        if (c != '\\') {
-            o[ol++] = c;
-            continue;
-        }
-        char e = p->s[++i];
-        switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-            o[ol++] = e;
-            break;
-        case 'b':
-            o[ol++] = '\b';
-            break;
-        case 'f':
-            o[ol++] = '\f';
-            break;
-        case 'n':
-            o[ol++] = '\n';
-            break;
-        case 'r':
-            o[ol++] = '\r';
-            break;
-        case 't':
-            o[ol++] = '\t';
-            break;
-        case 'u': {
-            uint32_t cp;
-            if (read4hex(p->s, end, i + 1, &cp) < 0)
-                return -EINVAL;
-            i += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                uint32_t lo;
-                if (i + 2 < end && p->s[i + 1] == '\\' && p->s[i + 2] == 'u' &&
-                    read4hex(p->s, end, i + 3, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    i += 6;
-                } else {
-                    cp = 0xFFFD;
-                }
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                cp = 0xFFFD;
-            }
-            /* \u escapes expand to at most 4 bytes from 6 or 12: fits */
-            ol += put_utf8(o + ol, cp);
-            break;
-        }
-        default:
-            return -EINVAL;
-        }
-    }
-    o[ol] = '\0';
-    *out = str_make(o, ol);
-    return 0;
+    p->i++;
+    return json_string_decode(p->ev->arena, str_make(p->s + start, p->i - start), out);
 }
 
 /* Skip any JSON value (used for arrays, kept raw). */

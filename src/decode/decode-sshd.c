@@ -59,23 +59,11 @@ static struct str advance(struct str s, size_t n)
     return n >= s.n ? str_make(s.p + s.n, 0) : str_make(s.p + n, s.n - n);
 }
 
-static void add_true(struct event *ev, const char *key)
-{
-    event_add(ev, (struct str){key, strlen(key)}, STR_LIT("true"), VT_BOOL);
-}
-
-static void set_result(struct event *ev, const char *action, const char *outcome)
-{
-    ev->core[CORE_EVENT_ACTION] = str_make(action, strlen(action));
-    if (outcome)
-        ev->core[CORE_EVENT_OUTCOME] = str_make(outcome, strlen(outcome));
-}
-
 /* The row's action; its outcome, or failure when the connection never got
  * past authentication. */
 static void set_row_result(struct event *ev, const struct sshd_msg *m, const struct sshd_line *l)
 {
-    set_result(ev, m->action, m->outcome ? m->outcome : l->preauth ? "failure" : NULL);
+    event_set_action(ev, m->action, m->outcome ? m->outcome : l->preauth ? "failure" : NULL);
 }
 
 static void set_user(struct event *ev, struct str user)
@@ -120,7 +108,7 @@ static void kind_user(struct event *ev, const char *kind, struct str user)
         return;
     set_user(ev, user);
     if (kind[0] == 'i') /* invalid / illegal */
-        add_true(ev, "invalid_user");
+        event_add_true(ev, "invalid_user");
 }
 
 /* s is exactly "HOST[ port N]". */
@@ -239,7 +227,7 @@ static bool user_from_kind(struct event *ev, struct str s, struct from_parts *f)
         kind_user(ev, kind, u);
     } else if (u.n && u.p[0] == '<') {
         /* Solaris writes "<invalid username>" instead of the name */
-        add_true(ev, "invalid_user");
+        event_add_true(ev, "invalid_user");
     } else {
         set_user(ev, u);
     }
@@ -276,7 +264,7 @@ static int on_auth(struct event *ev, struct str s, const struct sshd_msg *m, str
         }
     }
     /* Postponed / Partial are steps of an authentication still going on */
-    set_result(ev, m->action, m->outcome);
+    event_set_action(ev, m->action, m->outcome);
     return 0;
 }
 
@@ -443,7 +431,7 @@ static int on_received_disconnect(struct event *ev, struct str s, const struct s
     t = str_trim(t);
     if (t.n)
         event_add_str(ev, "reason", t);
-    set_result(ev, m->action, l->preauth || disconnect_code_failed(code) ? "failure" : NULL);
+    event_set_action(ev, m->action, l->preauth || disconnect_code_failed(code) ? "failure" : NULL);
     return 0;
 }
 
@@ -460,7 +448,7 @@ static int on_user_host_tail(struct event *ev, struct str s, const struct sshd_m
     set_host(ev, host, port);
     if (m->prefix.p[0] == 'D' && kind && kind[0] == 'u' && !l->preauth) {
         /* "Disconnected from user U H port P": an authenticated session ended */
-        set_result(ev, "logout", "success");
+        event_set_action(ev, "logout", "success");
         return 0;
     }
     set_row_result(ev, m, l);
@@ -488,7 +476,7 @@ static int on_disconnecting_colon(struct event *ev, struct str s, const struct s
                 set_user(ev, r);
         }
         event_add_str(ev, "reason", str_make(s.p, 32));
-        set_result(ev, "too-many-auth-failures", "failure");
+        event_set_action(ev, "too-many-auth-failures", "failure");
         return 0;
     }
     event_add_str(ev, "reason", s);
@@ -535,7 +523,7 @@ static int on_disconnecting_user(struct event *ev, struct str s, const struct ss
         return -EINVAL;
     event_add_str(ev, "reason", reason);
     if (too_many_failures(reason))
-        set_result(ev, "too-many-auth-failures", "failure");
+        event_set_action(ev, "too-many-auth-failures", "failure");
     else
         set_row_result(ev, m, l);
     return 0;
@@ -850,7 +838,7 @@ static int sshd_parse(struct event *ev, struct str s)
             continue;
         int rc = m->fn(ev, advance(s, m->prefix.n), m, &l);
         if (rc == 0 && l.preauth)
-            add_true(ev, "preauth");
+            event_add_true(ev, "preauth");
         return rc;
     }
     return -EINVAL;

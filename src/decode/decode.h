@@ -36,6 +36,11 @@ struct decode_ctx {
     const struct syslog_app *force_app; /* --format naming a syslog application */
     void *state;           /* a decoder's per-file state (Zeek TSV headers) */
     void (*state_free)(void *state);
+    /* Where a decoder reports a problem with the file it reads (a damaged
+     * EVTX chunk, a record it cannot render); set by the pipeline, NULL
+     * means standard error. msg names no file and ends with no newline. */
+    void (*report)(void *opaque, const char *msg);
+    void *report_opaque;
 };
 
 /* Callback through which file decoders deliver events. The event's arena is
@@ -54,7 +59,8 @@ struct decoder {
     /* Each decoder fills in the entry points for the inputs it reads; a
      * format with both a text and a JSON form (Zeek) has both. */
     /* LINE: decode ev->raw. Returns 0 if understood, -EINVAL if not (the
-     * event then stays unparsed), other negative errno on failure. */
+     * event then stays unparsed), other negative errno on failure, or
+     * DECODE_SKIP for a line that is the format's own metadata. */
     int (*decode_line)(struct decode_ctx *ctx, struct event *ev);
     /* JSON: is this flattened object mine? Higher wins; 0 = no. */
     int (*probe_json)(const struct event *ev);
@@ -79,6 +85,12 @@ struct syslog_app {
     int (*decode)(struct decode_ctx *ctx, struct event *ev, struct str program);
 };
 
+/* decode_line's answer for a line that describes the file rather than
+ * recording anything (Zeek's "#fields" header block): the decoder kept what
+ * it needed in ctx->state, no event is made, and the pipeline counts the
+ * line in file_stats.meta_lines. */
+#define DECODE_SKIP 1
+
 extern const struct decoder *const decoders[];     /* NULL-terminated */
 extern const struct syslog_app *const syslog_apps[]; /* NULL-terminated */
 
@@ -92,6 +104,10 @@ const struct decoder *decoder_for_json(const struct event *ev);
 void decode_ctx_init(struct decode_ctx *ctx, const char *path, int64_t ref_time_ns,
                      int year_override);
 void decode_ctx_fini(struct decode_ctx *ctx);
+
+/* Report a problem through ctx->report (see struct decode_ctx). */
+void decode_report(struct decode_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Shared helpers for decoders ------------------------------------------ */
 

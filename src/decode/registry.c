@@ -7,10 +7,16 @@
 #include "decode/decode.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 extern const struct decoder decoder_syslog;
+extern const struct decoder decoder_m365;
+extern const struct decoder decoder_zeek;
+extern const struct decoder decoder_windows;
+extern const struct decoder decoder_evtx;
 extern const struct decoder decoder_json;
 extern const struct syslog_app syslog_app_postfix;
 extern const struct syslog_app syslog_app_dovecot;
@@ -18,6 +24,10 @@ extern const struct syslog_app syslog_app_sshd;
 
 const struct decoder *const decoders[] = {
     &decoder_syslog,
+    &decoder_m365,
+    &decoder_zeek,
+    &decoder_windows,
+    &decoder_evtx,
     &decoder_json, /* generic JSON: keep last */
     NULL,
 };
@@ -78,6 +88,19 @@ void decode_ctx_fini(struct decode_ctx *ctx)
         ctx->state_free(ctx->state);
     ctx->state = NULL;
     ctx->state_free = NULL;
+}
+
+void decode_report(struct decode_ctx *ctx, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (ctx->report)
+        ctx->report(ctx->report_opaque, msg);
+    else
+        fprintf(stderr, "kenchi: %s: %s\n", ctx->path ? ctx->path : "-", msg);
 }
 
 struct str str_trim(struct str s)

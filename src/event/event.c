@@ -168,6 +168,32 @@ static void nest_enter(struct nest *w, const char *name)
     nest_key(w, comp[nc - 1], clen[nc - 1]);
 }
 
+/* Raw JSON (an array kept whole from a pretty-printed record) without the
+ * blanks and newlines between tokens: an event must stay on one line. */
+static void put_json_compact(struct buf *out, struct str v)
+{
+    size_t i = 0, run = 0;
+    bool in_str = false;
+    for (; i < v.n; i++) {
+        char c = v.p[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+            continue;
+        }
+        if (c == '"') {
+            in_str = true;
+        } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            buf_append(out, v.p + run, i - run);
+            run = i + 1;
+        }
+    }
+    if (run < v.n)
+        buf_append(out, v.p + run, v.n - run);
+}
+
 static void put_value(struct buf *out, struct str v, enum value_type t)
 {
     switch (t) {
@@ -182,7 +208,7 @@ static void put_value(struct buf *out, struct str v, enum value_type t)
         break;
     case VT_JSON:
         if (v.n)
-            buf_append(out, v.p, v.n);
+            put_json_compact(out, v);
         else
             buf_puts(out, "null");
         break;

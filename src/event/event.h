@@ -101,22 +101,22 @@ struct logsource {
 };
 
 struct event {
-    int64_t ts_ns;         /* TIME_NONE if the record had no usable time */
-    uint64_t id;           /* stable id, see event_assign_id() */
-    const char *file;      /* origin path, owned by the source; NULL for stdin */
-    uint64_t line;         /* 1-based line of the record's first byte, or 0 */
-    uint64_t record;       /* record number (EVTX), or 0 */
-    struct logsource ls;   /* strings are static or in the arena */
-    const char *format;    /* static name of the decoder that produced it */
-    bool parsed;           /* false: no decoder understood it (raw kept) */
-    bool truncated;        /* the raw record exceeded the size limit */
-    struct str raw;        /* the record as read (line text or JSON text) */
-    struct str message;    /* the free-text message part, if the format has one */
+    int64_t ts_ns;       /* TIME_NONE if the record had no usable time */
+    uint64_t id;         /* stable id, see event_assign_id() */
+    const char *file;    /* origin path, owned by the source; NULL for stdin */
+    uint64_t line;       /* 1-based line of the record's first byte, or 0 */
+    uint64_t record;     /* record number (EVTX), or 0 */
+    struct logsource ls; /* strings are static or in the arena */
+    const char *format;  /* static name of the decoder that produced it */
+    bool parsed;         /* false: no decoder understood it (raw kept) */
+    bool truncated;      /* the raw record exceeded the size limit */
+    struct str raw;      /* the record as read (line text or JSON text) */
+    struct str message;  /* the free-text message part, if the format has one */
     struct str core[CORE__COUNT];
-    struct field *fields;  /* native fields, in the order the decoder added them */
+    struct field *fields; /* native fields, in the order the decoder added them */
     uint32_t nfields;
     uint32_t capfields;
-    struct arena *arena;   /* where everything above lives */
+    struct arena *arena; /* where everything above lives */
 };
 
 /* Reset ev to an empty event whose data will live in arena. */
@@ -131,6 +131,25 @@ void event_add_copy(struct event *ev, const char *key, const char *val, size_t v
 static inline void event_add_str(struct event *ev, const char *key, struct str val)
 {
     event_add(ev, (struct str){key, __builtin_strlen(key)}, val, VT_STRING);
+}
+
+/* A native field holding a number / the boolean true (static key). */
+static inline void event_add_num(struct event *ev, const char *key, struct str val)
+{
+    event_add(ev, (struct str){key, __builtin_strlen(key)}, val, VT_NUMBER);
+}
+static inline void event_add_true(struct event *ev, const char *key)
+{
+    event_add(ev, (struct str){key, __builtin_strlen(key)}, (struct str){"true", 4}, VT_BOOL);
+}
+
+/* Set event.action and, unless outcome is NULL, event.outcome (static
+ * strings). */
+static inline void event_set_action(struct event *ev, const char *action, const char *outcome)
+{
+    ev->core[CORE_EVENT_ACTION] = (struct str){action, __builtin_strlen(action)};
+    if (outcome)
+        ev->core[CORE_EVENT_OUTCOME] = (struct str){outcome, __builtin_strlen(outcome)};
 }
 
 /* Native field lookup (first match), or NULL. */

@@ -275,6 +275,12 @@ static int on_record(void *opaque, const struct record *r)
     } else {
         rc = p->cur->decode_line(&p->ctx, ev);
     }
+    if (rc == DECODE_SKIP) {
+        /* a metadata line: no event; the slot is reused */
+        p->st.files[p->cur_file].meta_lines++;
+        p->st.meta_lines++;
+        return 0;
+    }
     if (rc < 0)
         make_unparsed(ev);
     return finish_event(p, ev);
@@ -291,6 +297,12 @@ static int emit_done(void *opaque, struct event *ev)
     if (!ev->format)
         ev->format = p->cur->name;
     return finish_event(p, ev);
+}
+
+/* decode_ctx.report: a decoder's problem with the current file. */
+static void report_to_diag(void *opaque, const char *msg)
+{
+    diag(opaque, 0, "%s", msg);
 }
 
 static size_t new_file_stats(struct pipeline *p, const char *path)
@@ -392,6 +404,8 @@ static int read_file(struct pipeline *p, const char *path)
     }
     decode_ctx_init(&p->ctx, fs->path, in ? input_mtime_ns(in) : 0, p->o.year);
     p->ctx.force_app = p->forced_app;
+    p->ctx.report = report_to_diag;
+    p->ctx.report_opaque = p;
     if (p->mode == MODE_FILE) {
         struct stat sb;
         if (stat(path, &sb) == 0)

@@ -44,6 +44,7 @@ struct file_stats {
     uint64_t events;
     uint64_t unparsed;
     uint64_t truncated;
+    uint64_t meta_lines; /* format metadata lines, no event (DECODE_SKIP) */
     int error; /* negative errno if the file could not be read to the end */
 };
 
@@ -53,6 +54,7 @@ struct pipeline_stats {
     uint64_t events;
     uint64_t unparsed;
     uint64_t truncated;
+    uint64_t meta_lines; /* see file_stats */
     uint64_t bytes;
     int64_t ts_min, ts_max; /* TIME_NONE when no event had a time */
     struct ls_count *ls;

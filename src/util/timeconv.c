@@ -144,8 +144,9 @@ static int digits(const char *s, size_t n, size_t at, size_t count)
 size_t time_parse_iso(const char *s, size_t n, struct tz_ctx *tz, int64_t *out)
 {
     int y = digits(s, n, 0, 4);
-    if (y < 0 || n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
-        s[13] != ':' || s[16] != ':')
+    /* the year range is checked below (TIME_YEAR_MIN..MAX) */
+    if (y < 0 || n < 19 || s[4] != '-' || s[7] != '-' ||
+        (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
         return 0;
     int mo = digits(s, n, 5, 2), d = digits(s, n, 8, 2);
     int h = digits(s, n, 11, 2), mi = digits(s, n, 14, 2), se = digits(s, n, 17, 2);
