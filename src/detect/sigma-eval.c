@@ -205,9 +205,29 @@ static void index_event(struct sigma_matcher *m, const struct event *ev)
             index_put(m, m->pseudo_hash[k], IDX_PSEUDO | k);
 }
 
+/* Field names are equal without regard to ASCII case and spaces. */
 static bool name_eq(const char *a, size_t an, const char *b, size_t bn)
 {
-    return an == bn && !strncasecmp(a, b, an);
+    if (an == bn && !strncasecmp(a, b, an))
+        return true;
+    if (!memchr(a, ' ', an) && !memchr(b, ' ', bn))
+        return false;
+    size_t i = 0, j = 0;
+    for (;;) {
+        while (i < an && a[i] == ' ')
+            i++;
+        while (j < bn && b[j] == ' ')
+            j++;
+        if (i == an || j == bn)
+            return i == an && j == bn;
+        char x = a[i++], y = b[j++];
+        if ((unsigned char)(x - 'A') < 26)
+            x = (char)(x + 32);
+        if ((unsigned char)(y - 'A') < 26)
+            y = (char)(y + 32);
+        if (x != y)
+            return false;
+    }
 }
 
 static bool slot_value(const struct sigma_matcher *m, uint32_t idx, const char *name, size_t nl,
@@ -260,7 +280,8 @@ static bool get_field(const struct sigma_matcher *m, const char *name, size_t nl
 {
     if (fm) {
         for (uint32_t k = 0; k < fm->nfm; k++) {
-            if (fm->fm_hash[k] == hash && !strcasecmp(fm->fm_from[k], name)) {
+            if (fm->fm_hash[k] == hash &&
+                name_eq(fm->fm_from[k], strlen(fm->fm_from[k]), name, nl)) {
                 const char *to = fm->fm_to[k];
                 size_t tl = strlen(to);
                 if (lookup(m, to, tl, field_name_hash(to, tl), out))

@@ -190,7 +190,9 @@ struct sigma_correlation {
     uint32_t ntags;
 };
 
-/* Hash of a field name, ASCII case-folded (field names match without case). */
+/* Hash of a field name, ASCII case-folded and without spaces: field names
+ * match without regard to case, and a source's "Threat Name" is the rule's
+ * ThreatName (the specification strips spaces from field names). */
 uint32_t field_name_hash(const char *s, size_t n);
 
 /* Placeholder values from --placeholders. */

@@ -327,6 +327,8 @@ uint32_t field_name_hash(const char *s, size_t n)
 {
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < n; i++) {
+        if (s[i] == ' ')
+            continue; /* "Threat Name" is ThreatName to a rule */
         h ^= (unsigned char)lower(s[i]);
         h *= 16777619u;
     }

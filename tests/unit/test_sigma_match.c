@@ -156,6 +156,8 @@ static void test_plain_and_case(void **state)
     assert_int_equal(run(DET("{A: foo}"), "A", "foox", NULL), 0);
     assert_int_equal(run(DET("{A: foo}"), "B", "foo", NULL), 0);
     assert_int_equal(run(DET("{a: foo}"), "A", "foo", NULL), 1); /* field names too */
+    assert_int_equal(run(DET("{ThreatName: x}"), "Threat Name", "x", NULL), 1); /* no spaces */
+    assert_int_equal(run(DET("{ThreatName: x}"), "Threat Names", "x", NULL), 0);
     assert_int_equal(run(DET("{A|cased: Foo}"), "A", "foo", NULL), 0);
     assert_int_equal(run(DET("{A|cased: Foo}"), "A", "Foo", NULL), 1);
     assert_int_equal(run(DET("{EventID: 4688}"), "EventID", "4688", NULL), 1);
