@@ -237,6 +237,24 @@ static int rules_check(int argc, char **argv)
     }
     bool json = output && !strcmp(output, "jsonl");
     print_diags(s, stdout, json, !quiet);
+    for (size_t i = 0; i < sigma_set_ncorrelations(s) && !quiet; i++) {
+        struct sigma_correlation_view k;
+        sigma_set_correlation(s, i, &k);
+        if (json) {
+            struct buf b;
+            buf_init(&b);
+            buf_puts(&b, "{\"kind\":\"correlation\",\"file\":");
+            json_put_string(&b, k.file, strlen(k.file));
+            buf_printf(&b, ",\"line\":%u,\"type\":\"%s\",\"title\":", k.line, k.type);
+            json_put_string(&b, k.title ? k.title : "", k.title ? strlen(k.title) : 0);
+            buf_puts(&b, ",\"message\":\"correlation: not evaluated yet\"}\n");
+            fputs(b.data, stdout);
+            buf_free(&b);
+        } else {
+            printf("%s:%u:1: note: %s correlation '%s' loaded; correlation: not evaluated yet\n",
+                   k.file, k.line, k.type, k.title ? k.title : "");
+        }
+    }
     struct sigma_counts c;
     sigma_set_counts(s, &c);
     if (json) {

@@ -301,6 +301,27 @@ int sigma_set_finish(struct sigma_set *s)
                                f->rules[k]);
         }
     }
+    /* correlations name rules (or other correlations) by id or name */
+    for (uint32_t i = 0; i < s->ncorrs; i++) {
+        const struct sigma_correlation *k = s->corrs[i];
+        for (uint32_t q = 0; q < k->nrules; q++) {
+            const char *ref = k->rules[q];
+            bool found = false;
+            for (uint32_t j = 0; j < s->nrules && !found; j++) {
+                const struct sigma_rule *r = s->rules[j];
+                found = (r->id && !strcmp(ref, r->id)) || (r->name && !strcmp(ref, r->name));
+            }
+            for (uint32_t j = 0; j < s->ncorrs && !found; j++) {
+                const struct sigma_correlation *o = s->corrs[j];
+                found = j != i &&
+                        ((o->id && !strcmp(ref, o->id)) || (o->name && !strcmp(ref, o->name)));
+            }
+            if (!found)
+                sigma_diag_add(s, SIGMA_WARNING, k->file, k->mark,
+                               "correlation '%s' names rule '%s', which is not loaded", k->title,
+                               ref);
+        }
+    }
     for (uint32_t j = 0; j < s->nrules; j++) {
         cond_tree_flatten(&s->rules[j]->cond);
         if (s->rules[j]->nsels > s->max_sels)

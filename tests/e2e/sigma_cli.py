@@ -105,6 +105,8 @@ try:
     ok(os.path.join(rules, "sub", "broken.yml") + ":3:" in out and "YAML syntax" in out, "malformed YAML: place", out)
     ok("2 rules loaded (1 active, 1 inactive)" in out and "1 correlations" in out and "4 refused" in out,
        "counts: loaded, inactive, correlations, refused", out)
+    ok(f"{multi}:29:1: note: event_count correlation 'login brute force' loaded; correlation: not evaluated yet"
+       in out, "a correlation is kept and reported as not evaluated yet", out)
 
     rc, out, err = run("rules", "check", "--output", "jsonl", os.path.join(rules, "good.yml"))
     lines = [json.loads(l) for l in out.splitlines()]
