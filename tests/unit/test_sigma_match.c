@@ -463,7 +463,7 @@ static void test_filters(void **state)
 static void test_documents(void **state)
 {
     (void)state;
-    const char *text = "title: a\nlogsource: {product: test}\ndetection: {s: {A: x}, "
+    const char *text = "title: a\nname: a\nlogsource: {product: test}\ndetection: {s: {A: x}, "
                        "condition: s}\n---\n"
                        "title: broken\nlogsource: {product: test}\ndetection: {s: {A|nope: x}, "
                        "condition: s}\n---\n"
@@ -481,8 +481,8 @@ static void test_documents(void **state)
     assert_int_equal(c.refused, 1);
     size_t n;
     const struct sigma_diag *d = sigma_set_diags(s, &n);
-    assert_int_equal(n, 1);
-    assert_int_equal(d[0].line, 7);
+    assert_int_equal(n, 1); /* the correlation names rule 'a', which is loaded */
+    assert_int_equal(d[0].line, 8);
     assert_non_null(strstr(d[0].msg, "unknown modifier 'nope'"));
     sigma_set_free(s);
 }
