@@ -34,6 +34,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (c->op == COND_ATLEAST && (uint64_t)c->b + c->n > t.nsels)
                 abort();
         }
+        /* the n-ary rewrite the matcher uses must keep every index in range */
+        cond_tree_flatten(&t);
+        if (t.root >= t.n)
+            abort();
+        for (uint32_t i = 0; i < t.n; i++) {
+            const struct cond_node *c = &t.nodes[i];
+            if ((c->op == COND_ALL || c->op == COND_ANY) && (uint64_t)c->b + c->n > t.nsels)
+                abort();
+        }
         cond_tree_free(&t);
     } else if (e.pos > size) {
         abort();
