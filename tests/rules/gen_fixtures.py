@@ -395,3 +395,45 @@ write("m365_mailitemsaccessed_app_many_mailboxes", "positive.json", clean(
 write("m365_mailitemsaccessed_app_many_mailboxes", "negative.json", clean(
     [mia(T0 + timedelta(minutes=2 * i), owners[i], owners[i], OUTLOOK) for i in range(12)]
     + [mia(T0 + timedelta(hours=3 * i), "ServicePrincipal_8b2e", owners[i], ROGUE) for i in range(12)]))
+
+# ---- forwarding to outside domains (Postfix aliases, Dovecot Sieve) ----------
+DOMAINS = 'mail_domains:\n  - "@example.org"\n  - "@lists.example.org"'
+
+
+def pf_delivery(t, to, orig_to=None, relay="mx.example.net[198.51.100.5]:25", status="sent", service="smtp"):
+    PID[0] += 1
+    o = f" orig_to=<{orig_to}>," if orig_to else ""
+    text = {"sent": "250 2.0.0 Ok: queued as 4Tq9xK0bQmz2Wd1",
+            "deferred": "connect to mx.example.net[198.51.100.5]:25: Connection timed out"}[status]
+    return (f"{ts(t)} mx1 postfix/{service}[{PID[0]}]: 3F1A22C0456: to=<{to}>,{o} relay={relay}, "
+            f"delay=1.8, delays=0.12/0.01/0.9/0.77, dsn={'2.0.0' if status == 'sent' else '4.4.1'}, "
+            f"status={status} ({text})")
+
+
+write("postfix_alias_forward_external", "placeholders.yml", [DOMAINS])
+write("postfix_alias_forward_external", "positive.log", [
+    pf_delivery(T0, "ceo.private@example.net", "ceo@example.org"),
+])
+write("postfix_alias_forward_external", "negative.log", [
+    pf_delivery(T0, "partner@example.net"),                                   # plain outbound mail
+    pf_delivery(T0 + timedelta(seconds=1), "sales-team@lists.example.org", "sales@example.org",
+                relay="lists.example.org[192.0.2.30]:25"),                    # alias to an own domain
+    pf_delivery(T0 + timedelta(seconds=2), "ceo.private@example.net", "ceo@example.org",
+                status="deferred"),                                           # not delivered (yet)
+])
+
+
+def dv_sieve(t, user, to, verb="forwarded"):
+    return (f"{ts(t)} mx1 dovecot[442]: lmtp({user})<31337><Kx8PA3zR5mXkAQAA>: sieve: "
+            f"msgid=<20240304100005.ABC@partner.example>: {verb} to <{to}>")
+
+
+write("dovecot_sieve_forward_external", "placeholders.yml", [DOMAINS])
+write("dovecot_sieve_forward_external", "positive.log", [
+    dv_sieve(T0, "alice@example.org", "alice.archive@example.net"),
+])
+write("dovecot_sieve_forward_external", "negative.log", [
+    dv_sieve(T0, "alice@example.org", "bob@example.org"),
+    dv_sieve(T0 + timedelta(seconds=1), "alice@example.org", "team@lists.example.org"),
+    dv_sieve(T0 + timedelta(seconds=2), "alice@example.org", "alice.private@example.net", "sent vacation response"),
+])
