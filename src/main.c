@@ -23,6 +23,7 @@ struct verb {
 static const struct verb verbs[] = {
     {"parse", cmd_parse, "decode log files and print events as JSON lines"},
     {"scan", cmd_scan, "run files through the pipeline (detect, store) and summarise"},
+    {"search", cmd_search, "find stored events by user, IP, e-mail address and time"},
 };
 
 static void usage(FILE *out)

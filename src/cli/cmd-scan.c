@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "store/store.h"
 #include "util/buf.h"
 #include "util/timeconv.h"
 
@@ -17,7 +18,12 @@ static void usage(FILE *out)
     fputs("Usage: kenchi scan [OPTIONS] PATH...\n"
           "Run log files through kenchi's pipeline and report what was read: events per\n"
           "source and log source, unparsed records, time range.\n\n"
-          "  -o, --output F     table (default on a terminal) or jsonl\n",
+          "  -o, --output F     table (default on a terminal) or jsonl\n"
+          "  -s, --store FILE   keep the events in the store FILE (default: " STORE_DEFAULT_PATH
+          ");\n"
+          "                     events already stored (same file, line and text) are not\n"
+          "                     stored twice\n"
+          "      --no-store     do not store the events\n",
           out);
     read_opts_help(out);
     fputs("\n  -h, --help         show this help\n", out);
@@ -31,7 +37,15 @@ static int count_batch(void *opaque, struct event *evs, size_t n)
     return 0;
 }
 
-static void summary_table(const struct pipeline_stats *st, double secs, FILE *out)
+/* What the store did, for the summaries; path NULL when not storing. */
+struct store_summary {
+    const char *path;
+    struct store_stats st;
+    int64_t bytes; /* file size after closing, or a negative errno */
+};
+
+static void summary_table(const struct pipeline_stats *st, const struct store_summary *ss,
+                          double secs, FILE *out)
 {
     char t0[32], t1[32];
     fprintf(out, "kenchi scan: %llu events from %llu files in %.2f s",
@@ -44,15 +58,19 @@ static void summary_table(const struct pipeline_stats *st, double secs, FILE *ou
         time_format(st->ts_max, t1);
         fprintf(out, "time range: %s .. %s\n", t0, t1);
     }
-    fprintf(out, "unparsed: %llu   truncated: %llu   unreadable files: %llu\n\n",
+    fprintf(out, "unparsed: %llu   truncated: %llu   unreadable files: %llu\n",
             (unsigned long long)st->unparsed, (unsigned long long)st->truncated,
             (unsigned long long)st->files_failed);
+    if (ss->path)
+        fprintf(out, "stored: %llu new events (%llu already stored) in %s, %.1f MB\n",
+                (unsigned long long)ss->st.events_stored, (unsigned long long)ss->st.events_dup,
+                ss->path, ss->bytes > 0 ? (double)ss->bytes / 1e6 : 0.0);
+    fputc('\n', out);
     fprintf(out, "%-12s %-10s %-22s %10s\n", "MODULE", "PRODUCT", "SERVICE", "EVENTS");
     for (size_t i = 0; i < st->nls; i++)
         fprintf(out, "%-12s %-10s %-22s %10llu\n", st->ls[i].module,
                 *st->ls[i].product ? st->ls[i].product : "-",
-                *st->ls[i].service ? st->ls[i].service : "-",
-                (unsigned long long)st->ls[i].events);
+                *st->ls[i].service ? st->ls[i].service : "-", (unsigned long long)st->ls[i].events);
     fprintf(out, "\n%-50s %-18s %10s %9s\n", "FILE", "FORMAT", "EVENTS", "UNPARSED");
     for (size_t i = 0; i < st->nfiles; i++) {
         const struct file_stats *f = &st->files[i];
@@ -68,13 +86,15 @@ static void summary_table(const struct pipeline_stats *st, double secs, FILE *ou
     }
 }
 
-static void summary_json(const struct pipeline_stats *st, double secs, FILE *out)
+static void summary_json(const struct pipeline_stats *st, const struct store_summary *ss,
+                         double secs, FILE *out)
 {
     struct buf b;
     buf_init(&b);
     char t[32];
-    buf_printf(&b, "{\"events\":%llu,\"files_read\":%llu,\"files_failed\":%llu,"
-                   "\"unparsed\":%llu,\"truncated\":%llu,\"bytes\":%llu,\"seconds\":%.3f",
+    buf_printf(&b,
+               "{\"events\":%llu,\"files_read\":%llu,\"files_failed\":%llu,"
+               "\"unparsed\":%llu,\"truncated\":%llu,\"bytes\":%llu,\"seconds\":%.3f",
                (unsigned long long)st->events, (unsigned long long)st->files_read,
                (unsigned long long)st->files_failed, (unsigned long long)st->unparsed,
                (unsigned long long)st->truncated, (unsigned long long)st->bytes, secs);
@@ -87,6 +107,16 @@ static void summary_json(const struct pipeline_stats *st, double secs, FILE *out
         json_put_string(&b, t, strlen(t));
     } else {
         buf_puts(&b, "null,\"last\":null");
+    }
+    buf_puts(&b, ",\"store\":");
+    if (ss->path) {
+        buf_puts(&b, "{\"path\":");
+        json_put_string(&b, ss->path, strlen(ss->path));
+        buf_printf(&b, ",\"stored\":%llu,\"duplicates\":%llu,\"bytes\":%lld}",
+                   (unsigned long long)ss->st.events_stored, (unsigned long long)ss->st.events_dup,
+                   (long long)(ss->bytes > 0 ? ss->bytes : 0));
+    } else {
+        buf_puts(&b, "null");
     }
     buf_puts(&b, ",\"logsources\":[");
     for (size_t i = 0; i < st->nls; i++) {
@@ -124,19 +154,25 @@ static void summary_json(const struct pipeline_stats *st, double secs, FILE *out
     buf_free(&b);
 }
 
+enum { OPT_NO_STORE = OPT_CLI_LAST };
+
 int cmd_scan(int argc, char **argv)
 {
     static const struct option longopts[] = {
         READ_LONG_OPTS,
         {"output", required_argument, NULL, 'o'},
+        {"store", required_argument, NULL, 's'},
+        {"no-store", no_argument, NULL, OPT_NO_STORE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct read_opts ro = {0};
     const char *output = NULL;
+    const char *store_path = STORE_DEFAULT_PATH;
+    bool no_store = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:o:s:h", longopts, NULL)) != -1) {
         int r = read_opts_handle(&ro, c, optarg);
         if (r == 1)
             continue;
@@ -145,6 +181,12 @@ int cmd_scan(int argc, char **argv)
         switch (c) {
         case 'o':
             output = optarg;
+            break;
+        case 's':
+            store_path = optarg;
+            break;
+        case OPT_NO_STORE:
+            no_store = true;
             break;
         case 'h':
             usage(stdout);
@@ -169,25 +211,55 @@ int cmd_scan(int argc, char **argv)
     int rc = read_opts_apply(&ro, &po);
     if (rc)
         return rc;
+    struct store *store = NULL;
+    struct store_summary ss = {.path = no_store ? NULL : store_path};
+    if (ss.path) {
+        rc = store_open(ss.path, NULL, &store);
+        if (rc < 0) {
+            fprintf(stderr, "kenchi scan: %s\n", store_errmsg(store));
+            store_close(store);
+            return EXIT_RUNTIME;
+        }
+    }
     struct pipeline *p = pipeline_new(&po);
-    if (!p)
+    if (!p) {
+        store_close(store);
         return EXIT_RUNTIME;
+    }
     struct event_sink counter = {"count", count_batch, NULL};
     pipeline_add_sink(p, &counter);
+    if (store) {
+        struct event_sink sink = store_sink(store);
+        pipeline_add_sink(p, &sink);
+    }
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     for (int i = optind; i < argc && rc == 0; i++)
         rc = pipeline_run_path(p, argv[i]);
     if (rc == 0)
         rc = pipeline_flush(p);
+    int store_rc = 0;
+    if (store) {
+        /* everything is committed before the summary speaks of it */
+        store_rc = store_sync(store);
+        store_get_stats(store, &ss.st);
+        if (store_rc < 0)
+            fprintf(stderr, "kenchi scan: %s\n", store_errmsg(store));
+        int close_rc = store_close(store);
+        if (close_rc < 0 && store_rc == 0) {
+            store_rc = close_rc;
+            fprintf(stderr, "kenchi scan: could not close the store %s\n", ss.path);
+        }
+        ss.bytes = store_file_bytes(ss.path);
+    }
     clock_gettime(CLOCK_MONOTONIC, &b);
     double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
     const struct pipeline_stats *st = pipeline_stats(p);
     if (json)
-        summary_json(st, secs, stdout);
+        summary_json(st, &ss, secs, stdout);
     else
-        summary_table(st, secs, stdout);
-    int status = rc < 0 ? EXIT_RUNTIME : st->files_failed ? 1 : 0;
+        summary_table(st, &ss, secs, stdout);
+    int status = rc < 0 || store_rc < 0 ? EXIT_RUNTIME : st->files_failed ? 1 : 0;
     pipeline_free(p);
     return status;
 }

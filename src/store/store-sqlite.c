@@ -79,11 +79,14 @@
 
 #include "util/timeconv.h"
 
-#define STORE_APP_ID 0x6b6e6368 /* 'knch' */
-#define TRAIN_ROWS 4096         /* train the dictionary once this many rows are stored */
-#define TRAIN_MIN_ROWS 512      /* ... or at close, if at least this many */
-#define DICT_BYTES (64 * 1024)
-#define INTERN_MAX 65536 /* entries per interning cache before it is cleared */
+#define STORE_APP_ID   0x6b6e6368 /* 'knch' */
+#define TRAIN_ROWS     4096       /* train the dictionary once this many rows are stored */
+#define TRAIN_MIN_ROWS 512        /* ... or at close, if at least this many */
+#define DICT_BYTES     (64 * 1024)
+#define INTERN_MAX     65536
+#define HUNT_ROWS                                                                                  \
+    64 /* hunting entries per INSERT statement */ /* entries per interning cache before it is      \
+                                                     cleared */
 
 /* ---- schema -------------------------------------------------------------- */
 
@@ -100,27 +103,23 @@ static const struct {
         " dict BLOB NOT NULL);"
         "CREATE TABLE events("
         " ts INTEGER,"
+        " file INTEGER NOT NULL REFERENCES files(id),"
+        " pos INTEGER NOT NULL,"
         " id INTEGER NOT NULL,"
-        " file INTEGER REFERENCES files(id),"
-        " line INTEGER,"
-        " record INTEGER,"
         " ls INTEGER NOT NULL REFERENCES logsources(id),"
         " host INTEGER REFERENCES hosts(id),"
-        " user TEXT COLLATE NOCASE,"
+        " user TEXT,"
         " sip,"
         " dip,"
-        " efrom TEXT COLLATE NOCASE,"
-        " eto TEXT COLLATE NOCASE,"
+        " efrom TEXT,"
+        " eto TEXT,"
         " action TEXT,"
         " outcome TEXT,"
         " doc NOT NULL);"
-        "CREATE UNIQUE INDEX events_id ON events(id);"
+        "CREATE UNIQUE INDEX events_origin ON events(file, pos, id);"
         "CREATE INDEX events_ts ON events(ts);"
-        "CREATE INDEX events_user ON events(user, ts) WHERE user IS NOT NULL;"
-        "CREATE INDEX events_sip ON events(sip, ts) WHERE sip IS NOT NULL;"
-        "CREATE INDEX events_dip ON events(dip, ts) WHERE dip IS NOT NULL;"
-        "CREATE INDEX events_efrom ON events(efrom, ts) WHERE efrom IS NOT NULL;"
-        "CREATE INDEX events_eto ON events(eto, ts) WHERE eto IS NOT NULL;"},
+        "CREATE TABLE hunt(key BLOB NOT NULL, ts INTEGER NOT NULL, ev INTEGER NOT NULL,"
+        " PRIMARY KEY(key, ts, ev)) WITHOUT ROWID;"},
 };
 
 /* ---- errors -------------------------------------------------------------- */
@@ -169,7 +168,7 @@ enum col {
 struct srow {
     int64_t ts;
     uint64_t id;
-    uint64_t line, record;
+    uint64_t pos;     /* line, or record number */
     size_t off[C__N]; /* into sbatch.bytes; len LEN_NULL means SQL NULL */
     size_t len[C__N];
     uint8_t blob_mask; /* bit per column stored as BLOB (sip, dip, doc) */
@@ -187,6 +186,14 @@ struct sbatch {
 struct zdict {
     uint32_t id;
     ZSTD_CDict *cdict;
+};
+
+/* A hunting-index entry waiting for its transaction's commit. */
+struct hunt_ent {
+    size_t off; /* key in store.hunt_keys */
+    size_t len;
+    int64_t ts;
+    int64_t ev; /* rowid in events */
 };
 
 /* String -> id cache in front of an interning table. */
@@ -231,6 +238,10 @@ struct store {
     struct buf wtmp;
     sqlite3_stmt *ins, *file_get, *file_put, *ls_get, *ls_put, *host_get, *host_put;
     struct intern files, sources, hosts;
+    sqlite3_stmt *hunt_put, *hunt_put_n;
+    struct hunt_ent *hunt; /* entries of the open transaction, keys in hunt_keys */
+    size_t nhunt, caphunt;
+    struct buf hunt_keys;
     uint64_t raw_rows; /* rows whose doc is uncompressed (no dictionary yet) */
     bool in_txn;
 
@@ -239,7 +250,7 @@ struct store {
     struct ddict_entry {
         uint32_t id;
         ZSTD_DDict *ddict;
-    } *ddicts;
+    } * ddicts;
     size_t nddicts;
     struct buf rjson;
 };
@@ -481,12 +492,15 @@ static int check_schema(struct store *s, sqlite3 *db, bool writable)
         return sql_err(s, db, rc, "reading the store's schema");
 
     if (app_id != STORE_APP_ID && (app_id != 0 || ntables != 0))
-        return set_err(s, -EBADMSG, "%s: not a kenchi store (an SQLite database of another "
-                                    "application)", s->path);
+        return set_err(s, -EBADMSG,
+                       "%s: not a kenchi store (an SQLite database of another "
+                       "application)",
+                       s->path);
     if (version > STORE_SCHEMA_VERSION)
         return set_err(s, -EPROTONOSUPPORT,
                        "%s: store schema version %lld is newer than this kenchi's (%d); use a "
-                       "newer kenchi", s->path, (long long)version, STORE_SCHEMA_VERSION);
+                       "newer kenchi",
+                       s->path, (long long)version, STORE_SCHEMA_VERSION);
     if (version == STORE_SCHEMA_VERSION)
         return 0;
     if (!writable) {
@@ -503,8 +517,8 @@ static int check_schema(struct store *s, sqlite3 *db, bool writable)
             rc = exec(s, db, migrations[i].sql, "creating the schema");
     if (rc == 0) {
         char sql[96];
-        snprintf(sql, sizeof(sql), "PRAGMA application_id=%d; PRAGMA user_version=%d",
-                 STORE_APP_ID, STORE_SCHEMA_VERSION);
+        snprintf(sql, sizeof(sql), "PRAGMA application_id=%d; PRAGMA user_version=%d", STORE_APP_ID,
+                 STORE_SCHEMA_VERSION);
         rc = exec(s, db, sql, "creating the schema");
     }
     if (rc == 0)
@@ -523,9 +537,20 @@ static int prepare_writer(struct store *s)
 {
     int rc = 0;
     static const char ins[] =
-        "INSERT OR IGNORE INTO events(ts, id, file, line, record, ls, host, user, sip, dip,"
-        " efrom, eto, action, outcome, doc) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        "INSERT OR IGNORE INTO events(ts, file, pos, id, ls, host, user, sip, dip, efrom, eto,"
+        " action, outcome, doc) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     rc = rc ? rc : prepare(s, &s->ins, ins);
+    rc =
+        rc ? rc : prepare(s, &s->hunt_put, "INSERT OR IGNORE INTO hunt(key, ts, ev) VALUES(?,?,?)");
+    if (rc == 0) {
+        struct buf sql;
+        buf_init(&sql);
+        buf_puts(&sql, "INSERT OR IGNORE INTO hunt(key, ts, ev) VALUES(?,?,?)");
+        for (int k = 1; k < HUNT_ROWS; k++)
+            buf_puts(&sql, ",(?,?,?)");
+        rc = prepare(s, &s->hunt_put_n, sql.data);
+        buf_free(&sql);
+    }
     rc = rc ? rc : prepare(s, &s->file_get, "SELECT id FROM files WHERE path=?");
     rc = rc ? rc : prepare(s, &s->file_put, "INSERT INTO files(path) VALUES(?)");
     rc = rc ? rc
@@ -545,8 +570,10 @@ static int prepare_writer(struct store *s)
 static int load_dict(struct store *s)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT id, dict FROM dicts ORDER BY created_ns DESC, "
-                                       "rowid DESC LIMIT 1", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT id, dict FROM dicts ORDER BY created_ns DESC, "
+                                "rowid DESC LIMIT 1",
+                                -1, &st, NULL);
     if (rc != SQLITE_OK)
         return sql_err(s, s->db, rc, "reading the dictionaries");
     rc = sqlite3_step(st);
@@ -559,13 +586,14 @@ static int load_dict(struct store *s)
             d->id = (uint32_t)sqlite3_column_int64(st, 0);
             int n = sqlite3_column_bytes(st, 1);
             if (n > 0) {
-                d->cdict = ZSTD_createCDict(sqlite3_column_blob(st, 1), (size_t)n,
-                                            s->o.zstd_level);
+                d->cdict = ZSTD_createCDict(sqlite3_column_blob(st, 1), (size_t)n, s->o.zstd_level);
                 if (!d->cdict) {
                     free(d);
                     d = NULL;
-                    ret = set_err(s, -EBADMSG, "%s: the store's compression dictionary is "
-                                               "damaged", s->path);
+                    ret = set_err(s, -EBADMSG,
+                                  "%s: the store's compression dictionary is "
+                                  "damaged",
+                                  s->path);
                 }
             }
             atomic_store(&s->dict, d);
@@ -622,8 +650,6 @@ int store_open(const char *path, const struct store_opts *o, struct store **out)
         s->o.queue_batches = 8;
     if (!s->o.commit_rows)
         s->o.commit_rows = 16384;
-    if (getenv("XP_COMMIT")) s->o.commit_rows = atoi(getenv("XP_COMMIT"));
-    if (getenv("XP_Q")) s->o.queue_batches = atoi(getenv("XP_Q"));
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv_work, NULL);
     pthread_cond_init(&s->cv_space, NULL);
@@ -631,6 +657,7 @@ int store_open(const char *path, const struct store_opts *o, struct store **out)
     buf_init(&s->pjson);
     buf_init(&s->wtmp);
     buf_init(&s->rjson);
+    buf_init(&s->hunt_keys);
 
     struct stat sb;
     if (stat(path, &sb) == 0) {
@@ -647,13 +674,11 @@ int store_open(const char *path, const struct store_opts *o, struct store **out)
 
     /* journal_mode=WAL also is the first write: it fails on a read-only
      * file system or a file that is not a database */
-    if (getenv("XP_PRE")) rc = exec(s, s->db, getenv("XP_PRE"), "xp");
     rc = exec(s, s->db,
               "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
               "PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864",
               "setting up");
     rc = rc ? rc : check_schema(s, s->db, true);
-    if (getenv("XP_SQL")) rc = rc ? rc : exec(s, s->db, getenv("XP_SQL"), "xp");
     rc = rc ? rc : prepare_writer(s);
     rc = rc ? rc : load_dict(s);
     if (rc < 0)
@@ -767,10 +792,9 @@ static int copy_event(struct store *s, struct sbatch *b, const struct event *ev,
     struct srow *r = &b->rows[b->n++];
     r->ts = ev->ts_ns;
     r->id = ev->id;
-    r->line = ev->record ? 0 : ev->line;
-    r->record = ev->record;
+    r->pos = ev->record ? ev->record : ev->line;
     r->blob_mask = 0;
-    put_col(b, r, C_FILE, ev->file, ev->file ? strlen(ev->file) : 0);
+    put_cstr(b, r, C_FILE, ev->file ? ev->file : "-");
     put_cstr(b, r, C_MODULE, ev->format ? ev->format : (ev->parsed ? "" : "unparsed"));
     put_cstr(b, r, C_PRODUCT, ev->ls.product);
     put_cstr(b, r, C_SERVICE, ev->ls.service);
@@ -920,15 +944,110 @@ static int begin(struct store *s)
     return rc;
 }
 
+static int cmp_hunt(const void *a, const void *b, void *keys)
+{
+    const struct hunt_ent *x = a, *y = b;
+    const char *k = keys;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(k + x->off, k + y->off, n);
+    if (c)
+        return c;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return (x->ev > y->ev) - (x->ev < y->ev);
+}
+
+/* Insert the transaction's hunting entries in key order: consecutive
+ * inserts then land on the same few B-tree pages, which is what keeps the
+ * hunting index cheap to maintain (random-order inserts cost several times
+ * more, see docs/store.md). */
+static int flush_hunt(struct store *s)
+{
+    if (s->nhunt)
+        qsort_r(s->hunt, s->nhunt, sizeof(*s->hunt), cmp_hunt, s->hunt_keys.data);
+    int rc = 0;
+    size_t i = 0;
+    /* HUNT_ROWS entries per statement: fewer VM round trips */
+    for (; i + HUNT_ROWS <= s->nhunt && rc == 0; i += HUNT_ROWS) {
+        for (int k = 0; k < HUNT_ROWS; k++) {
+            const struct hunt_ent *h = &s->hunt[i + k];
+            sqlite3_bind_blob(s->hunt_put_n, 3 * k + 1, s->hunt_keys.data + h->off, (int)h->len,
+                              SQLITE_STATIC);
+            sqlite3_bind_int64(s->hunt_put_n, 3 * k + 2, h->ts);
+            sqlite3_bind_int64(s->hunt_put_n, 3 * k + 3, h->ev);
+        }
+        rc = sqlite3_step(s->hunt_put_n);
+        sqlite3_reset(s->hunt_put_n);
+        rc = rc == SQLITE_DONE ? 0 : sql_err(s, s->db, rc, "indexing events");
+    }
+    for (; i < s->nhunt && rc == 0; i++) {
+        const struct hunt_ent *h = &s->hunt[i];
+        sqlite3_bind_blob(s->hunt_put, 1, s->hunt_keys.data + h->off, (int)h->len, SQLITE_STATIC);
+        sqlite3_bind_int64(s->hunt_put, 2, h->ts);
+        sqlite3_bind_int64(s->hunt_put, 3, h->ev);
+        rc = sqlite3_step(s->hunt_put);
+        sqlite3_reset(s->hunt_put);
+        rc = rc == SQLITE_DONE ? 0 : sql_err(s, s->db, rc, "indexing events");
+    }
+    s->nhunt = 0;
+    buf_clear(&s->hunt_keys);
+    return rc;
+}
+
 static int commit(struct store *s)
 {
     if (!s->in_txn)
         return 0;
-    int rc = exec(s, s->db, "COMMIT", "committing events");
+    int rc = flush_hunt(s);
+    rc = rc ? rc : exec(s, s->db, "COMMIT", "committing events");
     if (rc < 0)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_txn = false;
     return rc;
+}
+
+/* The hunting keys: one byte naming the field, then the value (addresses
+ * as stored in sip/dip, names and mail addresses folded to lower case). */
+static const struct {
+    enum col col;
+    char kind;
+    bool fold;
+} hunt_cols[] = {
+    {C_USER, 'u', true},  {C_SIP, 's', false}, {C_DIP, 'd', false},
+    {C_EFROM, 'f', true}, {C_ETO, 't', true},
+};
+
+/* Queue the hunting entries of the row just stored as rowid ev. */
+static int add_hunt(struct store *s, const struct sbatch *b, const struct srow *r, int64_t ev)
+{
+    for (size_t k = 0; k < sizeof(hunt_cols) / sizeof(hunt_cols[0]); k++) {
+        enum col c = hunt_cols[k].col;
+        if (r->len[c] == LEN_NULL)
+            continue;
+        if (s->nhunt == s->caphunt) {
+            size_t cap = s->caphunt ? s->caphunt * 2 : 4096;
+            struct hunt_ent *h = realloc(s->hunt, cap * sizeof(*h));
+            if (!h)
+                return set_err(s, -ENOMEM, "out of memory");
+            s->hunt = h;
+            s->caphunt = cap;
+        }
+        struct hunt_ent *h = &s->hunt[s->nhunt++];
+        h->off = s->hunt_keys.len;
+        h->len = r->len[c] + 1;
+        h->ts = r->ts; /* TIME_NONE (INT64_MIN) sorts first, like NULL */
+        h->ev = ev;
+        buf_putc(&s->hunt_keys, hunt_cols[k].kind);
+        buf_append(&s->hunt_keys, b->bytes.data + r->off[c], r->len[c]);
+        if (hunt_cols[k].fold)
+            for (char *p = s->hunt_keys.data + h->off + 1; p < s->hunt_keys.data + h->off + h->len;
+                 p++)
+                if (*p >= 'A' && *p <= 'Z')
+                    *p += 'a' - 'A';
+    }
+    return 0;
 }
 
 /* Insert the rows of b. Adds to *stored / *dup / the doc byte counters. */
@@ -938,12 +1057,9 @@ static int insert_batch(struct store *s, struct sbatch *b, struct store_stats *a
     for (size_t i = 0; i < b->n; i++) {
         struct srow *r = &b->rows[i];
         int64_t file_id = 0, ls_id = 0, host_id = 0;
-        int rc = 0;
-        if (r->len[C_FILE] != LEN_NULL) {
-            const char *p = b->bytes.data + r->off[C_FILE];
-            rc = intern_id(s, &s->files, s->file_get, s->file_put, p, r->len[C_FILE], &p,
+        const char *fp = b->bytes.data + r->off[C_FILE];
+        int rc = intern_id(s, &s->files, s->file_get, s->file_put, fp, r->len[C_FILE], &fp,
                            &r->len[C_FILE], 1, &file_id);
-        }
         if (rc == 0) {
             /* the four parts are adjacent in bytes: their span is the key,
              * made unambiguous by the lengths folded in front of it */
@@ -988,45 +1104,38 @@ static int insert_batch(struct store *s, struct sbatch *b, struct store_stats *a
             if (doc_encode(&s->wtmp, s->wcctx, d, s->o.zstd_level, b->bytes.data + r->off[C_DOC],
                            r->len[C_DOC], &off, &doc_out, &blob) < 0)
                 return set_err(s, -ENOMEM, "out of memory while compressing");
-            sqlite3_bind_blob(s->ins, 15, s->wtmp.data + off, (int)doc_out, SQLITE_STATIC);
+            sqlite3_bind_blob(s->ins, 14, s->wtmp.data + off, (int)doc_out, SQLITE_STATIC);
         } else {
-            bind_col(s->ins, 15, b, r, C_DOC);
+            bind_col(s->ins, 14, b, r, C_DOC);
         }
         sqlite3_stmt *st = s->ins;
         if (r->ts == TIME_NONE)
             sqlite3_bind_null(st, 1);
         else
             sqlite3_bind_int64(st, 1, r->ts);
-        sqlite3_bind_int64(st, 2, (int64_t)r->id);
-        if (file_id)
-            sqlite3_bind_int64(st, 3, file_id);
-        else
-            sqlite3_bind_null(st, 3);
-        if (r->line)
-            sqlite3_bind_int64(st, 4, (int64_t)r->line);
-        else
-            sqlite3_bind_null(st, 4);
-        if (r->record)
-            sqlite3_bind_int64(st, 5, (int64_t)r->record);
-        else
-            sqlite3_bind_null(st, 5);
-        sqlite3_bind_int64(st, 6, ls_id);
+        sqlite3_bind_int64(st, 2, file_id);
+        sqlite3_bind_int64(st, 3, (int64_t)r->pos);
+        sqlite3_bind_int64(st, 4, (int64_t)r->id);
+        sqlite3_bind_int64(st, 5, ls_id);
         if (host_id)
-            sqlite3_bind_int64(st, 7, host_id);
+            sqlite3_bind_int64(st, 6, host_id);
         else
-            sqlite3_bind_null(st, 7);
-        bind_col(st, 8, b, r, C_USER);
-        bind_col(st, 9, b, r, C_SIP);
-        bind_col(st, 10, b, r, C_DIP);
-        bind_col(st, 11, b, r, C_EFROM);
-        bind_col(st, 12, b, r, C_ETO);
-        bind_col(st, 13, b, r, C_ACTION);
-        bind_col(st, 14, b, r, C_OUTCOME);
+            sqlite3_bind_null(st, 6);
+        bind_col(st, 7, b, r, C_USER);
+        bind_col(st, 8, b, r, C_SIP);
+        bind_col(st, 9, b, r, C_DIP);
+        bind_col(st, 10, b, r, C_EFROM);
+        bind_col(st, 11, b, r, C_ETO);
+        bind_col(st, 12, b, r, C_ACTION);
+        bind_col(st, 13, b, r, C_OUTCOME);
         rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
             return sql_err(s, s->db, rc, "storing events");
         if (sqlite3_changes(s->db)) {
+            rc = add_hunt(s, b, r, sqlite3_last_insert_rowid(s->db));
+            if (rc < 0)
+                return rc;
             acc->events_stored++;
             acc->doc_bytes_in += r->doc_raw;
             acc->doc_bytes_out += doc_out;
@@ -1050,11 +1159,10 @@ static int train_dict(struct store *s)
     size_t *sizes = calloc(TRAIN_ROWS, sizeof(size_t));
     unsigned nsamples = 0;
     int rc = sizes ? 0 : -ENOMEM;
-    if (rc == 0 &&
-        (rc = sqlite3_prepare_v2(s->db,
-                                 "SELECT doc FROM events WHERE typeof(doc)='text' "
-                                 "ORDER BY rowid DESC LIMIT ?",
-                                 -1, &st, NULL)) != SQLITE_OK)
+    if (rc == 0 && (rc = sqlite3_prepare_v2(s->db,
+                                            "SELECT doc FROM events WHERE typeof(doc)='text' "
+                                            "ORDER BY rowid DESC LIMIT ?",
+                                            -1, &st, NULL)) != SQLITE_OK)
         rc = sql_err(s, s->db, rc, "reading documents for compression");
     if (rc == 0) {
         sqlite3_bind_int(st, 1, TRAIN_ROWS);
@@ -1207,7 +1315,10 @@ static void *writer_main(void *arg)
             rc = train_dict(s);
         if (rc < 0)
             writer_fail(s, rc);
+        struct timespec cpu;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
         pthread_mutex_lock(&s->mu);
+        s->st.writer_cpu_ns = (uint64_t)cpu.tv_sec * NS_PER_SEC + (uint64_t)cpu.tv_nsec;
         if (rc == 0) {
             s->st.events_stored += acc.events_stored;
             s->st.events_dup += acc.events_dup;
@@ -1226,8 +1337,8 @@ static void *writer_main(void *arg)
 
 static void finalize_all(struct store *s)
 {
-    sqlite3_stmt **stmts[] = {&s->ins,    &s->file_get, &s->file_put, &s->ls_get,
-                              &s->ls_put, &s->host_get, &s->host_put};
+    sqlite3_stmt **stmts[] = {&s->ins,      &s->file_get, &s->file_put, &s->ls_get,    &s->ls_put,
+                              &s->host_get, &s->host_put, &s->hunt_put, &s->hunt_put_n};
     for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
         sqlite3_finalize(*stmts[i]);
         *stmts[i] = NULL;
@@ -1251,8 +1362,7 @@ int store_close(struct store *s)
             err = train_dict(s);
         if (!err) {
             /* fold the WAL back so the file is whole and its size honest */
-            int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
-                                               NULL);
+            int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
             if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
                 err = sql_err(s, s->db, rc, "checkpointing");
         }
@@ -1288,6 +1398,8 @@ int store_close(struct store *s)
     buf_free(&s->pjson);
     buf_free(&s->wtmp);
     buf_free(&s->rjson);
+    buf_free(&s->hunt_keys);
+    free(s->hunt);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv_work);
     pthread_cond_destroy(&s->cv_space);
@@ -1347,8 +1459,8 @@ static int doc_decode(struct store *s, sqlite3 *db, sqlite3_stmt *st, int col)
                 return sql_err(s, db, rc, "reading the dictionaries");
             sqlite3_bind_int64(q, 1, dict_id);
             if (sqlite3_step(q) == SQLITE_ROW)
-                dd = ZSTD_createDDict(sqlite3_column_blob(q, 0),
-                                      (size_t)sqlite3_column_bytes(q, 0));
+                dd =
+                    ZSTD_createDDict(sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0));
             sqlite3_finalize(q);
             if (!dd)
                 return set_err(s, -EBADMSG, "%s: the dictionary of a stored event is missing",
@@ -1382,9 +1494,10 @@ struct qval {
     bool is_int;
 };
 struct qbind {
-    struct qval v[16];
+    struct qval v[24];
     int n;
-    uint8_t ip_lo[16], ip_hi[16];
+    char *owned[8]; /* hunting keys built for this query */
+    int nowned;
 };
 
 static void qb_text(struct qbind *b, const char *s)
@@ -1398,6 +1511,26 @@ static void qb_blob(struct qbind *b, const void *p, int n)
 static void qb_int(struct qbind *b, int64_t i)
 {
     b->v[b->n++] = (struct qval){NULL, 0, false, i, true};
+}
+/* Bind the hunting key: kind, then p[0..n) (ASCII lower-cased if fold). */
+static int qb_key(struct qbind *b, char kind, const void *p, size_t n, bool fold)
+{
+    char *k = malloc(n + 1);
+    if (!k)
+        return -ENOMEM;
+    k[0] = kind;
+    memcpy(k + 1, p, n);
+    for (size_t i = 1; fold && i <= n; i++)
+        if (k[i] >= 'A' && k[i] <= 'Z')
+            k[i] += 'a' - 'A';
+    b->owned[b->nowned++] = k;
+    qb_blob(b, k, (int)n + 1);
+    return 0;
+}
+static void qb_free(struct qbind *b)
+{
+    for (int i = 0; i < b->nowned; i++)
+        free(b->owned[i]);
 }
 
 /* Parse "ADDR/PREFIX" into the inclusive byte range [lo, hi]; returns the
@@ -1422,54 +1555,148 @@ static int cidr_range(const char *s, uint8_t lo[16], uint8_t hi[16])
     return (int)len;
 }
 
-/* Build the SQL for q into sql and its bindings into b. */
-static int build_query(struct store *s, const struct store_query *q, struct buf *sql,
-                       struct qbind *b)
+/* A search filter on an entity: how it reads as a hunting-index range
+ * (when it drives the query) and as a condition on the events row (when
+ * another filter drives). */
+enum qfilter { QF_USER, QF_EMAIL, QF_IP };
+
+struct ipq {
+    int cidr_len;    /* >0: CIDR block of that address length */
+    size_t addr_len; /* exact: 4/16, or 0 for a value that is not an address */
+    uint8_t lo[16], hi[16];
+};
+
+static int filter_drive(struct buf *sql, struct qbind *b, enum qfilter f, const char *v,
+                        const struct ipq *ip)
 {
-    buf_puts(sql, "SELECT e.ts, e.id, l.module, h.name, e.user, e.sip, e.dip, e.action, "
-                  "e.outcome, e.doc FROM events e JOIN logsources l ON l.id = e.ls "
-                  "LEFT JOIN hosts h ON h.id = e.host WHERE 1");
-    if (q->user) {
-        buf_puts(sql, " AND e.user = ?");
-        qb_text(b, q->user);
+    int rc = 0;
+    switch (f) {
+    case QF_USER:
+        buf_puts(sql, "x.key = ?");
+        return qb_key(b, 'u', v, strlen(v), true);
+    case QF_EMAIL:
+        buf_puts(sql, "x.key IN (?, ?)");
+        rc = qb_key(b, 'f', v, strlen(v), true);
+        return rc ? rc : qb_key(b, 't', v, strlen(v), true);
+    case QF_IP:
+        if (ip->cidr_len) {
+            buf_printf(sql,
+                       "((x.key BETWEEN ? AND ? AND length(x.key) = %d) OR "
+                       "(x.key BETWEEN ? AND ? AND length(x.key) = %d))",
+                       ip->cidr_len + 1, ip->cidr_len + 1);
+            for (int k = 0; k < 2 && rc == 0; k++) {
+                char kind = k ? 'd' : 's';
+                rc = qb_key(b, kind, ip->lo, (size_t)ip->cidr_len, false);
+                rc = rc ? rc : qb_key(b, kind, ip->hi, (size_t)ip->cidr_len, false);
+            }
+            return rc;
+        }
+        buf_puts(sql, "x.key IN (?, ?)");
+        if (ip->addr_len) {
+            rc = qb_key(b, 's', ip->lo, ip->addr_len, false);
+            return rc ? rc : qb_key(b, 'd', ip->lo, ip->addr_len, false);
+        }
+        rc = qb_key(b, 's', v, strlen(v), false);
+        return rc ? rc : qb_key(b, 'd', v, strlen(v), false);
     }
-    if (q->email) {
-        buf_puts(sql, " AND (e.efrom = ? OR e.eto = ?)");
-        qb_text(b, q->email);
-        qb_text(b, q->email);
-    }
-    if (q->ip) {
-        int len = cidr_range(q->ip, b->ip_lo, b->ip_hi);
-        if (len < 0)
-            return set_err(s, -EINVAL, "--ip: '%s' is not an address/prefix block", q->ip);
-        if (len > 0) {
-            buf_printf(sql, " AND ((e.sip BETWEEN ? AND ? AND length(e.sip) = %d) OR "
-                            "(e.dip BETWEEN ? AND ? AND length(e.dip) = %d))",
-                       len, len);
+    return -EINVAL;
+}
+
+static void filter_row(struct buf *sql, struct qbind *b, enum qfilter f, const char *v,
+                       const struct ipq *ip)
+{
+    switch (f) {
+    case QF_USER:
+        buf_puts(sql, " AND e.user = ? COLLATE NOCASE");
+        qb_text(b, v);
+        break;
+    case QF_EMAIL:
+        buf_puts(sql, " AND (e.efrom = ? COLLATE NOCASE OR e.eto = ? COLLATE NOCASE)");
+        qb_text(b, v);
+        qb_text(b, v);
+        break;
+    case QF_IP:
+        if (ip->cidr_len) {
+            buf_printf(sql,
+                       " AND ((e.sip BETWEEN ? AND ? AND length(e.sip) = %d) OR "
+                       "(e.dip BETWEEN ? AND ? AND length(e.dip) = %d))",
+                       ip->cidr_len, ip->cidr_len);
             for (int k = 0; k < 2; k++) {
-                qb_blob(b, b->ip_lo, len);
-                qb_blob(b, b->ip_hi, len);
+                qb_blob(b, ip->lo, ip->cidr_len);
+                qb_blob(b, ip->hi, ip->cidr_len);
             }
         } else {
-            size_t n = ip_encode(q->ip, strlen(q->ip), b->ip_lo);
             buf_puts(sql, " AND (e.sip = ? OR e.dip = ?)");
             for (int k = 0; k < 2; k++) {
-                if (n)
-                    qb_blob(b, b->ip_lo, (int)n);
+                if (ip->addr_len)
+                    qb_blob(b, ip->lo, (int)ip->addr_len);
                 else
-                    qb_text(b, q->ip);
+                    qb_text(b, v);
             }
         }
+        break;
+    }
+}
+
+#define SELECT_COLS                                                                                \
+    "SELECT e.ts, e.id, l.module, h.name, e.user, e.sip, e.dip, e.action, e.outcome, e.doc "
+
+/* Build the SQL for q into sql and its bindings into b. The first entity
+ * filter (user, then e-mail, then IP) drives the query through the hunting
+ * index, in time order within each key; the others filter the rows. With no
+ * entity filter the time index drives. CROSS JOIN fixes the join order. */
+static int build_query(struct store *s, const struct store_query *q, struct buf *sql,
+                       struct qbind *b, struct ipq *ip)
+{
+    const char *vals[3] = {q->user, q->email, q->ip};
+    if (q->ip) {
+        ip->cidr_len = cidr_range(q->ip, ip->lo, ip->hi);
+        if (ip->cidr_len < 0)
+            return set_err(s, -EINVAL, "--ip: '%s' is not an address/prefix block", q->ip);
+        if (!ip->cidr_len)
+            ip->addr_len = ip_encode(q->ip, strlen(q->ip), ip->lo);
+    }
+    int drive = -1;
+    for (int f = 0; f < 3 && drive < 0; f++)
+        if (vals[f])
+            drive = f;
+    /* a user is one key; an IP or e-mail filter is two (source and
+     * destination, sender and recipient), and an event matching both must
+     * come once: those go through a DISTINCT subquery m */
+    bool two_keys = drive == QF_IP || drive == QF_EMAIL;
+    const char *tcol = drive >= 0 ? "x.ts" : "e.ts";
+    if (two_keys)
+        buf_puts(sql, SELECT_COLS "FROM (SELECT DISTINCT x.ts, x.ev FROM hunt x WHERE ");
+    else if (drive >= 0)
+        buf_puts(sql, SELECT_COLS "FROM hunt x CROSS JOIN events e ON e.rowid = x.ev "
+                                  "CROSS JOIN logsources l ON l.id = e.ls "
+                                  "LEFT JOIN hosts h ON h.id = e.host WHERE ");
+    else
+        buf_puts(sql, SELECT_COLS "FROM events e CROSS JOIN logsources l ON l.id = e.ls "
+                                  "LEFT JOIN hosts h ON h.id = e.host WHERE 1");
+    if (drive >= 0) {
+        int rc = filter_drive(sql, b, (enum qfilter)drive, vals[drive], ip);
+        if (rc < 0)
+            return set_err(s, rc, "out of memory");
     }
     if (q->since_ns != TIME_NONE) {
-        buf_puts(sql, " AND e.ts >= ?");
+        buf_printf(sql, " AND %s >= ?", tcol);
         qb_int(b, q->since_ns);
     }
     if (q->until_ns != TIME_NONE) {
-        buf_puts(sql, " AND e.ts < ?");
+        buf_printf(sql, " AND %s < ?", tcol);
         qb_int(b, q->until_ns);
     }
-    buf_puts(sql, " ORDER BY e.ts, e.rowid");
+    if (two_keys)
+        buf_puts(sql, ") m CROSS JOIN events e ON e.rowid = m.ev "
+                      "CROSS JOIN logsources l ON l.id = e.ls "
+                      "LEFT JOIN hosts h ON h.id = e.host WHERE 1");
+    for (int f = drive + 1; f < 3; f++)
+        if (vals[f])
+            filter_row(sql, b, (enum qfilter)f, vals[f], ip);
+    buf_puts(sql, two_keys     ? " ORDER BY m.ts, m.ev"
+                  : drive >= 0 ? " ORDER BY x.ts, x.ev"
+                               : " ORDER BY e.ts, e.rowid");
     if (q->limit) {
         buf_puts(sql, " LIMIT ?");
         qb_int(b, q->limit > INT64_MAX ? INT64_MAX : (int64_t)q->limit);
@@ -1487,15 +1714,19 @@ static int prepare_query(struct store *s, const struct store_query *q, const cha
         return rc;
     struct buf sql;
     struct qbind b;
+    struct ipq ip;
     buf_init(&sql);
     memset(&b, 0, sizeof(b));
+    memset(&ip, 0, sizeof(ip));
     buf_puts(&sql, prefix);
-    rc = build_query(s, q, &sql, &b);
+    rc = build_query(s, q, &sql, &b, &ip);
     if (rc == 0 && (rc = sqlite3_prepare_v2(db, sql.data, -1, st, NULL)) != SQLITE_OK)
         rc = sql_err(s, db, rc, "preparing the search");
     buf_free(&sql);
-    if (rc < 0)
+    if (rc < 0) {
+        qb_free(&b);
         return rc;
+    }
     for (int i = 0; i < b.n; i++) {
         if (b.v[i].is_int)
             sqlite3_bind_int64(*st, i + 1, b.v[i].i);
@@ -1504,6 +1735,7 @@ static int prepare_query(struct store *s, const struct store_query *q, const cha
         else
             sqlite3_bind_text(*st, i + 1, b.v[i].p, b.v[i].n, SQLITE_TRANSIENT);
     }
+    qb_free(&b);
     *dbp = db;
     return 0;
 }
@@ -1519,8 +1751,8 @@ int store_search(struct store *s, const struct store_query *q,
     char sip[INET6_ADDRSTRLEN], dip[INET6_ADDRSTRLEN];
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_row r = {0};
-        r.ts_ns = sqlite3_column_type(st, 0) == SQLITE_NULL ? TIME_NONE
-                                                            : sqlite3_column_int64(st, 0);
+        r.ts_ns =
+            sqlite3_column_type(st, 0) == SQLITE_NULL ? TIME_NONE : sqlite3_column_int64(st, 0);
         r.id = (uint64_t)sqlite3_column_int64(st, 1);
         r.module = (const char *)sqlite3_column_text(st, 2);
         r.host = (const char *)sqlite3_column_text(st, 3);

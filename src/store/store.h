@@ -24,17 +24,20 @@
 #include "pipeline/pipeline.h"
 #include "util/buf.h"
 
+/* The store verbs use when none is named (DESIGN: --store FILE). */
+#define STORE_DEFAULT_PATH "kenchi.db"
+
 /* The schema version this build writes (PRAGMA user_version). */
 #define STORE_SCHEMA_VERSION 1
 
 struct store;
 
 struct store_opts {
-    bool read_only;        /* open an existing store for queries only */
-    size_t queue_batches;  /* bound of the writer's queue, in batches (default 8) */
-    size_t commit_rows;    /* rows per transaction at most (default 16384) */
-    int zstd_level;        /* compression level of stored documents (default 3) */
-    int busy_timeout_ms;   /* wait for another process's lock (default 5000) */
+    bool read_only;       /* open an existing store for queries only */
+    size_t queue_batches; /* bound of the writer's queue, in batches (default 8) */
+    size_t commit_rows;   /* rows per transaction at most (default 16384) */
+    int zstd_level;       /* compression level of stored documents (default 3) */
+    int busy_timeout_ms;  /* wait for another process's lock (default 5000) */
 };
 
 void store_opts_default(struct store_opts *o);
@@ -78,6 +81,7 @@ struct store_stats {
     uint64_t doc_bytes_in;  /* JSON bytes of the stored events */
     uint64_t doc_bytes_out; /* bytes actually written for them */
     uint64_t transactions;
+    uint64_t writer_cpu_ns; /* CPU time the writer thread has used */
 };
 
 /* Counters so far (of committed work; call store_sync() first for exact
@@ -107,16 +111,16 @@ void store_query_init(struct store_query *q);
 
 /* One result row; every pointer is valid only during the callback. */
 struct store_row {
-    int64_t ts_ns;     /* TIME_NONE when the event had no time */
+    int64_t ts_ns; /* TIME_NONE when the event had no time */
     uint64_t id;
     const char *module;
-    const char *host;  /* NULL when absent (likewise below) */
+    const char *host; /* NULL when absent (likewise below) */
     const char *user;
     const char *source_ip;
     const char *destination_ip;
     const char *action;
     const char *outcome;
-    const char *json;  /* the event as event_to_json() wrote it */
+    const char *json; /* the event as event_to_json() wrote it */
     size_t json_len;
 };
 
