@@ -38,6 +38,7 @@ struct store_opts {
     size_t commit_rows;   /* rows per transaction at most (default 16384) */
     int zstd_level;       /* compression level of stored documents (default 3) */
     int busy_timeout_ms;  /* wait for another process's lock (default 5000) */
+    uint64_t max_bytes;   /* refuse to grow the file past this (-ENOSPC); 0: no limit */
 };
 
 void store_opts_default(struct store_opts *o);
@@ -79,7 +80,8 @@ struct store_stats {
     uint64_t events_stored; /* new rows committed */
     uint64_t events_dup;    /* already stored (same event id) */
     uint64_t doc_bytes_in;  /* JSON bytes of the stored events */
-    uint64_t doc_bytes_out; /* bytes actually written for them */
+    uint64_t doc_bytes_out; /* bytes written for them (the first rows of a new
+                               store are counted uncompressed, as first written) */
     uint64_t transactions;
     uint64_t writer_cpu_ns; /* CPU time the writer thread has used */
 };
