@@ -248,7 +248,8 @@ int cmd_scan(int argc, char **argv)
         int close_rc = store_close(store);
         if (close_rc < 0 && store_rc == 0) {
             store_rc = close_rc;
-            fprintf(stderr, "kenchi scan: could not close the store %s\n", ss.path);
+            fprintf(stderr, "kenchi scan: %s: closing the store failed: %s\n", ss.path,
+                    strerror(-close_rc));
         }
         ss.bytes = store_file_bytes(ss.path);
     }

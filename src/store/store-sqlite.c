@@ -220,9 +220,10 @@ struct intern {
 struct store {
     char *path;
     struct store_opts o;
-    sqlite3 *db;  /* writer's (or, read-only, the only) connection */
-    sqlite3 *rdb; /* query connection of a writing store, opened lazily */
-    char errmsg[768];
+    sqlite3 *db;       /* writer's (or, read-only, the only) connection */
+    sqlite3 *rdb;      /* query connection of a writing store, opened lazily */
+    char errmsg[768];  /* the caller's thread's message (store_errmsg) */
+    char werrmsg[768]; /* the writer thread's; copied to errmsg when reported */
 
     /* shared between producer and writer, under mu */
     pthread_mutex_t mu;
@@ -273,9 +274,12 @@ static int set_err(struct store *s, int err, const char *fmt, ...)
 
 static int set_err(struct store *s, int err, const char *fmt, ...)
 {
+    /* each thread writes its own buffer; the writer's message reaches
+     * errmsg through report_writer_err() under the lock */
+    bool writer = s->thread_started && pthread_equal(pthread_self(), s->thread);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+    vsnprintf(writer ? s->werrmsg : s->errmsg, sizeof(s->errmsg), fmt, ap);
     va_end(ap);
     return err;
 }
@@ -299,6 +303,14 @@ static int sql_err(struct store *s, sqlite3 *db, int rc, const char *doing)
     }
     const char *detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     return set_err(s, err, "%s: %s while %s (%s)", s->path, what, doing, detail);
+}
+
+/* With s->mu held: the writer's error, its message made the caller's. */
+static int report_writer_err(struct store *s)
+{
+    if (s->err)
+        memcpy(s->errmsg, s->werrmsg, sizeof(s->errmsg));
+    return s->err;
 }
 
 const char *store_errmsg(const struct store *s)
@@ -845,7 +857,7 @@ int store_add_batch(struct store *s, const struct event *evs, size_t n)
     if (!s->thread_started)
         return set_err(s, -EBADF, "%s: the store is not open for writing", s->path);
     pthread_mutex_lock(&s->mu);
-    int err = s->err;
+    int err = report_writer_err(s);
     struct sbatch *b = s->filling;
     if (!b && !err) {
         b = s->free_batches;
@@ -870,7 +882,7 @@ int store_add_batch(struct store *s, const struct event *evs, size_t n)
     pthread_mutex_lock(&s->mu);
     while (s->qlen == s->o.queue_batches && !s->err)
         pthread_cond_wait(&s->cv_space, &s->mu); /* back-pressure */
-    err = s->err;
+    err = report_writer_err(s);
     if (!err) {
         s->queue[(s->qhead + s->qlen) % s->o.queue_batches] = b;
         s->qlen++;
@@ -889,7 +901,7 @@ int store_sync(struct store *s)
     pthread_mutex_lock(&s->mu);
     while ((s->qlen || s->busy) && !s->err)
         pthread_cond_wait(&s->cv_idle, &s->mu);
-    int err = s->err;
+    int err = report_writer_err(s);
     pthread_mutex_unlock(&s->mu);
     return err;
 }
@@ -1082,8 +1094,8 @@ static int insert_batch(struct store *s, struct sbatch *b, struct store_stats *a
         int rc = intern_id(s, &s->files, s->file_get, s->file_put, fp, r->len[C_FILE], &fp,
                            &r->len[C_FILE], 1, &file_id);
         if (rc == 0) {
-            /* the four parts are adjacent in bytes: their span is the key,
-             * made unambiguous by the lengths folded in front of it */
+            /* cache key: each part behind its 2-byte length, so that no
+             * choice of names can make two log sources collide */
             const char *parts[4];
             size_t plen[4];
             char key[2048];
@@ -1091,10 +1103,11 @@ static int insert_batch(struct store *s, struct sbatch *b, struct store_stats *a
             for (int k = 0; k < 4; k++) {
                 parts[k] = b->bytes.data + r->off[C_MODULE + k];
                 plen[k] = r->len[C_MODULE + k];
-                if (kl + plen[k] + 1 < sizeof(key)) {
+                if (kl < sizeof(key) && plen[k] <= 0xffff && kl + plen[k] + 2 < sizeof(key)) {
+                    key[kl++] = (char)(plen[k] >> 8);
+                    key[kl++] = (char)(plen[k] & 0xff);
                     memcpy(key + kl, parts[k], plen[k]);
                     kl += plen[k];
-                    key[kl++] = '\x1f';
                 } else {
                     kl = sizeof(key); /* too long to cache: look up every time */
                 }
@@ -1377,7 +1390,7 @@ int store_close(struct store *s)
         pthread_cond_signal(&s->cv_work);
         pthread_mutex_unlock(&s->mu);
         pthread_join(s->thread, NULL);
-        err = s->err;
+        err = report_writer_err(s); /* the thread is joined: no lock needed */
         /* a small store still without dictionary: train now if worth it */
         if (!err && !atomic_load(&s->dict) && s->raw_rows >= TRAIN_MIN_ROWS)
             err = train_dict(s);
