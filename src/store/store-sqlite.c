@@ -184,7 +184,7 @@ struct srow {
     uint64_t pos;     /* line, or record number */
     size_t off[C__N]; /* into sbatch.bytes; len LEN_NULL means SQL NULL */
     size_t len[C__N];
-    uint8_t blob_mask; /* bit per column stored as BLOB (sip, dip, doc) */
+    uint32_t blob_mask;/* bit per column stored as BLOB (sip, dip, doc) */
     size_t doc_raw;    /* JSON bytes before compression */
 };
 

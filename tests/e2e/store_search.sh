@@ -82,6 +82,27 @@ p=$($KENCHI parse --year 2024 --timezone UTC $FIX/mail.log | sed -n 3p)
 s=$($KENCHI search --store "$DB" --output jsonl --since 2024-03-02 --until 2024-03-02T09:00:01Z)
 check "stored JSON equals kenchi parse output" "$p" "$s"
 
+# --- a store big enough to compress its documents ------------------------------
+python3 -c "
+import json
+with open('$T/many.jsonl', 'w') as f:
+    for i in range(6000):
+        f.write(json.dumps({'@timestamp': '2024-04-01T%02d:%02d:%02dZ' % (i // 3600, i // 60 % 60, i % 60),
+                            'user.name': 'user%d' % (i % 30), 'source.ip': '10.9.%d.%d' % (i % 7, i % 250),
+                            'destination.ip': '2001:db8::%x' % (i % 11), 'message': 'event number %d' % i}) + '\\n')
+"
+scan --store "$T/many.db" "$T/many.jsonl" >/dev/null
+check "compressed store: all events" 6000 "$($KENCHI search --store "$T/many.db" --output jsonl | wc -l | tr -d ' ')"
+check "compressed store: documents are compressed" "blob 6000" \
+    "$(python3 -c "import sqlite3; print(*sqlite3.connect('$T/many.db').execute(\"select typeof(doc), count(*) from events group by 1\").fetchone())")"
+$KENCHI search --store "$T/many.db" --output jsonl --user USER7 | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+ok = len(rows) == 200 and all(r["user"]["name"] == "user7" and r["message"] == "event number %d" % (r["source"]["line"] - 1) for r in rows)
+sys.exit(0 if ok else 1)' && ok "compressed store: documents decompress to the events" || nok "compressed store: documents"
+check "compressed store: IPv6 destination" 546 "$($KENCHI search --store "$T/many.db" --output jsonl --ip 2001:db8::3 | wc -l | tr -d ' ')"
+$KENCHI search --store "$T/many.db" --output table --ip 2001:db8::3 --limit 1 | grep -q '10\.9\.' && ok "table shows addresses as text" || nok "table shows addresses as text"
+
 # --- table output, query plans -------------------------------------------------
 t=$($KENCHI search --store "$DB" --output table --user carol)
 echo "$t" | head -1 | grep -q '^TIME *MODULE *HOST *USER *SOURCE IP' && ok "table header" || nok "table header" "$t"

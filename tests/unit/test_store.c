@@ -124,6 +124,7 @@ struct collect {
     bool ordered;
     struct buf json; /* all rows' JSON, one a line */
     char users[64][16];
+    char dips[64][48];
 };
 
 static int collect_row(void *opaque, const struct store_row *r)
@@ -133,7 +134,11 @@ static int collect_row(void *opaque, const struct store_row *r)
         c->ordered = false;
     c->last_ts = r->ts_ns;
     if (c->n < 64)
+    {
         snprintf(c->users[c->n], sizeof(c->users[0]), "%s", r->user ? r->user : "");
+        snprintf(c->dips[c->n], sizeof(c->dips[0]), "%s",
+                 r->destination_ip ? r->destination_ip : "");
+    }
     c->n++;
     buf_append(&c->json, r->json, r->json_len);
     buf_putc(&c->json, '\n');
@@ -257,6 +262,8 @@ static void test_queries(void **state)
     /* destination 2001:db8::2 -> i % 3 == 2 -> 70 */
     q.ip = "2001:db8::2";
     assert_int_equal(search(s, &q, &c), 70);
+    assert_string_equal(c.dips[0], "2001:db8::2");
+    assert_string_equal(c.dips[69 < 64 ? 69 : 63], "2001:db8::2");
     buf_free(&c.json);
     /* CIDR over all sources; each event once although it has two addresses */
     q.ip = "192.0.2.0/24";
@@ -356,15 +363,40 @@ static void test_query_plans(void **state)
     assert_int_equal(store_close(s), 0);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* 1 if the text blocks a and b hold the same lines in any order. */
+static int sorted_lines_equal(char *a, char *b)
+{
+    char *la[8192], *lb[8192];
+    size_t na = 0, nb = 0;
+    for (char *t = strtok(a, "\n"); t && na < 8192; t = strtok(NULL, "\n"))
+        la[na++] = t;
+    for (char *t = strtok(b, "\n"); t && nb < 8192; t = strtok(NULL, "\n"))
+        lb[nb++] = t;
+    if (na != nb)
+        return 0;
+    qsort(la, na, sizeof(char *), cmp_str);
+    qsort(lb, nb, sizeof(char *), cmp_str);
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(la[i], lb[i]))
+            return 0;
+    return 1;
+}
+
 static void test_compression_roundtrip(void **state)
 {
     struct fx *f = *state;
     struct store_opts o;
     store_opts_default(&o);
     o.commit_rows = 1000; /* the dictionary is trained between transactions */
+    o.queue_batches = 2;  /* later batches are compressed by the caller */
     struct store *s = open_rw(f, &o);
-    for (unsigned k = 0; k < 6; k++)
-        insert(f, s, k * 1000, 1000);
+    for (unsigned k = 0; k < 60; k++)
+        insert(f, s, k * 100, 100);
     assert_int_equal(store_close(s), 0);
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM dicts"), 1);
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events WHERE typeof(doc)='blob'"),
@@ -393,6 +425,7 @@ static void test_compression_roundtrip(void **state)
     arena_reset(&f->arena);
     /* same set; order differs only for the events without a time */
     assert_int_equal(want.len, c.json.len);
+    assert_int_equal(sorted_lines_equal(want.data, c.json.data), 1);
     buf_free(&want);
     buf_free(&c.json);
     assert_int_equal(store_close(s), 0);
