@@ -228,6 +228,24 @@ static double thread_cpu_s(void)
 
 static double producer_cpu; /* CPU seconds of the calling thread in run_store() */
 
+/* Bytes per event of each table and index of the store (dbstat), into
+ * out; empty when this SQLite lacks the dbstat table. */
+static void breakdown(sqlite3 *db, uint64_t n, struct buf *out)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name, sum(pgsize) FROM dbstat GROUP BY name "
+                           "ORDER BY 2 DESC LIMIT 5",
+                           -1, &q, NULL) != SQLITE_OK)
+        return;
+    while (sqlite3_step(q) == SQLITE_ROW)
+        buf_printf(out, "%s%s %.1f", out->len ? ", " : "", (const char *)sqlite3_column_text(q, 0),
+                   (double)sqlite3_column_int64(q, 1) / (double)n);
+    sqlite3_finalize(q);
+}
+
+static struct buf store_breakdown;
+
 static double run_store(struct pool *p, uint64_t nbatches, const char *path, int64_t *bytes,
                         struct store_stats *st)
 {
@@ -263,6 +281,7 @@ static double run_store(struct pool *p, uint64_t nbatches, const char *path, int
         if (sqlite3_step(q) == SQLITE_ROW)
             st->doc_bytes_out = (uint64_t)sqlite3_column_int64(q, 0);
         sqlite3_finalize(q);
+        breakdown(db, nbatches * BATCH, &store_breakdown);
     }
     sqlite3_close(db);
     return secs;
@@ -406,6 +425,8 @@ int main(int argc, char **argv)
            srate, sbpe, st.events_stored ? (double)st.doc_bytes_in / st.events_stored : 0.0,
            st.events_stored ? (double)st.doc_bytes_out / st.events_stored : 0.0,
            (unsigned long long)st.events_stored, (unsigned long long)st.transactions);
+    if (store_breakdown.len)
+        printf("  store bytes/event by table and index: %s\n", store_breakdown.data);
     double pus = producer_cpu * 1e6 / (double)n, wus = (double)st.writer_cpu_ns / 1e3 / (double)n;
     printf("  store CPU per event: %.2f us copying/serialising/compressing (caller), %.2f us "
            "in the writer thread: an idle 2-core machine bounds the store at %.0f events/s\n",

@@ -1322,7 +1322,10 @@ static void *writer_main(void *arg)
         struct store_stats acc = {0};
         size_t rows = 0;
         int rc = 0;
-        while (s->qlen && rows < s->o.commit_rows) {
+        /* a new store commits early once it has enough rows to train the
+         * dictionary on: fewer rows are stored uncompressed and rewritten */
+        while (s->qlen && rows < s->o.commit_rows &&
+               (atomic_load(&s->dict) || s->raw_rows < TRAIN_ROWS)) {
             struct sbatch *b = s->queue[s->qhead];
             s->qhead = (s->qhead + 1) % s->o.queue_batches;
             s->qlen--;
