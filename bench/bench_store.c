@@ -207,7 +207,7 @@ static struct event *round_batch(struct pool *p, uint64_t seq)
     int64_t t0 = time_from_utc(2024, 3, 1, 0, 0, 0, 0);
     for (size_t i = 0; i < BATCH; i++) {
         uint64_t n = seq * BATCH + i;
-        b[i].ts_ns = t0 + (int64_t)n * 3000000; /* ~330 events/s of wall time */
+        b[i].ts_ns = t0 + (int64_t)n * 86400000; /* 1,000,000 events a day */
         b[i].line = n + 1;
         b[i].id = n * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL; /* distinct, scattered */
     }

@@ -96,10 +96,10 @@
 #define TRAIN_ROWS     4096       /* train the dictionary once this many rows are stored */
 #define TRAIN_MIN_ROWS 512        /* ... or at close, if at least this many */
 #define DICT_BYTES     (64 * 1024)
-#define INTERN_MAX     65536
-#define HUNT_ROWS                                                                                  \
-    64 /* hunting entries per INSERT statement */ /* entries per interning cache before it is      \
-                                                     cleared */
+#define INTERN_MAX     65536 /* entries per interning cache before it is cleared */
+#define HUNT_ROWS      64    /* hunting entries per INSERT statement */
+#define HOUR_NS        (3600 * NS_PER_SEC)
+#define HOUR_NONE      INT64_MIN /* the bucket of events without a time: first */
 
 /* ---- schema -------------------------------------------------------------- */
 
@@ -131,8 +131,9 @@ static const struct {
         " doc NOT NULL);"
         "CREATE UNIQUE INDEX events_origin ON events(file, pos, id);"
         "CREATE INDEX events_ts ON events(ts);"
-        "CREATE TABLE hunt(key BLOB NOT NULL, ts INTEGER NOT NULL, ev INTEGER NOT NULL,"
-        " PRIMARY KEY(key, ts, ev)) WITHOUT ROWID;"},
+        "CREATE TABLE hunt(hour INTEGER NOT NULL, key BLOB NOT NULL, ts INTEGER NOT NULL,"
+        " ev INTEGER NOT NULL, PRIMARY KEY(hour, key, ts, ev)) WITHOUT ROWID;"
+        "CREATE TABLE hunt_hours(hour INTEGER PRIMARY KEY);"},
 };
 
 /* ---- errors -------------------------------------------------------------- */
@@ -184,8 +185,8 @@ struct srow {
     uint64_t pos;     /* line, or record number */
     size_t off[C__N]; /* into sbatch.bytes; len LEN_NULL means SQL NULL */
     size_t len[C__N];
-    uint32_t blob_mask;/* bit per column stored as BLOB (sip, dip, doc) */
-    size_t doc_raw;    /* JSON bytes before compression */
+    uint32_t blob_mask; /* bit per column stored as BLOB (sip, dip, doc) */
+    size_t doc_raw;     /* JSON bytes before compression */
 };
 
 struct sbatch {
@@ -203,7 +204,8 @@ struct zdict {
 
 /* A hunting-index entry waiting for its transaction's commit. */
 struct hunt_ent {
-    size_t off; /* key in store.hunt_keys */
+    int64_t hour; /* time bucket, see hour_of() */
+    size_t off;   /* key in store.hunt_keys */
     size_t len;
     int64_t ts;
     int64_t ev; /* rowid in events */
@@ -252,7 +254,7 @@ struct store {
     struct buf wtmp;
     sqlite3_stmt *ins, *file_get, *file_put, *ls_get, *ls_put, *host_get, *host_put;
     struct intern files, sources, hosts;
-    sqlite3_stmt *hunt_put, *hunt_put_n;
+    sqlite3_stmt *hunt_put, *hunt_put_n, *hour_put;
     struct hunt_ent *hunt; /* entries of the open transaction, keys in hunt_keys */
     size_t nhunt, caphunt;
     struct buf hunt_keys;
@@ -565,14 +567,16 @@ static int prepare_writer(struct store *s)
         "INSERT OR IGNORE INTO events(ts, file, pos, id, ls, host, user, sip, dip, efrom, eto,"
         " action, outcome, doc) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     rc = rc ? rc : prepare(s, &s->ins, ins);
-    rc =
-        rc ? rc : prepare(s, &s->hunt_put, "INSERT OR IGNORE INTO hunt(key, ts, ev) VALUES(?,?,?)");
+    rc = rc ? rc
+            : prepare(s, &s->hunt_put,
+                      "INSERT OR IGNORE INTO hunt(hour, key, ts, ev) VALUES(?,?,?,?)");
+    rc = rc ? rc : prepare(s, &s->hour_put, "INSERT OR IGNORE INTO hunt_hours(hour) VALUES(?)");
     if (rc == 0) {
         struct buf sql;
         buf_init(&sql);
-        buf_puts(&sql, "INSERT OR IGNORE INTO hunt(key, ts, ev) VALUES(?,?,?)");
+        buf_puts(&sql, "INSERT OR IGNORE INTO hunt(hour, key, ts, ev) VALUES(?,?,?,?)");
         for (int k = 1; k < HUNT_ROWS; k++)
-            buf_puts(&sql, ",(?,?,?)");
+            buf_puts(&sql, ",(?,?,?,?)");
         rc = prepare(s, &s->hunt_put_n, sql.data);
         buf_free(&sql);
     }
@@ -977,9 +981,19 @@ static int begin(struct store *s)
     return rc;
 }
 
+/* The hour bucket of a time: floor(ts / 1 h); HOUR_NONE for no time. */
+static int64_t hour_of(int64_t ts)
+{
+    if (ts == TIME_NONE)
+        return HOUR_NONE;
+    return ts >= 0 ? ts / HOUR_NS : -((-ts + HOUR_NS - 1) / HOUR_NS);
+}
+
 static int cmp_hunt(const void *a, const void *b, void *keys)
 {
     const struct hunt_ent *x = a, *y = b;
+    if (x->hour != y->hour)
+        return x->hour < y->hour ? -1 : 1;
     const char *k = keys;
     size_t n = x->len < y->len ? x->len : y->len;
     int c = memcmp(k + x->off, k + y->off, n);
@@ -992,34 +1006,43 @@ static int cmp_hunt(const void *a, const void *b, void *keys)
     return (x->ev > y->ev) - (x->ev < y->ev);
 }
 
-/* Insert the transaction's hunting entries in key order: consecutive
- * inserts then land on the same few B-tree pages, which is what keeps the
- * hunting index cheap to maintain (random-order inserts cost several times
- * more, see docs/store.md). */
+static void bind_hunt(sqlite3_stmt *st, int first, const struct store *s, const struct hunt_ent *h)
+{
+    sqlite3_bind_int64(st, first, h->hour);
+    sqlite3_bind_blob(st, first + 1, s->hunt_keys.data + h->off, (int)h->len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, first + 2, h->ts);
+    sqlite3_bind_int64(st, first + 3, h->ev);
+}
+
+/* Insert the transaction's hunting entries in (hour, key) order: they then
+ * land on the few B-tree pages of the current hours, which stay in the
+ * cache however large the store grows, and consecutive inserts hit the same
+ * pages (random-order inserts over the whole index cost several times more,
+ * see docs/store.md). Also records each hour in hunt_hours. */
 static int flush_hunt(struct store *s)
 {
     if (s->nhunt)
         qsort_r(s->hunt, s->nhunt, sizeof(*s->hunt), cmp_hunt, s->hunt_keys.data);
     int rc = 0;
+    for (size_t i = 0; i < s->nhunt && rc == 0; i++) {
+        if (i && s->hunt[i].hour == s->hunt[i - 1].hour)
+            continue;
+        sqlite3_bind_int64(s->hour_put, 1, s->hunt[i].hour);
+        rc = sqlite3_step(s->hour_put);
+        sqlite3_reset(s->hour_put);
+        rc = rc == SQLITE_DONE ? 0 : sql_err(s, s->db, rc, "indexing events");
+    }
     size_t i = 0;
     /* HUNT_ROWS entries per statement: fewer VM round trips */
     for (; i + HUNT_ROWS <= s->nhunt && rc == 0; i += HUNT_ROWS) {
-        for (int k = 0; k < HUNT_ROWS; k++) {
-            const struct hunt_ent *h = &s->hunt[i + k];
-            sqlite3_bind_blob(s->hunt_put_n, 3 * k + 1, s->hunt_keys.data + h->off, (int)h->len,
-                              SQLITE_STATIC);
-            sqlite3_bind_int64(s->hunt_put_n, 3 * k + 2, h->ts);
-            sqlite3_bind_int64(s->hunt_put_n, 3 * k + 3, h->ev);
-        }
+        for (int k = 0; k < HUNT_ROWS; k++)
+            bind_hunt(s->hunt_put_n, 4 * k + 1, s, &s->hunt[i + k]);
         rc = sqlite3_step(s->hunt_put_n);
         sqlite3_reset(s->hunt_put_n);
         rc = rc == SQLITE_DONE ? 0 : sql_err(s, s->db, rc, "indexing events");
     }
     for (; i < s->nhunt && rc == 0; i++) {
-        const struct hunt_ent *h = &s->hunt[i];
-        sqlite3_bind_blob(s->hunt_put, 1, s->hunt_keys.data + h->off, (int)h->len, SQLITE_STATIC);
-        sqlite3_bind_int64(s->hunt_put, 2, h->ts);
-        sqlite3_bind_int64(s->hunt_put, 3, h->ev);
+        bind_hunt(s->hunt_put, 1, s, &s->hunt[i]);
         rc = sqlite3_step(s->hunt_put);
         sqlite3_reset(s->hunt_put);
         rc = rc == SQLITE_DONE ? 0 : sql_err(s, s->db, rc, "indexing events");
@@ -1071,6 +1094,7 @@ static int add_hunt(struct store *s, const struct sbatch *b, const struct srow *
         h->off = s->hunt_keys.len;
         h->len = r->len[c] + 1;
         h->ts = r->ts; /* TIME_NONE (INT64_MIN) sorts first, like NULL */
+        h->hour = hour_of(r->ts);
         h->ev = ev;
         buf_putc(&s->hunt_keys, hunt_cols[k].kind);
         buf_append(&s->hunt_keys, b->bytes.data + r->off[c], r->len[c]);
@@ -1374,8 +1398,9 @@ static void *writer_main(void *arg)
 
 static void finalize_all(struct store *s)
 {
-    sqlite3_stmt **stmts[] = {&s->ins,      &s->file_get, &s->file_put, &s->ls_get,    &s->ls_put,
-                              &s->host_get, &s->host_put, &s->hunt_put, &s->hunt_put_n};
+    sqlite3_stmt **stmts[] = {&s->ins,        &s->file_get, &s->file_put, &s->ls_get,
+                              &s->ls_put,     &s->host_get, &s->host_put, &s->hunt_put,
+                              &s->hunt_put_n, &s->hour_put};
     for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
         sqlite3_finalize(*stmts[i]);
         *stmts[i] = NULL;
@@ -1533,7 +1558,7 @@ struct qval {
 struct qbind {
     struct qval v[24];
     int n;
-    char *owned[8]; /* hunting keys built for this query */
+    char *owned[8]; /* hunting keys built for this query (at most 4) */
     int nowned;
 };
 
@@ -1603,40 +1628,42 @@ struct ipq {
     uint8_t lo[16], hi[16];
 };
 
+/* The driving filter as hunting-key SQL after "FROM hunt_hours b CROSS
+ * JOIN": a user is one key; an e-mail address or IP is two (sender and
+ * recipient, source and destination), read as two key ranges r per hour so
+ * that each is an index range whatever the planner thinks of an OR (a CIDR
+ * range also checks the key's length: an IPv6 key must not fall inside an
+ * IPv4 range by its first bytes). */
 static int filter_drive(struct buf *sql, struct qbind *b, enum qfilter f, const char *v,
                         const struct ipq *ip)
 {
-    int rc = 0;
-    switch (f) {
-    case QF_USER:
-        buf_puts(sql, "x.key = ?");
+    if (f == QF_USER) {
+        buf_puts(sql, "hunt x ON x.hour = b.hour AND x.key = ?");
         return qb_key(b, 'u', v, strlen(v), true);
-    case QF_EMAIL:
-        buf_puts(sql, "x.key IN (?, ?)");
-        rc = qb_key(b, 'f', v, strlen(v), true);
-        return rc ? rc : qb_key(b, 't', v, strlen(v), true);
-    case QF_IP:
-        if (ip->cidr_len) {
-            buf_printf(sql,
-                       "((x.key BETWEEN ? AND ? AND length(x.key) = %d) OR "
-                       "(x.key BETWEEN ? AND ? AND length(x.key) = %d))",
-                       ip->cidr_len + 1, ip->cidr_len + 1);
-            for (int k = 0; k < 2 && rc == 0; k++) {
-                char kind = k ? 'd' : 's';
-                rc = qb_key(b, kind, ip->lo, (size_t)ip->cidr_len, false);
-                rc = rc ? rc : qb_key(b, kind, ip->hi, (size_t)ip->cidr_len, false);
-            }
-            return rc;
-        }
-        buf_puts(sql, "x.key IN (?, ?)");
-        if (ip->addr_len) {
-            rc = qb_key(b, 's', ip->lo, ip->addr_len, false);
-            return rc ? rc : qb_key(b, 'd', ip->lo, ip->addr_len, false);
-        }
-        rc = qb_key(b, 's', v, strlen(v), false);
-        return rc ? rc : qb_key(b, 'd', v, strlen(v), false);
     }
-    return -EINVAL;
+    buf_puts(sql, "(SELECT ? AS lo, ? AS hi, ? AS len UNION ALL SELECT ?, ?, ?) r "
+                  "CROSS JOIN hunt x ON x.hour = b.hour AND x.key BETWEEN r.lo AND r.hi "
+                  "AND (r.len = 0 OR length(x.key) = r.len)");
+    int rc = 0;
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        char kind = f == QF_EMAIL ? (k ? 't' : 'f') : (k ? 'd' : 's');
+        if (f == QF_EMAIL) {
+            rc = qb_key(b, kind, v, strlen(v), true);
+            rc = rc ? rc : qb_key(b, kind, v, strlen(v), true);
+            qb_int(b, 0);
+        } else if (ip->cidr_len) {
+            rc = qb_key(b, kind, ip->lo, (size_t)ip->cidr_len, false);
+            rc = rc ? rc : qb_key(b, kind, ip->hi, (size_t)ip->cidr_len, false);
+            qb_int(b, ip->cidr_len + 1);
+        } else {
+            const void *p = ip->addr_len ? (const void *)ip->lo : (const void *)v;
+            size_t n = ip->addr_len ? ip->addr_len : strlen(v);
+            rc = qb_key(b, kind, p, n, false);
+            rc = rc ? rc : qb_key(b, kind, p, n, false);
+            qb_int(b, 0);
+        }
+    }
+    return rc;
 }
 
 static void filter_row(struct buf *sql, struct qbind *b, enum qfilter f, const char *v,
@@ -1680,8 +1707,9 @@ static void filter_row(struct buf *sql, struct qbind *b, enum qfilter f, const c
 
 /* Build the SQL for q into sql and its bindings into b. The first entity
  * filter (user, then e-mail, then IP) drives the query through the hunting
- * index, in time order within each key; the others filter the rows. With no
- * entity filter the time index drives. CROSS JOIN fixes the join order. */
+ * index: for each hour bucket of the time range (hunt_hours), the key's
+ * entries in time order; the other filters test the rows. With no entity
+ * filter the time index drives. CROSS JOIN fixes the join order. */
 static int build_query(struct store *s, const struct store_query *q, struct buf *sql,
                        struct qbind *b, struct ipq *ip)
 {
@@ -1702,19 +1730,23 @@ static int build_query(struct store *s, const struct store_query *q, struct buf 
      * come once: those go through a DISTINCT subquery m */
     bool two_keys = drive == QF_IP || drive == QF_EMAIL;
     const char *tcol = drive >= 0 ? "x.ts" : "e.ts";
-    if (two_keys)
-        buf_puts(sql, SELECT_COLS "FROM (SELECT DISTINCT x.ts, x.ev FROM hunt x WHERE ");
-    else if (drive >= 0)
-        buf_puts(sql, SELECT_COLS "FROM hunt x CROSS JOIN events e ON e.rowid = x.ev "
-                                  "CROSS JOIN logsources l ON l.id = e.ls "
-                                  "LEFT JOIN hosts h ON h.id = e.host WHERE ");
-    else
-        buf_puts(sql, SELECT_COLS "FROM events e CROSS JOIN logsources l ON l.id = e.ls "
-                                  "LEFT JOIN hosts h ON h.id = e.host WHERE 1");
     if (drive >= 0) {
+        buf_puts(sql, two_keys ? SELECT_COLS "FROM (SELECT DISTINCT x.hour, x.ts, x.ev "
+                                             "FROM hunt_hours b CROSS JOIN "
+                               : SELECT_COLS "FROM hunt_hours b CROSS JOIN ");
         int rc = filter_drive(sql, b, (enum qfilter)drive, vals[drive], ip);
         if (rc < 0)
             return set_err(s, rc, "out of memory");
+        if (!two_keys)
+            buf_puts(sql, " CROSS JOIN events e ON e.rowid = x.ev "
+                          "CROSS JOIN logsources l ON l.id = e.ls "
+                          "LEFT JOIN hosts h ON h.id = e.host");
+        buf_puts(sql, " WHERE b.hour BETWEEN ? AND ?");
+        qb_int(b, q->since_ns != TIME_NONE ? hour_of(q->since_ns) : INT64_MIN);
+        qb_int(b, q->until_ns != TIME_NONE ? hour_of(q->until_ns - 1) : INT64_MAX);
+    } else {
+        buf_puts(sql, SELECT_COLS "FROM events e CROSS JOIN logsources l ON l.id = e.ls "
+                                  "LEFT JOIN hosts h ON h.id = e.host WHERE 1");
     }
     if (q->since_ns != TIME_NONE) {
         buf_printf(sql, " AND %s >= ?", tcol);
@@ -1731,8 +1763,8 @@ static int build_query(struct store *s, const struct store_query *q, struct buf 
     for (int f = drive + 1; f < 3; f++)
         if (vals[f])
             filter_row(sql, b, (enum qfilter)f, vals[f], ip);
-    buf_puts(sql, two_keys     ? " ORDER BY m.ts, m.ev"
-                  : drive >= 0 ? " ORDER BY x.ts, x.ev"
+    buf_puts(sql, two_keys     ? " ORDER BY m.hour, m.ts, m.ev"
+                  : drive >= 0 ? " ORDER BY b.hour, x.ts, x.ev"
                                : " ORDER BY e.ts, e.rowid");
     if (q->limit) {
         buf_puts(sql, " LIMIT ?");

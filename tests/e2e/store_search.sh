@@ -108,10 +108,10 @@ t=$($KENCHI search --store "$DB" --output table --user carol)
 echo "$t" | head -1 | grep -q '^TIME *MODULE *HOST *USER *SOURCE IP' && ok "table header" || nok "table header" "$t"
 echo "$t" | grep -q '2001:db8::5' && echo "$t" | grep -q '^(2 events)$' && ok "table rows and count" || nok "table rows and count" "$t"
 plan=$($KENCHI search --store "$DB" --explain --user alice --since 7d)
-echo "$plan" | grep -q 'SEARCH x USING PRIMARY KEY (key=? AND ts>?)' && ! echo "$plan" | grep -q 'SCAN\|TEMP' \
+echo "$plan" | grep -q 'SEARCH x USING PRIMARY KEY (hour=? AND key=? AND ts>?)' && ! echo "$plan" | grep -q 'SCAN\|TEMP' \
     && ok "user search uses the hunting index" || nok "user search uses the hunting index" "$plan"
 plan=$($KENCHI search --store "$DB" --explain --ip 10.0.0.0/8)
-echo "$plan" | grep -q 'SEARCH x USING PRIMARY KEY (key>? AND key<?)' && ! echo "$plan" | grep -Eq 'SCAN (x|e|l|h)( |$)' \
+echo "$plan" | grep -q 'SEARCH x USING PRIMARY KEY (hour=? AND key>? AND key<?)' && ! echo "$plan" | grep -Eq 'SCAN (x|e|l|h)( |$)' \
     && ok "CIDR search is an index range" || nok "CIDR search is an index range" "$plan"
 plan=$($KENCHI search --store "$DB" --explain --since 2024-03-01)
 echo "$plan" | grep -q 'USING INDEX events_ts' && ok "time search uses the time index" || nok "time search uses the time index" "$plan"

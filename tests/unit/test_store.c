@@ -133,8 +133,7 @@ static int collect_row(void *opaque, const struct store_row *r)
     if (c->n && r->ts_ns < c->last_ts)
         c->ordered = false;
     c->last_ts = r->ts_ns;
-    if (c->n < 64)
-    {
+    if (c->n < 64) {
         snprintf(c->users[c->n], sizeof(c->users[0]), "%s", r->user ? r->user : "");
         snprintf(c->dips[c->n], sizeof(c->dips[0]), "%s",
                  r->destination_ip ? r->destination_ip : "");
@@ -295,6 +294,12 @@ static void test_queries(void **state)
     q.user = "u3";
     assert_int_equal(search(s, &q, &c), 2);
     buf_free(&c.json);
+    /* across hour buckets: [00:50, 02:10) with u3 -> i = 52, 59, ..., 129 */
+    q.since_ns = time_from_utc(2024, 3, 1, 0, 50, 0, 0);
+    q.until_ns = time_from_utc(2024, 3, 1, 2, 10, 0, 0);
+    assert_int_equal(search(s, &q, &c), 12);
+    assert_true(c.ordered);
+    buf_free(&c.json);
     /* combined: user u0 and source 192.0.2.0: i % 35 == 0 -> 0,35,...,175 = 6 */
     store_query_init(&q);
     q.user = "u0";
@@ -341,7 +346,7 @@ static void test_query_plans(void **state)
     q.user = "u1";
     q.since_ns = 0;
     assert_int_equal(store_explain(s, &q, &plan), 0);
-    assert_non_null(strstr(plan.data, "SEARCH x USING PRIMARY KEY (key=? AND ts>?)"));
+    assert_non_null(strstr(plan.data, "SEARCH x USING PRIMARY KEY (hour=? AND key=? AND ts>?)"));
     assert_null(strstr(plan.data, "SCAN"));
     assert_null(strstr(plan.data, "TEMP B-TREE")); /* streams in time order */
 
@@ -349,7 +354,7 @@ static void test_query_plans(void **state)
     store_query_init(&q);
     q.email = "a@b";
     assert_int_equal(store_explain(s, &q, &plan), 0);
-    assert_non_null(strstr(plan.data, "SEARCH x USING PRIMARY KEY (key=?)"));
+    assert_non_null(strstr(plan.data, "SEARCH x USING PRIMARY KEY (hour=? AND key>? AND key<?)"));
     assert_null(strstr(plan.data, "SCAN x"));
     assert_null(strstr(plan.data, "SCAN e"));
 
