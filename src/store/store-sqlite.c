@@ -1750,7 +1750,12 @@ static int build_query(struct store *s, const struct store_query *q, struct buf 
                           "CROSS JOIN logsources l ON l.id = e.ls "
                           "LEFT JOIN hosts h ON h.id = e.host");
         buf_puts(sql, " WHERE b.hour BETWEEN ? AND ?");
-        qb_int(b, q->since_ns != TIME_NONE ? hour_of(q->since_ns) : INT64_MIN);
+        /* any time bound leaves out the events without a time (their
+         * bucket is HOUR_NONE), as the ts comparisons do on events */
+        bool bounded = q->since_ns != TIME_NONE || q->until_ns != TIME_NONE;
+        qb_int(b, q->since_ns != TIME_NONE ? hour_of(q->since_ns)
+                  : bounded                ? HOUR_NONE + 1
+                                           : HOUR_NONE);
         qb_int(b, q->until_ns != TIME_NONE ? hour_of(q->until_ns - 1) : INT64_MAX);
     } else {
         buf_puts(sql, SELECT_COLS "FROM events e CROSS JOIN logsources l ON l.id = e.ls "
