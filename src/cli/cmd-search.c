@@ -181,6 +181,8 @@ static void json_top_string(const char *json, size_t n, const char *key, struct 
         size_t j = k0;
         while (j < n && json[j] != '"')
             j += json[j] == '\\' ? 2 : 1;
+        if (j >= n)
+            return; /* unterminated key: not JSON kenchi wrote */
         bool match = j - k0 == kl && !memcmp(json + k0, key, kl);
         i = j + 2; /* past '":' */
         if (i >= n)
