@@ -46,17 +46,18 @@ void store_opts_default(struct store_opts *o);
 /* Open (and, unless read_only, create or migrate) the store at path. On
  * success *out owns the connection and, when writing, the writer thread.
  * On failure *out is still set when it could be allocated, so that
- * store_errmsg() can explain; free it with store_close(). Returns 0,
- * -ENOENT (read_only and no such file), -EBADMSG (not a kenchi store, or
- * corrupt), -EPROTONOSUPPORT (written by a newer kenchi), -EACCES, -EBUSY,
- * -ENOSPC, -EIO, -ENOMEM. */
+ * store_errmsg() can explain (store_errmsg(NULL) says "out of memory");
+ * free it with store_close(). Returns 0, -ENOENT (read_only and no such
+ * file), -EISDIR, -EBADMSG (not a kenchi store, or damaged),
+ * -EPROTONOSUPPORT (written by a newer kenchi; or, read_only, by an older
+ * one), -EACCES, -EBUSY, -ENOSPC, -EIO, -ENOMEM. */
 int store_open(const char *path, const struct store_opts *o, struct store **out);
 
 /* Queue n events for storage. Copies everything it keeps before returning:
  * evs may be reused as soon as this returns. Blocks while the queue is full.
  * Returns 0, or the writer's first error (then nothing more is stored).
- * Re-adding an event whose id is already stored is not an error: it is
- * counted as a duplicate and not stored again. */
+ * An event already stored (same file, line or record, and id) is not an
+ * error: it is counted as a duplicate and not stored again. */
 int store_add_batch(struct store *s, const struct event *evs, size_t n);
 
 /* Wait until everything queued so far is committed. Returns 0 or the
