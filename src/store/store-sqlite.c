@@ -333,7 +333,7 @@ void store_opts_default(struct store_opts *o)
     memset(o, 0, sizeof(*o));
     o->queue_batches = 8;
     o->commit_rows = 16384;
-    o->zstd_level = 3;
+    o->zstd_level = 1;
     o->busy_timeout_ms = 5000;
 }
 
