@@ -13,8 +13,12 @@
  *      per 10,000 rows, WAL and synchronous=NORMAL like the store, on one
  *      thread (serialisation included, so both pay for event_to_json).
  *
- * It prints events/s and bytes/event of both and their ratios. Usage:
+ * It prints events/s and bytes/event of both and their ratios, the CPU time
+ * per event of the caller and of the writer thread (stable on a shared
+ * machine, where wall rates are not), and the store's bytes per table and
+ * index. Usage:
  *   bench_store [N] [DIR]      (defaults: 1000000, $TMPDIR or /tmp)
+ *   BENCH_STORE_ONLY=1 bench_store ...   skips the baseline
  */
 #include <errno.h>
 #include <stdarg.h>
