@@ -25,6 +25,7 @@ static const struct verb verbs[] = {
     {"parse", cmd_parse, "decode log files and print events as JSON lines"},
     {"scan", cmd_scan, "run files through the pipeline (detect, store) and summarise"},
     {"rules", cmd_rules, "check and list Sigma rules (rules check PATH..., rules list)"},
+    {"search", cmd_search, "find stored events by user, IP, e-mail address and time"},
 };
 
 static void usage(FILE *out)

@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "detect/detector.h"
 #include "detect/sigma.h"
+#include "store/store.h"
 #include "util/buf.h"
 #include "util/timeconv.h"
 
@@ -29,6 +30,11 @@ static void usage(FILE *out)
           "repository's rules/ by default), alerts go to standard output and the summary\n"
           "to standard error.\n\n"
           "  -o, --output F     table (default on a terminal) or jsonl\n"
+          "  -s, --store FILE   keep the events in the store FILE (default: " STORE_DEFAULT_PATH
+          ");\n"
+          "                     events already stored (same file, line and text) are not\n"
+          "                     stored twice\n"
+          "      --no-store     do not store the events\n"
           "      --no-rules     do not load any rules (no detection)\n",
           out);
     read_opts_help(out);
@@ -44,7 +50,15 @@ static int count_batch(void *opaque, struct event *evs, size_t n)
     return 0;
 }
 
-static void summary_table(const struct pipeline_stats *st, double secs, FILE *out)
+/* What the store did, for the summaries; path NULL when not storing. */
+struct store_summary {
+    const char *path;
+    struct store_stats st;
+    int64_t bytes; /* file size after closing, or a negative errno */
+};
+
+static void summary_table(const struct pipeline_stats *st, const struct store_summary *ss,
+                          double secs, FILE *out)
 {
     char t0[32], t1[32];
     fprintf(out, "kenchi scan: %llu events from %llu files in %.2f s",
@@ -57,15 +71,19 @@ static void summary_table(const struct pipeline_stats *st, double secs, FILE *ou
         time_format(st->ts_max, t1);
         fprintf(out, "time range: %s .. %s\n", t0, t1);
     }
-    fprintf(out, "unparsed: %llu   truncated: %llu   header lines: %llu   unreadable files: %llu\n\n",
+    fprintf(out, "unparsed: %llu   truncated: %llu   header lines: %llu   unreadable files: %llu\n",
             (unsigned long long)st->unparsed, (unsigned long long)st->truncated,
             (unsigned long long)st->meta_lines, (unsigned long long)st->files_failed);
+    if (ss->path)
+        fprintf(out, "stored: %llu new events (%llu already stored) in %s, %.1f MB\n",
+                (unsigned long long)ss->st.events_stored, (unsigned long long)ss->st.events_dup,
+                ss->path, ss->bytes > 0 ? (double)ss->bytes / 1e6 : 0.0);
+    fputc('\n', out);
     fprintf(out, "%-12s %-10s %-22s %10s\n", "MODULE", "PRODUCT", "SERVICE", "EVENTS");
     for (size_t i = 0; i < st->nls; i++)
         fprintf(out, "%-12s %-10s %-22s %10llu\n", st->ls[i].module,
                 *st->ls[i].product ? st->ls[i].product : "-",
-                *st->ls[i].service ? st->ls[i].service : "-",
-                (unsigned long long)st->ls[i].events);
+                *st->ls[i].service ? st->ls[i].service : "-", (unsigned long long)st->ls[i].events);
     fprintf(out, "\n%-50s %-18s %10s %9s\n", "FILE", "FORMAT", "EVENTS", "UNPARSED");
     for (size_t i = 0; i < st->nfiles; i++) {
         const struct file_stats *f = &st->files[i];
@@ -81,7 +99,8 @@ static void summary_table(const struct pipeline_stats *st, double secs, FILE *ou
     }
 }
 
-static void summary_json(const struct pipeline_stats *st, double secs, FILE *out)
+static void summary_json(const struct pipeline_stats *st, const struct store_summary *ss,
+                         double secs, FILE *out)
 {
     struct buf b;
     buf_init(&b);
@@ -102,6 +121,16 @@ static void summary_json(const struct pipeline_stats *st, double secs, FILE *out
         json_put_string(&b, t, strlen(t));
     } else {
         buf_puts(&b, "null,\"last\":null");
+    }
+    buf_puts(&b, ",\"store\":");
+    if (ss->path) {
+        buf_puts(&b, "{\"path\":");
+        json_put_string(&b, ss->path, strlen(ss->path));
+        buf_printf(&b, ",\"stored\":%llu,\"duplicates\":%llu,\"bytes\":%lld}",
+                   (unsigned long long)ss->st.events_stored, (unsigned long long)ss->st.events_dup,
+                   (long long)(ss->bytes > 0 ? ss->bytes : 0));
+    } else {
+        buf_puts(&b, "null");
     }
     buf_puts(&b, ",\"logsources\":[");
     for (size_t i = 0; i < st->nls; i++) {
@@ -139,21 +168,27 @@ static void summary_json(const struct pipeline_stats *st, double secs, FILE *out
     buf_free(&b);
 }
 
+enum { OPT_NO_STORE = OPT_CLI_LAST };
+
 int cmd_scan(int argc, char **argv)
 {
     static const struct option longopts[] = {
         READ_LONG_OPTS,
         RULE_LONG_OPTS,
         {"output", required_argument, NULL, 'o'},
+        {"store", required_argument, NULL, 's'},
+        {"no-store", no_argument, NULL, OPT_NO_STORE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct read_opts ro = {0};
     struct rule_opts rules = {0};
     const char *output = NULL;
+    const char *store_path = STORE_DEFAULT_PATH;
+    bool no_store = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:o:s:h", longopts, NULL)) != -1) {
         int r = read_opts_handle(&ro, c, optarg);
         if (r == 1)
             continue;
@@ -167,6 +202,12 @@ int cmd_scan(int argc, char **argv)
         switch (c) {
         case 'o':
             output = optarg;
+            break;
+        case 's':
+            store_path = optarg;
+            break;
+        case OPT_NO_STORE:
+            no_store = true;
             break;
         case 'h':
             usage(stdout);
@@ -204,10 +245,23 @@ int cmd_scan(int argc, char **argv)
             return EXIT_RUNTIME;
         }
     }
+    struct store *store = NULL;
+    struct store_summary ss = {.path = no_store ? NULL : store_path};
+    if (ss.path) {
+        rc = store_open(ss.path, NULL, &store);
+        if (rc < 0) {
+            fprintf(stderr, "kenchi scan: %s\n", store_errmsg(store));
+            store_close(store);
+            detector_free(det);
+            sigma_set_free(set);
+            return EXIT_RUNTIME;
+        }
+    }
     struct pipeline *p = pipeline_new(&po);
     if (!p) {
         detector_free(det);
         sigma_set_free(set);
+        store_close(store);
         return EXIT_RUNTIME;
     }
     struct event_sink counter = {"count", count_batch, NULL};
@@ -216,12 +270,31 @@ int cmd_scan(int argc, char **argv)
         struct event_sink ds = detector_sink(det);
         pipeline_add_sink(p, &ds);
     }
+    if (store) {
+        struct event_sink sink = store_sink(store);
+        pipeline_add_sink(p, &sink);
+    }
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     for (int i = optind; i < argc && rc == 0; i++)
         rc = pipeline_run_path(p, argv[i]);
     if (rc == 0)
         rc = pipeline_flush(p);
+    int store_rc = 0;
+    if (store) {
+        /* everything is committed before the summary speaks of it */
+        store_rc = store_sync(store);
+        store_get_stats(store, &ss.st);
+        if (store_rc < 0)
+            fprintf(stderr, "kenchi scan: %s\n", store_errmsg(store));
+        int close_rc = store_close(store);
+        if (close_rc < 0 && store_rc == 0) {
+            store_rc = close_rc;
+            fprintf(stderr, "kenchi scan: %s: closing the store failed: %s\n", ss.path,
+                    strerror(-close_rc));
+        }
+        ss.bytes = store_file_bytes(ss.path);
+    }
     clock_gettime(CLOCK_MONOTONIC, &b);
     double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
     const struct pipeline_stats *st = pipeline_stats(p);
@@ -232,9 +305,9 @@ int cmd_scan(int argc, char **argv)
         sum = stderr;
     }
     if (json)
-        summary_json(st, secs, sum);
+        summary_json(st, &ss, secs, sum);
     else
-        summary_table(st, secs, sum);
+        summary_table(st, &ss, secs, sum);
     if (det) {
         struct sigma_match_stats ms;
         detector_stats(det, &ms);
@@ -255,7 +328,7 @@ int cmd_scan(int argc, char **argv)
                     ms.events ? (double)ms.rule_evals / (double)ms.events : 0.0,
                     (unsigned long long)ms.matches, (unsigned long long)ms.re_errors);
     }
-    int status = rc < 0 ? EXIT_RUNTIME : st->files_failed ? 1 : 0;
+    int status = rc < 0 || store_rc < 0 ? EXIT_RUNTIME : st->files_failed ? 1 : 0;
     pipeline_free(p);
     detector_free(det);
     sigma_set_free(set);

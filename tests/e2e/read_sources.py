@@ -112,9 +112,6 @@ try:
     # scan summary
     p = subprocess.run([KENCHI, "scan", "--no-store", "--no-rules", "--output", "jsonl", "--year", "2024", os.path.join(tmp, "dir")],
                        capture_output=True, timeout=120)
-    if p.returncode == 2:  # --no-store not known yet
-        p = subprocess.run([KENCHI, "scan", "--no-rules", "--output", "jsonl", "--year", "2024", os.path.join(tmp, "dir")],
-                           capture_output=True, timeout=120)
     try:
         # with rules loaded, stdout carries the alerts and the summary goes to stderr
         out = p.stdout.decode().splitlines()
