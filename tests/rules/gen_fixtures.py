@@ -437,3 +437,25 @@ write("dovecot_sieve_forward_external", "negative.log", [
     dv_sieve(T0 + timedelta(seconds=1), "alice@example.org", "team@lists.example.org"),
     dv_sieve(T0 + timedelta(seconds=2), "alice@example.org", "alice.private@example.net", "sent vacation response"),
 ])
+
+
+def ssl(t, src, dst, dport, sni=None):
+    UID[0] += 1
+    kw = {"id.orig_h": src, "id.orig_p": 44000 + UID[0], "id.resp_h": dst, "id.resp_p": dport}
+    if sni:
+        kw["server_name"] = sni
+    return zjson("ssl", t, uid=f"CsL{UID[0]:04d}q", **kw, version="TLSv12",
+                 cipher="TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", curve="x25519", resumed=False,
+                 established=True, ssl_history="CsxknGIi")
+
+
+write("zeek_ssl_mailserver_no_sni", "placeholders.yml", [PLACEHOLDERS.rstrip("\n")])
+write("zeek_ssl_mailserver_no_sni", "positive.log", [
+    ssl(T0, MAIL, "198.51.100.77", 443),
+])
+write("zeek_ssl_mailserver_no_sni", "negative.log", [
+    ssl(T0, MAIL, "198.51.100.90", 443, "updates.example.com"),
+    ssl(T0 + timedelta(seconds=1), MAIL, "198.51.100.80", 25),            # STARTTLS to an MX, no SNI
+    ssl(T0 + timedelta(seconds=2), MAIL, "10.20.0.5", 636),               # internal LDAPS
+    ssl(T0 + timedelta(seconds=3), "192.0.2.50", "198.51.100.77", 443),   # not a mail server
+])
