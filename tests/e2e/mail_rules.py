@@ -20,13 +20,13 @@ the fixtures are known to be right, and the decoders to give the fields the
 rules use, before the engine counts them). Also: `kenchi rules check rules/`
 loads every document, none refused, no warnings; every fixture line decodes
 (no unparsed events)."""
-import glob, json, os, subprocess, sys
+import glob, json, os, subprocess
 from datetime import datetime
 
 import yaml
 
-KENCHI = os.environ.get("KENCHI", "build/debug/kenchi")
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+KENCHI = os.path.abspath(os.environ.get("KENCHI", "build/debug/kenchi"))
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 RULES = os.path.join(ROOT, "rules")
 FIXTURES = os.path.join(ROOT, "tests", "rules")
 n = 0
@@ -48,7 +48,7 @@ def skip(name, reason):
 
 
 def run(*args):
-    p = subprocess.run([KENCHI, *args], capture_output=True, timeout=300)
+    p = subprocess.run([KENCHI, *args], capture_output=True, timeout=300, cwd=ROOT)
     return p.returncode, p.stdout.decode(), p.stderr.decode()
 
 
@@ -108,7 +108,7 @@ not_evaluated = {l.get("title") for l in lines
 def parse_events(path):
     """kenchi parse of a fixture: event id -> {field: value} with native names
     first, then the ECS core names dotted."""
-    _, out, _ = run("parse", path)
+    _, out, _ = run("parse", os.path.abspath(path))
     evs = {}
     for line in out.splitlines():
         e = json.loads(line)
