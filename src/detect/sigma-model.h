@@ -188,6 +188,8 @@ struct sigma_correlation {
     bool generate;
     const char **tags;
     uint32_t ntags;
+    const char **attack; /* ATT&CK ids derived from the tags */
+    uint32_t nattack;
 };
 
 /* Hash of a field name, ASCII case-folded and without spaces: field names
