@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "detect/detector.h"
+#include "detect/sigma-corr.h"
 #include "detect/sigma.h"
 #include "util/buf.h"
 #include "util/timeconv.h"
@@ -29,7 +30,11 @@ static void usage(FILE *out)
           "repository's rules/ by default), alerts go to standard output and the summary\n"
           "to standard error.\n\n"
           "  -o, --output F     table (default on a terminal) or jsonl\n"
-          "      --no-rules     do not load any rules (no detection)\n",
+          "      --no-rules     do not load any rules (no detection)\n"
+          "      --corr-max-groups N         live correlation groups kept (default 10000;\n"
+          "                                  the least recently updated is evicted)\n"
+          "      --corr-max-window-events N  events kept per group window (default 1000)\n"
+          "      --corr-max-alert-events N   events listed in a correlation alert (default 20)\n",
           out);
     read_opts_help(out);
     rule_opts_help(out);
@@ -57,15 +62,15 @@ static void summary_table(const struct pipeline_stats *st, double secs, FILE *ou
         time_format(st->ts_max, t1);
         fprintf(out, "time range: %s .. %s\n", t0, t1);
     }
-    fprintf(out, "unparsed: %llu   truncated: %llu   header lines: %llu   unreadable files: %llu\n\n",
+    fprintf(out,
+            "unparsed: %llu   truncated: %llu   header lines: %llu   unreadable files: %llu\n\n",
             (unsigned long long)st->unparsed, (unsigned long long)st->truncated,
             (unsigned long long)st->meta_lines, (unsigned long long)st->files_failed);
     fprintf(out, "%-12s %-10s %-22s %10s\n", "MODULE", "PRODUCT", "SERVICE", "EVENTS");
     for (size_t i = 0; i < st->nls; i++)
         fprintf(out, "%-12s %-10s %-22s %10llu\n", st->ls[i].module,
                 *st->ls[i].product ? st->ls[i].product : "-",
-                *st->ls[i].service ? st->ls[i].service : "-",
-                (unsigned long long)st->ls[i].events);
+                *st->ls[i].service ? st->ls[i].service : "-", (unsigned long long)st->ls[i].events);
     fprintf(out, "\n%-50s %-18s %10s %9s\n", "FILE", "FORMAT", "EVENTS", "UNPARSED");
     for (size_t i = 0; i < st->nfiles; i++) {
         const struct file_stats *f = &st->files[i];
@@ -86,9 +91,10 @@ static void summary_json(const struct pipeline_stats *st, double secs, FILE *out
     struct buf b;
     buf_init(&b);
     char t[32];
-    buf_printf(&b, "{\"events\":%llu,\"files_read\":%llu,\"files_failed\":%llu,"
-                   "\"unparsed\":%llu,\"truncated\":%llu,\"meta_lines\":%llu,\"bytes\":%llu,"
-                   "\"seconds\":%.3f",
+    buf_printf(&b,
+               "{\"events\":%llu,\"files_read\":%llu,\"files_failed\":%llu,"
+               "\"unparsed\":%llu,\"truncated\":%llu,\"meta_lines\":%llu,\"bytes\":%llu,"
+               "\"seconds\":%.3f",
                (unsigned long long)st->events, (unsigned long long)st->files_read,
                (unsigned long long)st->files_failed, (unsigned long long)st->unparsed,
                (unsigned long long)st->truncated, (unsigned long long)st->meta_lines,
@@ -145,12 +151,18 @@ int cmd_scan(int argc, char **argv)
         READ_LONG_OPTS,
         RULE_LONG_OPTS,
         {"output", required_argument, NULL, 'o'},
+        {"corr-max-groups", required_argument, NULL, 0x200},
+        {"corr-max-window-events", required_argument, NULL, 0x201},
+        {"corr-max-alert-events", required_argument, NULL, 0x202},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct read_opts ro = {0};
     struct rule_opts rules = {0};
     const char *output = NULL;
+    struct corr_opts co;
+    corr_opts_default(&co);
+    uint32_t *const corr_limit[] = {&co.max_groups, &co.max_window_events, &co.max_alert_events};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
@@ -168,6 +180,22 @@ int cmd_scan(int argc, char **argv)
         case 'o':
             output = optarg;
             break;
+        case 0x200:
+        case 0x201:
+        case 0x202: {
+            char *end;
+            errno = 0;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (errno || end == optarg || *end || v == 0 || v > 100000000 || optarg[0] == '-') {
+                static const char *const names[] = {"--corr-max-groups", "--corr-max-window-events",
+                                                    "--corr-max-alert-events"};
+                fprintf(stderr, "kenchi scan: %s needs a number from 1 to 100000000\n",
+                        names[c - 0x200]);
+                return EXIT_USAGE;
+            }
+            *corr_limit[c - 0x200] = (uint32_t)v;
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;
@@ -198,7 +226,7 @@ int cmd_scan(int argc, char **argv)
     struct detector *det = NULL;
     if (set) {
         rules_report_problems(set, "scan", stderr);
-        det = detector_new(set);
+        det = detector_new_opts(set, &co);
         if (!det) {
             sigma_set_free(set);
             return EXIT_RUNTIME;
@@ -254,6 +282,31 @@ int cmd_scan(int argc, char **argv)
                     sc.rules, sc.active, (unsigned long long)ms.rule_evals,
                     ms.events ? (double)ms.rule_evals / (double)ms.events : 0.0,
                     (unsigned long long)ms.matches, (unsigned long long)ms.re_errors);
+        struct corr_stats cs;
+        detector_corr_stats(det, &cs);
+        if (cs.correlations && json)
+            fprintf(sum,
+                    "{\"correlation\":{\"correlations\":%u,\"disabled\":%u,\"fired\":%llu,"
+                    "\"groups_live\":%llu,\"groups_created\":%llu,\"groups_expired\":%llu,"
+                    "\"groups_evicted\":%llu,\"late\":%llu,\"no_group\":%llu,"
+                    "\"no_value\":%llu,\"no_time\":%llu,\"window_overflow\":%llu}}\n",
+                    cs.correlations, cs.disabled, (unsigned long long)cs.fired,
+                    (unsigned long long)cs.groups_live, (unsigned long long)cs.groups_created,
+                    (unsigned long long)cs.groups_expired, (unsigned long long)cs.groups_evicted,
+                    (unsigned long long)cs.late, (unsigned long long)cs.no_group,
+                    (unsigned long long)cs.no_value, (unsigned long long)cs.no_time,
+                    (unsigned long long)cs.window_overflow);
+        else if (cs.correlations)
+            fprintf(sum,
+                    "correlation: %u correlations (%u disabled), %llu fired, %llu groups "
+                    "(%llu expired, %llu evicted), events left out: %llu late, %llu without "
+                    "group-by field, %llu without value, %llu without time, %llu over the "
+                    "window cap\n",
+                    cs.correlations, cs.disabled, (unsigned long long)cs.fired,
+                    (unsigned long long)cs.groups_created, (unsigned long long)cs.groups_expired,
+                    (unsigned long long)cs.groups_evicted, (unsigned long long)cs.late,
+                    (unsigned long long)cs.no_group, (unsigned long long)cs.no_value,
+                    (unsigned long long)cs.no_time, (unsigned long long)cs.window_overflow);
     }
     int status = rc < 0 ? EXIT_RUNTIME : st->files_failed ? 1 : 0;
     pipeline_free(p);
