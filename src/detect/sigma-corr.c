@@ -933,7 +933,8 @@ static int feed_corr(struct corr_engine *e, uint32_t ci, uint32_t slot, const st
     if (t > c->watermark_ns)
         c->watermark_ns = t;
     expire(e, c);
-    struct group *g = group_get(e, c, e->key.data, (uint32_t)e->key.len);
+    /* no group-by: the empty key (the buffer has no data yet) */
+    struct group *g = group_get(e, c, e->key.data ? e->key.data : "", (uint32_t)e->key.len);
     if (!g)
         return -ENOMEM;
     if (g->last_ns != INT64_MIN && t < g->last_ns - k->timespan_ns) {

@@ -16,6 +16,7 @@
 #include "detect/sigma-corr.h"
 #include "detect/sigma-model.h"
 #include "util/arena.h"
+#include "util/timeconv.h"
 
 static char mapping_path[64];
 
@@ -566,6 +567,72 @@ static void test_cycle(void **state)
     ctx_free(c);
 }
 
+static void test_no_group_by(void **state)
+{
+    (void)state;
+    /* without group-by every event is in one group */
+    struct ctx *c = ctx_new("title: all\ncorrelation:\n  type: event_count\n  rules: [fail]\n"
+                            "  timespan: 60s\n  condition: {eq: 2}\n",
+                            NULL);
+    feed(c, 0, "act", "fail", "ip", "A", NULL);
+    feed(c, 1, "act", "fail", "ip", "B", NULL);
+    assert_int_equal(c->fires, 1);
+    assert_string_equal(c->groups, "");
+    ctx_free(c);
+}
+
+static void test_temporal_condition(void **state)
+{
+    (void)state;
+    /* two of the three rules suffice */
+    struct ctx *c = ctx_new("title: 2 of abc\ncorrelation:\n  type: temporal\n"
+                            "  rules: [a, b, c]\n  group-by: [host]\n  timespan: 60s\n"
+                            "  condition: {gte: 2}\n",
+                            NULL);
+    feed(c, 0, "act", "a", "host", "h", NULL);
+    feed(c, 1, "act", "a", "host", "h", NULL); /* the same rule again: still one */
+    assert_int_equal(c->fires, 0);
+    feed(c, 2, "act", "c", "host", "h", NULL);
+    assert_int_equal(c->fires, 1);
+    assert_true(c->value == 2);
+    assert_string_equal(c->rules, "a,c");
+    ctx_free(c);
+}
+
+static void test_value_count_tuple_and_neq(void **state)
+{
+    (void)state;
+    /* distinct (user, domain) pairs; neq 1 fires on the second distinct */
+    struct ctx *c = ctx_new("title: pairs\ncorrelation:\n  type: value_count\n  rules: [fail]\n"
+                            "  group-by: [ip]\n  timespan: 60s\n"
+                            "  condition: {field: [user, domain], neq: 1}\n",
+                            NULL);
+    feed(c, 0, "act", "fail", "ip", "A", "user", "ab", "domain", "c", NULL);
+    feed(c, 1, "act", "fail", "ip", "A", "user", "ab", "domain", "c", NULL);
+    assert_int_equal(c->fires, 0);
+    feed(c, 2, "act", "fail", "ip", "A", "user", "a", "domain", "bc", NULL);
+    assert_int_equal(c->fires, 1);
+    assert_true(c->value == 2);
+    ctx_free(c);
+}
+
+static void test_no_time(void **state)
+{
+    (void)state;
+    struct ctx *c = ctx_new(COUNT_3_IN_60S, NULL);
+    struct event ev;
+    arena_reset(&c->a);
+    event_init(&ev, &c->a);
+    ev.ls.product = "test";
+    ev.ts_ns = TIME_NONE;
+    event_add_copy(&ev, "act", "fail", 4, VT_STRING);
+    event_add_copy(&ev, "ip", "A", 1, VT_STRING);
+    assert_int_equal(sigma_match(c->m, &ev, on_match, c), 0);
+    assert_int_equal(stats(c).no_time, 1);
+    assert_int_equal(stats(c).groups_live, 0);
+    ctx_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -586,6 +653,10 @@ int main(void)
         cmocka_unit_test(test_eviction),
         cmocka_unit_test(test_expiry_and_alert_cap),
         cmocka_unit_test(test_cycle),
+        cmocka_unit_test(test_no_group_by),
+        cmocka_unit_test(test_temporal_condition),
+        cmocka_unit_test(test_value_count_tuple_and_neq),
+        cmocka_unit_test(test_no_time),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
