@@ -562,6 +562,11 @@ static void test_cycle(void **state)
                             "  condition: {gte: 1}\n",
                             NULL);
     assert_int_equal(stats(c).disabled, 2);
+    size_t nd, cyc = 0;
+    const struct sigma_diag *d = sigma_set_diags(c->s, &nd);
+    for (size_t i = 0; i < nd; i++)
+        cyc += d[i].kind == SIGMA_WARNING && strstr(d[i].msg, "in a cycle") != NULL;
+    assert_int_equal(cyc, 2);
     feed(c, 0, "act", "fail", "ip", "A", NULL);
     assert_int_equal(c->fires, 0);
     ctx_free(c);
