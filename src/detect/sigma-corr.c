@@ -701,7 +701,11 @@ static int feed_corr(struct corr_engine *e, uint32_t ci, uint32_t slot, const st
 static int cmp_outref(const void *a, const void *b)
 {
     const struct corr_event_ref *x = a, *y = b;
-    return x->ts_ns < y->ts_ns ? -1 : x->ts_ns > y->ts_ns;
+    if (x->ts_ns != y->ts_ns)
+        return x->ts_ns < y->ts_ns ? -1 : 1;
+    if (x->line != y->line) /* same time: reading order within a file */
+        return x->line < y->line ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
 }
 
 /* Report a fired correlation (when it emits) and feed the correlations
