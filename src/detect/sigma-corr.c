@@ -79,6 +79,14 @@ struct group {
     struct entry *e;
     uint32_t off, n, cap; /* live entries are e[off .. n) */
     struct ref *ring;     /* last refs, ring of max_alert_events */
+    /* value_count and value shares: how many window entries carry each
+     * value hash (open addressing; a slot whose count fell to 0 keeps its
+     * hash until the table is rebuilt) */
+    struct vslot {
+        uint64_t hash; /* 0: never used (hashes are made non-zero) */
+        uint32_t count;
+    } * vt;
+    uint32_t vmask, vused, distinct;
     uint32_t rhead, rn;
     /* temporal / temporal_ordered, nrules slots */
     int64_t *slot_ns;     /* temporal: newest time; ordered: chain start (INT64_MIN: none) */
@@ -114,7 +122,6 @@ struct corr_engine {
     uint32_t last_file;
     /* scratch, reused */
     struct buf key;
-    uint64_t *sh;
     double *sd;
     uint32_t scap;
     struct corr_event_ref *outrefs;
@@ -269,6 +276,7 @@ static void group_free(struct group *g)
     free(g->key);
     free(g->e);
     free(g->ring);
+    free(g->vt);
     free(g->slot_ns);
     free(g->slot_ref);
     free(g);
@@ -295,7 +303,6 @@ void corr_engine_free(struct corr_engine *e)
     free(e->c);
     free(e->ht);
     buf_free(&e->key);
-    free(e->sh);
     free(e->sd);
     free(e->outrefs);
     free(e);
@@ -582,6 +589,83 @@ static struct ref make_ref(struct corr_engine *e, const struct event *ev, uint32
     return (struct ref){ev->ts_ns, ev->id, ev->line, ev->record, intern_file(e, ev->file), slot};
 }
 
+/* ---- value counts (value_count, shares of value_percentile) ---------- */
+
+static bool uses_values(const struct corr_state *c)
+{
+    return c->k->type == CORR_VALUE_COUNT ||
+           (c->k->type == CORR_VALUE_PERCENTILE && !c->percentile_of_values);
+}
+
+static struct vslot *vt_find(const struct group *g, uint64_t h)
+{
+    for (uint32_t i = (uint32_t)h & g->vmask;; i = (i + 1) & g->vmask)
+        if (g->vt[i].hash == h || g->vt[i].hash == 0)
+            return &g->vt[i];
+}
+
+/* Rebuild the table with room for at least want live values. */
+static int vt_rebuild(struct group *g, uint32_t want)
+{
+    uint32_t cap = 16;
+    while (cap < want * 2 + 2)
+        cap <<= 1;
+    struct vslot *old = g->vt;
+    uint32_t oldcap = old ? g->vmask + 1 : 0;
+    g->vt = calloc(cap, sizeof(*g->vt));
+    if (!g->vt) {
+        g->vt = old;
+        return -ENOMEM;
+    }
+    g->vmask = cap - 1;
+    g->vused = 0;
+    for (uint32_t i = 0; i < oldcap; i++)
+        if (old[i].count) {
+            *vt_find(g, old[i].hash) = old[i];
+            g->vused++;
+        }
+    free(old);
+    return 0;
+}
+
+static int vt_add(struct group *g, uint64_t h)
+{
+    if (!g->vt || (g->vused + 1) * 4 > (g->vmask + 1) * 3) {
+        int rc = vt_rebuild(g, g->distinct + 1);
+        if (rc)
+            return rc;
+    }
+    struct vslot *v = vt_find(g, h);
+    if (v->hash == 0) {
+        v->hash = h;
+        g->vused++;
+    }
+    if (v->count++ == 0)
+        g->distinct++;
+    return 0;
+}
+
+static void vt_remove(struct group *g, uint64_t h)
+{
+    struct vslot *v = vt_find(g, h);
+    if (v->hash == h && v->count && --v->count == 0)
+        g->distinct--;
+}
+
+static uint32_t vt_count(const struct group *g, uint64_t h)
+{
+    const struct vslot *v = vt_find(g, h);
+    return v->hash == h ? v->count : 0;
+}
+
+/* Drop the oldest window entry. */
+static void drop_front(const struct corr_state *c, struct group *g)
+{
+    if (uses_values(c))
+        vt_remove(g, g->e[g->off].hash);
+    g->off++;
+}
+
 /* ---- conditions and aggregates ---------------------------------------- */
 
 static bool cond_holds(const struct sigma_correlation *k, double v, double dflt_gte)
@@ -618,22 +702,12 @@ static int scratch_reserve(struct corr_engine *e, uint32_t n)
     uint32_t cap = e->scap ? e->scap : 64;
     while (cap < n)
         cap *= 2;
-    uint64_t *h = realloc(e->sh, cap * sizeof(*h));
-    if (!h)
-        return -ENOMEM;
-    e->sh = h;
     double *d = realloc(e->sd, cap * sizeof(*d));
     if (!d)
         return -ENOMEM;
     e->sd = d;
     e->scap = cap;
     return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 static int cmp_dbl(const void *a, const void *b)
@@ -663,18 +737,12 @@ static int aggregate(struct corr_engine *e, const struct corr_state *c, const st
     default:
         break;
     }
-    if (scratch_reserve(e, n))
-        return -ENOMEM;
     if (c->k->type == CORR_VALUE_COUNT) {
-        for (uint32_t i = 0; i < n; i++)
-            e->sh[i] = w[i].hash;
-        qsort(e->sh, n, sizeof(*e->sh), cmp_u64);
-        uint32_t d = 0;
-        for (uint32_t i = 0; i < n; i++)
-            d += i == 0 || e->sh[i] != e->sh[i - 1];
-        *out = d;
+        *out = g->distinct;
         return 0;
     }
+    if (scratch_reserve(e, n))
+        return -ENOMEM;
     if (c->percentile_of_values) {
         /* nearest-rank percentile of the numeric values */
         for (uint32_t i = 0; i < n; i++)
@@ -686,10 +754,7 @@ static int aggregate(struct corr_engine *e, const struct corr_state *c, const st
         return 0;
     }
     /* share (percent) of the window's events with the current value */
-    uint32_t same = 0;
-    for (uint32_t i = 0; i < n; i++)
-        same += w[i].hash == cur->hash;
-    *out = 100.0 * same / n;
+    *out = 100.0 * vt_count(g, cur->hash) / n;
     return 0;
 }
 
@@ -789,15 +854,18 @@ static int update_count(struct corr_engine *e, struct corr_state *c, struct grou
             }
             cur.hash = XXH3_64bits_withSeed(v.p, v.n, cur.hash + i);
         }
+        cur.hash |= 1; /* 0 marks an unused slot of the value table */
     }
     int64_t start = g->last_ns - k->timespan_ns;
     /* drop what left the window, then insert in time order */
     while (g->off < g->n && g->e[g->off].ts_ns < start)
-        g->off++;
+        drop_front(c, g);
     if (g->n - g->off >= e->o.max_window_events) {
-        g->off++;
+        drop_front(c, g);
         e->st.window_overflow++;
     }
+    if (uses_values(c) && vt_add(g, cur.hash))
+        return -ENOMEM;
     if (g->off && (g->n == g->cap || g->off > g->n / 2)) {
         memmove(g->e, g->e + g->off, (g->n - g->off) * sizeof(*g->e));
         g->n -= g->off;
