@@ -313,6 +313,39 @@ static void test_value_count(void **state)
     ctx_free(c);
 }
 
+static void test_value_count_window_moves(void **state)
+{
+    (void)state;
+    struct ctx *c = ctx_new("title: spray\ncorrelation:\n  type: value_count\n  rules: [fail]\n"
+                            "  group-by: [ip]\n  timespan: 60s\n"
+                            "  condition: {field: user, gte: 2}\n",
+                            NULL);
+    feed(c, 0, "act", "fail", "ip", "A", "user", "u1", NULL);
+    feed(c, 10, "act", "fail", "ip", "A", "user", "u2", NULL);
+    assert_int_equal(c->fires, 1);
+    feed(c, 100, "act", "fail", "ip", "A", "user", "u3", NULL); /* u1, u2 left */
+    feed(c, 105, "act", "fail", "ip", "A", "user", "u3", NULL);
+    assert_int_equal(c->fires, 1);
+    feed(c, 110, "act", "fail", "ip", "A", "user", "u1", NULL);
+    assert_int_equal(c->fires, 2);
+    assert_true(c->value == 2);
+    /* many values enter and leave (the value table grows and is rebuilt) */
+    char u[16];
+    for (int i = 0; i < 200; i++) {
+        snprintf(u, sizeof(u), "v%d", i);
+        feed(c, 1000 + i * 2, "act", "fail", "ip", "B", "user", u, NULL);
+    }
+    assert_true(c->value == 2); /* fired once for B, at its second value */
+    assert_int_equal(c->fires, 3);
+    feed(c, 5000, "act", "fail", "ip", "B", "user", "v0", NULL);
+    feed(c, 5001, "act", "fail", "ip", "B", "user", "v0", NULL);
+    assert_int_equal(c->fires, 3);
+    feed(c, 5002, "act", "fail", "ip", "B", "user", "v1", NULL);
+    assert_int_equal(c->fires, 4);
+    assert_true(c->value == 2);
+    ctx_free(c);
+}
+
 static void test_value_sum_avg(void **state)
 {
     (void)state;
@@ -691,6 +724,7 @@ int main(void)
         cmocka_unit_test(test_range_condition),
         cmocka_unit_test(test_late_event),
         cmocka_unit_test(test_value_count),
+        cmocka_unit_test(test_value_count_window_moves),
         cmocka_unit_test(test_value_sum_avg),
         cmocka_unit_test(test_value_percentile),
         cmocka_unit_test(test_temporal),
