@@ -226,7 +226,7 @@ int corr_engine_new(const struct sigma_set *s, const struct corr_opts *o, struct
         e->c[i].k = k;
         e->c[i].idx = i;
         e->c[i].watermark_ns = INT64_MIN;
-        e->c[i].percentile_of_values = k->type == CORR_VALUE_PERCENTILE && k->percentile > 0;
+        e->c[i].percentile_of_values = k->type == CORR_VALUE_PERCENTILE && k->has_percentile;
         e->st.correlations++;
         /* slots in descending order, so that one event that several slots
          * name is offered to the later step first (temporal_ordered) */
@@ -748,7 +748,7 @@ static int aggregate(struct corr_engine *e, const struct corr_state *c, const st
         for (uint32_t i = 0; i < n; i++)
             e->sd[i] = w[i].num;
         qsort(e->sd, n, sizeof(*e->sd), cmp_dbl);
-        double p = c->k->percentile > 100 ? 100 : c->k->percentile;
+        double p = c->k->percentile; /* 0..100, checked at load */
         uint32_t rank = (uint32_t)ceil(p / 100.0 * n);
         *out = e->sd[rank ? rank - 1 : 0];
         return 0;

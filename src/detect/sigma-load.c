@@ -656,8 +656,10 @@ static int load_correlation(struct doc *d, const struct ynode *root)
                 continue;
             }
             if (ynode_scalar_is(ck, "percentile")) {
-                if (!ynode_float(cv, &k->percentile))
-                    return refuse(d, cv, "percentile must be a number");
+                if (!ynode_float(cv, &k->percentile) || !(k->percentile >= 0) ||
+                    k->percentile > 100)
+                    return refuse(d, cv, "percentile must be a number from 0 to 100");
+                k->has_percentile = true;
                 continue;
             }
             int ci = -1;

@@ -182,7 +182,8 @@ struct sigma_correlation {
     uint32_t nfields;
     bool has_cmp[6]; /* gt gte lt lte eq neq */
     double cmp_val[6];
-    double percentile; /* value_percentile */
+    double percentile; /* value_percentile: `percentile:` (0..100), if has_percentile */
+    bool has_percentile;
     struct corr_alias *aliases;
     uint32_t naliases;
     bool generate;

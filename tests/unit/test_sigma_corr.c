@@ -388,6 +388,17 @@ static void test_value_percentile(void **state)
     assert_int_equal(c->fires, 1);
     assert_true(c->value == 5000);
     ctx_free(c);
+    /* percentile 0 is the minimum */
+    c = ctx_new("title: p0\ncorrelation:\n  type: value_percentile\n  rules: [ok]\n"
+                "  group-by: [user]\n  timespan: 1h\n"
+                "  condition: {field: ms, percentile: 0, lte: 10}\n",
+                NULL);
+    feed(c, 0, "act", "ok", "user", "u", "ms", "50", NULL);
+    assert_int_equal(c->fires, 0);
+    feed(c, 1, "act", "ok", "user", "u", "ms", "7", NULL);
+    assert_int_equal(c->fires, 1);
+    assert_true(c->value == 7);
+    ctx_free(c);
     /* without: the share (percent) of the window's events with this value */
     c = ctx_new("title: rare\ncorrelation:\n  type: value_percentile\n  rules: [ok]\n"
                 "  group-by: [host]\n  timespan: 24h\n"
