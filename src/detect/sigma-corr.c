@@ -17,12 +17,15 @@
  *   - The group key is the group-by values, each as a 4-byte length and its
  *     bytes; the values are read back from it for alerts.
  *   - A count-like group (event_count, value_*) keeps its window as an array
- *     of entries sorted by time (append in the usual case, binary insertion
- *     for an event that arrives late but inside the window), consumed from
- *     the front as it expires, plus a ring of the last max_alert_events
- *     event references. Aggregates are recomputed over the window on each
- *     event: the window is bounded, and a running sum would drift with
- *     floating-point removal.
+ *     of entries sorted by time (append in the usual case, insertion from
+ *     the back for an event that arrives late but inside the window),
+ *     consumed from the front as it expires, plus a ring of the last
+ *     max_alert_events event references. Distinct counts and value shares
+ *     come from a per-group table of value hash -> entries in the window,
+ *     updated as entries enter and leave (O(1) per event). Sums, averages
+ *     and percentiles are recomputed over the window on each event: the
+ *     window is bounded, and a running sum would drift with floating-point
+ *     removal.
  *   - temporal keeps, per slot, the newest time and event reference;
  *     temporal_ordered keeps, per slot, the best (latest-starting) chain of
  *     events that completes the slots 0..i in order.
