@@ -247,11 +247,11 @@ static int rules_check(int argc, char **argv)
             json_put_string(&b, k.file, strlen(k.file));
             buf_printf(&b, ",\"line\":%u,\"type\":\"%s\",\"title\":", k.line, k.type);
             json_put_string(&b, k.title ? k.title : "", k.title ? strlen(k.title) : 0);
-            buf_puts(&b, ",\"message\":\"correlation: not evaluated yet\"}\n");
+            buf_puts(&b, ",\"message\":\"correlation loaded\"}\n");
             fputs(b.data, stdout);
             buf_free(&b);
         } else {
-            printf("%s:%u:1: note: %s correlation '%s' loaded; correlation: not evaluated yet\n",
+            printf("%s:%u:1: note: %s correlation '%s' loaded\n",
                    k.file, k.line, k.type, k.title ? k.title : "");
         }
     }
@@ -264,7 +264,7 @@ static int rules_check(int argc, char **argv)
                c.warnings);
     } else {
         printf("%u files: %u rules loaded (%u active, %u inactive), %u filters, %u "
-               "correlations (not evaluated yet), %u refused, %u warnings\n",
+               "correlations, %u refused, %u warnings\n",
                c.files, c.rules, c.active, c.inactive, c.filters, c.correlations, c.refused,
                c.warnings);
         printf("log source mapping: %s\n", sigma_set_logsources_path(s));
@@ -344,7 +344,7 @@ static int rules_list(int argc, char **argv)
     struct sigma_counts c;
     sigma_set_counts(s, &c);
     if (!json)
-        printf("\n%u rules (%u active, %u inactive), %u correlations (not evaluated yet)\n",
+        printf("\n%u rules (%u active, %u inactive), %u correlations\n",
                c.rules, c.active, c.inactive, c.correlations);
     sigma_set_free(s);
     return 0;

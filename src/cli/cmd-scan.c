@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "detect/detector.h"
+#include "detect/sigma-corr.h"
 #include "detect/sigma.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -35,7 +36,11 @@ static void usage(FILE *out)
           "                     events already stored (same file, line and text) are not\n"
           "                     stored twice\n"
           "      --no-store     do not store the events\n"
-          "      --no-rules     do not load any rules (no detection)\n",
+          "      --no-rules     do not load any rules (no detection)\n"
+          "      --corr-max-groups N         live correlation groups kept (default 10000;\n"
+          "                                  the least recently updated is evicted)\n"
+          "      --corr-max-window-events N  events kept per group window (default 1000)\n"
+          "      --corr-max-alert-events N   events listed in a correlation alert (default 20)\n",
           out);
     read_opts_help(out);
     rule_opts_help(out);
@@ -105,9 +110,10 @@ static void summary_json(const struct pipeline_stats *st, const struct store_sum
     struct buf b;
     buf_init(&b);
     char t[32];
-    buf_printf(&b, "{\"events\":%llu,\"files_read\":%llu,\"files_failed\":%llu,"
-                   "\"unparsed\":%llu,\"truncated\":%llu,\"meta_lines\":%llu,\"bytes\":%llu,"
-                   "\"seconds\":%.3f",
+    buf_printf(&b,
+               "{\"events\":%llu,\"files_read\":%llu,\"files_failed\":%llu,"
+               "\"unparsed\":%llu,\"truncated\":%llu,\"meta_lines\":%llu,\"bytes\":%llu,"
+               "\"seconds\":%.3f",
                (unsigned long long)st->events, (unsigned long long)st->files_read,
                (unsigned long long)st->files_failed, (unsigned long long)st->unparsed,
                (unsigned long long)st->truncated, (unsigned long long)st->meta_lines,
@@ -178,6 +184,9 @@ int cmd_scan(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"store", required_argument, NULL, 's'},
         {"no-store", no_argument, NULL, OPT_NO_STORE},
+        {"corr-max-groups", required_argument, NULL, 0x200},
+        {"corr-max-window-events", required_argument, NULL, 0x201},
+        {"corr-max-alert-events", required_argument, NULL, 0x202},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -186,6 +195,9 @@ int cmd_scan(int argc, char **argv)
     const char *output = NULL;
     const char *store_path = STORE_DEFAULT_PATH;
     bool no_store = false;
+    struct corr_opts co;
+    corr_opts_default(&co);
+    uint32_t *const corr_limit[] = {&co.max_groups, &co.max_window_events, &co.max_alert_events};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "f:o:s:h", longopts, NULL)) != -1) {
@@ -209,6 +221,22 @@ int cmd_scan(int argc, char **argv)
         case OPT_NO_STORE:
             no_store = true;
             break;
+        case 0x200:
+        case 0x201:
+        case 0x202: {
+            char *end;
+            errno = 0;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (errno || end == optarg || *end || v == 0 || v > 100000000 || optarg[0] == '-') {
+                static const char *const names[] = {"--corr-max-groups", "--corr-max-window-events",
+                                                    "--corr-max-alert-events"};
+                fprintf(stderr, "kenchi scan: %s needs a number from 1 to 100000000\n",
+                        names[c - 0x200]);
+                return EXIT_USAGE;
+            }
+            *corr_limit[c - 0x200] = (uint32_t)v;
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;
@@ -239,7 +267,7 @@ int cmd_scan(int argc, char **argv)
     struct detector *det = NULL;
     if (set) {
         rules_report_problems(set, "scan", stderr);
-        det = detector_new(set);
+        det = detector_new_opts(set, &co);
         if (!det) {
             sigma_set_free(set);
             return EXIT_RUNTIME;
@@ -327,6 +355,31 @@ int cmd_scan(int argc, char **argv)
                     sc.rules, sc.active, (unsigned long long)ms.rule_evals,
                     ms.events ? (double)ms.rule_evals / (double)ms.events : 0.0,
                     (unsigned long long)ms.matches, (unsigned long long)ms.re_errors);
+        struct corr_stats cs;
+        detector_corr_stats(det, &cs);
+        if (cs.correlations && json)
+            fprintf(sum,
+                    "{\"correlation\":{\"correlations\":%u,\"disabled\":%u,\"fired\":%llu,"
+                    "\"groups_live\":%llu,\"groups_created\":%llu,\"groups_expired\":%llu,"
+                    "\"groups_evicted\":%llu,\"late\":%llu,\"no_group\":%llu,"
+                    "\"no_value\":%llu,\"no_time\":%llu,\"window_overflow\":%llu}}\n",
+                    cs.correlations, cs.disabled, (unsigned long long)cs.fired,
+                    (unsigned long long)cs.groups_live, (unsigned long long)cs.groups_created,
+                    (unsigned long long)cs.groups_expired, (unsigned long long)cs.groups_evicted,
+                    (unsigned long long)cs.late, (unsigned long long)cs.no_group,
+                    (unsigned long long)cs.no_value, (unsigned long long)cs.no_time,
+                    (unsigned long long)cs.window_overflow);
+        else if (cs.correlations)
+            fprintf(sum,
+                    "correlation: %u correlations (%u disabled), %llu fired, %llu groups "
+                    "(%llu expired, %llu evicted), events left out: %llu late, %llu without "
+                    "group-by field, %llu without value, %llu without time, %llu over the "
+                    "window cap\n",
+                    cs.correlations, cs.disabled, (unsigned long long)cs.fired,
+                    (unsigned long long)cs.groups_created, (unsigned long long)cs.groups_expired,
+                    (unsigned long long)cs.groups_evicted, (unsigned long long)cs.late,
+                    (unsigned long long)cs.no_group, (unsigned long long)cs.no_value,
+                    (unsigned long long)cs.no_time, (unsigned long long)cs.window_overflow);
     }
     int status = rc < 0 || store_rc < 0 ? EXIT_RUNTIME : st->files_failed ? 1 : 0;
     pipeline_free(p);

@@ -22,8 +22,11 @@
 
 struct detector;
 
-/* A detector over a finished set (borrowed; must outlive the detector). */
+/* A detector over a finished set (borrowed; must outlive the detector),
+ * with the default correlation limits, or with co's (see sigma-corr.h). */
 struct detector *detector_new(const struct sigma_set *set);
+struct corr_opts;
+struct detector *detector_new_opts(const struct sigma_set *set, const struct corr_opts *co);
 void detector_free(struct detector *d);
 
 /* The sink to add to a pipeline. */
@@ -35,11 +38,16 @@ int detector_write(struct detector *d, FILE *out, bool json);
 
 uint64_t detector_alert_count(const struct detector *d);
 void detector_stats(const struct detector *d, struct sigma_match_stats *st);
+struct corr_stats;
+void detector_corr_stats(const struct detector *d, struct corr_stats *st);
 
 /* Render one alert as a JSON object (no newline) into out; used by the
  * detector and by tests. */
 struct buf;
 void alert_render_json(const struct sigma_rule *r, const struct event *ev,
                        const struct sigma_hit_field *hits, size_t nhits, struct buf *out);
+/* Render a correlation alert likewise (kind "correlation"). */
+struct corr_fire;
+void corr_alert_render_json(const struct corr_fire *f, struct buf *out);
 
 #endif

@@ -604,6 +604,7 @@ static int load_correlation(struct doc *d, const struct ynode *root)
         rc = string_list(d, ynode_get(root, "tags"), "tags", &k->tags, &k->ntags);
     if (rc)
         return rc;
+    attack_ids(s, k->tags, k->ntags, &k->attack, &k->nattack);
     const struct ynode *c = ynode_get(root, "correlation");
     if (c->kind != YNODE_MAP)
         return refuse(d, c, "'correlation' must be a mapping, found %s", ynode_kind_name(c));
@@ -655,8 +656,10 @@ static int load_correlation(struct doc *d, const struct ynode *root)
                 continue;
             }
             if (ynode_scalar_is(ck, "percentile")) {
-                if (!ynode_float(cv, &k->percentile))
-                    return refuse(d, cv, "percentile must be a number");
+                if (!ynode_float(cv, &k->percentile) || !(k->percentile >= 0) ||
+                    k->percentile > 100)
+                    return refuse(d, cv, "percentile must be a number from 0 to 100");
+                k->has_percentile = true;
                 continue;
             }
             int ci = -1;

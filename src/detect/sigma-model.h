@@ -182,12 +182,15 @@ struct sigma_correlation {
     uint32_t nfields;
     bool has_cmp[6]; /* gt gte lt lte eq neq */
     double cmp_val[6];
-    double percentile; /* value_percentile */
+    double percentile; /* value_percentile: `percentile:` (0..100), if has_percentile */
+    bool has_percentile;
     struct corr_alias *aliases;
     uint32_t naliases;
     bool generate;
     const char **tags;
     uint32_t ntags;
+    const char **attack; /* ATT&CK ids derived from the tags */
+    uint32_t nattack;
 };
 
 /* Hash of a field name, ASCII case-folded and without spaces: field names

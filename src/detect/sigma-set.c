@@ -17,8 +17,9 @@
 
 #include "detect/sigma-model.h"
 
-#define MAX_RULE_FILE (16 * 1024 * 1024)
-#define MAX_DEPTH     64
+#define MAX_RULE_FILE  (16 * 1024 * 1024)
+#define MAX_DEPTH      64
+#define CORR_MAX_CHAIN 16 /* as CORR_MAX_DEPTH in sigma-corr.c */
 
 void sigma_diag_add(struct sigma_set *s, enum sigma_diag_kind kind, const char *file,
                     struct ymark m, const char *fmt, ...)
@@ -274,6 +275,44 @@ static void graft_filter(struct sigma_set *s, struct sigma_rule *r, const struct
     r->nsels += f->nsels;
 }
 
+/* Warn about correlations that name each other in a cycle (or chain more
+ * than 16 deep): the correlation engine disables them (sigma-corr.c uses
+ * the same depth rule). */
+static void corr_check_cycles(struct sigma_set *s)
+{
+    uint32_t *depth = calloc(s->ncorrs ? s->ncorrs : 1, sizeof(*depth));
+    if (!depth)
+        return;
+    for (uint32_t i = 0; i < s->ncorrs; i++)
+        depth[i] = 1;
+    for (uint32_t round = 0; round <= CORR_MAX_CHAIN; round++) {
+        bool changed = false;
+        for (uint32_t i = 0; i < s->ncorrs; i++) {
+            const struct sigma_correlation *k = s->corrs[i];
+            for (uint32_t q = 0; q < k->nrules; q++)
+                for (uint32_t j = 0; j < s->ncorrs; j++) {
+                    const struct sigma_correlation *o = s->corrs[j];
+                    if (j == i || !((o->id && !strcmp(k->rules[q], o->id)) ||
+                                    (o->name && !strcmp(k->rules[q], o->name))))
+                        continue;
+                    if (depth[i] < depth[j] + 1 && depth[i] <= CORR_MAX_CHAIN) {
+                        depth[i] = depth[j] + 1;
+                        changed = true;
+                    }
+                }
+        }
+        if (!changed)
+            break;
+    }
+    for (uint32_t i = 0; i < s->ncorrs; i++)
+        if (depth[i] > CORR_MAX_CHAIN)
+            sigma_diag_add(s, SIGMA_WARNING, s->corrs[i]->file, s->corrs[i]->mark,
+                           "correlation '%s' names correlations in a cycle (or a chain deeper "
+                           "than %d): it is not evaluated",
+                           s->corrs[i]->title, CORR_MAX_CHAIN);
+    free(depth);
+}
+
 int sigma_set_finish(struct sigma_set *s)
 {
     if (s->finished)
@@ -322,6 +361,7 @@ int sigma_set_finish(struct sigma_set *s)
                                ref);
         }
     }
+    corr_check_cycles(s);
     for (uint32_t j = 0; j < s->nrules; j++) {
         cond_tree_flatten(&s->rules[j]->cond);
         if (s->rules[j]->nsels > s->max_sels)

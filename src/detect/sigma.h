@@ -55,7 +55,7 @@ struct sigma_counts {
     uint32_t active;       /* ... of which some event can reach */
     uint32_t inactive;     /* ... of which none can (log source never produced) */
     uint32_t filters;      /* filter documents loaded */
-    uint32_t correlations; /* correlation documents loaded (not evaluated yet) */
+    uint32_t correlations; /* correlation documents loaded */
     uint32_t refused;      /* documents refused */
     uint32_t warnings;
 };
@@ -99,7 +99,7 @@ struct sigma_rule_view {
 };
 void sigma_rule_view(const struct sigma_rule *r, struct sigma_rule_view *v);
 
-/* Correlation documents (kept for the correlation engine). */
+/* Correlation documents (evaluated by detect/sigma-corr.h). */
 struct sigma_correlation_view {
     const char *id, *title, *type, *file;
     uint32_t line;

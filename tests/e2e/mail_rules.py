@@ -180,7 +180,7 @@ def firing(name, alerts, evs):
 alerting = []
 for f, d in docs:
     nm = d.get("name")
-    if "correlation" not in d and (nm in served or d.get("id") in served) and nm not in generated:
+    if (nm in served or d.get("id") in served) and nm not in generated:
         continue
     alerting.append((f, d))
 

@@ -105,8 +105,8 @@ try:
     ok(os.path.join(rules, "sub", "broken.yml") + ":3:" in out and "YAML syntax" in out, "malformed YAML: place", out)
     ok("2 rules loaded (1 active, 1 inactive)" in out and "1 correlations" in out and "4 refused" in out,
        "counts: loaded, inactive, correlations, refused", out)
-    ok(f"{multi}:29:1: note: event_count correlation 'login brute force' loaded; correlation: not evaluated yet"
-       in out, "a correlation is kept and reported as not evaluated yet", out)
+    ok(f"{multi}:29:1: note: event_count correlation 'login brute force' loaded\n"
+       in out, "a correlation is reported as loaded", out)
 
     rc, out, err = run("rules", "check", "--output", "jsonl", os.path.join(rules, "good.yml"))
     lines = [json.loads(l) for l in out.splitlines()]
@@ -153,7 +153,9 @@ try:
     rc, out, err = run("scan", "--no-store", "--rules", os.path.join(tmp, "missing"), logs)
     ok(rc == 2 and "missing" in err, "a missing --rules path is a usage error", err)
     rc, out, err = run("scan", "--no-store", "--year", "2024", "--output", "jsonl", "--rules", rules, logs)
-    ok(rc == 0 and len(out.splitlines()) == 2 and "refused" in err,
+    # the correlation names the SASL rule without `generate: true`, so the
+    # rule's own alerts give way to the correlation (2 failures < 5: none)
+    ok(rc == 0 and len(out.splitlines()) == 0 and "refused" in err,
        "scan goes on with the rules that load and reports the refused ones", out + err)
 finally:
     shutil.rmtree(tmp)
