@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "detect/sigma-model.h"
+#include "detect/sigma-prefilter.h"
 
 #define IDX_CORE          0x40000000u
 #define IDX_PSEUDO        0x80000000u
@@ -88,6 +89,8 @@ struct sigma_matcher {
     struct sigma_hit_field hits[MAX_HITS];
     uint32_t nhits;
     struct sigma_match_stats st;
+    struct sigma_pf_state *pfs; /* NULL: no prefilter in this set */
+    bool prefilter;             /* use it (sigma_matcher_set_prefilter) */
 };
 
 struct sigma_matcher *sigma_matcher_new(const struct sigma_set *s)
@@ -105,6 +108,11 @@ struct sigma_matcher *sigma_matcher_new(const struct sigma_set *s)
         sigma_matcher_free(m);
         return NULL;
     }
+    if (s->pf && !(m->pfs = sigma_pf_state_new(s->pf))) {
+        sigma_matcher_free(m);
+        return NULL;
+    }
+    m->prefilter = m->pfs && !getenv("KENCHI_NO_PREFILTER");
     pcre2_set_match_limit(m->rs.mc, SIGMA_RE_MATCH_LIMIT);
     pcre2_set_depth_limit(m->rs.mc, SIGMA_RE_DEPTH_LIMIT);
     for (int i = 0; i < CORE__COUNT; i++)
@@ -124,6 +132,7 @@ void sigma_matcher_free(struct sigma_matcher *m)
             free(m->combos[i]);
         }
     }
+    sigma_pf_state_free(m->pfs);
     free(m->tmp);
     free(m->slots);
     free(m->low);
@@ -133,6 +142,11 @@ void sigma_matcher_free(struct sigma_matcher *m)
     pcre2_match_context_free(m->rs.mc);
     arena_free(&m->arena);
     free(m);
+}
+
+void sigma_matcher_set_prefilter(struct sigma_matcher *m, bool on)
+{
+    m->prefilter = on && m->pfs;
 }
 
 void sigma_matcher_stats(const struct sigma_matcher *m, struct sigma_match_stats *st)
@@ -865,6 +879,41 @@ static const struct cand *candidates(struct sigma_matcher *m, uint32_t *ncand)
     return m->tmp;
 }
 
+/* ---- the prefilter scan ------------------------------------------------ */
+
+/* Hand the prefilter every text a rule can read: what get_field() can
+ * return (native, core and pseudo values; JSON array elements as
+ * value_match() sees them) and what keyword_value() reads. */
+static void prefilter_scan(struct sigma_matcher *m)
+{
+    const struct event *ev = m->ev;
+    struct sigma_pf_state *st = m->pfs;
+    sigma_pf_begin(st);
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        const struct field *f = &ev->fields[i];
+        sigma_pf_add(st, f->val.p, f->val.n);
+        if (f->type == VT_JSON && f->val.n && f->val.p[0] == '[') {
+            size_t pos = 0;
+            struct str el;
+            bool isnull;
+            while (json_next(m, f->val.p, f->val.n, &pos, &el, &isnull))
+                sigma_pf_add(st, el.p, el.n);
+        }
+    }
+    for (uint32_t c = 0; c < CORE__COUNT; c++)
+        if (ev->core[c].n)
+            sigma_pf_add(st, ev->core[c].p, ev->core[c].n);
+    const char *ps[N_PSEUDO] = {ev->ls.product, ev->ls.service, ev->ls.category, ev->format};
+    for (uint32_t k = 0; k < N_PSEUDO; k++)
+        if (ps[k])
+            sigma_pf_add(st, ps[k], strlen(ps[k]));
+    if (ev->message.n)
+        sigma_pf_add(st, ev->message.p, ev->message.n);
+    if (!ev->nfields && !ev->message.n && ev->raw.n)
+        sigma_pf_add(st, ev->raw.p, ev->raw.n);
+    sigma_pf_scan(m->set->pf, st); /* on failure every rule may match */
+}
+
 int sigma_match(struct sigma_matcher *m, const struct event *ev, sigma_match_fn fn, void *opaque)
 {
     const struct sigma_set *s = m->set;
@@ -874,7 +923,12 @@ int sigma_match(struct sigma_matcher *m, const struct event *ev, sigma_match_fn 
     index_event(m, ev);
     uint32_t nc;
     const struct cand *c = candidates(m, &nc);
+    bool pf = m->prefilter && nc;
+    if (pf)
+        prefilter_scan(m);
     for (uint32_t i = 0; i < nc; i++) {
+        if (pf && !sigma_pf_may_match(s->pf, m->pfs, c[i].rule))
+            continue;
         const struct sigma_rule *r = s->rules[c[i].rule];
         const struct ls_entry *fm = c[i].fm_entry >= 0 ? &s->map.e[c[i].fm_entry] : NULL;
         memset(m->selc, -1, r->nsels);

@@ -289,6 +289,7 @@ struct sigma_set {
     size_t ncodes;
     uint32_t max_sels; /* most search identifiers in one rule (after filters) */
     bool finished;
+    struct sigma_prefilter *pf; /* literal prefilter (sigma-prefilter.c), or NULL */
 };
 
 /* Record a diagnostic (copies file and message). */
