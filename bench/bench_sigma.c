@@ -21,7 +21,8 @@
  * prefilter off (every rule of the event's log source evaluated) and the
  * ratio printed.
  *
- * Usage: bench_sigma [EVENTS]   (default 5000000; the first part is EVENTS/5)
+ * Usage: bench_sigma [EVENTS [NAIVE]]   EVENTS defaults to 5000000 (the first
+ * part is EVENTS/5); NAIVE, the naive sample, to 100000 (0: skip it).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -409,7 +410,11 @@ int main(int argc, char **argv)
     sigma_matcher_free(m);
 
     /* the naive path on the first part's stream */
-    uint64_t nsample = first < 200000 ? first : 200000;
+    uint64_t nsample = argc > 2 ? strtoull(argv[2], NULL, 10) : 100000;
+    if (nsample > first)
+        nsample = first;
+    if (!nsample)
+        return 0;
     m = sigma_matcher_new(b.set);
     struct result rp = {0}, rn = {0};
     run(&b, m, nsample, 88172645463325252ull, &rp);

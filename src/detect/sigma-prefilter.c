@@ -53,6 +53,9 @@
 
 #define PF_MAX_DEPTH 200
 #define PF_LEN_CAP   12 /* literals longer than this are all "long enough" */
+#ifndef PF_MIN_LEN
+#define PF_MIN_LEN 3 /* shorter literals hit nearly every event and slow the scan */
+#endif
 
 struct lit {
     const char *p;
@@ -174,7 +177,7 @@ static bool value_literal(const struct sigma_value *v, const char **p, uint32_t 
     case SV_CONTAINS:
         *p = v->s;
         *n = v->n;
-        return v->n > 0;
+        return v->n >= PF_MIN_LEN;
     case SV_GLOB: {
         uint32_t bestlen = 0;
         for (uint32_t i = 0; i < v->ntoks; i++)
@@ -183,7 +186,7 @@ static bool value_literal(const struct sigma_value *v, const char **p, uint32_t 
                 *p = v->s + v->toks[i].off;
             }
         *n = bestlen;
-        return bestlen > 0;
+        return bestlen >= PF_MIN_LEN;
     }
     default:
         return false;
@@ -267,6 +270,44 @@ static int sel_set(const struct sigma_sel *sel, struct litset *out)
     return 0;
 }
 
+/* "at least a of n identifiers": the a true ones cannot all avoid any n-a+1
+ * of them, so the union of the n-a+1 most selective sets is necessary (with
+ * a == n, the best one; with a == 1, all of them). */
+static int atleast_set(const struct sigma_rule *r, const struct cond_node *c, struct litset *out)
+{
+    const struct cond_tree *t = &r->cond;
+    *out = (struct litset){0};
+    if (c->a == 0 || c->a > c->n) {
+        set_always(out);
+        return 0;
+    }
+    struct litset *k = calloc(c->n, sizeof(*k));
+    if (!k)
+        return -ENOMEM;
+    int rc = 0;
+    for (uint32_t i = 0; i < c->n && rc == 0; i++) {
+        uint32_t s = t->sels[c->b + i];
+        if (s < r->nsels)
+            rc = sel_set(&r->sels[s], &k[i]);
+        else
+            set_always(&k[i]);
+    }
+    /* selection sort by score, best first: n is small */
+    for (uint32_t i = 0; i < c->n && rc == 0; i++)
+        for (uint32_t j = i + 1; j < c->n; j++)
+            if (set_score(&k[j]) > set_score(&k[i])) {
+                struct litset tmp = k[i];
+                k[i] = k[j];
+                k[j] = tmp;
+            }
+    for (uint32_t i = 0; i < c->n - c->a + 1 && rc == 0 && !out->always; i++)
+        rc = set_union(out, &k[i]);
+    for (uint32_t i = 0; i < c->n; i++)
+        set_clear(&k[i]);
+    free(k);
+    return rc;
+}
+
 static int node_set(const struct sigma_rule *r, uint32_t node, int depth, struct litset *out)
 {
     const struct cond_tree *t = &r->cond;
@@ -297,23 +338,8 @@ static int node_set(const struct sigma_rule *r, uint32_t node, int depth, struct
         list = t->sels + c->b;
         nk = c->n;
         break;
-    case COND_ATLEAST: { /* at least one identifier must be true */
-        if (c->a == 0) {
-            set_always(out);
-            return 0;
-        }
-        for (uint32_t i = 0; i < c->n && !out->always; i++) {
-            struct litset k = {0};
-            uint32_t s = t->sels[c->b + i];
-            int rc = s < r->nsels ? sel_set(&r->sels[s], &k) : (set_always(&k), 0);
-            if (rc == 0)
-                rc = set_union(out, &k);
-            set_clear(&k);
-            if (rc < 0)
-                return rc;
-        }
-        return 0;
-    }
+    case COND_ATLEAST:
+        return atleast_set(r, c, out);
     default: /* NOT, and anything unknown */
         set_always(out);
         return 0;
