@@ -85,48 +85,61 @@ static long vm_hwm_kb(void)
 
 /* ---- the benign background ---------------------------------------------- */
 
+/* Process profiles: image, its usual parent and command line arguments
+ * (%u: varied numbers), as a quiet workstation shows them. */
+struct proc_profile {
+    const char *image, *parent, *args, *user;
+};
+static const struct proc_profile procs[] = {
+    {"C:\\\\Windows\\\\System32\\\\svchost.exe", "C:\\\\Windows\\\\System32\\\\services.exe",
+     "-k netsvcs -p -s Schedule", "NT AUTHORITY\\\\SYSTEM"},
+    {"C:\\\\Windows\\\\System32\\\\svchost.exe", "C:\\\\Windows\\\\System32\\\\services.exe",
+     "-k LocalServiceNetworkRestricted -p -s Dhcp", "NT AUTHORITY\\\\LOCAL SERVICE"},
+    {"C:\\\\Program Files\\\\Google\\\\Chrome\\\\Application\\\\chrome.exe",
+     "C:\\\\Program Files\\\\Google\\\\Chrome\\\\Application\\\\chrome.exe",
+     "--type=renderer --field-trial-handle=1812,i,%u --lang=en-US --renderer-client-id=%u",
+     "CORP\\\\alice"},
+    {"C:\\\\Program Files (x86)\\\\Microsoft\\\\Edge\\\\Application\\\\msedge.exe",
+     "C:\\\\Windows\\\\explorer.exe", "--single-argument https://intranet.corp.example/p/%u",
+     "CORP\\\\bob"},
+    {"C:\\\\Windows\\\\System32\\\\backgroundTaskHost.exe",
+     "C:\\\\Windows\\\\System32\\\\svchost.exe",
+     "-ServerName:App.AppXmtcan0h2tfbfy7k9kn8hbxb6dmzz1zh0.mca", "CORP\\\\alice"},
+    {"C:\\\\Windows\\\\System32\\\\RuntimeBroker.exe", "C:\\\\Windows\\\\System32\\\\svchost.exe",
+     "-Embedding", "CORP\\\\bob"},
+    {"C:\\\\Windows\\\\System32\\\\taskhostw.exe", "C:\\\\Windows\\\\System32\\\\svchost.exe",
+     "Install $(Arg0)", "CORP\\\\alice"},
+    {"C:\\\\Program Files\\\\Microsoft Office\\\\root\\\\Office16\\\\OUTLOOK.EXE",
+     "C:\\\\Windows\\\\explorer.exe", "/recycle", "CORP\\\\carol"},
+    {"C:\\\\Windows\\\\System32\\\\SearchProtocolHost.exe",
+     "C:\\\\Windows\\\\System32\\\\SearchIndexer.exe",
+     "Global\\\\UsGthrFltPipeMssGthrPipe%u_ Global\\\\UsGthrCtrlFltPipeMssGthrPipe%u 1",
+     "NT AUTHORITY\\\\SYSTEM"},
+    {"C:\\\\Program Files\\\\Git\\\\cmd\\\\git.exe",
+     "C:\\\\Program Files\\\\Microsoft VS Code\\\\Code.exe", "status --porcelain=v%u",
+     "CORP\\\\dave"},
+    {"C:\\\\Program Files\\\\7-Zip\\\\7zFM.exe", "C:\\\\Windows\\\\explorer.exe",
+     "D:\\\\archive\\\\b%u.7z", "CORP\\\\carol"},
+    {"C:\\\\Program Files\\\\Microsoft VS Code\\\\Code.exe", "C:\\\\Windows\\\\explorer.exe",
+     "D:\\\\work\\\\project%u", "CORP\\\\dave"},
+    {"C:\\\\Windows\\\\System32\\\\wbem\\\\WmiPrvSE.exe",
+     "C:\\\\Windows\\\\System32\\\\svchost.exe", "-secured -Embedding",
+     "NT AUTHORITY\\\\NETWORK SERVICE"},
+    {"C:\\\\Windows\\\\System32\\\\notepad.exe", "C:\\\\Windows\\\\explorer.exe",
+     "D:\\\\work\\\\notes-%u.txt", "CORP\\\\alice"},
+};
 static const char *const images[] = {
     "C:\\\\Windows\\\\System32\\\\svchost.exe",
-    "C:\\\\Windows\\\\System32\\\\conhost.exe",
     "C:\\\\Program Files\\\\Google\\\\Chrome\\\\Application\\\\chrome.exe",
     "C:\\\\Program Files (x86)\\\\Microsoft\\\\Edge\\\\Application\\\\msedge.exe",
-    "C:\\\\Windows\\\\System32\\\\backgroundTaskHost.exe",
-    "C:\\\\Windows\\\\System32\\\\RuntimeBroker.exe",
-    "C:\\\\Windows\\\\System32\\\\taskhostw.exe",
     "C:\\\\Program Files\\\\Microsoft Office\\\\root\\\\Office16\\\\OUTLOOK.EXE",
     "C:\\\\Windows\\\\System32\\\\SearchProtocolHost.exe",
-    "C:\\\\Program Files\\\\Git\\\\cmd\\\\git.exe",
-    "C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe",
-    "C:\\\\Windows\\\\System32\\\\cmd.exe",
-    "C:\\\\Program Files\\\\7-Zip\\\\7z.exe",
-    "C:\\\\Users\\\\Public\\\\AppData\\\\Local\\\\Programs\\\\Microsoft VS Code\\\\Code.exe",
-    "C:\\\\Windows\\\\System32\\\\wbem\\\\WmiPrvSE.exe",
-};
-static const char *const parents[] = {
-    "C:\\\\Windows\\\\explorer.exe",
-    "C:\\\\Windows\\\\System32\\\\services.exe",
-    "C:\\\\Windows\\\\System32\\\\svchost.exe",
-    "C:\\\\Program Files\\\\Google\\\\Chrome\\\\Application\\\\chrome.exe",
-    "C:\\\\Windows\\\\System32\\\\cmd.exe",
-};
-static const char *const args[] = {
-    "-k netsvcs -p -s Schedule",
-    "--type=renderer --field-trial-handle=1812,i,%u --lang=en-US --renderer-client-id=%u",
-    "0xffffffff -ForceV1",
-    "-Embedding",
-    "/c echo build %u done",
-    "status --porcelain",
-    "-NoProfile -Command Get-ChildItem C:\\\\Users\\\\u%u\\\\Documents",
-    "a -t7z D:\\\\backup\\\\b%u.7z D:\\\\work",
-    "--ms-enable-electron-run-as-node C:\\\\Users\\\\u%u\\\\.vscode\\\\extensions",
-    "/Processid:{%u-AB8F-4A55-9B1C-0D2E3F4A5B6C}",
 };
 static const char *const users[] = {"CORP\\\\alice", "CORP\\\\bob", "NT AUTHORITY\\\\SYSTEM",
                                     "CORP\\\\svc_backup", "NT AUTHORITY\\\\LOCAL SERVICE"};
 static const char *const scripts[] = {
-    "Get-Process | Where-Object { $_.CPU -gt %u } | Sort-Object CPU",
-    "Import-Module ActiveDirectory; Get-ADUser -Filter * -Properties LastLogonDate | Select -First "
-    "%u",
+    "Get-Date -Format o; Write-Output 'tick %u'",
+    "Import-Module Microsoft.PowerShell.Utility; Measure-Object -InputObject %u",
     "$path = Join-Path $env:TEMP 'report%u.csv'; Get-Service | Export-Csv $path",
     "function Test-Port { param($h,$p) (New-Object Net.Sockets.TcpClient).Connect($h,$p) }; "
     "Test-Port srv%u 443",
@@ -157,8 +170,9 @@ static int gen_benign(struct bench *b)
     char sysb[160];
     snprintf(sysb, sizeof(sysb), sys, host, c % 60, a % 60);
     if (k < 45) { /* Sysmon 1 */
-        const char *img = PICK(b, images);
-        snprintf(arg, sizeof(arg), PICK(b, args), a, c);
+        const struct proc_profile *pp = &procs[next_rand(b) % (sizeof(procs) / sizeof(procs[0]))];
+        const char *img = pp->image;
+        snprintf(arg, sizeof(arg), pp->args, a, c);
         return snprintf(b->line, sizeof(b->line),
                         "{\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"EventID\":1,"
                         "\"Provider_Name\":\"Microsoft-Windows-Sysmon\",%s,"
@@ -169,19 +183,20 @@ static int gen_benign(struct bench *b)
                         "system32\\\\\",\"User\":\"%s\",\"IntegrityLevel\":\"Medium\","
                         "\"Hashes\":\"SHA256=%016llX%016llX\",\"ParentImage\":\"%s\","
                         "\"ParentCommandLine\":\"%s\"}",
-                        sysb, pid, img, c, c % 7, img, arg, PICK(b, users),
+                        sysb, pid, img, c, c % 7, img, arg, pp->user,
                         (unsigned long long)next_rand(b), (unsigned long long)next_rand(b),
-                        PICK(b, parents), PICK(b, parents));
+                        pp->parent, pp->parent);
     }
     if (k < 55) { /* Security 4688 */
-        snprintf(arg, sizeof(arg), PICK(b, args), a, c);
+        const struct proc_profile *pp = &procs[next_rand(b) % (sizeof(procs) / sizeof(procs[0]))];
+        snprintf(arg, sizeof(arg), pp->args, a, c);
         return snprintf(b->line, sizeof(b->line),
                         "{\"Channel\":\"Security\",\"EventID\":4688,\"Provider_Name\":"
                         "\"Microsoft-Windows-Security-Auditing\",%s,\"SubjectUserName\":\"u%u\","
                         "\"NewProcessName\":\"%s\",\"CommandLine\":\"%s\",\"ParentProcessName\":"
                         "\"%s\",\"TokenElevationType\":\"%%%%1938\",\"MandatoryLabel\":"
                         "\"S-1-16-8192\"}",
-                        sysb, c, PICK(b, images), arg, PICK(b, parents));
+                        sysb, c, pp->image, arg, pp->parent);
     }
     if (k < 67) /* Security 4624 / 4625 */
         return snprintf(b->line, sizeof(b->line),
@@ -191,8 +206,8 @@ static int gen_benign(struct bench *b)
                         "\"10.%u.%u.%u\",\"IpPort\":\"%u\",\"WorkstationName\":\"WS%03u\","
                         "\"LogonProcessName\":\"NtLmSsp\",\"AuthenticationPackageName\":\"NTLM\","
                         "\"Status\":\"0xc000006d\",\"SubStatus\":\"0xc000006a\"}",
-                        k < 63 ? 4624 : 4625, sysb, c, (unsigned)(2 + a % 9), a % 250, c % 250,
-                        host, 49152 + c, host);
+                        k < 63 ? 4624 : 4625, sysb, c, (unsigned)(a % 2 ? 3 : 2), a % 250, c % 250,
+                        host % 250, 49152 + c, host);
     if (k < 75) { /* PowerShell 4104 */
         snprintf(val, sizeof(val), PICK(b, scripts), a);
         return snprintf(

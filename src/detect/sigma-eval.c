@@ -924,10 +924,13 @@ int sigma_match(struct sigma_matcher *m, const struct event *ev, sigma_match_fn 
     uint32_t nc;
     const struct cand *c = candidates(m, &nc);
     bool pf = m->prefilter && nc;
-    if (pf)
+    struct sigma_pf_verdict v;
+    if (pf) {
         prefilter_scan(m);
+        sigma_pf_verdict(s->pf, m->pfs, &v);
+    }
     for (uint32_t i = 0; i < nc; i++) {
-        if (pf && !sigma_pf_may_match(s->pf, m->pfs, c[i].rule))
+        if (pf && !sigma_pf_may_match(&v, c[i].rule))
             continue;
         const struct sigma_rule *r = s->rules[c[i].rule];
         const struct ls_entry *fm = c[i].fm_entry >= 0 ? &s->map.e[c[i].fm_entry] : NULL;

@@ -713,8 +713,8 @@ void sigma_pf_add(struct sigma_pf_state *st, const char *p, size_t n)
     st->n += n + 1;
 }
 
-bool sigma_pf_may_match(const struct sigma_prefilter *pf, const struct sigma_pf_state *st,
-                        uint32_t rule)
+void sigma_pf_verdict(const struct sigma_prefilter *pf, const struct sigma_pf_state *st,
+                      struct sigma_pf_verdict *v)
 {
-    return st->failed || pf->always[rule] || st->stamp[rule] == st->epoch;
+    *v = (struct sigma_pf_verdict){pf->always, st->stamp, st->epoch, st->failed};
 }

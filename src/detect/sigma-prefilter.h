@@ -8,7 +8,8 @@
  *   sigma_pf_begin(st)
  *   sigma_pf_add(st, text, n)          for every text a rule could look at
  *   sigma_pf_scan(pf, st)
- *   sigma_pf_may_match(pf, st, rule)   false: the rule cannot match, skip it
+ *   sigma_pf_verdict(pf, st, &v)
+ *   sigma_pf_may_match(&v, rule)       false: the rule cannot match, skip it
  *
  * Without Hyperscan at build time sigma_prefilter_build() builds nothing
  * (set->pf stays NULL) and matching evaluates every candidate rule.
@@ -45,8 +46,21 @@ void sigma_pf_add(struct sigma_pf_state *st, const char *p, size_t n);
 /* Scan the added text. Returns 0, or a negative errno if the scan failed, in
  * which case every rule counts as a possible match. */
 int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st);
+/* The outcome of a scan, valid until the next sigma_pf_begin(); read inline
+ * because it is asked once per candidate rule. */
+struct sigma_pf_verdict {
+    const uint8_t *always; /* per rule: evaluated on every event */
+    const uint32_t *stamp; /* per rule: == epoch when one of its literals occurred */
+    uint32_t epoch;
+    bool all; /* the scan failed: every rule may match */
+};
+void sigma_pf_verdict(const struct sigma_prefilter *pf, const struct sigma_pf_state *st,
+                      struct sigma_pf_verdict *v);
+
 /* Can rule (index in the set) match the scanned event? */
-bool sigma_pf_may_match(const struct sigma_prefilter *pf, const struct sigma_pf_state *st,
-                        uint32_t rule);
+static inline bool sigma_pf_may_match(const struct sigma_pf_verdict *v, uint32_t rule)
+{
+    return v->all || v->always[rule] || v->stamp[rule] == v->epoch;
+}
 
 #endif
