@@ -222,7 +222,7 @@ static void index_event(struct sigma_matcher *m, const struct event *ev)
 /* Field names are equal without regard to ASCII case and spaces. */
 static bool name_eq(const char *a, size_t an, const char *b, size_t bn)
 {
-    if (an == bn && !strncasecmp(a, b, an))
+    if (an == bn && (!memcmp(a, b, an) || !strncasecmp(a, b, an)))
         return true;
     if (!memchr(a, ' ', an) && !memchr(b, ' ', bn))
         return false;
