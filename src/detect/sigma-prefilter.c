@@ -87,6 +87,8 @@ struct sigma_pf_state {
 #endif
     uint32_t *stamp; /* per rule: epoch of the last event that hit it */
     uint32_t epoch;
+    uint32_t *hits; /* rules hit by the last scan, each once, in hit order */
+    uint32_t nhits;
     uint32_t nrules;
     char *buf;
     size_t n, cap;
@@ -588,9 +590,10 @@ struct sigma_pf_state *sigma_pf_state_new(const struct sigma_prefilter *pf)
     st->pf = pf;
     st->nrules = pf->nrules;
     st->stamp = calloc(pf->nrules + 1, sizeof(*st->stamp));
+    st->hits = malloc((pf->nrules + 1) * sizeof(*st->hits));
     st->cap = 4096;
     st->buf = malloc(st->cap);
-    if (!st->stamp || !st->buf ||
+    if (!st->stamp || !st->hits || !st->buf ||
         (pf->db && hs_alloc_scratch(pf->db, &st->scratch) != HS_SUCCESS)) {
         sigma_pf_state_free(st);
         return NULL;
@@ -604,6 +607,7 @@ void sigma_pf_state_free(struct sigma_pf_state *st)
         return;
     hs_free_scratch(st->scratch);
     free(st->stamp);
+    free(st->hits);
     free(st->buf);
     free(st);
 }
@@ -618,8 +622,14 @@ static int on_literal(unsigned int id, unsigned long long from, unsigned long lo
 {
     const struct hit_ctx *h = opaque;
     const struct sigma_prefilter *pf = h->pf;
-    for (uint32_t k = pf->lit_off[id]; k < pf->lit_off[id + 1]; k++)
-        h->st->stamp[pf->lit_rules[k]] = h->st->epoch;
+    struct sigma_pf_state *st = h->st;
+    for (uint32_t k = pf->lit_off[id]; k < pf->lit_off[id + 1]; k++) {
+        uint32_t r = pf->lit_rules[k];
+        if (st->stamp[r] != st->epoch) {
+            st->stamp[r] = st->epoch;
+            st->hits[st->nhits++] = r;
+        }
+    }
     return 0;
 }
 
@@ -685,6 +695,7 @@ void sigma_prefilter_counts(const struct sigma_prefilter *pf, uint32_t *always, 
 void sigma_pf_begin(struct sigma_pf_state *st)
 {
     st->n = 0;
+    st->nhits = 0;
     st->failed = false;
     if (++st->epoch == 0) {
         memset(st->stamp, 0, (st->nrules + 1) * sizeof(*st->stamp));
@@ -716,5 +727,6 @@ void sigma_pf_add(struct sigma_pf_state *st, const char *p, size_t n)
 void sigma_pf_verdict(const struct sigma_prefilter *pf, const struct sigma_pf_state *st,
                       struct sigma_pf_verdict *v)
 {
-    *v = (struct sigma_pf_verdict){pf->always, st->stamp, st->epoch, st->failed};
+    *v = (struct sigma_pf_verdict){pf->always, st->stamp, st->epoch,
+                                   st->failed, st->hits,  st->nhits};
 }

@@ -52,7 +52,9 @@ struct sigma_pf_verdict {
     const uint8_t *always; /* per rule: evaluated on every event */
     const uint32_t *stamp; /* per rule: == epoch when one of its literals occurred */
     uint32_t epoch;
-    bool all; /* the scan failed: every rule may match */
+    bool all;             /* the scan failed: every rule may match */
+    const uint32_t *hits; /* the rules stamped, each once (any order) */
+    uint32_t nhits;
 };
 void sigma_pf_verdict(const struct sigma_prefilter *pf, const struct sigma_pf_state *st,
                       struct sigma_pf_verdict *v);
