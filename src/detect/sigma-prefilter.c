@@ -98,6 +98,8 @@ struct sigma_pf_state {
 
 /* ---- necessary sets ----------------------------------------------------- */
 
+#ifdef KENCHI_HAVE_HS /* without a database to compile them into, no sets */
+
 static void set_clear(struct litset *s)
 {
     free(s->v);
@@ -373,8 +375,6 @@ static int node_set(const struct sigma_rule *r, uint32_t node, int depth, struct
 }
 
 /* ---- the database ------------------------------------------------------- */
-
-#ifdef KENCHI_HAVE_HS
 
 /* Literal table under construction: unique (ASCII case-folded) literals,
  * each with its rules. */
