@@ -168,6 +168,88 @@ static void set_keep_best(struct litset *best, bool *have, struct litset *cand)
     *cand = (struct litset){0};
 }
 
+/* Does the pattern set option letter opt inline, "(?i)" or "(?-x:..."? */
+static bool regex_inline_flag(const char *pat, uint32_t n, char opt)
+{
+    for (uint32_t i = 0; i + 2 < n; i++) {
+        if (pat[i] == '\\') {
+            i++;
+            continue;
+        }
+        if (pat[i] != '(' || pat[i + 1] != '?')
+            continue;
+        for (uint32_t j = i + 2; j < n && pat[j] != ')' && pat[j] != ':'; j++)
+            if (pat[j] == opt)
+                return true;
+    }
+    return false;
+}
+
+/* The longest run of bytes that every match of the regex pat[0..n) contains,
+ * as [*start, *start + return value), or 0 when there is none or the pattern
+ * is beyond this reader. Runs are slices of the pattern: plain bytes at the
+ * top level (a group may be optional or repeated, so its inside is skipped);
+ * escapes, classes, '.', anchors and groups end a run. A quantifier that
+ * allows zero ('?', '*', '{') takes its atom out of the run, '+' keeps it;
+ * both end the run. Any '|' gives up (alternation), as do \Q and extended
+ * mode. When the pattern is caseless, Unicode case folding lets 'k' match
+ * the Kelvin sign and 's' the long s, which a case-blind ASCII scan would
+ * not see: those letters and non-ASCII bytes end a run. */
+static uint32_t regex_literal(const char *pat, uint32_t n, bool caseless, uint32_t *start)
+{
+    if (memchr(pat, '|', n) || regex_inline_flag(pat, n, 'x'))
+        return 0;
+    uint32_t best = 0, run = 0, rs = 0;
+    int depth = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)pat[i];
+        bool quant = ch == '?' || ch == '*' || ch == '+' || ch == '{';
+        bool lit = false;
+        if (quant) {
+            if (run && ch != '+' && rs + run == i)
+                run--; /* the byte before is optional */
+            if (ch == '{')
+                while (i < n && pat[i] != '}')
+                    i++;
+        } else if (ch == '\\') {
+            if (i + 1 < n && (pat[i + 1] == 'Q' || pat[i + 1] == 'E'))
+                return 0;
+            i++;
+        } else if (ch == '[') {
+            uint32_t j = i + 1;
+            if (j < n && pat[j] == '^')
+                j++;
+            if (j < n && pat[j] == ']')
+                j++;
+            while (j < n && pat[j] != ']')
+                j += pat[j] == '\\' ? 2 : 1;
+            i = j;
+        } else if (ch == '(') {
+            depth++;
+        } else if (ch == ')') {
+            depth -= depth > 0;
+        } else if (depth == 0 && ch != '.' && ch != '^' && ch != '$') {
+            lit = !caseless || (ch < 0x80 && ch != 'k' && ch != 'K' && ch != 's' && ch != 'S');
+        }
+        if (lit) {
+            if (!run)
+                rs = i;
+            run++;
+            continue;
+        }
+        if (run > best) {
+            best = run;
+            *start = rs;
+        }
+        run = 0;
+    }
+    if (run > best) {
+        best = run;
+        *start = rs;
+    }
+    return best;
+}
+
 /* The literal that must occur for v to match, if there is one. */
 static bool value_literal(const struct sigma_value *v, const char **p, uint32_t *n)
 {
@@ -191,6 +273,16 @@ static bool value_literal(const struct sigma_value *v, const char **p, uint32_t 
             }
         *n = bestlen;
         return bestlen >= PF_MIN_LEN;
+    }
+    case SV_RE: {
+        uint32_t st = 0, opts = 0;
+        if (!v->s || !v->re)
+            return false;
+        pcre2_pattern_info(v->re, PCRE2_INFO_ALLOPTIONS, &opts);
+        bool caseless = (opts & PCRE2_CASELESS) || regex_inline_flag(v->s, v->n, 'i');
+        *n = regex_literal(v->s, v->n, caseless, &st);
+        *p = v->s + st;
+        return *n >= PF_MIN_LEN;
     }
     default:
         return false;

@@ -1,5 +1,6 @@
 /* Unit tests for the Sigma literal prefilter: rules whose conditions mix
- * and / or / not, N-of, |all, globs, windash, regexes, numbers, |cased,
+ * and / or / not, N-of, |all, globs, windash, regexes (with their literals,
+ * caseless with Unicode folding), numbers, |cased,
  * keywords and JSON arrays with escapes, matched against hand-built events
  * with the prefilter on and off: the rules that match must be the same, the
  * expected ones must match, and with Hyperscan built in the prefilter must
@@ -52,7 +53,11 @@ static const char rules[] =
     "title: short\nlogsource: {product: test}\ndetection:\n"
     "  sel: {CommandLine|contains: 'zq'}\n  condition: sel\n---\n"
     "title: not-only\nlogsource: {product: test}\ndetection:\n"
-    "  filter: {Image|endswith: '.exe'}\n  condition: not filter\n";
+    "  filter: {Image|endswith: '.exe'}\n  condition: not filter\n---\n"
+    "title: regex-lit\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|re: 'cmd.{0,5}/c.+power[s]hell\\.exe?'}\n  condition: sel\n---\n"
+    "title: regex-caseless\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|re|i: 'kelvin-test'}\n  condition: sel\n";
 
 struct ev_case {
     const char *kv[8];  /* key, value pairs, NULL-ended */
@@ -78,6 +83,13 @@ static const struct ev_case cases[] = {
     {{"Image", "a.exe", "CommandLine", "ZQ", NULL}, "short;"},
     {{"Image", "a.dll", NULL}, "not-only;"},
     {{"Image", "a.exe", "CommandLine", "nothing to see", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine", "cmd.exe /c powershell.ex", NULL}, "regex-lit;"},
+    {{"Image", "a.exe", "CommandLine", "cmd.exe /c Powershell.exe", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine",
+      "x \xe2\x84\xaa"
+      "ELVIN-TE\xc5\xbfT",
+      NULL},
+     "regex-caseless;"},
 };
 
 static int setup(void **state)
@@ -134,7 +146,7 @@ static void test_same_matches(void **state)
     sigma_set_finish(s);
     struct sigma_counts cnt;
     sigma_set_counts(s, &cnt);
-    assert_int_equal(cnt.rules, 12);
+    assert_int_equal(cnt.rules, 14);
     struct sigma_matcher *on = sigma_matcher_new(s), *off = sigma_matcher_new(s);
     assert_non_null(on);
     assert_non_null(off);
@@ -158,7 +170,7 @@ static void test_same_matches(void **state)
     struct sigma_match_stats st_on, st_off;
     sigma_matcher_stats(on, &st_on);
     sigma_matcher_stats(off, &st_off);
-    assert_int_equal(st_off.rule_evals, 12 * (sizeof(cases) / sizeof(cases[0])));
+    assert_int_equal(st_off.rule_evals, 14 * (sizeof(cases) / sizeof(cases[0])));
 #ifdef KENCHI_HAVE_HS
     assert_true(st_on.rule_evals < st_off.rule_evals);
 #endif
