@@ -12,7 +12,14 @@ PKGS     = zlib libzstd sqlite3 libevtx libbfio libxxhash yaml-0.1 libpcre2-8
 CSTD     = -std=c17 -D_GNU_SOURCE
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 INC      = -Isrc
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Hyperscan (the Sigma literal prefilter) is x86-only: without it the
+# prefilter is left out and every candidate rule is evaluated.
+HAVE_HS   := $(shell pkg-config --exists libhs 2>/dev/null && echo 1)
+ifeq ($(HAVE_HS),1)
+PKGS    += libhs
+HS_DEFS  = -DKENCHI_HAVE_HS
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(HS_DEFS)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 REL_FLAGS = -O2 -g

@@ -1,15 +1,22 @@
 #!/bin/sh
-# Runs every benchmark binary (build/release/bench/bench_*) in turn; each
-# prints its figure beside the baseline it measured in the same run.
-# Build them first: `make bench` does both.
-cd "$(dirname "$0")/.." || exit 3
-status=0
-found=0
+# Runs every benchmark: the compiled ones (build/release/bench/bench_*) and
+# the scripts beside this file (bench/*.sh, except this one). Build first
+# with `make bench`, which also calls this. KENCHI_SHARED locates the shared
+# data (default ../shared); benchmarks that need it say so and skip.
+set -u
+cd "$(dirname "$0")/.."
+: "${KENCHI_SHARED:=../shared}"
+export KENCHI_SHARED
+rc=0
 for b in build/release/bench/bench_*; do
     [ -x "$b" ] || continue
-    found=1
-    echo "== $(basename "$b")"
-    "$b" || status=1
+    echo "== $b"
+    "$b" || rc=1
 done
-[ "$found" = 1 ] || { echo "no benchmarks built (run: make bench)" >&2; exit 3; }
-exit $status
+for s in bench/*.sh; do
+    [ "$s" = bench/run.sh ] && continue
+    [ -f "$s" ] || continue
+    echo "== $s"
+    sh "$s" || rc=1
+done
+exit $rc

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "detect/sigma-model.h"
+#include "detect/sigma-prefilter.h"
 
 #define IDX_CORE          0x40000000u
 #define IDX_PSEUDO        0x80000000u
@@ -58,6 +59,11 @@ struct combo {
     uint32_t ent[COMBO_MAX_ENTRIES];
     struct cand *c;
     uint32_t n;
+    /* for the prefilter, made on first use: rule -> 1 + its position in c
+     * (0: not a candidate), and the positions of the rules it always lets
+     * through, as a bit set */
+    uint32_t *pos;
+    uint64_t *always;
 };
 
 struct fval {
@@ -81,6 +87,8 @@ struct sigma_matcher {
     struct combo *combos[COMBO_SLOTS];
     uint32_t ncombos;
     struct cand *tmp; /* candidates when the cache is full */
+    uint64_t *bits;   /* candidate positions to evaluate (prefilter) */
+    uint32_t nbits;   /* words */
     uint32_t tmpcap;
     struct re_state rs;
     uint32_t core_hash[CORE__COUNT];
@@ -88,6 +96,8 @@ struct sigma_matcher {
     struct sigma_hit_field hits[MAX_HITS];
     uint32_t nhits;
     struct sigma_match_stats st;
+    struct sigma_pf_state *pfs; /* NULL: no prefilter in this set */
+    bool prefilter;             /* use it (sigma_matcher_set_prefilter) */
 };
 
 struct sigma_matcher *sigma_matcher_new(const struct sigma_set *s)
@@ -105,6 +115,11 @@ struct sigma_matcher *sigma_matcher_new(const struct sigma_set *s)
         sigma_matcher_free(m);
         return NULL;
     }
+    if (s->pf && !(m->pfs = sigma_pf_state_new(s->pf))) {
+        sigma_matcher_free(m);
+        return NULL;
+    }
+    m->prefilter = m->pfs && !getenv("KENCHI_NO_PREFILTER");
     pcre2_set_match_limit(m->rs.mc, SIGMA_RE_MATCH_LIMIT);
     pcre2_set_depth_limit(m->rs.mc, SIGMA_RE_DEPTH_LIMIT);
     for (int i = 0; i < CORE__COUNT; i++)
@@ -120,10 +135,14 @@ void sigma_matcher_free(struct sigma_matcher *m)
         return;
     for (uint32_t i = 0; i < COMBO_SLOTS; i++) {
         if (m->combos[i]) {
+            free(m->combos[i]->pos);
+            free(m->combos[i]->always);
             free(m->combos[i]->c);
             free(m->combos[i]);
         }
     }
+    sigma_pf_state_free(m->pfs);
+    free(m->bits);
     free(m->tmp);
     free(m->slots);
     free(m->low);
@@ -133,6 +152,11 @@ void sigma_matcher_free(struct sigma_matcher *m)
     pcre2_match_context_free(m->rs.mc);
     arena_free(&m->arena);
     free(m);
+}
+
+void sigma_matcher_set_prefilter(struct sigma_matcher *m, bool on)
+{
+    m->prefilter = on && m->pfs;
 }
 
 void sigma_matcher_stats(const struct sigma_matcher *m, struct sigma_match_stats *st)
@@ -208,7 +232,7 @@ static void index_event(struct sigma_matcher *m, const struct event *ev)
 /* Field names are equal without regard to ASCII case and spaces. */
 static bool name_eq(const char *a, size_t an, const char *b, size_t bn)
 {
-    if (an == bn && !strncasecmp(a, b, an))
+    if (an == bn && (!memcmp(a, b, an) || !strncasecmp(a, b, an)))
         return true;
     if (!memchr(a, ' ', an) && !memchr(b, ' ', bn))
         return false;
@@ -825,8 +849,9 @@ static uint32_t event_entries(struct sigma_matcher *m, uint32_t *ent)
     return n;
 }
 
-static const struct cand *candidates(struct sigma_matcher *m, uint32_t *ncand)
+static const struct cand *candidates(struct sigma_matcher *m, uint32_t *ncand, struct combo **combo)
 {
+    *combo = NULL;
     uint32_t ent[COMBO_MAX_ENTRIES];
     uint32_t n = event_entries(m, ent);
     if (n == 0) {
@@ -843,6 +868,7 @@ static const struct cand *candidates(struct sigma_matcher *m, uint32_t *ncand)
             break;
         if (c->key == key && c->nent == n && !memcmp(c->ent, ent, n * sizeof(*ent))) {
             *ncand = c->n;
+            *combo = c;
             return c->c;
         }
         slot = (slot + 1) & (COMBO_SLOTS - 1);
@@ -858,11 +884,117 @@ static const struct cand *candidates(struct sigma_matcher *m, uint32_t *ncand)
             m->combos[slot] = c;
             m->ncombos++;
             *ncand = c->n;
+            *combo = c;
             return c->c;
         }
     }
     *ncand = merge_entries(m, ent, n, &m->tmp, &m->tmpcap);
     return m->tmp;
+}
+
+/* ---- the prefilter scan ------------------------------------------------ */
+
+/* Hand the prefilter every text a rule can read: what get_field() can
+ * return (native, core and pseudo values; JSON array elements as
+ * value_match() sees them) and what keyword_value() reads. */
+static void prefilter_scan(struct sigma_matcher *m)
+{
+    const struct event *ev = m->ev;
+    struct sigma_pf_state *st = m->pfs;
+    sigma_pf_begin(st);
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        const struct field *f = &ev->fields[i];
+        sigma_pf_add(st, f->val.p, f->val.n);
+        if (f->type == VT_JSON && f->val.n && f->val.p[0] == '[') {
+            size_t pos = 0;
+            struct str el;
+            bool isnull;
+            while (json_next(m, f->val.p, f->val.n, &pos, &el, &isnull))
+                sigma_pf_add(st, el.p, el.n);
+        }
+    }
+    for (uint32_t c = 0; c < CORE__COUNT; c++)
+        if (ev->core[c].n)
+            sigma_pf_add(st, ev->core[c].p, ev->core[c].n);
+    const char *ps[N_PSEUDO] = {ev->ls.product, ev->ls.service, ev->ls.category, ev->format};
+    for (uint32_t k = 0; k < N_PSEUDO; k++)
+        if (ps[k])
+            sigma_pf_add(st, ps[k], strlen(ps[k]));
+    if (ev->message.n)
+        sigma_pf_add(st, ev->message.p, ev->message.n);
+    if (!ev->nfields && !ev->message.n && ev->raw.n)
+        sigma_pf_add(st, ev->raw.p, ev->raw.n);
+    sigma_pf_scan(m->set->pf, st); /* on failure every rule may match */
+}
+
+/* Evaluate one candidate; calls fn on a match. Returns 0 or fn's error. */
+static int eval_cand(struct sigma_matcher *m, const struct cand *c, sigma_match_fn fn, void *opaque)
+{
+    const struct sigma_set *s = m->set;
+    const struct sigma_rule *r = s->rules[c->rule];
+    const struct ls_entry *fm = c->fm_entry >= 0 ? &s->map.e[c->fm_entry] : NULL;
+    memset(m->selc, -1, r->nsels);
+    m->st.rule_evals++;
+    if (!cond_eval(m, r, r->cond.root, fm))
+        return 0;
+    m->st.matches++;
+    m->nhits = 0;
+    collect(m, r, r->cond.root, true, fm, 0);
+    return fn(opaque, r, m->ev, m->hits, m->nhits);
+}
+
+/* Give combination k its prefilter tables; false if out of memory. */
+static bool combo_prepare(const struct sigma_matcher *m, struct combo *k,
+                          const struct sigma_pf_verdict *v)
+{
+    uint32_t words = (k->n + 63) / 64;
+    k->pos = calloc(m->set->nrules + 1, sizeof(*k->pos));
+    k->always = calloc(words + 1, sizeof(*k->always));
+    if (!k->pos || !k->always) {
+        free(k->pos);
+        free(k->always);
+        k->pos = NULL;
+        k->always = NULL;
+        return false;
+    }
+    for (uint32_t i = 0; i < k->n; i++) {
+        k->pos[k->c[i].rule] = i + 1;
+        if (v->always[k->c[i].rule])
+            k->always[i / 64] |= 1ull << (i % 64);
+    }
+    return true;
+}
+
+/* With the prefilter and a cached combination: the rules to evaluate are
+ * the combination's always-rules plus the rules hit by the scan, found
+ * through the position map and walked in candidate (rule) order through a
+ * bit set, so the cost follows the rules hit, not the candidates. */
+static int match_hits(struct sigma_matcher *m, struct combo *k, const struct sigma_pf_verdict *v,
+                      sigma_match_fn fn, void *opaque)
+{
+    uint32_t words = (k->n + 63) / 64;
+    if (words > m->nbits) {
+        grow_or_die((void **)&m->bits, words * sizeof(*m->bits));
+        m->nbits = words;
+    }
+    uint64_t *bits = m->bits;
+    memcpy(bits, k->always, words * sizeof(*bits));
+    for (uint32_t h = 0; h < v->nhits; h++) {
+        uint32_t p = k->pos[v->hits[h]];
+        if (p--)
+            bits[p / 64] |= 1ull << (p % 64);
+    }
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t b = bits[w];
+        while (b) {
+            uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(b);
+            b &= b - 1;
+            int rc = eval_cand(m, &k->c[i], fn, opaque);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
 }
 
 int sigma_match(struct sigma_matcher *m, const struct event *ev, sigma_match_fn fn, void *opaque)
@@ -873,18 +1005,20 @@ int sigma_match(struct sigma_matcher *m, const struct event *ev, sigma_match_fn 
         return 0;
     index_event(m, ev);
     uint32_t nc;
-    const struct cand *c = candidates(m, &nc);
+    struct combo *k;
+    const struct cand *c = candidates(m, &nc, &k);
+    bool pf = m->prefilter && nc;
+    struct sigma_pf_verdict v;
+    if (pf) {
+        prefilter_scan(m);
+        sigma_pf_verdict(s->pf, m->pfs, &v);
+        if (k && !v.all && (k->pos || combo_prepare(m, k, &v)))
+            return match_hits(m, k, &v, fn, opaque);
+    }
     for (uint32_t i = 0; i < nc; i++) {
-        const struct sigma_rule *r = s->rules[c[i].rule];
-        const struct ls_entry *fm = c[i].fm_entry >= 0 ? &s->map.e[c[i].fm_entry] : NULL;
-        memset(m->selc, -1, r->nsels);
-        m->st.rule_evals++;
-        if (!cond_eval(m, r, r->cond.root, fm))
+        if (pf && !sigma_pf_may_match(&v, c[i].rule))
             continue;
-        m->st.matches++;
-        m->nhits = 0;
-        collect(m, r, r->cond.root, true, fm, 0);
-        int rc = fn(opaque, r, ev, m->hits, m->nhits);
+        int rc = eval_cand(m, &c[i], fn, opaque);
         if (rc < 0)
             return rc;
     }

@@ -75,7 +75,8 @@ struct sigma_value {
     uint8_t mode;   /* SV_FIELDREF: SV_EXACT / SV_PREFIX / SV_SUFFIX / SV_CONTAINS */
     uint8_t family; /* SV_CIDR: 4 or 6 */
     uint8_t prefix; /* SV_CIDR: prefix length */
-    const char *s;  /* literal (lowercased unless cased), field name for SV_FIELDREF */
+    const char *s;  /* literal (lowercased unless cased), field name for SV_FIELDREF,
+                       the pattern for SV_RE */
     uint32_t n;
     double num;
     struct glob_tok *toks;
@@ -292,6 +293,7 @@ struct sigma_set {
     size_t ncodes;
     uint32_t max_sels; /* most search identifiers in one rule (after filters) */
     bool finished;
+    struct sigma_prefilter *pf; /* literal prefilter (sigma-prefilter.c), or NULL */
 };
 
 /* Record a diagnostic (copies file and message). */

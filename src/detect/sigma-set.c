@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "detect/sigma-model.h"
+#include "detect/sigma-prefilter.h"
 
 #define MAX_RULE_FILE  (16 * 1024 * 1024)
 #define MAX_DEPTH      64
@@ -368,6 +369,8 @@ int sigma_set_finish(struct sigma_set *s)
             s->max_sels = s->rules[j]->nsels;
     }
     ls_map_bind(s);
+    /* on failure s->pf stays NULL and every candidate rule is evaluated */
+    (void)sigma_prefilter_build(s);
     return 0;
 }
 
@@ -391,6 +394,7 @@ void sigma_set_free(struct sigma_set *s)
     free(s->filters);
     free(s->corrs);
     ls_map_free(&s->map);
+    sigma_prefilter_free(s->pf);
     arena_free(&s->arena);
     free(s);
 }

@@ -574,6 +574,8 @@ static int compile_regex(struct sv_ctx *c, const char *pat, size_t n, bool ci, b
     codes[(*c->ncodes)++] = re;
     v->kind = SV_RE;
     v->re = re;
+    v->s = arena_strndup(c->arena, pat, n); /* the prefilter reads its literals */
+    v->n = (uint32_t)n;
     return 0;
 }
 

@@ -126,6 +126,12 @@ void sigma_matcher_free(struct sigma_matcher *m);
  * each match in rule order. Returns 0 or fn's error. */
 int sigma_match(struct sigma_matcher *m, const struct event *ev, sigma_match_fn fn, void *opaque);
 
+/* Turn the literal prefilter on (the default) or off. Off, every rule of the
+ * event's log source is evaluated: the reference the prefilter must agree
+ * with. The environment variable KENCHI_NO_PREFILTER (any value) turns it off
+ * for every new matcher. */
+void sigma_matcher_set_prefilter(struct sigma_matcher *m, bool on);
+
 struct sigma_match_stats {
     uint64_t events;     /* events tested */
     uint64_t rule_evals; /* rule conditions evaluated */

@@ -1,0 +1,189 @@
+/* Unit tests for the Sigma literal prefilter: rules whose conditions mix
+ * and / or / not, N-of, |all, globs, windash, regexes (with their literals,
+ * caseless with Unicode folding), numbers, |cased,
+ * keywords and JSON arrays with escapes, matched against hand-built events
+ * with the prefilter on and off: the rules that match must be the same, the
+ * expected ones must match, and with Hyperscan built in the prefilter must
+ * actually skip rules. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "detect/sigma.h"
+#include "util/arena.h"
+
+static char mapping_path[64];
+
+static const char mapping[] = "logsources:\n"
+                              "  - rule: {product: test}\n"
+                              "    events: {logsource.product: test}\n";
+
+static const char rules[] =
+    "title: and-not\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {Image|endswith: '\\evil.exe'}\n  filter: {CommandLine|contains: 'harmless'}\n"
+    "  condition: sel and not filter\n---\n"
+    "title: or-regex\nlogsource: {product: test}\ndetection:\n"
+    "  sel1: {CommandLine|contains: 'mimikatz'}\n  sel2: {CommandLine|re: 'in[v]oke-x'}\n"
+    "  condition: sel1 or sel2\n---\n"
+    "title: all-values\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|contains|all: ['alpha', 'beta'], Image|endswith: '.exe'}\n"
+    "  condition: sel\n---\n"
+    "title: two-of\nlogsource: {product: test}\ndetection:\n"
+    "  sel_a: {CommandLine|contains: 'aaa1'}\n  sel_b: {CommandLine|contains: 'bbb2'}\n"
+    "  sel_c: {CommandLine|contains: 'ccc3'}\n  condition: 2 of sel_*\n---\n"
+    "title: windash\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|contains|windash: ' -encodedcommand'}\n  condition: sel\n---\n"
+    "title: glob\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {Image: '*\\power*shell.exe'}\n  condition: sel\n---\n"
+    "title: numeric\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {EventID: 4688}\n  condition: sel\n---\n"
+    "title: cased\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|contains|cased: 'SeCret'}\n  condition: sel\n---\n"
+    "title: keyword\nlogsource: {product: test}\ndetection:\n"
+    "  kw: ['kwtoken']\n  condition: kw\n---\n"
+    "title: array\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {Tags|contains: 'qaz'}\n  condition: sel\n---\n"
+    "title: short\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|contains: 'zq'}\n  condition: sel\n---\n"
+    "title: not-only\nlogsource: {product: test}\ndetection:\n"
+    "  filter: {Image|endswith: '.exe'}\n  condition: not filter\n---\n"
+    "title: regex-lit\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|re: 'cmd.{0,5}/c.+power[s]hell\\.exe?'}\n  condition: sel\n---\n"
+    "title: regex-caseless\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|re|i: 'kelvin-test'}\n  condition: sel\n";
+
+struct ev_case {
+    const char *kv[8];  /* key, value pairs, NULL-ended */
+    const char *expect; /* titles that match, in rule order, ';'-separated */
+};
+
+static const struct ev_case cases[] = {
+    {{"Image", "C:\\X\\EVIL.EXE", "CommandLine", "run it", NULL}, "and-not;"},
+    {{"Image", "C:\\X\\evil.exe", "CommandLine", "HARMLESS run", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine", "invoke-x now", NULL}, "or-regex;"},
+    {{"Image", "a.exe", "CommandLine", "MimiKatz", NULL}, "or-regex;"},
+    {{"Image", "a.exe", "CommandLine", "BETA then Alpha", NULL}, "all-values;"},
+    {{"Image", "a.exe", "CommandLine", "alpha only", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine", "x CCC3 y aaa1", NULL}, "two-of;"},
+    {{"Image", "a.exe", "CommandLine", "x bbb2 only", NULL}, ""},
+    {{"Image", "p.exe", "CommandLine", "p /EncodedCommand AAA", NULL}, "windash;"},
+    {{"Image", "C:\\Windows\\PowerNOTShell.exe", NULL}, "glob;"},
+    {{"Image", "a.exe", "EventID", "0x1250", NULL}, "numeric;"},
+    {{"Image", "a.exe", "CommandLine", "the SeCret", NULL}, "cased;"},
+    {{"Image", "a.exe", "CommandLine", "the secret", NULL}, ""},
+    {{"Image", "a.exe", "Note", "has KWTOKEN inside", NULL}, "keyword;"},
+    {{"Image", "a.exe", "Tags", "[\"x\", \"q\\u0041Z\"]", NULL}, "array;"},
+    {{"Image", "a.exe", "CommandLine", "ZQ", NULL}, "short;"},
+    {{"Image", "a.dll", NULL}, "not-only;"},
+    {{"Image", "a.exe", "CommandLine", "nothing to see", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine", "cmd.exe /c powershell.ex", NULL}, "regex-lit;"},
+    {{"Image", "a.exe", "CommandLine", "cmd.exe /c Powershell.exe", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine",
+      "x \xe2\x84\xaa"
+      "ELVIN-TE\xc5\xbfT",
+      NULL},
+     "regex-caseless;"},
+};
+
+static int setup(void **state)
+{
+    (void)state;
+    strcpy(mapping_path, "/tmp/kenchi-ls-XXXXXX");
+    int fd = mkstemp(mapping_path);
+    if (fd < 0)
+        return -1;
+    if (write(fd, mapping, sizeof(mapping) - 1) != (ssize_t)(sizeof(mapping) - 1))
+        return -1;
+    close(fd);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(mapping_path);
+    return 0;
+}
+
+static int titles_cb(void *opaque, const struct sigma_rule *r, const struct event *ev,
+                     const struct sigma_hit_field *f, size_t nf)
+{
+    (void)ev;
+    (void)f;
+    (void)nf;
+    struct sigma_rule_view v;
+    sigma_rule_view(r, &v);
+    char *out = opaque;
+    size_t n = strlen(out);
+    snprintf(out + n, 512 - n, "%s;", v.title);
+    return 0;
+}
+
+static void build(struct event *ev, struct arena *a, const struct ev_case *c)
+{
+    event_init(ev, a);
+    ev->ls.product = "test";
+    for (int i = 0; c->kv[i]; i += 2) {
+        const char *v = c->kv[i + 1];
+        event_add_copy(ev, c->kv[i], v, strlen(v), v[0] == '[' ? VT_JSON : VT_STRING);
+    }
+}
+
+static void test_same_matches(void **state)
+{
+    (void)state;
+    struct sigma_opts o = {mapping_path, NULL};
+    struct sigma_set *s;
+    assert_int_equal(sigma_set_new(&o, &s, stderr), 0);
+    sigma_set_load_text(s, "t.yml", rules, strlen(rules));
+    sigma_set_finish(s);
+    struct sigma_counts cnt;
+    sigma_set_counts(s, &cnt);
+    assert_int_equal(cnt.rules, 14);
+    struct sigma_matcher *on = sigma_matcher_new(s), *off = sigma_matcher_new(s);
+    assert_non_null(on);
+    assert_non_null(off);
+    sigma_matcher_set_prefilter(on, true);
+    sigma_matcher_set_prefilter(off, false);
+    struct arena a;
+    arena_init(&a, 4096);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct event ev;
+        char got_on[512] = "", got_off[512] = "";
+        arena_reset(&a);
+        build(&ev, &a, &cases[i]);
+        assert_int_equal(sigma_match(on, &ev, titles_cb, got_on), 0);
+        assert_int_equal(sigma_match(off, &ev, titles_cb, got_off), 0);
+        if (strcmp(got_on, got_off) || strcmp(got_off, cases[i].expect))
+            print_error("case %zu: prefilter '%s', exact '%s', expected '%s'\n", i, got_on, got_off,
+                        cases[i].expect);
+        assert_string_equal(got_on, got_off);
+        assert_string_equal(got_off, cases[i].expect);
+    }
+    struct sigma_match_stats st_on, st_off;
+    sigma_matcher_stats(on, &st_on);
+    sigma_matcher_stats(off, &st_off);
+    assert_int_equal(st_off.rule_evals, 14 * (sizeof(cases) / sizeof(cases[0])));
+#ifdef KENCHI_HAVE_HS
+    assert_true(st_on.rule_evals < st_off.rule_evals);
+#endif
+    arena_free(&a);
+    sigma_matcher_free(on);
+    sigma_matcher_free(off);
+    sigma_set_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_matches),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
