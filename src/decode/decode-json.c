@@ -249,6 +249,36 @@ static void emit(struct jp *p, struct str val, enum value_type t)
     event_add(p->ev, key, val, t);
 }
 
+/* A raw array as it is kept: pretty-printed input spreads it over lines, and
+ * an event's JSON form must stay on one line, so whitespace outside strings
+ * is dropped (into the arena) when the text has a line break. Arrays already
+ * on one line are kept as slices of the record. */
+static struct str compact_raw(struct jp *p, struct str v)
+{
+    if (!memchr(v.p, '\n', v.n) && !memchr(v.p, '\r', v.n))
+        return v;
+    char *o = arena_alloc(p->ev->arena, v.n + 1);
+    size_t ol = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < v.n; i++) {
+        char c = v.p[i];
+        if (in_str) {
+            o[ol++] = c;
+            if (c == '\\' && i + 1 < v.n)
+                o[ol++] = v.p[++i];
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+            o[ol++] = c;
+        } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            o[ol++] = c;
+        }
+    }
+    o[ol] = '\0';
+    return str_make(o, ol);
+}
+
 static int parse_member_value(struct jp *p, int depth)
 {
     ws(p);
@@ -269,7 +299,7 @@ static int parse_member_value(struct jp *p, int depth)
         return -EINVAL;
     struct str v = str_make(p->s + b, p->i - b);
     if (c == '[')
-        emit(p, v, VT_JSON);
+        emit(p, compact_raw(p, v), VT_JSON);
     else if (c == 't' || c == 'f')
         emit(p, v, VT_BOOL);
     else if (c == 'n')
