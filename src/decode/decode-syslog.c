@@ -133,7 +133,10 @@ static size_t parse_tai64n(const char *s, size_t n, int64_t *out)
         return 0;
     /* TAI64 label 2^62 + TAI seconds; TAI is 10 s ahead of UTC at the epoch
      * and leap seconds since then are ignored (at most ~27 s off). */
-    int64_t unix_s = (int64_t)(secs - (1ULL << 62)) - 10;
+    uint64_t tai_s = secs - (1ULL << 62);
+    if (tai_s > 9200000000ULL)
+        return 0; /* beyond 2261: not a time kenchi can represent */
+    int64_t unix_s = (int64_t)tai_s - 10;
     *out = unix_s * NS_PER_SEC + (int64_t)(nano % 1000000000ULL);
     return 25;
 }

@@ -260,11 +260,13 @@ static int on_record(void *opaque, const struct record *r)
              p->mode == MODE_JSON ? p->o.max_json : p->o.max_line, r->n);
     }
     int rc;
-    if (r->status == RECORD_BAD_JSON) {
-        rc = -EINVAL;
-        diag(p, r->line, "not a complete JSON value (%zu bytes): kept as an unparsed event", r->n);
+    if (r->status == RECORD_BAD_JSON || (r->status == RECORD_TRUNCATED && p->mode == MODE_JSON)) {
+        rc = -EINVAL; /* a cut JSON value cannot be decoded: kept as text */
+        if (r->status == RECORD_BAD_JSON)
+            diag(p, r->line, "not a complete JSON value (%zu bytes): kept as an unparsed event",
+                 r->n);
     } else if (p->mode == MODE_JSON || (r->n && r->p[0] == '{' && !p->forced_app &&
-                                          (!p->forced || p->forced->decode_json))) {
+                                        (!p->forced || p->forced->decode_json))) {
         rc = decode_json_record(p, ev);
         if (rc < 0 && p->mode == MODE_JSON)
             diag(p, r->line, "invalid JSON: kept as an unparsed event");
@@ -397,7 +399,7 @@ static int read_file(struct pipeline *p, const char *path)
     if (p->mode == MODE_FILE) {
         struct stat sb;
         if (stat(path, &sb) == 0)
-            p->ctx.ref_time_ns = (int64_t)sb.st_mtim.tv_sec * NS_PER_SEC + sb.st_mtim.tv_nsec;
+            p->ctx.ref_time_ns = time_from_unix(sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
         struct event_emitter em = {emit_next, emit_done, p};
         uint64_t bad = 0;
         rc = p->cur->decode_file(&p->ctx, path, &em, &bad);

@@ -218,6 +218,12 @@ int reader_json(struct input *in, size_t max_record, record_fn fn, void *opaque)
         }
         if (complete) {
             struct record r = {b.data + b.pos, i - b.pos, line, b.base_offset + b.pos, RECORD_OK};
+            if (r.n > max_record) {
+                /* whole but too long (it fit in the buffer's slack): its
+                 * first max_record bytes stand for it, the rest is skipped */
+                r.n = max_record;
+                r.status = RECORD_TRUNCATED;
+            }
             if (ndjson == -1)
                 ndjson = lines_in == 0;
             else if (lines_in)

@@ -17,7 +17,8 @@
 
 enum record_status {
     RECORD_OK,
-    RECORD_TRUNCATED, /* longer than max_record: the first max_record bytes */
+    RECORD_TRUNCATED, /* longer than max_record: the first max_record bytes
+                         (a text line, or a complete JSON value) */
     RECORD_BAD_JSON,  /* not a complete JSON value (kept as text) */
 };
 

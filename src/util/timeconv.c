@@ -37,6 +37,10 @@ static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
 
 int64_t time_from_utc(int y, int mon, int day, int h, int min, int s, int64_t ns)
 {
+    /* int64 nanoseconds reach from 1677-09-21 to 2262-04-11: outside the
+     * whole years in between there is no such time (and no overflow) */
+    if (y < TIME_YEAR_MIN || y > TIME_YEAR_MAX)
+        return TIME_NONE;
     int64_t days = days_from_civil(y, (unsigned)mon, (unsigned)day);
     return ((days * 86400) + h * 3600 + min * 60 + s) * NS_PER_SEC + ns;
 }
@@ -73,11 +77,21 @@ int tz_select(const char *name)
     return 0;
 }
 
+int64_t time_from_unix(int64_t sec, long nsec)
+{
+    const int64_t lim = 9200000000LL; /* seconds: mid-2261 either way of 1970 */
+    if (sec > lim)
+        return lim * NS_PER_SEC;
+    if (sec < -lim)
+        return -lim * NS_PER_SEC;
+    return sec * NS_PER_SEC + nsec;
+}
+
 int64_t time_from_local(struct tz_ctx *tz, int y, int mon, int day, int h, int min, int s,
                         int64_t ns)
 {
     int64_t as_utc = time_from_utc(y, mon, day, h, min, s, ns);
-    if (tz->utc)
+    if (tz->utc || as_utc == TIME_NONE)
         return as_utc;
     int64_t key = days_from_civil(y, (unsigned)mon, (unsigned)day) * 24 + h;
     if (key != tz->cache_key) {
@@ -125,8 +139,8 @@ static int digits(const char *s, size_t n, size_t at, size_t count)
 size_t time_parse_iso(const char *s, size_t n, struct tz_ctx *tz, int64_t *out)
 {
     int y = digits(s, n, 0, 4);
-    if (y < 0 || n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
-        s[13] != ':' || s[16] != ':')
+    if (y < TIME_YEAR_MIN || y > TIME_YEAR_MAX || n < 19 || s[4] != '-' || s[7] != '-' ||
+        (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
         return 0;
     int mo = digits(s, n, 5, 2), d = digits(s, n, 8, 2);
     int h = digits(s, n, 11, 2), mi = digits(s, n, 14, 2), se = digits(s, n, 17, 2);
@@ -221,7 +235,7 @@ int time_parse_user(const char *s, int64_t now_ns, int64_t *out)
         return -EINVAL;
     if (n == 10 && s[4] == '-' && s[7] == '-') {
         int y = digits(s, n, 0, 4), m = digits(s, n, 5, 2), d = digits(s, n, 8, 2);
-        if (y < 0 || m < 1 || m > 12 || d < 1 || d > 31)
+        if (y < TIME_YEAR_MIN || y > TIME_YEAR_MAX || m < 1 || m > 12 || d < 1 || d > 31)
             return -EINVAL;
         *out = time_from_utc(y, m, d, 0, 0, 0, 0);
         return 0;
@@ -255,6 +269,8 @@ int time_parse_user(const char *s, int64_t now_ns, int64_t *out)
     default:
         return -EINVAL;
     }
+    if (v > 4000000000LL / unit)
+        return -EINVAL; /* more than a century: not an age kenchi can represent */
     *out = now_ns - (int64_t)v * unit * NS_PER_SEC;
     return 0;
 }

@@ -18,6 +18,11 @@
 
 #define NS_PER_SEC 1000000000LL
 #define TIME_NONE INT64_MIN
+/* Whole years that int64 nanoseconds can hold; time_from_utc() and
+ * time_from_local() return TIME_NONE for others, time_parse_iso() rejects
+ * them. */
+#define TIME_YEAR_MIN 1678
+#define TIME_YEAR_MAX 2261
 
 /* Days since 1970-01-01 for a proleptic Gregorian date (month 1..12). */
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
@@ -43,6 +48,10 @@ int tz_select(const char *name);
 /* UTC nanoseconds for a wall-clock time in tz. */
 int64_t time_from_local(struct tz_ctx *tz, int y, int mon, int day, int h, int min, int s,
                         int64_t ns);
+
+/* Nanoseconds for a POSIX time (file times, clock_gettime()), clamped to
+ * the years kenchi can represent: a file may well claim to be from 2300. */
+int64_t time_from_unix(int64_t sec, long nsec);
 
 /* Year (UTC) of a time. */
 int time_year(int64_t t_ns);
