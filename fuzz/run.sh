@@ -16,7 +16,6 @@ set -u
 cd "$(dirname "$0")/.." || exit 3
 secs=${1:-30}
 [ $# -gt 0 ] && shift
-jobs=${FUZZ_JOBS:-1}
 
 if ! command -v clang >/dev/null 2>&1; then
     echo "fuzz: clang is not installed (scripts/setup.sh installs it)" >&2
@@ -63,7 +62,7 @@ for t in $targets; do
     printf 'fuzz: %-22s %4ss ... ' "$t" "$secs"
     # shellcheck disable=SC2086
     "$bin" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
-        -jobs="$jobs" -workers="$jobs" -print_final_stats=1 \
+        -print_final_stats=1 \
         -artifact_prefix="build/fuzz/artifacts/$t-" "$work" $seeds $extra >"$log" 2>&1
     rc=$?
     runs=$(grep -a -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{s+=$2} END {print s+0}')
