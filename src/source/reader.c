@@ -268,10 +268,13 @@ long reader_sniff(const char *path, char *buf, size_t n)
     size_t got = 0;
     while (got < n) {
         ssize_t r = input_read(in, buf + got, n - got);
-        if (r < 0) {
+        if (r < 0 && got == 0) {
             input_close(in);
             return r;
         }
+        if (r < 0)
+            break; /* what came before the damage is sniffed; the read proper
+                      delivers it and then reports the error */
         if (r == 0)
             break;
         got += (size_t)r;
