@@ -106,8 +106,11 @@ static size_t parse_bsd_time(struct decode_ctx *ctx, const char *s, size_t n, in
         int64_t ref = ctx->ref_time_ns;
         year = time_year(ref);
         int64_t t = time_from_local(&ctx->tz, year, mon, day, h, mi, se, ns);
-        if (t > ref + 86400 * NS_PER_SEC)
-            year -= 1;
+        if (t <= ref + 86400 * NS_PER_SEC) {
+            *out = t; /* the usual case: this year, computed once */
+            return i;
+        }
+        year -= 1;
     }
     *out = time_from_local(&ctx->tz, year, mon, day, h, mi, se, ns);
     return i;
