@@ -96,6 +96,13 @@ CLI_RATE=$(rate "$LINES" "$T_CPU")
 printf '%-46s %14s %9s %9s\n' "kenchi scan${store_opt:+ $store_opt} --output jsonl" "$(num "$CLI_RATE")" \
     "$T_CPU" "$T_WALL"
 CLI_RSS_BIG=$T_RSS_KB
+# which decoders did the work: until the Postfix/Dovecot decoders exist, the
+# lines are only split into the syslog envelope
+python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+print("   events by module: " + ", ".join("%s %d" % (l["module"], l["events"]) for l in s["logsources"]))
+' "$DIR/scan.json"
 
 F2B_RATES=""
 for filt in postfix dovecot; do
