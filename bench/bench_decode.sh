@@ -115,6 +115,7 @@ for filt in postfix dovecot; do
     r=$(rate "$LINES" "$T_CPU")
     printf '%-46s %14s %9s %9s\n' "fail2ban-regex, $filt filter" "$(num "$r")" "$T_CPU" "$T_WALL"
     grep -a '^Lines:' "$DIR/f2b-$filt.out" | sed 's/^/   fail2ban-regex: /'
+    echo "   fail2ban-regex peak RSS: $T_RSS_KB kB"
     F2B_RATES="$F2B_RATES $filt:$r"
 done
 for fr in $F2B_RATES; do

@@ -21,13 +21,14 @@ if ! command -v clang >/dev/null 2>&1; then
     echo "fuzz: clang is not installed (scripts/setup.sh installs it)" >&2
     exit 3
 fi
-if ! make --no-print-directory fuzz >build-fuzz.log 2>&1; then
-    cat build-fuzz.log >&2
-    rm -f build-fuzz.log
+mkdir -p build
+if ! make --no-print-directory fuzz >build/fuzz-build.log 2>&1; then
+    cat build/fuzz-build.log >&2
+    rm -f build/fuzz-build.log
     echo "fuzz: building the targets failed (is libclang-rt-*-dev installed?)" >&2
     exit 3
 fi
-rm -f build-fuzz.log
+rm -f build/fuzz-build.log
 
 targets=$*
 if [ -z "$targets" ]; then
