@@ -2,7 +2,8 @@
 # demo.sh - `make demo`: scan the bundled sample logs, then show a few of the
 # events kenchi decoded from them, one short block per event.
 #
-# The samples (samples/) are kenchi's own: mail.log, mail.log.1.gz and
+# The samples (samples/, described in docs/samples.md) are kenchi's own:
+# mail.log, mail.log.1.gz and
 # auth.log come from scripts/gen-maillog.py (a small organisation's mail
 # server over a few days in March 2024, with a password-spraying story woven
 # in); the JSON and Zeek files are hand-written in the real formats. Their
@@ -23,7 +24,7 @@ if "$KENCHI" scan --help 2>/dev/null | grep -q -- '--no-store'; then
     store_opt="--no-store"
 fi
 
-echo "${B}\$ kenchi scan $store_opt --year 2024 samples/${N}"
+echo "${B}\$ kenchi scan${store_opt:+ $store_opt} --year 2024 samples/${N}"
 # shellcheck disable=SC2086
 "$KENCHI" scan $store_opt --year 2024 --output table samples/
 scan_rc=$?
