@@ -82,11 +82,22 @@ build/debug/tests/%: tests/unit/%.c build/debug/libkenchi.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(DBG_FLAGS) $(INC) $(PKG_CFLAGS) $< build/debug/libkenchi.a $(PKG_LIBS) -lcmocka -o $@
 
-# libFuzzer targets: clang, ASan+UBSan, linked against the sources directly.
+# libFuzzer targets: clang, ASan+UBSan. The library is compiled once with
+# coverage instrumentation (fuzzer-no-link) and linked into every target.
 FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-build/fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*/*.h)
+FUZZ_LIB_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_OBJ = $(LIB_SRC:src/%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: src/%.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
-	clang $(CSTD) $(WARN) $(FUZZ_FLAGS) $(INC) $(PKG_CFLAGS) $< $(LIB_SRC) $(PKG_LIBS) -o $@
+	@echo "  CC [fuzz] $<"
+	@clang $(CSTD) $(WARN) $(FUZZ_LIB_FLAGS) $(INC) $(PKG_CFLAGS) -c $< -o $@
+build/fuzz/libkenchi.a: $(FUZZ_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+build/fuzz/%: fuzz/%.c fuzz/fuzz-common.h build/fuzz/libkenchi.a
+	@mkdir -p $(dir $@)
+	@echo "  LD [fuzz] $@"
+	@clang $(CSTD) $(WARN) $(FUZZ_FLAGS) $(INC) $(PKG_CFLAGS) $< build/fuzz/libkenchi.a $(PKG_LIBS) -o $@
 fuzz: $(FUZZ_BIN)
 
 build/release/bench/%: bench/%.c build/release/libkenchi.a

@@ -1,22 +1,14 @@
 #!/bin/sh
-# Runs every benchmark: the compiled ones (build/release/bench/bench_*) and
-# the scripts beside this file (bench/*.sh, except this one). Build first
-# with `make bench`, which also calls this. KENCHI_SHARED locates the shared
-# data (default ../shared); benchmarks that need it say so and skip.
+# bench/run.sh - run every benchmark (bench/bench_*.sh) in turn. `make bench`
+# builds the release binaries and the C benchmarks first, then calls this.
+# Figures go to docs/performance.md by hand, with the command that made them.
 set -u
-cd "$(dirname "$0")/.."
-: "${KENCHI_SHARED:=../shared}"
-export KENCHI_SHARED
+cd "$(dirname "$0")/.." || exit 3
 rc=0
-for b in build/release/bench/bench_*; do
-    [ -x "$b" ] || continue
-    echo "== $b"
-    "$b" || rc=1
-done
-for s in bench/*.sh; do
-    [ "$s" = bench/run.sh ] && continue
-    [ -f "$s" ] || continue
-    echo "== $s"
-    sh "$s" || rc=1
+for b in bench/bench_*.sh; do
+    [ -e "$b" ] || continue
+    echo "### $b  ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
+    sh "$b" || rc=1
+    echo
 done
 exit $rc

@@ -15,6 +15,7 @@
 
 #include "decode/decode.h"
 #include "decode/json-scan.h"
+#include "util/utf8.h"
 
 #define JSON_MAX_DEPTH 64
 #define JSON_MAX_KEY 512
@@ -71,12 +72,25 @@ static int skip_value(struct jp *p, int depth)
         return -EINVAL;
     char c = p->s[p->i];
     if (c == '"') {
-        /* scan only: arrays are kept raw, nothing to unescape */
+        /* scan only: arrays are kept raw, nothing to unescape; the escapes
+         * must be valid all the same, as raw text is rendered as is */
         p->i++;
         while (p->i < p->n && p->s[p->i] != '"') {
             if ((unsigned char)p->s[p->i] < 0x20)
                 return -EINVAL;
-            p->i += p->s[p->i] == '\\' ? 2 : 1;
+            if (p->s[p->i] == '\\') {
+                char e = p->i + 1 < p->n ? p->s[p->i + 1] : '\0';
+                if (e == 'u' && p->i + 6 <= p->n && hex_digit(p->s[p->i + 2]) >= 0 &&
+                    hex_digit(p->s[p->i + 3]) >= 0 && hex_digit(p->s[p->i + 4]) >= 0 &&
+                    hex_digit(p->s[p->i + 5]) >= 0)
+                    p->i += 6;
+                else if (e && strchr("\"\\/bfnrt", e))
+                    p->i += 2;
+                else
+                    return -EINVAL;
+                continue;
+            }
+            p->i++;
         }
         if (p->i >= p->n)
             return -EINVAL;
@@ -137,6 +151,63 @@ static void emit(struct jp *p, struct str val, enum value_type t)
     event_add(p->ev, key, val, t);
 }
 
+/* A raw array as it is kept. It is rendered as is, so it must be one line
+ * of valid JSON: pretty-printed input spreads it over lines (whitespace
+ * outside strings is dropped) and strings may hold invalid UTF-8 (each bad
+ * byte becomes U+FFFD, as json_put_string() does for other values). Only
+ * then is it rewritten, into the arena; the usual array stays a slice of the
+ * record. */
+static struct str clean_raw(struct jp *p, struct str v)
+{
+    bool multiline = memchr(v.p, '\n', v.n) || memchr(v.p, '\r', v.n);
+    bool bad_utf8 = false;
+    for (size_t i = 0; i < v.n && !bad_utf8;) {
+        if ((unsigned char)v.p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t l = utf8_seq_len((const unsigned char *)v.p + i, v.n - i);
+        bad_utf8 = l == 0;
+        i += l;
+    }
+    if (!multiline && !bad_utf8)
+        return v;
+    char *o = arena_alloc(p->ev->arena, v.n * 3 + 1); /* a bad byte grows to 3 */
+    size_t ol = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < v.n;) {
+        unsigned char c = (unsigned char)v.p[i];
+        if (c >= 0x80) {
+            size_t l = utf8_seq_len((const unsigned char *)v.p + i, v.n - i);
+            if (l) {
+                memcpy(o + ol, v.p + i, l);
+                ol += l;
+                i += l;
+            } else {
+                memcpy(o + ol, "\xEF\xBF\xBD", 3);
+                ol += 3;
+                i++;
+            }
+            continue;
+        }
+        i++;
+        if (in_str) {
+            o[ol++] = (char)c;
+            if (c == '\\' && i < v.n)
+                o[ol++] = v.p[i++]; /* escapes are ASCII (checked by skip_value) */
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+            o[ol++] = (char)c;
+        } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            o[ol++] = (char)c;
+        }
+    }
+    o[ol] = '\0';
+    return str_make(o, ol);
+}
+
 static int parse_member_value(struct jp *p, int depth)
 {
     ws(p);
@@ -157,7 +228,7 @@ static int parse_member_value(struct jp *p, int depth)
         return -EINVAL;
     struct str v = str_make(p->s + b, p->i - b);
     if (c == '[')
-        emit(p, v, VT_JSON);
+        emit(p, clean_raw(p, v), VT_JSON);
     else if (c == 't' || c == 'f')
         emit(p, v, VT_BOOL);
     else if (c == 'n')
@@ -259,7 +330,7 @@ static int json_decode(struct decode_ctx *ctx, struct event *ev)
             d = strtod(tmp, NULL);
             if (d > 1e11)
                 d /= 1000.0; /* milliseconds */
-            if (d > 0 && d < 1e10)
+            if (d > 0 && d < 9e9) /* int64 nanoseconds end in 2262 */
                 ev->ts_ns = (int64_t)(d * 1e9);
         }
     }

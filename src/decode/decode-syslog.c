@@ -110,8 +110,13 @@ static size_t parse_bsd_time(struct decode_ctx *ctx, const char *s, size_t n, in
         int64_t ref = ctx->ref_time_ns;
         year = time_year(ref);
         int64_t t = time_from_local(&ctx->tz, year, mon, day, h, mi, se, ns);
-        if (t > ref + 86400 * NS_PER_SEC)
-            year -= 1;
+        if (t <= ref + 86400 * NS_PER_SEC) {
+            if (day > days_in_month(year, mon))
+                return 0;
+            *out = t; /* the usual case: this year, computed once */
+            return i;
+        }
+        year -= 1;
         if (day > days_in_month(year, mon))
             return 0;
     }
@@ -139,9 +144,10 @@ static size_t parse_tai64n(const char *s, size_t n, int64_t *out)
         return 0;
     /* TAI64 label 2^62 + TAI seconds; TAI is 10 s ahead of UTC at the epoch
      * and leap seconds since then are ignored (at most ~27 s off). */
-    if (secs - (1ULL << 62) > 9000000000ULL)
-        return 0; /* beyond 2255: not a time stamp we can represent */
-    int64_t unix_s = (int64_t)(secs - (1ULL << 62)) - 10;
+    uint64_t tai_s = secs - (1ULL << 62);
+    if (tai_s > 9200000000ULL)
+        return 0; /* beyond 2261: not a time kenchi can represent */
+    int64_t unix_s = (int64_t)tai_s - 10;
     *out = unix_s * NS_PER_SEC + (int64_t)(nano % 1000000000ULL);
     return 25;
 }

@@ -43,6 +43,7 @@ struct pipeline {
     enum read_mode mode;
     size_t cur_file; /* index into st.files */
     unsigned diags;
+    uint64_t first_unparsed; /* line (or record) of the file's first unparsed event */
 
     struct {
         dev_t dev;
@@ -199,6 +200,8 @@ static int finish_event(struct pipeline *p, struct event *ev)
         fs->unparsed++;
         p->st.unparsed++;
         ev->format = "unparsed";
+        if (!p->first_unparsed)
+            p->first_unparsed = ev->line ? ev->line : ev->record;
     }
     if (ev->truncated) {
         fs->truncated++;
@@ -260,11 +263,13 @@ static int on_record(void *opaque, const struct record *r)
              p->mode == MODE_JSON ? p->o.max_json : p->o.max_line, r->n);
     }
     int rc;
-    if (r->status == RECORD_BAD_JSON) {
-        rc = -EINVAL;
-        diag(p, r->line, "not a complete JSON value (%zu bytes): kept as an unparsed event", r->n);
+    if (r->status == RECORD_BAD_JSON || (r->status == RECORD_TRUNCATED && p->mode == MODE_JSON)) {
+        rc = -EINVAL; /* a cut JSON value cannot be decoded: kept as text */
+        if (r->status == RECORD_BAD_JSON)
+            diag(p, r->line, "not a complete JSON value (%zu bytes): kept as an unparsed event",
+                 r->n);
     } else if (p->mode == MODE_JSON || (r->n && r->p[0] == '{' && !p->forced_app &&
-                                          (!p->forced || p->forced->decode_json))) {
+                                        (!p->forced || p->forced->decode_json))) {
         rc = decode_json_record(p, ev);
         if (rc < 0 && p->mode == MODE_JSON)
             diag(p, r->line, "invalid JSON: kept as an unparsed event");
@@ -380,13 +385,16 @@ static int read_file(struct pipeline *p, const char *path)
 {
     p->cur_file = new_file_stats(p, path);
     p->diags = 0;
+    p->first_unparsed = 0;
     struct file_stats *fs = &p->st.files[p->cur_file];
     int rc = choose_format(p, path);
     if (rc < 0) {
         fs->error = rc;
         p->st.files_failed++;
-        diag(p, 0, "%s", rc == -EPROTONOSUPPORT ? "format not supported by this build"
-                                                 : strerror(-rc));
+        diag(p, 0, "%s",
+             rc == -EPROTONOSUPPORT ? "format not supported by this build"
+             : rc == -EBADMSG       ? "corrupt compressed data (nothing could be read)"
+                                    : strerror(-rc));
         return 0;
     }
     fs = &p->st.files[p->cur_file];
@@ -409,7 +417,7 @@ static int read_file(struct pipeline *p, const char *path)
     if (p->mode == MODE_FILE) {
         struct stat sb;
         if (stat(path, &sb) == 0)
-            p->ctx.ref_time_ns = (int64_t)sb.st_mtim.tv_sec * NS_PER_SEC + sb.st_mtim.tv_nsec;
+            p->ctx.ref_time_ns = time_from_unix(sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
         struct event_emitter em = {emit_next, emit_done, p};
         uint64_t bad = 0;
         rc = p->cur->decode_file(&p->ctx, path, &em, &bad);
@@ -433,6 +441,19 @@ static int read_file(struct pipeline *p, const char *path)
     } else {
         p->st.files_read++;
     }
+    if (fs->unparsed && p->o.diag) {
+        /* one line per file, not per record: unparsed records are kept and
+         * searchable, but the user should know how many there are */
+        if (p->first_unparsed)
+            fprintf(p->o.diag, "kenchi: %s:%llu: first of ", fs->path,
+                    (unsigned long long)p->first_unparsed);
+        else
+            fprintf(p->o.diag, "kenchi: %s: ", fs->path);
+        fprintf(p->o.diag,
+                "%llu records (of %llu) that no decoder understood; kept as "
+                "unparsed events\n",
+                (unsigned long long)fs->unparsed, (unsigned long long)fs->events);
+    }
     if (p->diags > p->o.max_diag_per_file && p->o.diag)
         fprintf(p->o.diag, "kenchi: %s: %u more problems not shown\n", fs->path,
                 p->diags - p->o.max_diag_per_file);
@@ -451,11 +472,13 @@ static int read_dir(struct pipeline *p, const char *path, const struct stat *st,
     for (int i = 0; i < p->ndirs; i++) {
         if (p->dirs[i].dev == st->st_dev && p->dirs[i].ino == st->st_ino) {
             fprintf(stderr, "kenchi: %s: directory loop (already being read), skipped\n", path);
+            p->st.files_failed++;
             return 0;
         }
     }
     if (p->ndirs == MAX_DIR_DEPTH) {
         fprintf(stderr, "kenchi: %s: directories nested too deep, skipped\n", path);
+        p->st.files_failed++;
         return 0;
     }
     DIR *d = opendir(path);

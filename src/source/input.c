@@ -19,6 +19,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "util/timeconv.h"
+
 #define INBUF_SIZE (256 * 1024)
 
 struct input {
@@ -77,7 +79,7 @@ int input_open(const char *path, struct input **out)
         in->fd = 0;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        in->mtime_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+        in->mtime_ns = time_from_unix(ts.tv_sec, ts.tv_nsec);
     } else {
         in->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (in->fd < 0) {
@@ -96,7 +98,7 @@ int input_open(const char *path, struct input **out)
         /* opened non-blocking only so that a FIFO without writer cannot hang
          * open(); reads block as usual */
         fcntl(in->fd, F_SETFL, fcntl(in->fd, F_GETFL) & ~O_NONBLOCK);
-        in->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+        in->mtime_ns = time_from_unix(st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
     }
     /* sniff the codec */
     size_t got = 0;

@@ -218,6 +218,12 @@ int reader_json(struct input *in, size_t max_record, record_fn fn, void *opaque)
         }
         if (complete) {
             struct record r = {b.data + b.pos, i - b.pos, line, b.base_offset + b.pos, RECORD_OK};
+            if (r.n > max_record) {
+                /* whole but too long (it fit in the buffer's slack): its
+                 * first max_record bytes stand for it, the rest is skipped */
+                r.n = max_record;
+                r.status = RECORD_TRUNCATED;
+            }
             if (ndjson == -1)
                 ndjson = lines_in == 0;
             else if (lines_in)
@@ -262,10 +268,13 @@ long reader_sniff(const char *path, char *buf, size_t n)
     size_t got = 0;
     while (got < n) {
         ssize_t r = input_read(in, buf + got, n - got);
-        if (r < 0) {
+        if (r < 0 && got == 0) {
             input_close(in);
             return r;
         }
+        if (r < 0)
+            break; /* what came before the damage is sniffed; the read proper
+                      delivers it and then reports the error */
         if (r == 0)
             break;
         got += (size_t)r;

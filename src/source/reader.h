@@ -17,7 +17,8 @@
 
 enum record_status {
     RECORD_OK,
-    RECORD_TRUNCATED, /* longer than max_record: the first max_record bytes */
+    RECORD_TRUNCATED, /* longer than max_record: the first max_record bytes
+                         (a text line, or a complete JSON value) */
     RECORD_BAD_JSON,  /* not a complete JSON value (kept as text) */
 };
 
@@ -41,7 +42,8 @@ int reader_lines(struct input *in, size_t max_record, record_fn fn, void *opaque
 int reader_json(struct input *in, size_t max_record, record_fn fn, void *opaque);
 
 /* Read the first up to n bytes of path (decompressed) to sniff its format.
- * Returns the count or a negative errno. */
+ * Returns the count, or a negative errno if not even one byte could be read
+ * (a read error after some bytes ends the sniff early). */
 long reader_sniff(const char *path, char *buf, size_t n);
 
 #endif

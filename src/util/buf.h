@@ -44,5 +44,8 @@ void json_put_string(struct buf *b, const char *s, size_t n);
 void json_put_number_text(struct buf *b, const char *s, size_t n);
 /* True if s[0..n) is a JSON number literal. */
 bool json_is_number(const char *s, size_t n);
+/* Length of the valid UTF-8 sequence at s[0..n) (1..4; no overlongs, no
+ * surrogates), or 0 if it is invalid or cut short. n must be at least 1. */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
 
 #endif

@@ -47,6 +47,10 @@ int days_in_month(int y, int mon)
 
 int64_t time_from_utc(int y, int mon, int day, int h, int min, int s, int64_t ns)
 {
+    /* int64 nanoseconds reach from 1677-09-21 to 2262-04-11: outside the
+     * whole years in between there is no such time (and no overflow) */
+    if (y < TIME_YEAR_MIN || y > TIME_YEAR_MAX)
+        return TIME_NONE;
     int64_t days = days_from_civil(y, (unsigned)mon, (unsigned)day);
     return ((days * 86400) + h * 3600 + min * 60 + s) * NS_PER_SEC + ns;
 }
@@ -91,11 +95,21 @@ int tz_select(const char *name)
     return 0;
 }
 
+int64_t time_from_unix(int64_t sec, long nsec)
+{
+    const int64_t lim = 9200000000LL; /* seconds: mid-2261 either way of 1970 */
+    if (sec > lim)
+        return lim * NS_PER_SEC;
+    if (sec < -lim)
+        return -lim * NS_PER_SEC;
+    return sec * NS_PER_SEC + nsec;
+}
+
 int64_t time_from_local(struct tz_ctx *tz, int y, int mon, int day, int h, int min, int s,
                         int64_t ns)
 {
     int64_t as_utc = time_from_utc(y, mon, day, h, min, s, ns);
-    if (tz->utc)
+    if (tz->utc || as_utc == TIME_NONE)
         return as_utc;
     int64_t key = days_from_civil(y, (unsigned)mon, (unsigned)day) * 24 + h;
     unsigned slot = (unsigned)((uint64_t)key % TZ_CACHE_SLOTS);
@@ -278,6 +292,8 @@ int time_parse_user(const char *s, int64_t now_ns, int64_t *out)
     default:
         return -EINVAL;
     }
+    if (v > 4000000000LL / unit)
+        return -EINVAL; /* more than a century: not an age kenchi can represent */
     *out = now_ns - (int64_t)v * unit * NS_PER_SEC;
     return 0;
 }

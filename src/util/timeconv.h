@@ -20,8 +20,8 @@
 #define TIME_NONE INT64_MIN
 /* Years representable as int64 nanoseconds (1677-09-21 .. 2262-04-11),
  * with a margin; parsers refuse times outside. */
-#define TIME_YEAR_MIN 1680
-#define TIME_YEAR_MAX 2260
+#define TIME_YEAR_MIN 1678
+#define TIME_YEAR_MAX 2261
 
 /* Days since 1970-01-01 for a proleptic Gregorian date (month 1..12). */
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
@@ -58,6 +58,10 @@ int tz_select(const char *name);
 /* UTC nanoseconds for a wall-clock time in tz. */
 int64_t time_from_local(struct tz_ctx *tz, int y, int mon, int day, int h, int min, int s,
                         int64_t ns);
+
+/* Nanoseconds for a POSIX time (file times, clock_gettime()), clamped to
+ * the years kenchi can represent: a file may well claim to be from 2300. */
+int64_t time_from_unix(int64_t sec, long nsec);
 
 /* Year (UTC) of a time. */
 int time_year(int64_t t_ns);
