@@ -552,32 +552,9 @@ static int parse_timespan(const struct ynode *n, int64_t *out)
         if (v > 100000000)
             return -EINVAL;
     }
-    int64_t unit;
-    switch (p[l - 1]) {
-    case 's':
-        unit = 1;
-        break;
-    case 'm':
-        unit = 60;
-        break;
-    case 'h':
-        unit = 3600;
-        break;
-    case 'd':
-        unit = 86400;
-        break;
-    case 'w':
-        unit = 7 * 86400;
-        break;
-    case 'M':
-        unit = 30 * 86400;
-        break;
-    case 'y':
-        unit = 365 * 86400;
-        break;
-    default:
+    int64_t unit = time_unit_seconds(p[l - 1]);
+    if (!unit)
         return -EINVAL;
-    }
     if (v == 0)
         return -EINVAL;
     *out = v * unit * NS_PER_SEC;

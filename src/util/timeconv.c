@@ -123,8 +123,8 @@ int64_t time_from_local(struct tz_ctx *tz, int y, int mon, int day, int h, int m
         tm.tm_sec = 0;
         tm.tm_isdst = -1;
         time_t t = mktime(&tm);
-        int64_t local_secs = days_from_civil(y, (unsigned)mon, (unsigned)day) * 86400 +
-                             h * 3600 + 30 * 60;
+        int64_t local_secs =
+            days_from_civil(y, (unsigned)mon, (unsigned)day) * 86400 + h * 3600 + 30 * 60;
         tz->cache_off[slot] = (t == (time_t)-1) ? 0 : local_secs - (int64_t)t;
         tz->cache_key[slot] = key;
     }
@@ -159,13 +159,13 @@ size_t time_parse_iso(const char *s, size_t n, struct tz_ctx *tz, int64_t *out)
 {
     int y = digits(s, n, 0, 4);
     /* the year range is checked below (TIME_YEAR_MIN..MAX) */
-    if (y < 0 || n < 19 || s[4] != '-' || s[7] != '-' ||
-        (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
+    if (y < 0 || n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+        s[13] != ':' || s[16] != ':')
         return 0;
     int mo = digits(s, n, 5, 2), d = digits(s, n, 8, 2);
     int h = digits(s, n, 11, 2), mi = digits(s, n, 14, 2), se = digits(s, n, 17, 2);
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
-        se < 0 || se > 60)
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 ||
+        se > 60)
         return 0;
     if (d > days_in_month(y, mo) || y < TIME_YEAR_MIN || y > TIME_YEAR_MAX)
         return 0;
@@ -213,8 +213,8 @@ size_t time_parse_iso(const char *s, size_t n, struct tz_ctx *tz, int64_t *out)
             return j;
         }
     }
-    *out = tz ? time_from_local(tz, y, mo, d, h, mi, se, ns)
-              : time_from_utc(y, mo, d, h, mi, se, ns);
+    *out =
+        tz ? time_from_local(tz, y, mo, d, h, mi, se, ns) : time_from_utc(y, mo, d, h, mi, se, ns);
     return i;
 }
 
@@ -250,6 +250,28 @@ void time_format(int64_t t_ns, char out[32])
              (int)(rem / 60 % 60), (int)(rem % 60), (int)ns);
 }
 
+int64_t time_unit_seconds(char unit)
+{
+    switch (unit) {
+    case 's':
+        return 1;
+    case 'm':
+        return 60;
+    case 'h':
+        return 3600;
+    case 'd':
+        return 86400;
+    case 'w':
+        return 7 * 86400;
+    case 'M':
+        return 30 * 86400;
+    case 'y':
+        return 365 * 86400;
+    default:
+        return 0;
+    }
+}
+
 int time_parse_user(const char *s, int64_t now_ns, int64_t *out)
 {
     size_t n = strlen(s);
@@ -272,26 +294,10 @@ int time_parse_user(const char *s, int64_t now_ns, int64_t *out)
     long long v = strtoll(s, &end, 10);
     if (end == s || v < 0 || end[0] == '\0' || end[1] != '\0')
         return -EINVAL;
-    int64_t unit;
-    switch (*end) {
-    case 's':
-        unit = 1;
-        break;
-    case 'm':
-        unit = 60;
-        break;
-    case 'h':
-        unit = 3600;
-        break;
-    case 'd':
-        unit = 86400;
-        break;
-    case 'w':
-        unit = 7 * 86400;
-        break;
-    default:
+    /* ages take the units up to weeks; months and years are too vague here */
+    int64_t unit = strchr("smhdw", *end) ? time_unit_seconds(*end) : 0;
+    if (!unit)
         return -EINVAL;
-    }
     if (v > 4000000000LL / unit)
         return -EINVAL; /* more than a century: not an age kenchi can represent */
     *out = now_ns - (int64_t)v * unit * NS_PER_SEC;

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define NS_PER_SEC 1000000000LL
-#define TIME_NONE INT64_MIN
+#define TIME_NONE  INT64_MIN
 /* Years representable as int64 nanoseconds (1677-09-21 .. 2262-04-11),
  * with a margin; parsers refuse times outside. */
 #define TIME_YEAR_MIN 1678
@@ -78,6 +78,11 @@ int month_from_abbrev(const char *s);
 
 /* Write t as "YYYY-MM-DDThh:mm:ss.nnnnnnnnnZ" (30 bytes + NUL) into out. */
 void time_format(int64_t t_ns, char out[32]);
+
+/* Seconds in one duration unit: s, m, h, d, w, M (30 days), y (365 days);
+ * 0 for any other character. The one table of duration suffixes, shared by
+ * --since/--until ages and Sigma correlation timespans. */
+int64_t time_unit_seconds(char unit);
 
 /* Parse a user-supplied time for --since/--until: RFC 3339, a date
  * ("2024-03-01", midnight UTC), or a relative age ("90m", "36h", "7d", "2w")
