@@ -251,8 +251,8 @@ static int rules_check(int argc, char **argv)
             fputs(b.data, stdout);
             buf_free(&b);
         } else {
-            printf("%s:%u:1: note: %s correlation '%s' loaded\n",
-                   k.file, k.line, k.type, k.title ? k.title : "");
+            printf("%s:%u:1: note: %s correlation '%s' loaded\n", k.file, k.line, k.type,
+                   k.title ? k.title : "");
         }
     }
     struct sigma_counts c;
@@ -344,8 +344,8 @@ static int rules_list(int argc, char **argv)
     struct sigma_counts c;
     sigma_set_counts(s, &c);
     if (!json)
-        printf("\n%u rules (%u active, %u inactive), %u correlations\n",
-               c.rules, c.active, c.inactive, c.correlations);
+        printf("\n%u rules (%u active, %u inactive), %u correlations\n", c.rules, c.active,
+               c.inactive, c.correlations);
     sigma_set_free(s);
     return 0;
 }

@@ -38,8 +38,9 @@ int read_opts_handle(struct read_opts *ro, int opt, const char *arg)
 int read_opts_apply(const struct read_opts *ro, struct pipeline_opts *po)
 {
     if (ro->timezone && tz_select(ro->timezone) < 0) {
-        fprintf(stderr, "kenchi: --timezone: unknown zone '%s' (use a name such as "
-                        "Europe/Berlin or UTC)\n",
+        fprintf(stderr,
+                "kenchi: --timezone: unknown zone '%s' (use a name such as "
+                "Europe/Berlin or UTC)\n",
                 ro->timezone);
         return EXIT_USAGE;
     }

@@ -18,7 +18,7 @@
 #include "util/utf8.h"
 
 #define JSON_MAX_DEPTH 64
-#define JSON_MAX_KEY 512
+#define JSON_MAX_KEY   512
 
 struct jp {
     const char *s;
@@ -308,8 +308,8 @@ int json_flatten(struct event *ev, const char *text, size_t n)
 }
 
 /* Generic JSON: keep every field; take a time from the usual names. */
-static const char *const time_keys[] = {"@timestamp", "timestamp", "time", "ts",
-                                        "date", "datetime", "eventTime", NULL};
+static const char *const time_keys[] = {"@timestamp", "timestamp", "time",      "ts",
+                                        "date",       "datetime",  "eventTime", NULL};
 
 static int json_decode(struct decode_ctx *ctx, struct event *ev)
 {
@@ -329,7 +329,7 @@ static int json_decode(struct decode_ctx *ctx, struct event *ev)
             tmp[l] = '\0';
             d = strtod(tmp, NULL);
             if (d > 1e11)
-                d /= 1000.0; /* milliseconds */
+                d /= 1000.0;      /* milliseconds */
             if (d > 0 && d < 9e9) /* int64 nanoseconds end in 2262 */
                 ev->ts_ns = (int64_t)(d * 1e9);
         }
@@ -339,9 +339,9 @@ static int json_decode(struct decode_ctx *ctx, struct event *ev)
         const char *key;
         enum core_field f;
     } core_map[] = {
-        {"host", CORE_HOST_NAME},       {"hostname", CORE_HOST_NAME},
-        {"user", CORE_USER_NAME},       {"username", CORE_USER_NAME},
-        {"src_ip", CORE_SOURCE_IP},     {"client_ip", CORE_SOURCE_IP},
+        {"host", CORE_HOST_NAME},        {"hostname", CORE_HOST_NAME},
+        {"user", CORE_USER_NAME},        {"username", CORE_USER_NAME},
+        {"src_ip", CORE_SOURCE_IP},      {"client_ip", CORE_SOURCE_IP},
         {"dst_ip", CORE_DESTINATION_IP}, {"message", CORE__COUNT},
     };
     for (size_t i = 0; i < sizeof(core_map) / sizeof(core_map[0]); i++) {

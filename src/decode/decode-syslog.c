@@ -154,12 +154,12 @@ static size_t parse_tai64n(const char *s, size_t n, int64_t *out)
 
 static void add_pri(struct event *ev, int pri)
 {
-    static const char *const sev[] = {"emerg", "alert",  "crit", "err",
+    static const char *const sev[] = {"emerg",   "alert",  "crit", "err",
                                       "warning", "notice", "info", "debug"};
     static const char *const fac[] = {
-        "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
-        "uucp",   "cron",   "authpriv", "ftp",  "ntp",    "security", "console", "solaris-cron",
-        "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"};
+        "kern",   "user",   "mail",     "daemon", "auth",   "syslog",   "lpr",     "news",
+        "uucp",   "cron",   "authpriv", "ftp",    "ntp",    "security", "console", "solaris-cron",
+        "local0", "local1", "local2",   "local3", "local4", "local5",   "local6",  "local7"};
     int f = pri >> 3, s = pri & 7;
     if (f < 24)
         event_add_str(ev, "facility", str_make(fac[f], strlen(fac[f])));
@@ -220,8 +220,8 @@ static struct str token(const char *s, size_t n, size_t *i)
     return str_make(s + b, *i - b);
 }
 
-static int decode_5424(struct decode_ctx *ctx, struct event *ev, const char *s, size_t n,
-                       size_t i, struct str *program)
+static int decode_5424(struct decode_ctx *ctx, struct event *ev, const char *s, size_t n, size_t i,
+                       struct str *program)
 {
     /* s[i] is just after "<PRI>1 " */
     struct str ts = token(s, n, &i);
@@ -271,9 +271,8 @@ static void decode_tag(struct event *ev, const char *s, size_t n, size_t i, stru
     i = skip_sp(s, n, i);
     size_t t0 = i;
     struct str first = token(s, n, &i);
-    bool first_is_tag =
-        first.n && (first.p[first.n - 1] == ':' || (memchr(first.p, '[', first.n) &&
-                                                     first.p[first.n - 1] == ']'));
+    bool first_is_tag = first.n && (first.p[first.n - 1] == ':' ||
+                                    (memchr(first.p, '[', first.n) && first.p[first.n - 1] == ']'));
     if (!first_is_tag) {
         /* first token is the host; the tag follows */
         if (first.n)

@@ -29,12 +29,12 @@ struct syslog_app;
 
 /* Per-file decoding context, owned by the reader of one file. */
 struct decode_ctx {
-    const char *path;      /* file being decoded (for messages), "-" for stdin */
-    int64_t ref_time_ns;   /* file mtime (or now): year inference for RFC 3164 */
-    int year_override;     /* --year, or 0 */
-    struct tz_ctx tz;      /* zone for zone-less timestamps */
+    const char *path;                   /* file being decoded (for messages), "-" for stdin */
+    int64_t ref_time_ns;                /* file mtime (or now): year inference for RFC 3164 */
+    int year_override;                  /* --year, or 0 */
+    struct tz_ctx tz;                   /* zone for zone-less timestamps */
     const struct syslog_app *force_app; /* --format naming a syslog application */
-    void *state;           /* a decoder's per-file state (Zeek TSV headers) */
+    void *state;                        /* a decoder's per-file state (Zeek TSV headers) */
     void (*state_free)(void *state);
     /* Where a decoder reports a problem with the file it reads (a damaged
      * EVTX chunk, a record it cannot render); set by the pipeline, NULL
@@ -54,8 +54,8 @@ struct event_emitter {
 };
 
 struct decoder {
-    const char *name;          /* --format value and event.module */
-    const char *description;   /* one line for --help */
+    const char *name;        /* --format value and event.module */
+    const char *description; /* one line for --help */
     /* Each decoder fills in the entry points for the inputs it reads; a
      * format with both a text and a JSON form (Zeek) has both. */
     /* LINE: decode ev->raw. Returns 0 if understood, -EINVAL if not (the
@@ -80,8 +80,8 @@ struct decoder {
  * header (--format forcing the application on bare messages) program is
  * empty. */
 struct syslog_app {
-    const char *name;                        /* event.module, e.g. "postfix" */
-    bool (*match)(struct str program);       /* does this program name belong? */
+    const char *name;                  /* event.module, e.g. "postfix" */
+    bool (*match)(struct str program); /* does this program name belong? */
     int (*decode)(struct decode_ctx *ctx, struct event *ev, struct str program);
 };
 
@@ -91,7 +91,7 @@ struct syslog_app {
  * line in file_stats.meta_lines. */
 #define DECODE_SKIP 1
 
-extern const struct decoder *const decoders[];     /* NULL-terminated */
+extern const struct decoder *const decoders[];       /* NULL-terminated */
 extern const struct syslog_app *const syslog_apps[]; /* NULL-terminated */
 
 const struct decoder *decoder_find(const char *name);

@@ -302,16 +302,18 @@ void event_to_json(const struct event *ev, struct buf *out)
         nest_str(&w, "logsource.service", str_make(ev->ls.service, strlen(ev->ls.service)),
                  VT_STRING);
     if (ev->ls.category)
-        nest_str(&w, "logsource.category",
-                 str_make(ev->ls.category, strlen(ev->ls.category)), VT_STRING);
+        nest_str(&w, "logsource.category", str_make(ev->ls.category, strlen(ev->ls.category)),
+                 VT_STRING);
 
     static const enum core_field rest[] = {
-        CORE_HOST_NAME,          CORE_USER_NAME,           CORE_DESTINATION_IP,
-        CORE_DESTINATION_PORT,   CORE_DESTINATION_BYTES,   CORE_EMAIL_FROM_ADDRESS,
-        CORE_EMAIL_TO_ADDRESS,   CORE_EMAIL_SUBJECT,       CORE_EMAIL_MESSAGE_ID,
-        CORE_PROCESS_COMMAND_LINE, CORE_FILE_NAME,         CORE_FILE_HASH_MD5,
-        CORE_FILE_HASH_SHA1,     CORE_FILE_HASH_SHA256,    CORE_URL_FULL,
-        CORE_DNS_QUESTION_NAME,
+        CORE_HOST_NAME,         CORE_USER_NAME,
+        CORE_DESTINATION_IP,    CORE_DESTINATION_PORT,
+        CORE_DESTINATION_BYTES, CORE_EMAIL_FROM_ADDRESS,
+        CORE_EMAIL_TO_ADDRESS,  CORE_EMAIL_SUBJECT,
+        CORE_EMAIL_MESSAGE_ID,  CORE_PROCESS_COMMAND_LINE,
+        CORE_FILE_NAME,         CORE_FILE_HASH_MD5,
+        CORE_FILE_HASH_SHA1,    CORE_FILE_HASH_SHA256,
+        CORE_URL_FULL,          CORE_DNS_QUESTION_NAME,
     };
     for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
         nest_core(&w, ev, rest[i]);

@@ -18,7 +18,7 @@
 #include "source/reader.h"
 #include "util/timeconv.h"
 
-#define MAX_SINKS 8
+#define MAX_SINKS     8
 #define MAX_DIR_DEPTH 128
 
 enum read_mode { MODE_LINES, MODE_JSON, MODE_FILE };
@@ -341,8 +341,8 @@ static int choose_format(struct pipeline *p, const char *path)
     if (n >= 3 && (unsigned char)head[0] == 0xEF && (unsigned char)head[1] == 0xBB &&
         (unsigned char)head[2] == 0xBF)
         i = 3;
-    while (i < (size_t)n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' ||
-                              head[i] == '\t'))
+    while (i < (size_t)n &&
+           (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t'))
         i++;
     bool is_evtx = n >= 8 && !memcmp(head, "ElfFile", 8);
     bool is_json = i < (size_t)n && (head[i] == '{' || head[i] == '[');

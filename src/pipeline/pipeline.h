@@ -45,7 +45,7 @@ struct file_stats {
     uint64_t unparsed;
     uint64_t truncated;
     uint64_t meta_lines; /* format metadata lines, no event (DECODE_SKIP) */
-    int error; /* negative errno if the file could not be read to the end */
+    int error;           /* negative errno if the file could not be read to the end */
 };
 
 struct pipeline_stats {
@@ -64,13 +64,13 @@ struct pipeline_stats {
 };
 
 struct pipeline_opts {
-    const char *format;        /* NULL or "auto": detect per file */
-    int year;                  /* --year, or 0 */
-    size_t max_line;           /* longest text record kept (bytes) */
-    size_t max_json;           /* longest JSON record (bytes) */
-    size_t batch_size;         /* events per batch */
-    unsigned max_diag_per_file;/* problems printed per file before summarising */
-    FILE *diag;                /* where problems are reported (stderr) */
+    const char *format;         /* NULL or "auto": detect per file */
+    int year;                   /* --year, or 0 */
+    size_t max_line;            /* longest text record kept (bytes) */
+    size_t max_json;            /* longest JSON record (bytes) */
+    size_t batch_size;          /* events per batch */
+    unsigned max_diag_per_file; /* problems printed per file before summarising */
+    FILE *diag;                 /* where problems are reported (stderr) */
 };
 
 struct pipeline;

@@ -32,8 +32,8 @@ struct input {
     int eof;
     z_stream zs;
     int zs_live;
-    int mid_frame;       /* inside a gzip member / zstd frame */
-    int members_done;    /* completed gzip members */
+    int mid_frame;    /* inside a gzip member / zstd frame */
+    int members_done; /* completed gzip members */
     ZSTD_DStream *zd;
     unsigned char peek[4]; /* sniffed bytes handed back on the first read */
     size_t peek_len;

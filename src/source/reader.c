@@ -15,8 +15,8 @@
 
 struct rbuf {
     char *data;
-    size_t len;  /* valid bytes */
-    size_t pos;  /* start of the unconsumed part */
+    size_t len; /* valid bytes */
+    size_t pos; /* start of the unconsumed part */
     size_t cap;
     uint64_t base_offset; /* stream offset of data[0] */
     int eof;
@@ -87,8 +87,7 @@ int reader_lines(struct input *in, size_t max_record, record_fn fn, void *opaque
                     size_t n = b.len - b.pos;
                     if (n && b.data[b.pos + n - 1] == '\r')
                         n--;
-                    struct record r = {b.data + b.pos, n, line, b.base_offset + b.pos,
-                                       RECORD_OK};
+                    struct record r = {b.data + b.pos, n, line, b.base_offset + b.pos, RECORD_OK};
                     if (n)
                         rc = fn(opaque, &r);
                 }
@@ -128,10 +127,10 @@ int reader_json(struct input *in, size_t max_record, record_fn fn, void *opaque)
     if (rbuf_init(&b) < 0)
         return -ENOMEM;
     size_t max_cap = max_record + READ_CHUNK;
-    uint64_t line = 1;       /* line at b.pos */
+    uint64_t line = 1; /* line at b.pos */
     int rc = 0;
-    int in_array = 0;        /* inside a top-level array */
-    int ndjson = -1;         /* -1 unknown, 1 every record so far on one line */
+    int in_array = 0; /* inside a top-level array */
+    int ndjson = -1;  /* -1 unknown, 1 every record so far on one line */
 
     for (;;) {
         /* skip whitespace and separators between values */

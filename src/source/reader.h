@@ -25,8 +25,8 @@ enum record_status {
 struct record {
     const char *p;
     size_t n;
-    uint64_t line;     /* 1-based line of the first byte */
-    uint64_t offset;   /* byte offset of the first byte (decompressed) */
+    uint64_t line;   /* 1-based line of the first byte */
+    uint64_t offset; /* byte offset of the first byte (decompressed) */
     enum record_status status;
 };
 
