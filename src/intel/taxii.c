@@ -829,21 +829,21 @@ int taxii_pull(const struct taxii_source *src, const char *cursor_in,
     if (rc)
         goto out;
 
-    struct buf curl_;
-    buf_init(&curl_);
-    buf_printf(&curl_, "%scollections/", root);
-    rc = http_get(&s, curl_.data, &r);
+    struct buf cols_url;
+    buf_init(&cols_url);
+    buf_printf(&cols_url, "%scollections/", root);
+    rc = http_get(&s, cols_url.data, &r);
     if (!rc)
-        rc = check_answer(&s, curl_.data, &r, true);
+        rc = check_answer(&s, cols_url.data, &r, true);
     if (!rc) {
         rc = taxii_parse_collections(r.body.data, r.body.len, &cols, why, sizeof(why));
         if (rc) {
             char u[URL_SHOWN + 4];
-            shown_url(curl_.data, u);
+            shown_url(cols_url.data, u);
             rc = serr(&s, rc, "%s: %s", u, why);
         }
     }
-    buf_free(&curl_);
+    buf_free(&cols_url);
     if (rc)
         goto out;
     pick = calloc(cols.n ? cols.n : 1, sizeof(*pick));
