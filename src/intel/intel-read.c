@@ -138,6 +138,13 @@ static size_t refang(const char *v, size_t n, char *out)
 int intel_read_add(struct intel_read_ctx *c, int t, const char *v, size_t n, uint32_t meta,
                    bool detect, const char *where)
 {
+    if ((t == IOC_URL || t == IOC_DOMAIN || t == IOC_EMAIL) && cut_short(v, n)) {
+        int shown = n > 80 ? 80 : (int)n;
+        ioc_batch_problem(c->out, where, "%s '%.*s' refused: cut short by the feed (ends with ...)",
+                          ioc_type_name((enum ioc_type)t), shown, v);
+        intel_read_skip(c, "value cut short by the feed");
+        return -EINVAL;
+    }
     char stackbuf[1024];
     char *fanged = NULL;
     if ((t == IOC_URL || t == IOC_DOMAIN || t == IOC_EMAIL || t == IOC_IP) && n) {
@@ -186,13 +193,6 @@ static int add_value(struct intel_read_ctx *c, int t, const char *v, size_t n, u
     }
     if (t < 0 || t >= IOC__COUNT) {
         intel_read_skip(c, "unknown indicator type");
-        return -EINVAL;
-    }
-    if ((t == IOC_URL || t == IOC_DOMAIN || t == IOC_EMAIL) && cut_short(v, n)) {
-        int shown = n > 80 ? 80 : (int)n;
-        ioc_batch_problem(c->out, where, "%s '%.*s' refused: cut short by the feed (ends with ...)",
-                          ioc_type_name((enum ioc_type)t), shown, v);
-        intel_read_skip(c, "value cut short by the feed");
         return -EINVAL;
     }
     if (ioc_batch_add(c->out, (enum ioc_type)t, v, n, meta, detect, where) < 0) {

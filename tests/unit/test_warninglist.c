@@ -30,7 +30,7 @@ static const struct {
     {IOC_IP, "198.51.100.7", "Public resolvers"},
     {IOC_IP, "198.51.100.0/25", "Public resolvers"}, /* a network inside one */
     {IOC_IP, "198.51.0.0/16", NULL},                 /* a network around one */
-    {IOC_IP, "203.0.113.200", "Public resolvers"},   /* the list wrote 203.0.113.7/24 */
+    {IOC_IP, "100.100.0.1", "Public resolvers"},     /* the list wrote 100.64.1.7/10 */
     {IOC_IP, "2001:db8:53::1", "Public resolvers"},
     {IOC_IP, "2001:db8:54::1", NULL},
     {IOC_DOMAIN, "popular.example", "Top sites"},
