@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -116,6 +117,24 @@ static inline uint32_t mix32(uint32_t h)
 
 /* ---- tables ----------------------------------------------------------- */
 
+/* n zeroed slots. Tables of 2 MiB and more are asked for huge pages:
+ * lookups hit random slots, and with 4 KiB pages nearly every probe of a
+ * large table also misses the TLB. */
+static uint64_t *slots_alloc(uint64_t n)
+{
+    size_t bytes = (size_t)n * sizeof(uint64_t);
+    const size_t huge = 2u << 20;
+    if (bytes >= huge) {
+        void *p = NULL;
+        if (posix_memalign(&p, huge, bytes) == 0) {
+            madvise(p, bytes, MADV_HUGEPAGE);
+            memset(p, 0, bytes);
+            return p;
+        }
+    }
+    return calloc(n, sizeof(uint64_t));
+}
+
 /* Make room for one more slot. mix: the bucket is mix32(tag) (IPv4
  * tables, whose tag is the address) rather than the tag itself. */
 static int htab_reserve(struct htab *t, bool mix)
@@ -125,7 +144,7 @@ static int htab_reserve(struct htab *t, bool mix)
     uint64_t ncap = t->slot ? ((uint64_t)t->mask + 1) * 2 : 16;
     if (ncap > (1ull << 32))
         return -E2BIG;
-    uint64_t *ns = calloc(ncap, sizeof(*ns));
+    uint64_t *ns = slots_alloc(ncap);
     if (!ns)
         return -ENOMEM;
     uint32_t nmask = (uint32_t)(ncap - 1);
@@ -905,6 +924,26 @@ static const struct field_rule {
 };
 #define NRULES (sizeof(field_rules) / sizeof(field_rules[0]))
 
+/* One lookup an event asks for, queued so that the slots of all the
+ * event's lookups are prefetched before any is probed: the probes of a
+ * large set miss the cache, and overlapping those misses is what keeps the
+ * cost per event nearly flat from ten thousand to a million indicators. */
+enum probe_kind { PK_STR, PK_V4, PK_V6 };
+struct probe {
+    uint8_t kind;
+    uint8_t type;    /* PK_STR: enum ioc_type */
+    uint8_t plen;    /* PK_V4, PK_V6 */
+    uint8_t rule;    /* index into field_rules */
+    uint32_t v4;     /* PK_V4: masked address */
+    uint64_t h;      /* PK_STR, PK_V6: hash */
+    const char *key; /* PK_STR: normalised value (in keys); PK_V6: 16 bytes */
+    uint32_t n;
+    struct str value; /* the event's value */
+};
+#define MAX_PROBES 512
+/* normalised values of one event; a field that does not fit is not looked up */
+#define KEY_BYTES (4 * SCRATCH_BYTES)
+
 struct intel_matcher {
     const struct intel_set *s;
     bool rule_on[NRULES];
@@ -912,7 +951,10 @@ struct intel_matcher {
     size_t nhits;
     struct intel_hit hits[INTEL_MAX_HITS];
     struct intel_match_stats st;
-    char *scratch; /* SCRATCH_BYTES + 64 */
+    struct probe probes[MAX_PROBES];
+    size_t nprobes;
+    char *keys; /* KEY_BYTES + 64 */
+    size_t nkeys;
 };
 
 static bool has(const struct intel_set *s, enum ioc_type t)
@@ -925,8 +967,8 @@ struct intel_matcher *intel_matcher_new(const struct intel_set *s)
     struct intel_matcher *m = calloc(1, sizeof(*m));
     if (!m)
         return NULL;
-    m->scratch = malloc(SCRATCH_BYTES + 64);
-    if (!m->scratch) {
+    m->keys = malloc(KEY_BYTES + 64);
+    if (!m->keys) {
         free(m);
         return NULL;
     }
@@ -974,7 +1016,7 @@ void intel_matcher_free(struct intel_matcher *m)
 {
     if (!m)
         return;
-    free(m->scratch);
+    free(m->keys);
     free(m);
 }
 
@@ -1057,156 +1099,246 @@ static bool event_ip(const char *p, size_t n, uint8_t *a, bool *v6)
     return parse_ip(p, n, a, v6, &plen) == 0;
 }
 
-static void look_ip(struct intel_matcher *m, const char *name, struct str v, const uint8_t *a,
-                    bool v6)
+/* Room for a normalised value of n bytes in the event's key buffer, or
+ * NULL. */
+static char *key_room(struct intel_matcher *m, size_t n)
 {
-    struct intel_found f[8];
-    m->st.lookups++;
-    unsigned k = intel_set_find_ip(m->s, a, v6, 128, f, 8);
-    for (unsigned i = 0; i < k; i++)
-        add_hit(m, f[i].head, name, v);
+    if (n > SCRATCH_BYTES || m->nkeys + n + 64 > KEY_BYTES)
+        return NULL;
+    return m->keys + m->nkeys;
 }
 
-static void look_domain_norm(struct intel_matcher *m, const char *name, struct str v, const char *d,
-                             size_t n)
+static struct probe *probe_new(struct intel_matcher *m, unsigned rule, struct str v)
 {
-    struct intel_found f[16];
+    if (m->nprobes == MAX_PROBES)
+        return NULL;
+    struct probe *p = &m->probes[m->nprobes++];
+    p->rule = (uint8_t)rule;
+    p->value = v;
     m->st.lookups++;
-    unsigned k = intel_set_find_domain(m->s, d, n, 2, f, 16);
-    for (unsigned i = 0; i < k; i++)
-        add_hit(m, f[i].head, name, v);
+    return p;
+}
+
+static void queue_str(struct intel_matcher *m, unsigned rule, struct str v, enum ioc_type t,
+                      const char *key, size_t n)
+{
+    const struct htab *tb = &m->s->strs;
+    struct probe *p = probe_new(m, rule, v);
+    if (!p)
+        return;
+    p->kind = PK_STR;
+    p->type = (uint8_t)t;
+    p->key = key;
+    p->n = (uint32_t)n;
+    p->h = str_hash(t, key, n);
+    __builtin_prefetch(&tb->slot[(uint32_t)(p->h >> 32) & tb->mask]);
+}
+
+static void queue_ip(struct intel_matcher *m, unsigned rule, struct str v, const uint8_t *a,
+                     bool v6)
+{
+    const struct intel_set *s = m->s;
+    if (!v6) {
+        uint32_t x = load_be32(a);
+        for (uint64_t bits = s->v4bits; bits;) {
+            unsigned L = 63u - (unsigned)__builtin_clzll(bits);
+            bits &= ~(1ull << L);
+            struct probe *p = probe_new(m, rule, v);
+            if (!p)
+                return;
+            p->kind = PK_V4;
+            p->plen = (uint8_t)L;
+            p->v4 = x & v4mask(L);
+            __builtin_prefetch(&s->v4[L].slot[mix32(p->v4) & s->v4[L].mask]);
+        }
+        return;
+    }
+    for (int w = 2; w >= 0; w--) {
+        for (uint64_t bits = s->v6bits[w]; bits;) {
+            unsigned b = 63u - (unsigned)__builtin_clzll(bits);
+            bits &= ~(1ull << b);
+            unsigned L = (unsigned)w * 64 + b;
+            char *k = key_room(m, 16);
+            struct probe *p = k ? probe_new(m, rule, v) : NULL;
+            if (!p)
+                return;
+            v6_apply_mask(a, L, (uint8_t *)k);
+            m->nkeys += 16;
+            p->kind = PK_V6;
+            p->plen = (uint8_t)L;
+            p->key = k;
+            p->h = XXH3_64bits(k, 16);
+            __builtin_prefetch(&s->v6t[L].slot[(uint32_t)(p->h >> 32) & s->v6t[L].mask]);
+        }
+    }
+}
+
+/* The name d[0..n) (normalised, in the key buffer) and its parents of two
+ * labels or more. */
+static void queue_domain(struct intel_matcher *m, unsigned rule, struct str v, const char *d,
+                         size_t n)
+{
+    unsigned labels = 1;
+    for (size_t i = 0; i < n; i++)
+        labels += d[i] == '.';
+    for (;;) {
+        queue_str(m, rule, v, IOC_DOMAIN, d, n);
+        const char *dot = memchr(d, '.', n);
+        if (!dot || --labels < 2)
+            break;
+        n -= (size_t)(dot + 1 - d);
+        d = dot + 1;
+    }
 }
 
 /* A host as events write it: a name, an address, either with ":port". */
-static void look_host(struct intel_matcher *m, const char *name, struct str v, const char *h,
-                      size_t n)
+static void queue_host(struct intel_matcher *m, unsigned rule, struct str v, const char *h,
+                       size_t n)
 {
+    const struct intel_set *s = m->s;
     uint8_t a[16];
     bool v6;
     if (n >= 2 && h[0] == '[') {
         const char *close = memchr(h, ']', n);
-        if (close && has(m->s, IOC_IP) && event_ip(h + 1, (size_t)(close - h - 1), a, &v6))
-            look_ip(m, name, v, a, v6);
+        if (close && has(s, IOC_IP) && event_ip(h + 1, (size_t)(close - h - 1), a, &v6))
+            queue_ip(m, rule, v, a, v6);
         return;
     }
     const char *colon = memchr(h, ':', n);
     if (colon && memchr(colon + 1, ':', n - (size_t)(colon + 1 - h))) {
         /* more than one colon: a bare IPv6 address */
-        if (has(m->s, IOC_IP) && event_ip(h, n, a, &v6))
-            look_ip(m, name, v, a, v6);
+        if (has(s, IOC_IP) && event_ip(h, n, a, &v6))
+            queue_ip(m, rule, v, a, v6);
         return;
     }
     if (colon)
         n = (size_t)(colon - h);
     if (parse_v4_fast(h, n, a)) {
-        if (has(m->s, IOC_IP))
-            look_ip(m, name, v, a, false);
+        if (has(s, IOC_IP))
+            queue_ip(m, rule, v, a, false);
         return;
     }
-    if (!has(m->s, IOC_DOMAIN) || n > 253 + 2)
+    if (!has(s, IOC_DOMAIN) || n > 253 + 2)
         return;
-    char d[256 + 64];
+    char *d = key_room(m, n);
     const char *why;
-    int dn = ioc_normalise(IOC_DOMAIN, h, n, d, &why);
-    if (dn > 0)
-        look_domain_norm(m, name, v, d, (size_t)dn);
+    int dn = d ? ioc_normalise(IOC_DOMAIN, h, n, d, &why) : -1;
+    if (dn > 0) {
+        m->nkeys += (size_t)dn + 1;
+        queue_domain(m, rule, v, d, (size_t)dn);
+    }
 }
 
-static void look_exact(struct intel_matcher *m, enum ioc_type t, const char *name, struct str v)
+/* v normalised as t into the key buffer; its length, or -1. */
+static int normalise_key(struct intel_matcher *m, enum ioc_type t, struct str v, char **out)
 {
-    if (!has(m->s, t) || v.n > SCRATCH_BYTES)
-        return;
+    char *k = key_room(m, v.n);
     const char *why;
-    int n = ioc_normalise(t, v.p, v.n, m->scratch, &why);
+    int n = k ? ioc_normalise(t, v.p, v.n, k, &why) : -1;
     if (n <= 0)
-        return;
-    m->st.lookups++;
-    uint32_t id = intel_set_find(m->s, t, m->scratch, (size_t)n);
-    if (id != INTEL_NONE)
-        add_hit(m, id, name, v);
+        return -1;
+    m->nkeys += (size_t)n + 1;
+    *out = k;
+    return n;
 }
 
-static void look(struct intel_matcher *m, const struct field_rule *r, struct str v)
+static void queue_exact(struct intel_matcher *m, unsigned rule, enum ioc_type t, struct str v)
+{
+    char *k;
+    int n;
+    if (has(m->s, t) && (n = normalise_key(m, t, v, &k)) > 0)
+        queue_str(m, rule, v, t, k, (size_t)n);
+}
+
+static void queue_field(struct intel_matcher *m, unsigned rule, struct str v)
 {
     const struct intel_set *s = m->s;
-    switch (r->how) {
+    char *k;
+    int n;
+    switch (field_rules[rule].how) {
     case L_IP: {
         uint8_t a[16];
         bool v6;
         if (event_ip(v.p, v.n, a, &v6))
-            look_ip(m, r->name, v, a, v6);
+            queue_ip(m, rule, v, a, v6);
         break;
     }
     case L_DOMAIN: {
         const char *p = v.p;
-        size_t n = v.n;
-        while (n && (*p == ' ' || *p == '\t'))
-            p++, n--;
-        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-            n--;
-        if (n)
-            look_host(m, r->name, v, p, n);
+        size_t pn = v.n;
+        while (pn && (*p == ' ' || *p == '\t'))
+            p++, pn--;
+        while (pn && (p[pn - 1] == ' ' || p[pn - 1] == '\t'))
+            pn--;
+        if (pn)
+            queue_host(m, rule, v, p, pn);
         break;
     }
-    case L_URL: {
-        if (v.n > SCRATCH_BYTES)
+    case L_URL:
+        if ((n = normalise_key(m, IOC_URL, v, &k)) <= 0)
             break;
-        const char *why;
-        int n = ioc_normalise(IOC_URL, v.p, v.n, m->scratch, &why);
-        if (n <= 0)
-            break;
-        if (has(s, IOC_URL)) {
-            m->st.lookups++;
-            uint32_t id = intel_set_find(s, IOC_URL, m->scratch, (size_t)n);
-            if (id != INTEL_NONE)
-                add_hit(m, id, r->name, v);
-        }
+        if (has(s, IOC_URL))
+            queue_str(m, rule, v, IOC_URL, k, (size_t)n);
         size_t hl = 0;
-        while (hl < (size_t)n && m->scratch[hl] != '/' && m->scratch[hl] != '?')
+        while (hl < (size_t)n && k[hl] != '/' && k[hl] != '?')
             hl++;
-        look_host(m, r->name, v, m->scratch, hl);
+        queue_host(m, rule, v, k, hl);
         break;
-    }
     case L_EMAIL: {
-        if (v.n > SCRATCH_BYTES)
+        if ((n = normalise_key(m, IOC_EMAIL, v, &k)) <= 0)
             break;
-        const char *why;
-        int n = ioc_normalise(IOC_EMAIL, v.p, v.n, m->scratch, &why);
-        if (n <= 0)
-            break;
-        if (has(s, IOC_EMAIL)) {
-            m->st.lookups++;
-            uint32_t id = intel_set_find(s, IOC_EMAIL, m->scratch, (size_t)n);
-            if (id != INTEL_NONE)
-                add_hit(m, id, r->name, v);
-        }
-        const char *at = memchr(m->scratch, '@', (size_t)n);
+        if (has(s, IOC_EMAIL))
+            queue_str(m, rule, v, IOC_EMAIL, k, (size_t)n);
+        const char *at = memchr(k, '@', (size_t)n);
         if (at && has(s, IOC_DOMAIN)) {
-            size_t dl = (size_t)n - (size_t)(at + 1 - m->scratch);
-            char d[256 + 64];
-            if (dl <= 253 + 1) {
-                int dn = ioc_normalise(IOC_DOMAIN, at + 1, dl, d, &why);
-                if (dn > 0)
-                    look_domain_norm(m, r->name, v, d, (size_t)dn);
+            size_t dl = (size_t)n - (size_t)(at + 1 - k);
+            char *d = key_room(m, dl);
+            const char *why;
+            int dn = d && dl <= 253 + 1 ? ioc_normalise(IOC_DOMAIN, at + 1, dl, d, &why) : -1;
+            if (dn > 0) {
+                m->nkeys += (size_t)dn + 1;
+                queue_domain(m, rule, v, d, (size_t)dn);
             }
         }
         break;
     }
     case L_MD5:
-        look_exact(m, IOC_MD5, r->name, v);
+        queue_exact(m, rule, IOC_MD5, v);
         break;
     case L_SHA1:
-        look_exact(m, IOC_SHA1, r->name, v);
+        queue_exact(m, rule, IOC_SHA1, v);
         break;
     case L_SHA256:
-        look_exact(m, IOC_SHA256, r->name, v);
+        queue_exact(m, rule, IOC_SHA256, v);
         break;
     case L_FILENAME:
-        look_exact(m, IOC_FILENAME, r->name, v);
+        queue_exact(m, rule, IOC_FILENAME, v);
         break;
     case L_UA:
-        look_exact(m, IOC_USER_AGENT, r->name, v);
+        queue_exact(m, rule, IOC_USER_AGENT, v);
         break;
+    }
+}
+
+static void resolve(struct intel_matcher *m)
+{
+    const struct intel_set *s = m->s;
+    for (size_t i = 0; i < m->nprobes; i++) {
+        const struct probe *p = &m->probes[i];
+        uint32_t id;
+        switch (p->kind) {
+        case PK_STR:
+            id = str_find(s, (enum ioc_type)p->type, p->key, p->n, p->h);
+            break;
+        case PK_V4:
+            id = v4_find(s, p->plen, p->v4);
+            break;
+        default:
+            id = v6_find(s, p->plen, (const uint8_t *)p->key, p->h);
+            break;
+        }
+        if (id != INTEL_NONE)
+            add_hit(m, id, field_rules[p->rule].name, p->value);
     }
 }
 
@@ -1214,6 +1346,8 @@ size_t intel_match_event(struct intel_matcher *m, const struct event *ev,
                          const struct intel_hit **hits)
 {
     m->nhits = 0;
+    m->nprobes = 0;
+    m->nkeys = 0;
     m->st.events++;
     *hits = m->hits;
     if (!m->any)
@@ -1234,7 +1368,8 @@ size_t intel_match_event(struct intel_matcher *m, const struct event *ev,
             v = f->val;
         }
         if (v.n)
-            look(m, r, v);
+            queue_field(m, (unsigned)i, v);
     }
+    resolve(m);
     return m->nhits;
 }
