@@ -107,6 +107,11 @@ static int on_batch(void *opaque, struct ioc_batch *b, int rc)
     return 0;
 }
 
+static int on_chunk(void *opaque, struct ioc_batch *b)
+{
+    return on_batch(opaque, b, 0);
+}
+
 static int cmp_flagged(const void *a, const void *b)
 {
     const struct warninglist_info *x = a, *y = b;
@@ -152,6 +157,8 @@ int intel_open(const struct intel_opts *io, struct intel_set **out, const char *
     intel_read_opts_default(&ro);
     ro.type = io->type;
     ro.stats = &st;
+    ro.chunk_fn = on_chunk;
+    ro.chunk_opaque = &lc;
     int status = 0;
     for (int i = 0; i < io->npaths && !status; i++) {
         int rc = intel_read_tree(io->paths[i], &ro, on_batch, &lc);

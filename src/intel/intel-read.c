@@ -70,6 +70,21 @@ void intel_read_skip(struct intel_read_ctx *c, const char *reason)
 static int add_value(struct intel_read_ctx *c, int t, const char *v, size_t n, uint32_t meta,
                      bool detect, const char *where);
 
+/* Give the batch to chunk_fn and go on with an empty one holding the same
+ * metadata records. */
+static void hand_over(struct intel_read_ctx *c)
+{
+    int rc = c->o->chunk_fn(c->o->chunk_opaque, c->out);
+    if (rc < 0 && !c->chunk_error)
+        c->chunk_error = rc;
+    struct ioc_batch nb;
+    ioc_batch_init(&nb, c->out->source, c->out->format);
+    for (uint32_t i = 0; i < c->out->nmetas; i++)
+        ioc_batch_add_meta(&nb, &c->out->metas[i]);
+    ioc_batch_free(c->out);
+    *c->out = nb;
+}
+
 static const char *const invalid_reason[IOC__COUNT] = {
     [IOC_IP] = "invalid ip",
     [IOC_DOMAIN] = "invalid domain",
@@ -138,6 +153,8 @@ static size_t refang(const char *v, size_t n, char *out)
 int intel_read_add(struct intel_read_ctx *c, int t, const char *v, size_t n, uint32_t meta,
                    bool detect, const char *where)
 {
+    if (c->chunk_error)
+        return -EINVAL; /* the consumer failed: reading ends without it */
     if ((t == IOC_URL || t == IOC_DOMAIN || t == IOC_EMAIL) && cut_short(v, n)) {
         int shown = n > 80 ? 80 : (int)n;
         ioc_batch_problem(c->out, where, "%s '%.*s' refused: cut short by the feed (ends with ...)",
@@ -160,13 +177,20 @@ int intel_read_add(struct intel_read_ctx *c, int t, const char *v, size_t n, uin
     }
     int rc = add_value(c, t, v, n, meta, detect, where);
     free(fanged);
+    if (rc == 0) {
+        c->added++;
+        size_t chunk = c->o->chunk ? c->o->chunk : 1000000;
+        if (c->o->chunk_fn && c->out->niocs >= chunk &&
+            (uint64_t)c->out->nmetas * 8 <= c->out->niocs)
+            hand_over(c);
+    }
     return rc;
 }
 
 static int add_value(struct intel_read_ctx *c, int t, const char *v, size_t n, uint32_t meta,
                      bool detect, const char *where)
 {
-    if (c->out->niocs >= c->o->max_indicators) {
+    if (c->added >= c->o->max_indicators) {
         if (!c->limit_reported) {
             c->limit_reported = true;
             ioc_batch_problem(c->out, where,
@@ -507,7 +531,7 @@ static int read_with(const struct intel_reader *r, const char *path,
     c.st->files++;
     rc = r->read(&c);
     input_close(in);
-    return rc;
+    return c.chunk_error ? c.chunk_error : rc;
 }
 
 int intel_read_path(const char *path, const struct intel_read_opts *o_in, struct ioc_batch *out)

@@ -57,6 +57,17 @@ struct intel_read_opts {
     size_t max_line;                /* longest line read (bytes); longer ones are skipped */
     uint64_t max_indicators;        /* per file; the rest of the file is counted, not kept */
     struct intel_read_stats *stats; /* NULL: not kept */
+    /* Optional, for consumers that copy the indicators (the matcher): every
+     * `chunk` indicators (default 1,000,000) the batch is handed to
+     * chunk_fn, then reading goes on into an empty batch that keeps the
+     * metadata records (same indexes) but not the indicators and problems
+     * handed over, so that a long feed is never held twice. A file whose
+     * metadata records outnumber an eighth of its indicators is not cut.
+     * chunk_fn returns 0 or a negative errno (reading stops). NULL: one
+     * batch per file (an import into the store). */
+    int (*chunk_fn)(void *opaque, struct ioc_batch *b);
+    void *chunk_opaque;
+    size_t chunk;
 };
 
 /* max_line 64 KiB, max_indicators 50,000,000, type INTEL_TYPE_NONE. */
@@ -70,6 +81,8 @@ struct intel_read_ctx {
     struct ioc_batch *out;
     struct intel_read_stats *st; /* never NULL */
     bool limit_reported;
+    uint64_t added;  /* indicators of this file, chunks included */
+    int chunk_error; /* what chunk_fn returned, when negative */
 };
 
 struct intel_reader {

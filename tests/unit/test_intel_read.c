@@ -247,6 +247,56 @@ static void test_limits(void **state)
     unlink(path);
 }
 
+struct chunks {
+    size_t calls, iocs, problems;
+    bool feed_ok;
+};
+
+static int on_chunk(void *opaque, struct ioc_batch *b)
+{
+    struct chunks *k = opaque;
+    k->calls++;
+    k->iocs += b->niocs;
+    k->problems += b->nproblems;
+    for (size_t i = 0; i < b->niocs; i++)
+        k->feed_ok &= !strcmp(b->metas[b->iocs[i].meta].feed, "partner");
+    return 0;
+}
+
+/* A long list handed over in chunks: every indicator once, the metadata
+ * kept across chunks, problems handed over once. */
+static void test_chunks(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/kenchi-intel-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("value,source\n", f);
+    for (int i = 0; i < 20; i++)
+        fprintf(f, "d%d.example,partner\n", i);
+    fputs("not a domain!,partner\n", f);
+    fclose(f);
+    struct chunks k = {.feed_ok = true};
+    struct intel_read_opts o;
+    intel_read_opts_default(&o);
+    o.type = IOC_DOMAIN;
+    o.chunk = 8;
+    o.chunk_fn = on_chunk;
+    o.chunk_opaque = &k;
+    struct ioc_batch b;
+    assert_int_equal(intel_read_path(path, &o, &b), 0);
+    assert_int_equal(k.calls, 2);
+    assert_int_equal(k.iocs, 16);
+    assert_int_equal(b.niocs, 4);
+    assert_int_equal(b.nmetas, 1);
+    assert_string_equal(b.metas[b.iocs[0].meta].feed, "partner");
+    assert_true(k.feed_ok);
+    assert_int_equal(k.problems + b.nproblems, 1);
+    ioc_batch_free(&b);
+    unlink(path);
+}
+
 static void test_sniff(void **state)
 {
     (void)state;
@@ -325,7 +375,7 @@ int main(void)
         cmocka_unit_test(test_zeek),       cmocka_unit_test(test_csv),
         cmocka_unit_test(test_list),       cmocka_unit_test(test_limits),
         cmocka_unit_test(test_sniff),      cmocka_unit_test(test_tree),
-        cmocka_unit_test(test_type_names),
+        cmocka_unit_test(test_type_names), cmocka_unit_test(test_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
