@@ -5,7 +5,8 @@
  *
  * The first input byte picks the reader (zeek, csv, list, or sniffing), the
  * declared type of plain lists and CSV rows without one, and a small line
- * limit so that long lines are exercised with small inputs. Besides the
+ * limit so that long lines are exercised with small inputs, and whether
+ * the batch is handed to the set in chunks while reading. Besides the
  * sanitizers, the target holds the readers to their contract: every
  * indicator's value is in normal form (normalising it again gives the same
  * bytes; URLs, whose normal form drops one scheme and one user part per
@@ -101,6 +102,15 @@ static void check_alert(const struct intel_set *s, const struct ioc *c)
     arena_free(&arena);
 }
 
+/* Chunks handed over while reading go into the set, as in scan. */
+static int on_chunk(void *opaque, struct ioc_batch *b)
+{
+    for (size_t i = 0; i < b->niocs; i++)
+        if (b->iocs[i].meta >= b->nmetas)
+            abort();
+    return intel_set_add_batch(opaque, b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -122,6 +132,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct intel_read_stats st;
     memset(&st, 0, sizeof(st));
     o.stats = &st;
+    struct intel_set *s = intel_set_new();
+    if (ctl & 0x40) {
+        o.chunk = 8;
+        o.chunk_fn = on_chunk;
+        o.chunk_opaque = s;
+    }
     struct ioc_batch b;
     (void)intel_read_path(path, &o, &b);
     close(fd);
@@ -145,7 +161,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_fail("indicator value not in normal form", c->value, n);
     }
     free(norm);
-    struct intel_set *s = intel_set_new();
     if (intel_set_add_batch(s, &b) == 0) {
         for (size_t i = 0; i < b.niocs; i++)
             if (!b.metas[b.iocs[i].meta].revoked)

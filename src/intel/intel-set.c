@@ -248,7 +248,9 @@ static int warning_index(struct intel_set *s, const char *w)
     if (!w)
         return 0;
     unsigned c = (unsigned)(((uintptr_t)w >> 4) & 7);
-    if (s->wcache[c].key == w)
+    /* the pointer is a hint (a freed batch's address may come back with
+     * another name): the text decides */
+    if (s->wcache[c].key == w && !strcmp(s->warn[s->wcache[c].idx - 1], w))
         return s->wcache[c].idx;
     const char *iw = intern(s, w, false);
     if (!iw)
