@@ -10,6 +10,7 @@
 #define KENCHI_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "pipeline/pipeline.h"
@@ -76,6 +77,40 @@ struct sigma_set;
 int rules_open(const struct rule_opts *ro, struct sigma_set **out, const char *verb);
 /* Print refused rules (if any) to out, prefixed by the verb. */
 void rules_report_problems(const struct sigma_set *s, const char *verb, FILE *out);
+
+/* Options of the verbs that match indicators from files (intel-opts.c). */
+#define INTEL_PATHS_MAX 64
+struct intel_opts {
+    const char *paths[INTEL_PATHS_MAX]; /* --intel */
+    int npaths;
+    int type; /* --intel-type: enum ioc_type or INTEL_TYPE_* (intel/intel-read.h) */
+    const char *warninglists[INTEL_PATHS_MAX]; /* --warninglists */
+    int nwarninglists;
+};
+enum { OPT_INTEL = 0x1c0, OPT_INTEL_TYPE, OPT_WARNINGLISTS };
+#define INTEL_LONG_OPTS                                                                            \
+    {"intel", required_argument, NULL, OPT_INTEL},                                                 \
+        {"intel-type", required_argument, NULL, OPT_INTEL_TYPE},                                   \
+    {                                                                                              \
+        "warninglists", required_argument, NULL, OPT_WARNINGLISTS                                  \
+    }
+void intel_opts_init(struct intel_opts *io);
+/* 1 if handled, 0 if not an intel option, -1 on error (reported). */
+int intel_opts_handle(struct intel_opts *io, int opt, const char *arg);
+void intel_opts_help(FILE *out);
+/* What intel_open loaded, for the summaries. */
+struct intel_load_summary {
+    uint64_t files, indicators, values, skipped, problems, warned;
+    size_t bytes;
+    double seconds;
+};
+struct intel_set;
+/* Read the --intel paths (with the --warninglists applied) into a new set,
+ * reporting problems on diag (the first 20 with their place, then a
+ * count) and a summary line. Returns 0 with *out NULL when there is no
+ * --intel, 0 with a set, or an exit status (reported). */
+int intel_open(const struct intel_opts *io, struct intel_set **out, const char *verb, FILE *diag,
+               struct intel_load_summary *sum);
 
 /* True when stdout is a terminal (tables) rather than a pipe (JSON lines). */
 bool stdout_is_tty(void);

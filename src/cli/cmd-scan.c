@@ -6,8 +6,12 @@
  * Output: when rules are loaded, standard output carries the alerts only
  * (JSON lines, or a table on a terminal) and the read summary goes to
  * standard error, so `kenchi scan --output jsonl` is one alert per line.
- * Without rules (--no-rules, or no rules directory) the summary is written
- * to standard output as before.
+ * Without rules (--no-rules, or no rules directory) and without --intel the
+ * summary is written to standard output as before.
+ *
+ * With --intel, indicators are loaded (intel-opts.c) and every event is
+ * also looked up in them (detect/intel-detector.h): "intel" alerts join the
+ * Sigma alerts in the same event-time order.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,8 +21,10 @@
 
 #include "cli/cli.h"
 #include "detect/detector.h"
+#include "detect/intel-detector.h"
 #include "detect/sigma-corr.h"
 #include "detect/sigma.h"
+#include "intel/intel-set.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/timeconv.h"
@@ -44,6 +50,7 @@ static void usage(FILE *out)
           out);
     read_opts_help(out);
     rule_opts_help(out);
+    intel_opts_help(out);
     fputs("\n  -h, --help         show this help\n", out);
 }
 
@@ -181,6 +188,7 @@ int cmd_scan(int argc, char **argv)
     static const struct option longopts[] = {
         READ_LONG_OPTS,
         RULE_LONG_OPTS,
+        INTEL_LONG_OPTS,
         {"output", required_argument, NULL, 'o'},
         {"store", required_argument, NULL, 's'},
         {"no-store", no_argument, NULL, OPT_NO_STORE},
@@ -192,6 +200,8 @@ int cmd_scan(int argc, char **argv)
     };
     struct read_opts ro = {0};
     struct rule_opts rules = {0};
+    struct intel_opts intel;
+    intel_opts_init(&intel);
     const char *output = NULL;
     const char *store_path = STORE_DEFAULT_PATH;
     bool no_store = false;
@@ -207,6 +217,11 @@ int cmd_scan(int argc, char **argv)
         if (r < 0)
             return EXIT_USAGE;
         r = rule_opts_handle(&rules, c, optarg);
+        if (r == 1)
+            continue;
+        if (r < 0)
+            return EXIT_USAGE;
+        r = intel_opts_handle(&intel, c, optarg);
         if (r == 1)
             continue;
         if (r < 0)
@@ -264,11 +279,28 @@ int cmd_scan(int argc, char **argv)
     rc = rules_open(&rules, &set, "scan");
     if (rc)
         return rc;
+    struct intel_set *iset = NULL;
+    struct intel_load_summary isum;
+    rc = intel_open(&intel, &iset, "scan", stderr, &isum);
+    if (rc) {
+        sigma_set_free(set);
+        return rc;
+    }
     struct detector *det = NULL;
-    if (set) {
+    struct intel_detector *idet = NULL;
+    if (set)
         rules_report_problems(set, "scan", stderr);
+    if (set || iset) {
         det = detector_new_opts(set, &co);
-        if (!det) {
+        if (iset)
+            idet = intel_detector_new(iset);
+        struct alert_source src;
+        if (idet)
+            src = intel_detector_source(idet);
+        if (!det || (iset && (!idet || detector_add_source(det, &src) < 0))) {
+            detector_free(det);
+            intel_detector_free(idet);
+            intel_set_free(iset);
             sigma_set_free(set);
             return EXIT_RUNTIME;
         }
@@ -281,6 +313,8 @@ int cmd_scan(int argc, char **argv)
             fprintf(stderr, "kenchi scan: %s\n", store_errmsg(store));
             store_close(store);
             detector_free(det);
+            intel_detector_free(idet);
+            intel_set_free(iset);
             sigma_set_free(set);
             return EXIT_RUNTIME;
         }
@@ -288,6 +322,8 @@ int cmd_scan(int argc, char **argv)
     struct pipeline *p = pipeline_new(&po);
     if (!p) {
         detector_free(det);
+        intel_detector_free(idet);
+        intel_set_free(iset);
         sigma_set_free(set);
         store_close(store);
         return EXIT_RUNTIME;
@@ -336,7 +372,7 @@ int cmd_scan(int argc, char **argv)
         summary_json(st, &ss, secs, sum);
     else
         summary_table(st, &ss, secs, sum);
-    if (det) {
+    if (set) {
         struct sigma_match_stats ms;
         detector_stats(det, &ms);
         struct sigma_counts sc;
@@ -381,9 +417,33 @@ int cmd_scan(int argc, char **argv)
                     (unsigned long long)cs.no_group, (unsigned long long)cs.no_value,
                     (unsigned long long)cs.no_time, (unsigned long long)cs.window_overflow);
     }
+    if (idet) {
+        struct intel_detector_stats is;
+        intel_detector_stats(idet, &is);
+        if (json)
+            fprintf(sum,
+                    "{\"intel\":{\"indicators\":%llu,\"values\":%llu,\"files\":%llu,"
+                    "\"skipped\":%llu,\"problems\":%llu,\"warning_listed\":%llu,\"bytes\":%zu,"
+                    "\"load_seconds\":%.3f,\"alerts\":%llu,\"suppressed\":%llu,"
+                    "\"outside_validity\":%llu}}\n",
+                    (unsigned long long)isum.indicators, (unsigned long long)isum.values,
+                    (unsigned long long)isum.files, (unsigned long long)isum.skipped,
+                    (unsigned long long)isum.problems, (unsigned long long)isum.warned, isum.bytes,
+                    isum.seconds, (unsigned long long)is.alerts, (unsigned long long)is.suppressed,
+                    (unsigned long long)is.outside_window);
+        else
+            fprintf(sum,
+                    "%sintel: %llu indicators, %llu alerts, %llu suppressed matches (warning "
+                    "lists, not for alerting), %llu outside their validity\n",
+                    set ? "" : "\n", (unsigned long long)isum.indicators,
+                    (unsigned long long)is.alerts, (unsigned long long)is.suppressed,
+                    (unsigned long long)is.outside_window);
+    }
     int status = rc < 0 || store_rc < 0 ? EXIT_RUNTIME : st->files_failed ? 1 : 0;
     pipeline_free(p);
     detector_free(det);
+    intel_detector_free(idet);
+    intel_set_free(iset);
     sigma_set_free(set);
     return status;
 }

@@ -5,7 +5,9 @@
  * Each (rule, event) match is first written as a `sigma` alert (unless a
  * correlation takes the rule over, see `generate`), then fed to the
  * correlation engine, whose alerts (`correlation`) are rendered here too,
- * at the time of the event that completed them.
+ * at the time of the event that completed them. Other detectors (threat
+ * intelligence: intel-detector.c) see every event after the rules, as
+ * alert sources, and keep their alerts in the same list.
  */
 #include "detect/detector.h"
 
@@ -25,8 +27,10 @@ struct alert {
     char *row;    /* table row */
 };
 
+#define DETECTOR_MAX_SOURCES 4
+
 struct detector {
-    const struct sigma_set *set;
+    const struct sigma_set *set; /* NULL: no Sigma rules, other sources only */
     struct sigma_matcher *m;
     struct corr_engine *ce; /* NULL without correlations */
     struct alert *a;
@@ -34,6 +38,8 @@ struct detector {
     uint64_t seq;
     struct buf scratch;
     int error;
+    struct alert_source src[DETECTOR_MAX_SOURCES];
+    size_t nsrc;
 };
 
 struct detector *detector_new_opts(const struct sigma_set *set, const struct corr_opts *co)
@@ -42,11 +48,13 @@ struct detector *detector_new_opts(const struct sigma_set *set, const struct cor
     if (!d)
         return NULL;
     d->set = set;
-    d->m = sigma_matcher_new(set);
-    if (!d->m || corr_engine_new(set, co, &d->ce)) {
-        sigma_matcher_free(d->m);
-        free(d);
-        return NULL;
+    if (set) {
+        d->m = sigma_matcher_new(set);
+        if (!d->m || corr_engine_new(set, co, &d->ce)) {
+            sigma_matcher_free(d->m);
+            free(d);
+            return NULL;
+        }
     }
     buf_init(&d->scratch);
     return d;
@@ -113,41 +121,11 @@ void alert_render_json(const struct sigma_rule *r, const struct event *ev,
     }
     buf_puts(b, "],\"file\":");
     put_str(b, v.file);
-    buf_puts(b, "},\"events\":[{\"id\":\"");
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++)
-        buf_putc(b, hex[(ev->id >> (60 - 4 * i)) & 15]);
-    buf_puts(b, "\",\"source\":{\"file\":");
-    put_str(b, ev->file ? ev->file : "-");
-    if (ev->record) {
-        buf_puts(b, ",\"record\":");
-        buf_put_u64(b, ev->record);
-    } else {
-        buf_puts(b, ",\"line\":");
-        buf_put_u64(b, ev->line);
-    }
-    buf_puts(b, "}}],\"entity\":{");
-    bool first = true;
-    static const struct {
-        enum core_field f;
-        const char *open, *close;
-    } ent[] = {
-        {CORE_USER_NAME, "\"user\":{\"name\":", "}"},
-        {CORE_SOURCE_IP, "\"source\":{\"ip\":", "}"},
-        {CORE_HOST_NAME, "\"host\":{\"name\":", "}"},
-    };
-    for (size_t i = 0; i < sizeof(ent) / sizeof(ent[0]); i++) {
-        struct str s = ev->core[ent[i].f];
-        if (!s.n)
-            continue;
-        if (!first)
-            buf_putc(b, ',');
-        first = false;
-        buf_puts(b, ent[i].open);
-        json_put_string(b, s.p, s.n);
-        buf_puts(b, ent[i].close);
-    }
-    buf_puts(b, "},\"matched\":{");
+    buf_puts(b, "},");
+    alert_put_events(b, ev);
+    buf_puts(b, ",\"entity\":");
+    alert_put_entity(b, ev);
+    buf_puts(b, ",\"matched\":{");
     for (size_t i = 0; i < nhits; i++) {
         if (i)
             buf_putc(b, ',');
@@ -156,7 +134,7 @@ void alert_render_json(const struct sigma_rule *r, const struct event *ev,
         json_put_string(b, hits[i].value.p, hits[i].value.n);
     }
     buf_puts(b, "},\"logsource\":{");
-    first = true;
+    bool first = true;
     const char *ls[3][2] = {
         {"product", v.product}, {"service", v.service}, {"category", v.category}};
     for (int i = 0; i < 3; i++) {
@@ -171,10 +149,8 @@ void alert_render_json(const struct sigma_rule *r, const struct event *ev,
     buf_puts(b, "}}");
 }
 
-static char *render_row(const struct sigma_rule *r, const struct event *ev)
+char *alert_row(const struct event *ev, const char *level, const char *title)
 {
-    struct sigma_rule_view v;
-    sigma_rule_view(r, &v);
     char t[32] = "-";
     if (ev->ts_ns != TIME_NONE) {
         time_format(ev->ts_ns, t);
@@ -193,10 +169,17 @@ static char *render_row(const struct sigma_rule *r, const struct event *ev)
         snprintf(ent, sizeof(ent), "%.*s%s%.*s", (int)(u.n > 24 ? 24 : u.n), u.p,
                  u.n && h.n ? "@" : "", (int)(h.n > 24 ? 24 : h.n), h.p);
     char *row = NULL;
-    if (asprintf(&row, "%-19s  %-8.8s  %-50.50s  %-20.20s  %s", t, v.level ? v.level : "-",
-                 v.title ? v.title : "-", ent[0] ? ent : "-", where) < 0)
+    if (asprintf(&row, "%-19s  %-8.8s  %-50.50s  %-20.20s  %s", t, level ? level : "-",
+                 title ? title : "-", ent[0] ? ent : "-", where) < 0)
         return NULL;
     return row;
+}
+
+static char *render_row(const struct sigma_rule *r, const struct event *ev)
+{
+    struct sigma_rule_view v;
+    sigma_rule_view(r, &v);
+    return alert_row(ev, v.level, v.title);
 }
 
 static void put_time(struct buf *b, int64_t ts_ns)
@@ -227,7 +210,7 @@ static void put_event_id(struct buf *b, uint64_t id)
     buf_putc(b, '"');
 }
 
-static void put_entity(struct buf *b, const struct event *ev)
+void alert_put_entity(struct buf *b, const struct event *ev)
 {
     static const struct {
         enum core_field f;
@@ -251,6 +234,22 @@ static void put_entity(struct buf *b, const struct event *ev)
         buf_puts(b, ent[i].close);
     }
     buf_putc(b, '}');
+}
+
+void alert_put_events(struct buf *b, const struct event *ev)
+{
+    buf_puts(b, "\"events\":[{\"id\":");
+    put_event_id(b, ev->id);
+    buf_puts(b, ",\"source\":{\"file\":");
+    put_str(b, ev->file ? ev->file : "-");
+    if (ev->record) {
+        buf_puts(b, ",\"record\":");
+        buf_put_u64(b, ev->record);
+    } else {
+        buf_puts(b, ",\"line\":");
+        buf_put_u64(b, ev->line);
+    }
+    buf_puts(b, "}}]");
 }
 
 void corr_alert_render_json(const struct corr_fire *f, struct buf *b)
@@ -336,7 +335,7 @@ void corr_alert_render_json(const struct corr_fire *f, struct buf *b)
     buf_puts(b, "],\"events_omitted\":");
     buf_put_u64(b, f->nmore);
     buf_puts(b, ",\"entity\":");
-    put_entity(b, f->ev);
+    alert_put_entity(b, f->ev);
     buf_putc(b, '}');
 }
 
@@ -367,8 +366,7 @@ static char *render_corr_row(const struct corr_fire *f)
     return row;
 }
 
-/* Keep one alert: the JSON in d->scratch and row (taken over). */
-static int alert_push(struct detector *d, int64_t ts_ns, char *row)
+int detector_push(struct detector *d, int64_t ts_ns, const char *json, char *row)
 {
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 256;
@@ -383,7 +381,7 @@ static int alert_push(struct detector *d, int64_t ts_ns, char *row)
     struct alert *a = &d->a[d->n];
     a->ts_ns = ts_ns;
     a->seq = d->seq++;
-    a->json = strdup(d->scratch.data);
+    a->json = strdup(json);
     a->row = row;
     if (!a->json || !a->row) {
         free(a->json);
@@ -391,6 +389,20 @@ static int alert_push(struct detector *d, int64_t ts_ns, char *row)
         return -ENOMEM;
     }
     d->n++;
+    return 0;
+}
+
+/* Keep one alert: the JSON in d->scratch and row (taken over). */
+static int alert_push(struct detector *d, int64_t ts_ns, char *row)
+{
+    return detector_push(d, ts_ns, d->scratch.data, row);
+}
+
+int detector_add_source(struct detector *d, const struct alert_source *src)
+{
+    if (d->nsrc == DETECTOR_MAX_SOURCES)
+        return -ENOSPC;
+    d->src[d->nsrc++] = *src;
     return 0;
 }
 
@@ -420,9 +432,16 @@ static int on_batch(void *opaque, struct event *evs, size_t n)
 {
     struct detector *d = opaque;
     for (size_t i = 0; i < n; i++) {
-        int rc = sigma_match(d->m, &evs[i], on_match, d);
-        if (rc < 0)
-            return rc;
+        if (d->m) {
+            int rc = sigma_match(d->m, &evs[i], on_match, d);
+            if (rc < 0)
+                return rc;
+        }
+        for (size_t k = 0; k < d->nsrc; k++) {
+            int rc = d->src[k].on_event(d->src[k].opaque, d, &evs[i]);
+            if (rc < 0)
+                return rc;
+        }
     }
     return 0;
 }
@@ -466,7 +485,10 @@ uint64_t detector_alert_count(const struct detector *d)
 
 void detector_stats(const struct detector *d, struct sigma_match_stats *st)
 {
-    sigma_matcher_stats(d->m, st);
+    if (d->m)
+        sigma_matcher_stats(d->m, st);
+    else
+        memset(st, 0, sizeof(*st));
 }
 
 void detector_corr_stats(const struct detector *d, struct corr_stats *st)

@@ -23,7 +23,8 @@
 struct detector;
 
 /* A detector over a finished set (borrowed; must outlive the detector),
- * with the default correlation limits, or with co's (see sigma-corr.h). */
+ * with the default correlation limits, or with co's (see sigma-corr.h).
+ * set may be NULL: no Sigma rules, only the alert sources added. */
 struct detector *detector_new(const struct sigma_set *set);
 struct corr_opts;
 struct detector *detector_new_opts(const struct sigma_set *set, const struct corr_opts *co);
@@ -36,7 +37,21 @@ struct event_sink detector_sink(struct detector *d);
  * Returns 0 or a negative errno (write error). */
 int detector_write(struct detector *d, FILE *out, bool json);
 
+/* Every kind of alert, in one list. */
 uint64_t detector_alert_count(const struct detector *d);
+
+/* Another detector: on_event sees every event after the Sigma rules (in
+ * the order added; at most 4) and keeps its alerts with detector_push().
+ * Returns 0 or a negative errno to stop the run. */
+struct alert_source {
+    const char *name;
+    int (*on_event)(void *opaque, struct detector *d, const struct event *ev);
+    void *opaque;
+};
+int detector_add_source(struct detector *d, const struct alert_source *src);
+/* Keep an alert rendered elsewhere: json (one line, copied) and its
+ * terminal row (taken over, freed on error). Returns 0 or -ENOMEM. */
+int detector_push(struct detector *d, int64_t ts_ns, const char *json, char *row);
 void detector_stats(const struct detector *d, struct sigma_match_stats *st);
 struct corr_stats;
 void detector_corr_stats(const struct detector *d, struct corr_stats *st);
@@ -49,5 +64,12 @@ void alert_render_json(const struct sigma_rule *r, const struct event *ev,
 /* Render a correlation alert likewise (kind "correlation"). */
 struct corr_fire;
 void corr_alert_render_json(const struct corr_fire *f, struct buf *out);
+
+/* The pieces every kind of alert shares (docs/alerts.md): the
+ * "events":[{"id","source"}] member for one event, the entity object of an
+ * event, and the terminal row (malloc'd; NULL on ENOMEM). */
+void alert_put_events(struct buf *out, const struct event *ev);
+void alert_put_entity(struct buf *out, const struct event *ev);
+char *alert_row(const struct event *ev, const char *level, const char *title);
 
 #endif

@@ -1,0 +1,255 @@
+/*
+ * intel-detector.c - threat intelligence alerts; see intel-detector.h and
+ * docs/alerts.md ("intel").
+ */
+#include "detect/intel-detector.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/timeconv.h"
+
+struct intel_detector {
+    const struct intel_set *s;
+    struct intel_matcher *m;
+    struct intel_detector_stats st;
+    struct buf json;
+};
+
+struct intel_detector *intel_detector_new(const struct intel_set *s)
+{
+    struct intel_detector *x = calloc(1, sizeof(*x));
+    if (!x)
+        return NULL;
+    x->s = s;
+    x->m = intel_matcher_new(s);
+    if (!x->m) {
+        free(x);
+        return NULL;
+    }
+    buf_init(&x->json);
+    return x;
+}
+
+void intel_detector_free(struct intel_detector *x)
+{
+    if (!x)
+        return;
+    intel_matcher_free(x->m);
+    buf_free(&x->json);
+    free(x);
+}
+
+void intel_detector_stats(const struct intel_detector *x, struct intel_detector_stats *st)
+{
+    *st = x->st;
+    struct intel_match_stats ms;
+    intel_matcher_stats(x->m, &ms);
+    st->hits_dropped = ms.hits_dropped;
+}
+
+static void put_str(struct buf *b, const char *s)
+{
+    if (s)
+        json_put_string(b, s, strlen(s));
+    else
+        buf_puts(b, "null");
+}
+
+static void put_time(struct buf *b, int64_t ts_ns)
+{
+    if (ts_ns == TIME_NONE) {
+        buf_puts(b, "null");
+        return;
+    }
+    char t[32];
+    time_format(ts_ns, t);
+    json_put_string(b, t, strlen(t));
+}
+
+static void put_confidence(struct buf *b, int c)
+{
+    if (c < 0)
+        buf_puts(b, "null");
+    else
+        buf_put_i64(b, c);
+}
+
+static void put_tlp(struct buf *b, enum tlp t)
+{
+    const char *n = tlp_name(t);
+    put_str(b, *n ? n : NULL);
+}
+
+/* high when confidence >= 80, medium when >= 40 or unknown, low below */
+static const char *level_of(int confidence)
+{
+    return confidence >= 80 ? "high" : confidence >= 40 || confidence < 0 ? "medium" : "low";
+}
+
+void intel_alert_render_json(const struct intel_set *s, const struct event *ev,
+                             const struct intel_hit *h, const uint32_t *ids, size_t n,
+                             size_t omitted, struct buf *b)
+{
+    struct intel_indicator in;
+    intel_set_get(s, ids[0], &in);
+    const struct ioc_meta *m = in.meta;
+    const char *type = ioc_type_name(in.type);
+    buf_puts(b, "{\"@timestamp\":");
+    put_time(b, ev->ts_ns);
+    buf_puts(b, ",\"kind\":\"intel\",\"rule\":{\"id\":");
+    put_str(b, m->ref);
+    char name[320];
+    snprintf(name, sizeof(name), "%s indicator from %s", type, m->feed ? m->feed : "?");
+    buf_puts(b, ",\"name\":");
+    put_str(b, name);
+    buf_puts(b, ",\"level\":");
+    put_str(b, level_of(m->confidence));
+    buf_puts(b, "},\"indicator\":{\"type\":");
+    put_str(b, type);
+    buf_puts(b, ",\"value\":");
+    put_str(b, in.value);
+    buf_puts(b, ",\"feed\":");
+    put_str(b, m->feed);
+    buf_puts(b, ",\"ref\":");
+    put_str(b, m->ref);
+    buf_puts(b, ",\"name\":");
+    put_str(b, m->name);
+    buf_puts(b, ",\"confidence\":");
+    put_confidence(b, m->confidence);
+    buf_puts(b, ",\"tlp\":");
+    put_tlp(b, m->tlp);
+    buf_puts(b, ",\"labels\":");
+    buf_puts(b, m->labels_json ? m->labels_json : "[]");
+    buf_puts(b, ",\"kill_chain\":");
+    buf_puts(b, m->kill_chain_json ? m->kill_chain_json : "[]");
+    buf_puts(b, ",\"related\":");
+    buf_puts(b, m->related_json ? m->related_json : "[]");
+    buf_puts(b, ",\"valid_from\":");
+    put_time(b, m->valid_from);
+    buf_puts(b, ",\"valid_until\":");
+    put_time(b, m->valid_until);
+    buf_puts(b, "},\"indicators_more\":[");
+    for (size_t i = 1; i < n; i++) {
+        struct intel_indicator o;
+        intel_set_get(s, ids[i], &o);
+        buf_puts(b, i > 1 ? ",{\"feed\":" : "{\"feed\":");
+        put_str(b, o.meta->feed);
+        buf_puts(b, ",\"ref\":");
+        put_str(b, o.meta->ref);
+        buf_puts(b, ",\"name\":");
+        put_str(b, o.meta->name);
+        buf_puts(b, ",\"confidence\":");
+        put_confidence(b, o.meta->confidence);
+        buf_puts(b, ",\"tlp\":");
+        put_tlp(b, o.meta->tlp);
+        buf_puts(b, ",\"related\":");
+        buf_puts(b, o.meta->related_json ? o.meta->related_json : "[]");
+        buf_putc(b, '}');
+    }
+    buf_puts(b, "],\"indicators_omitted\":");
+    buf_put_u64(b, omitted);
+    buf_puts(b, ",\"matched\":{");
+    for (unsigned i = 0; i < h->nfields; i++) {
+        if (i)
+            buf_putc(b, ',');
+        put_str(b, h->field[i].name);
+        buf_putc(b, ':');
+        json_put_string(b, h->field[i].value.p, h->field[i].value.n);
+    }
+    buf_puts(b, "},");
+    alert_put_events(b, ev);
+    buf_puts(b, ",\"entity\":");
+    alert_put_entity(b, ev);
+    buf_puts(b, ",\"logsource\":{");
+    bool first = true;
+    const char *ls[3][2] = {
+        {"product", ev->ls.product}, {"service", ev->ls.service}, {"category", ev->ls.category}};
+    for (int i = 0; i < 3; i++) {
+        if (!ls[i][1] || !*ls[i][1])
+            continue;
+        if (!first)
+            buf_putc(b, ',');
+        first = false;
+        buf_printf(b, "\"%s\":", ls[i][0]);
+        put_str(b, ls[i][1]);
+    }
+    buf_puts(b, "}}");
+}
+
+/* Most confident first; equal confidence keeps load order (ids grow with
+ * it). Insertion sort: at most a few hundred ids. */
+static void sort_ids(const struct intel_set *s, uint32_t *ids, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        uint32_t id = ids[i];
+        struct intel_indicator v;
+        intel_set_get(s, id, &v);
+        int c = v.meta->confidence;
+        size_t j = i;
+        while (j > 0) {
+            struct intel_indicator w;
+            intel_set_get(s, ids[j - 1], &w);
+            if (w.meta->confidence >= c)
+                break;
+            ids[j] = ids[j - 1];
+            j--;
+        }
+        ids[j] = id;
+    }
+}
+
+static int on_event(void *opaque, struct detector *d, const struct event *ev)
+{
+    struct intel_detector *x = opaque;
+    x->st.events++;
+    const struct intel_hit *hits;
+    size_t nh = intel_match_event(x->m, ev, &hits);
+    for (size_t i = 0; i < nh; i++) {
+        const struct intel_hit *h = &hits[i];
+        uint32_t ids[INTEL_MAX_PER_VALUE];
+        size_t n = 0;
+        bool valid = false;
+        for (uint32_t id = h->head; id != INTEL_NONE; id = intel_set_next(x->s, id)) {
+            if (!intel_set_valid_at(x->s, id, ev->ts_ns))
+                continue;
+            valid = true;
+            struct intel_indicator v;
+            intel_set_get(x->s, id, &v);
+            if (!v.detect || v.warning)
+                continue;
+            if (n < INTEL_MAX_PER_VALUE)
+                ids[n++] = id;
+        }
+        if (!n) {
+            if (valid)
+                x->st.suppressed++;
+            else
+                x->st.outside_window++;
+            continue;
+        }
+        sort_ids(x->s, ids, n);
+        size_t shown = n > INTEL_ALERT_MAX_INDICATORS ? INTEL_ALERT_MAX_INDICATORS : n;
+        buf_clear(&x->json);
+        intel_alert_render_json(x->s, ev, h, ids, shown, n - shown, &x->json);
+        struct intel_indicator best;
+        intel_set_get(x->s, ids[0], &best);
+        char title[160];
+        snprintf(title, sizeof(title), "%s: %s %s", best.meta->feed ? best.meta->feed : "?",
+                 ioc_type_name(best.type), best.value);
+        int rc = detector_push(d, ev->ts_ns, x->json.data,
+                               alert_row(ev, level_of(best.meta->confidence), title));
+        if (rc < 0)
+            return rc;
+        x->st.alerts++;
+    }
+    return 0;
+}
+
+struct alert_source intel_detector_source(struct intel_detector *x)
+{
+    return (struct alert_source){"intel", on_event, x};
+}
