@@ -403,14 +403,17 @@ int ioc_normalise(enum ioc_type t, const char *in, size_t n, char *out, const ch
         size_t s = n;
         while (s && in[s - 1] != '/' && in[s - 1] != '\\')
             s--;
-        if (s == n) {
+        const char *base = in + s;
+        size_t bn = n - s;
+        trim(&base, &bn); /* "dir/ x.exe": the blank belongs to no name */
+        if (bn == 0) {
             *why = "an empty file name";
             return -EINVAL;
         }
-        for (size_t i = s; i < n; i++)
-            out[i - s] = lower(in[i]);
-        out[n - s] = '\0';
-        return (int)(n - s);
+        for (size_t i = 0; i < bn; i++)
+            out[i] = lower(base[i]);
+        out[bn] = '\0';
+        return (int)bn;
     }
     case IOC_USER_AGENT:
     case IOC_PATTERN:
