@@ -26,6 +26,8 @@ static const struct verb verbs[] = {
     {"scan", cmd_scan, "run files through the pipeline (detect, store) and summarise"},
     {"rules", cmd_rules, "check and list Sigma rules (rules check PATH..., rules list)"},
     {"search", cmd_search, "find stored events by user, IP, e-mail address and time"},
+    {"scope", cmd_scope,
+     "what a compromise touched: accounts, mail read, sent, forwarded, who to notify"},
 };
 
 static void usage(FILE *out)

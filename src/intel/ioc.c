@@ -126,10 +126,14 @@ static void trim(const char **in, size_t *n)
 {
     const char *p = *in;
     size_t k = *n;
-    if (k >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
-        p += 3, k -= 3;
-    while (k && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-        p++, k--;
+    for (;;) {
+        if (k >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
+            p += 3, k -= 3;
+        else if (k && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+            p++, k--;
+        else
+            break;
+    }
     while (k && (p[k - 1] == ' ' || p[k - 1] == '\t' || p[k - 1] == '\r' || p[k - 1] == '\n'))
         k--;
     *in = p;
@@ -232,6 +236,7 @@ static int norm_domain(const char *in, size_t n, char *out, const char **why)
         in += 2, n -= 2;
     else if (n >= 1 && in[0] == '.')
         in += 1, n -= 1;
+    trim(&in, &n); /* what followed the dot; keeps normalising idempotent */
     while (n && in[n - 1] == '.')
         n--;
     if (n == 0 || n > 253) {

@@ -1887,3 +1887,123 @@ int64_t store_count(struct store *s)
     rc = count_rows(s, db, &n);
     return rc < 0 ? rc : n;
 }
+
+/* ---- window scans -------------------------------------------------------- */
+
+/* The SQL of a window scan into sql, its bindings into b. The time index
+ * (events_ts) drives: the rows of [since, until) in time order; module,
+ * host and actions are tested on each row, and only rows that pass have
+ * their document decompressed (by the caller of the statement). */
+static int build_scan(struct store *s, const struct store_scan *q, struct buf *sql, struct qbind *b)
+{
+    if (q->nactions > 16)
+        return set_err(s, -EINVAL, "a window scan takes at most 16 actions");
+    buf_puts(sql, SELECT_COLS "FROM events e CROSS JOIN logsources l ON l.id = e.ls "
+                              "LEFT JOIN hosts h ON h.id = e.host WHERE e.ts IS NOT NULL");
+    if (q->since_ns != TIME_NONE) {
+        buf_puts(sql, " AND e.ts >= ?");
+        qb_int(b, q->since_ns);
+    }
+    if (q->until_ns != TIME_NONE) {
+        buf_puts(sql, " AND e.ts < ?");
+        qb_int(b, q->until_ns);
+    }
+    if (q->module) {
+        buf_puts(sql, " AND l.module = ?");
+        qb_text(b, q->module);
+    }
+    if (q->host) {
+        buf_puts(sql, " AND e.host IN (SELECT id FROM hosts WHERE name = ? COLLATE NOCASE)");
+        qb_text(b, q->host);
+    }
+    if (q->nactions) {
+        buf_puts(sql, " AND e.action IN (");
+        for (size_t i = 0; i < q->nactions; i++) {
+            buf_puts(sql, i ? ", ?" : "?");
+            qb_text(b, q->actions[i]);
+        }
+        buf_putc(sql, ')');
+    }
+    buf_puts(sql, " ORDER BY e.ts, e.rowid");
+    return 0;
+}
+
+static int prepare_scan(struct store *s, const struct store_scan *q, const char *prefix,
+                        sqlite3 **dbp, sqlite3_stmt **st)
+{
+    sqlite3 *db;
+    int rc = query_db(s, &db);
+    if (rc < 0)
+        return rc;
+    struct buf sql;
+    struct qbind b;
+    buf_init(&sql);
+    memset(&b, 0, sizeof(b));
+    buf_puts(&sql, prefix);
+    rc = build_scan(s, q, &sql, &b);
+    if (rc == 0 && (rc = sqlite3_prepare_v2(db, sql.data, -1, st, NULL)) != SQLITE_OK)
+        rc = sql_err(s, db, rc, "preparing the window scan");
+    buf_free(&sql);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < b.n; i++) {
+        if (b.v[i].is_int)
+            sqlite3_bind_int64(*st, i + 1, b.v[i].i);
+        else
+            sqlite3_bind_text(*st, i + 1, b.v[i].p, b.v[i].n, SQLITE_TRANSIENT);
+    }
+    *dbp = db;
+    return 0;
+}
+
+int store_scan(struct store *s, const struct store_scan *q,
+               int (*cb)(void *opaque, const struct store_row *r), void *opaque)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int rc = prepare_scan(s, q, "", &db, &st);
+    if (rc < 0)
+        return rc;
+    char sip[INET6_ADDRSTRLEN], dip[INET6_ADDRSTRLEN];
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_row r = {0};
+        r.ts_ns = sqlite3_column_int64(st, 0);
+        r.id = (uint64_t)sqlite3_column_int64(st, 1);
+        r.module = (const char *)sqlite3_column_text(st, 2);
+        r.host = (const char *)sqlite3_column_text(st, 3);
+        r.user = (const char *)sqlite3_column_text(st, 4);
+        r.source_ip = ip_text(st, 5, sip);
+        r.destination_ip = ip_text(st, 6, dip);
+        r.action = (const char *)sqlite3_column_text(st, 7);
+        r.outcome = (const char *)sqlite3_column_text(st, 8);
+        int e = doc_decode(s, db, st, 9);
+        if (e == 0) {
+            r.json = s->rjson.data;
+            r.json_len = s->rjson.len;
+            e = cb(opaque, &r);
+        }
+        if (e < 0) {
+            sqlite3_finalize(st);
+            return e;
+        }
+    }
+    int ret = rc == SQLITE_DONE ? 0 : sql_err(s, db, rc, "scanning a time window");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int store_scan_explain(struct store *s, const struct store_scan *q, struct buf *out)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int rc = prepare_scan(s, q, "EXPLAIN QUERY PLAN ", &db, &st);
+    if (rc < 0)
+        return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        buf_puts(out, (const char *)sqlite3_column_text(st, 3));
+        buf_putc(out, '\n');
+    }
+    int ret = rc == SQLITE_DONE ? 0 : sql_err(s, db, rc, "explaining the window scan");
+    sqlite3_finalize(st);
+    return ret;
+}

@@ -140,4 +140,28 @@ int store_search(struct store *s, const struct store_query *q,
  * errno. */
 int store_explain(struct store *s, const struct store_query *q, struct buf *out);
 
+/* ---- window scans ------------------------------------------------------ */
+
+/* A time-bounded scan: every event of [since, until) that passes the
+ * filters, read through the time index (no entity key). For questions no
+ * hunting key answers, such as joining a mail's log lines by their Postfix
+ * queue id; its cost grows with the window, not with the answer. */
+struct store_scan {
+    int64_t since_ns;           /* ts >= since; TIME_NONE: no bound */
+    int64_t until_ns;           /* ts <  until; TIME_NONE: no bound */
+    const char *module;         /* event.module (the decoder); NULL: any */
+    const char *host;           /* host.name, case-insensitive; NULL: any */
+    const char *const *actions; /* event.action is one of these (at most 16) */
+    size_t nactions;            /* 0: any action */
+};
+
+/* Rows of q in time order, then storage order; events without a time are
+ * never part of a window. cb as for store_search(). Returns 0 or a
+ * negative errno (-EINVAL with a message for more than 16 actions). */
+int store_scan(struct store *s, const struct store_scan *q,
+               int (*cb)(void *opaque, const struct store_row *r), void *opaque);
+
+/* SQLite's plan for q, as store_explain(). */
+int store_scan_explain(struct store *s, const struct store_scan *q, struct buf *out);
+
 #endif
