@@ -347,8 +347,8 @@ struct event_info {
     bool detect; /* published (or unpublished events allowed to alert) */
 };
 
-static uint32_t meta_of(struct mr *r, const struct event_info *ev, const struct shared *s,
-                        const char *w)
+/* The meta of an attribute: the event's fields and what it shares. */
+static uint32_t meta_of(struct mr *r, const struct event_info *ev, const struct shared *s)
 {
     struct ioc_meta m;
     ioc_meta_init(&m);
@@ -438,7 +438,7 @@ static void read_attribute(struct mr *r, const json_t *a, const struct event_inf
         shared_done(&s);
     }
     seen_into(r, a, &s, w);
-    uint32_t meta = meta_of(r, ev, &s, w);
+    uint32_t meta = meta_of(r, ev, &s);
 
     bool to_ids = flag(a, "to_ids", true);
     bool detect = to_ids && ev->detect;

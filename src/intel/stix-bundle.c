@@ -143,7 +143,7 @@ struct rd {
     struct intel_json_limits lim;
     struct stix_read_stats *st;
     struct arena scratch; /* lives for the read: names, relationship types */
-    struct arena tmp;     /* reset after each indicator of pass 2 */
+    struct arena tmp;     /* reset after each object of pass 1 and indicator of pass 2 */
     struct strmap ids;    /* object id -> node index */
     struct node *nodes;
     size_t nnodes, capnodes;

@@ -709,7 +709,7 @@ int stix_export_add_sighting(struct stix_export *x, const struct ioc *ioc, const
     char od[80] = "";
     int64_t fo = first_seen != TIME_NONE ? first_seen : last_seen;
     int64_t lo = last_seen != TIME_NONE ? last_seen : first_seen;
-    if (fo != TIME_NONE) {
+    if (fo != TIME_NONE && count > 0) {
         const char *self[1] = {ioc->value};
         if (!observed || !nobserved) {
             observed = self;
@@ -743,9 +743,7 @@ int stix_export_add_sighting(struct stix_export *x, const struct ioc *ioc, const
             put_key_cstr(&body, "first_observed", f);
             put_key_cstr(&body, "last_observed", l);
             buf_printf(&body, ",\"number_observed\":%llu",
-                       (unsigned long long)(count < 1                ? 1
-                                            : count > STIX_COUNT_MAX ? STIX_COUNT_MAX
-                                                                     : count));
+                       (unsigned long long)(count > STIX_COUNT_MAX ? STIX_COUNT_MAX : count));
             buf_puts(&body, ",\"object_refs\":[");
             for (size_t k = 0; k < nids; k++)
                 buf_printf(&body, "%s\"%s\"", k ? "," : "", ids[k]);

@@ -57,7 +57,8 @@ struct stix_export *stix_export_new(const struct stix_export_opts *o);
 void stix_export_free(struct stix_export *x);
 
 /* A sighting of ioc (whose metadata is m; NULL when unknown): seen count
- * times between first_seen and last_seen (UTC ns, TIME_NONE when unknown).
+ * times between first_seen and last_seen (UTC ns, TIME_NONE when unknown;
+ * a count of 0 says it was looked for and not seen: no observed-data).
  * observed[0..nobserved) are the values actually seen (for a network
  * indicator the addresses, for a domain the names...; NULL/0: the
  * indicator's own value); at most 100 are kept. Returns 0, or -EINVAL when

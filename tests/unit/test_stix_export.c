@@ -308,6 +308,12 @@ static void test_alert_kinds(void **state)
                                               time_from_utc(2024, 1, 1, 0, 0, 0, 0), TIME_NONE,
                                               seen, 6),
                      0);
+    /* looked for, not seen: a sighting with count 0 and no observed-data */
+    struct ioc never = {.type = IOC_DOMAIN, .value = "never.example"};
+    assert_int_equal(stix_export_add_sighting(x, &never, NULL, 0,
+                                              time_from_utc(2024, 1, 1, 0, 0, 0, 0),
+                                              time_from_utc(2024, 2, 1, 0, 0, 0, 0), NULL, 0),
+                     0);
     struct ioc ua = {.type = IOC_USER_AGENT, .value = "curl/8"};
     assert_int_equal(stix_export_add_sighting(x, &ua, NULL, 1, TIME_NONE, TIME_NONE, NULL, 0), 0);
     struct stix_export_stats st;
@@ -329,6 +335,9 @@ static void test_alert_kinds(void **state)
     assert_non_null(strstr(t, "\"hashes\":{\"MD5\":"));
     /* a sighting without times: no observed-data, no first/last seen */
     assert_non_null(strstr(t, "User-Agent' = 'curl/8'"));
+    assert_non_null(strstr(t, "\"count\":0,"));
+    assert_non_null(strstr(t, "[domain-name:value = 'never.example']"));
+    assert_null(strstr(t, "\"value\":\"never.example\""));
     buf_free(&out);
     stix_export_free(x);
 }
