@@ -1,8 +1,8 @@
 /*
- * bench_intel.c - reading STIX bundles and MISP events, and writing STIX,
+ * bench_stix_misp.c - reading STIX bundles and MISP events, and writing STIX,
  * on one core, beside a plain jansson parse of the same text.
  *
- *   bench_intel [--indicators N] [--attributes N] [--sightings N]
+ *   bench_stix_misp [--indicators N] [--attributes N] [--sightings N]
  *
  * The inputs are generated in memory (deterministic): a STIX bundle of N
  * indicators (names, labels, kill-chain phases, TLP markings, and one
