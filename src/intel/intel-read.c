@@ -16,18 +16,18 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "intel/misp.h"
 #include "source/input.h"
 #include "source/reader.h"
 
 static const struct intel_reader zeek_reader = {"zeek", intel_zeek_sniff, intel_zeek_read};
 static const struct intel_reader csv_reader = {"csv", intel_csv_sniff, intel_csv_read};
 static const struct intel_reader list_reader = {"list", intel_list_sniff, intel_list_read};
+static const struct intel_reader stix_reader = {"stix", intel_stix_sniff, intel_stix_read};
+static const struct intel_reader misp_reader = {"misp", intel_misp_sniff, intel_misp_read};
 
 const struct intel_reader *const intel_readers[] = {
-    &zeek_reader,
-    &csv_reader,
-    &list_reader,
-    NULL,
+    &stix_reader, &misp_reader, &zeek_reader, &csv_reader, &list_reader, NULL,
 };
 
 const struct intel_reader *intel_reader_find(const char *name)
@@ -615,9 +615,41 @@ static bool wanted(const char *path, const char *name, const struct intel_read_o
     return score == 1 && o->type != INTEL_TYPE_NONE && list_name(name);
 }
 
+/* A MISP feed is a directory with a manifest.json: read as one batch. */
+static bool is_misp_feed(const char *dir, const struct intel_read_opts *o)
+{
+    if (o->format && !strcasecmp(o->format, "misp-feed"))
+        return true;
+    char *m = NULL;
+    if (asprintf(&m, "%s/manifest.json", dir) < 0)
+        abort();
+    struct stat sb;
+    bool yes = stat(m, &sb) == 0 && S_ISREG(sb.st_mode);
+    free(m);
+    return yes;
+}
+
+static int read_misp_feed(const char *dir, const struct intel_read_opts *o, intel_batch_fn fn,
+                          void *opaque)
+{
+    struct ioc_batch b;
+    ioc_batch_init(&b, dir, "misp-feed");
+    size_t before = b.niocs;
+    int r = misp_feed_read(dir, &b);
+    if (o->stats) {
+        o->stats->files++;
+        o->stats->indicators += b.niocs - before;
+    }
+    int rc = fn(opaque, &b, r);
+    ioc_batch_free(&b);
+    return rc;
+}
+
 static int walk(const char *path, const struct intel_read_opts *o, intel_batch_fn fn, void *opaque,
                 int depth)
 {
+    if (is_misp_feed(path, o))
+        return read_misp_feed(path, o, fn, opaque);
     DIR *d = opendir(path);
     if (!d)
         return -errno;
@@ -644,7 +676,9 @@ static int walk(const char *path, const struct intel_read_opts *o, intel_batch_f
     int rc = 0;
     for (size_t i = 0; i < nn && rc == 0; i++) {
         char *child = NULL;
-        if (asprintf(&child, "%s/%s", path, names[i]) < 0)
+        size_t pl = strlen(path);
+        bool slash = pl && path[pl - 1] == '/';
+        if (asprintf(&child, "%s%s%s", path, slash ? "" : "/", names[i]) < 0)
             abort();
         struct stat sb;
         if (stat(child, &sb) == 0 && S_ISDIR(sb.st_mode)) {

@@ -155,5 +155,10 @@ int intel_csv_sniff(const char *head, size_t n, const char *path);
 int intel_csv_read(struct intel_read_ctx *c);
 int intel_list_sniff(const char *head, size_t n, const char *path);
 int intel_list_read(struct intel_read_ctx *c);
+/* STIX 2.1 bundles and MISP events (intel-read-json.c). */
+int intel_stix_sniff(const char *head, size_t n, const char *path);
+int intel_stix_read(struct intel_read_ctx *c);
+int intel_misp_sniff(const char *head, size_t n, const char *path);
+int intel_misp_read(struct intel_read_ctx *c);
 
 #endif
