@@ -152,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < NEV; i++)
         (void)stix_pattern_match_event(p, &evs[i]);
     stix_pattern_simple_values(p, value_cb, NULL);
-    struct stix_matcher_opts o = {16, 2000};
+    struct stix_matcher_opts o = {16, 2000, false};
     struct stix_matcher *m = stix_matcher_new(&o);
     size_t count = 0;
     if (stix_matcher_add(m, p, NULL) == 0)

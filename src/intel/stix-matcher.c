@@ -95,6 +95,8 @@ struct pstate {
 struct gleaf {
     uint32_t pat, leaf;
     uint32_t stamp; /* last event it was a candidate for */
+    bool timed;     /* under START/STOP: */
+    int64_t start_ns, stop_ns;
 };
 
 /* Value index: (property, canonical value) -> leaves. */
@@ -123,11 +125,12 @@ struct stix_matcher {
     uint32_t nvt, capvt;
     struct posting *posts;
     uint32_t nposts, capposts;
-    struct u32s vprops;     /* properties with value keys */
-    uint64_t vprop_mask[2]; /* their fields */
-    struct u32s cand, hits; /* per-event scratch */
-    struct u32s active;     /* patterns holding kept events */
-    char **files;           /* interned file names (open addressing) */
+    struct u32s vprops;          /* properties with value keys */
+    uint64_t (*vprop_fields)[2]; /* the fields of each */
+    uint64_t vprop_mask[2];      /* their fields */
+    struct u32s cand, hits;      /* per-event scratch */
+    struct u32s active;          /* patterns holding kept events */
+    char **files;                /* interned file names (open addressing) */
     uint32_t nfiles, capfiles;
     const char *last_file_in, *last_file;
     int64_t clock; /* latest event time seen */
@@ -185,6 +188,7 @@ void stix_matcher_free(struct stix_matcher *m)
     free(m->vt);
     free(m->posts);
     free(m->vprops.v);
+    free(m->vprop_fields);
     free(m->cand.v);
     free(m->hits.v);
     free(m->active.v);
@@ -285,7 +289,11 @@ static void vt_add(struct stix_matcher *m, uint32_t prop, const char *s, size_t 
         known |= m->vprops.v[i] == prop;
     if (!known) {
         u32s_push(&m->vprops, prop);
-        uint64_t fm[2];
+        uint64_t(*nf)[2] = realloc(m->vprop_fields, m->vprops.cap * sizeof(*nf));
+        if (!nf)
+            abort();
+        m->vprop_fields = nf;
+        uint64_t *fm = m->vprop_fields[m->vprops.n - 1];
         sp_prop_fields(prop, fm);
         m->vprop_mask[0] |= fm[0];
         m->vprop_mask[1] |= fm[1];
@@ -531,9 +539,16 @@ int stix_matcher_add(struct stix_matcher *m, const struct stix_pattern *p, void 
             m->capgl = cap;
         }
         uint32_t g = m->ngl++;
-        m->gl[g] = (struct gleaf){m->npats, l, 0};
+        const struct sp_leaf *L = &p->leaves[l];
+        m->gl[g] = (struct gleaf){m->npats,    l,
+                                  0,           L->start_ns != INT64_MIN || L->stop_ns != INT64_MAX,
+                                  L->start_ns, L->stop_ns};
         struct key k;
         key_of(p, p->leaves[l].croot, &k);
+        if (m->o.no_prefilter) {
+            key_free(&k);
+            k.kind = KEY_ANY;
+        }
         if (k.kind == KEY_ANY) {
             u32s_push(&m->always, g);
         } else if (k.kind == KEY_SET) {
@@ -1174,6 +1189,10 @@ int stix_matcher_feed(struct stix_matcher *m, const struct event *ev,
         sweep(m);
     }
 
+    if (!m->ngl) {
+        m->st.events_skipped++;
+        return 0;
+    }
     struct sp_ctx *c = &m->ctx;
     sp_ctx_event(c, ev);
     m->cand.n = 0;
@@ -1193,8 +1212,7 @@ int stix_matcher_feed(struct stix_matcher *m, const struct event *ev,
         struct sp_val vals[64];
         for (uint32_t i = 0; i < m->vprops.n; i++) {
             uint32_t prop = m->vprops.v[i];
-            uint64_t fm[2];
-            sp_prop_fields(prop, fm);
+            const uint64_t *fm = m->vprop_fields[i];
             if (!(fm[0] & c->present[0]) && !(fm[1] & c->present[1]))
                 continue;
             uint32_t nv = sp_prop_values(c, prop, vals, 64);
@@ -1215,24 +1233,21 @@ int stix_matcher_feed(struct stix_matcher *m, const struct event *ev,
         m->st.events_skipped++;
         return 0;
     }
-    if (m->cand.n > 1)
-        qsort(m->cand.v, m->cand.n, sizeof(uint32_t), cmp_u32);
-
-    /* evaluate; hits are grouped per pattern, leaves in order */
+    /* evaluate; the hits, sorted, come grouped per pattern, leaves in order */
     m->hits.n = 0;
     for (uint32_t i = 0; i < m->cand.n; i++) {
         const struct gleaf *g = &m->gl[m->cand.v[i]];
-        const struct sp_leaf *L = &m->pats[g->pat].p->leaves[g->leaf];
-        if (L->start_ns != INT64_MIN || L->stop_ns != INT64_MAX) {
-            if (ev->ts_ns == TIME_NONE || ev->ts_ns < L->start_ns || ev->ts_ns >= L->stop_ns)
-                continue;
-        }
+        if (g->timed &&
+            (ev->ts_ns == TIME_NONE || ev->ts_ns < g->start_ns || ev->ts_ns >= g->stop_ns))
+            continue;
         m->st.evaluations++;
         if (sp_eval_leaf(c, m->pats[g->pat].p, g->leaf)) {
             m->st.observations++;
             u32s_push(&m->hits, m->cand.v[i]);
         }
     }
+    if (m->hits.n > 1)
+        qsort(m->hits.v, m->hits.n, sizeof(uint32_t), cmp_u32);
     struct stix_evref ref = {ev->id, ts, ev->file, ev->line, ev->record};
     int rc = 0;
     for (uint32_t i = 0; i < m->hits.n && !rc;) {

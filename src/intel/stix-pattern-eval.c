@@ -534,14 +534,26 @@ uint32_t sp_prop_values(struct sp_ctx *c, uint32_t prop, struct sp_val *out, uin
     return k;
 }
 
-/* Canonical text of an address (full prefix) into buf. */
+/* Keys are binary: an address is its family byte and bytes, an integer
+ * 'i' and its 8 bytes; nothing is formatted per event. */
 static bool net_key(const struct sp_net *n, char *buf, size_t cap, struct sp_val *key)
 {
-    if (n->plen != (n->fam == 4 ? 32 : 128))
+    size_t len = n->fam == 4 ? 4 : 16;
+    if (n->plen != len * 8 || cap < len + 1)
         return false;
-    if (!inet_ntop(n->fam == 4 ? AF_INET : AF_INET6, n->addr, buf, (socklen_t)cap))
+    buf[0] = (char)n->fam;
+    memcpy(buf + 1, n->addr, len);
+    *key = (struct sp_val){buf, (uint32_t)(len + 1)};
+    return true;
+}
+
+static bool int_key(int64_t i, char *buf, size_t cap, struct sp_val *key)
+{
+    if (cap < 9)
         return false;
-    *key = (struct sp_val){buf, (uint32_t)strlen(buf)};
+    buf[0] = 'i';
+    memcpy(buf + 1, &i, 8);
+    *key = (struct sp_val){buf, 9};
     return true;
 }
 
@@ -559,8 +571,7 @@ bool sp_const_key(const struct sp_prop *pr, const struct sp_const *k, char *buf,
     case PK_NUM:
         if (k->mode != CM_NUM || !k->is_int)
             return false;
-        *key = (struct sp_val){buf, (uint32_t)snprintf(buf, cap, "%lld", (long long)k->i)};
-        return true;
+        return int_key(k->i, buf, cap, key);
     default:
         return false;
     }
@@ -581,10 +592,14 @@ bool sp_value_key(struct sp_ctx *c, const struct sp_prop *pr, struct sp_val v, c
         bool is_int;
         int64_t i;
         double f;
-        if (!sp_parse_number(v.p, v.n, &is_int, &i, &f) || !is_int)
+        if (!sp_parse_number(v.p, v.n, &is_int, &i, &f))
             return false;
-        *key = (struct sp_val){buf, (uint32_t)snprintf(buf, cap, "%lld", (long long)i)};
-        return true;
+        if (!is_int) { /* 443.0 equals the integer 443 */
+            if (!(f >= -9e18 && f <= 9e18) || f != (double)(int64_t)f)
+                return false;
+            i = (int64_t)f;
+        }
+        return int_key(i, buf, cap, key);
     }
     default:
         return false;

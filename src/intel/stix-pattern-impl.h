@@ -128,7 +128,12 @@ struct sp_val {
 #define SP_MAX_SOURCES           128
 #define SP_MAX_VALUES_PER_SOURCE 256
 
+#define SP_NAME_SLOTS 256 /* power of two, > 3 x the native names */
 struct sp_ctx {
+    struct {
+        uint32_t h;                /* FNV-1a of the name, 0: empty */
+        uint8_t len, first, count; /* native_names[first .. first+count) */
+    } names[SP_NAME_SLOTS];
     const struct event *ev;
     uint32_t gen;                /* event generation (cache stamps) */
     int32_t fidx[SP_MAX_FIELDS]; /* native field index, or -1 */

@@ -208,75 +208,80 @@ static const struct field_def fields[F__COUNT] = {
 /* Native names, sorted by strcmp for bsearch (checked by sp_map_selftest).
  * A name may serve several fields (per product/service), and a field may
  * have several names (the first present in the event wins). */
+#define NN(name, field)                                                                            \
+    {                                                                                              \
+        name, sizeof(name) - 1, field                                                              \
+    }
 static const struct native_name {
     const char *name;
+    uint8_t len;
     uint8_t field;
 } native_names[] = {
-    {"CurrentDirectory", F_W_CWD},
-    {"Details", F_W_REG_DETAILS},
-    {"EventID", F_W_EVENTID},
-    {"EventType", F_W_EVENTTYPE},
-    {"ExtendedProperties.UserAgent", F_M365_UA},
-    {"Image", F_W_IMAGE},
-    {"NewProcessId", F_W_NEWPID},
-    {"NewProcessName", F_W_IMAGE},
-    {"NewValue", F_W_NEWVALUE},
-    {"ObjectName", F_W_OBJNAME},
-    {"ObjectValueName", F_W_OBJVALNAME},
-    {"ParentCommandLine", F_W_PARENT_CMD},
-    {"ParentImage", F_W_PARENT_IMAGE},
-    {"ParentProcessId", F_W_PPID},
-    {"ParentProcessName", F_W_PARENT_IMAGE},
-    {"ProcessId", F_W_PID},
-    {"Protocol", F_W_PROTOCOL},
-    {"TargetFilename", F_W_TARGET_FILE},
-    {"TargetObject", F_W_REG_TARGET},
-    {"UserAgent", F_M365_UA},
-    {"answers", F_Z_DNS_ANSWERS},
-    {"cc", F_Z_SMTP_CC},
-    {"cert_chain_fps", F_Z_SSL_FPS},
-    {"certificate.exponent", F_Z_X509_EXP},
-    {"certificate.issuer", F_Z_X509_ISSUER},
-    {"certificate.key_alg", F_Z_X509_KEYALG},
-    {"certificate.not_valid_after", F_Z_X509_NA},
-    {"certificate.not_valid_before", F_Z_X509_NB},
-    {"certificate.serial", F_Z_X509_SERIAL},
-    {"certificate.sig_alg", F_Z_X509_SIGALG},
-    {"certificate.subject", F_Z_X509_SUBJECT},
-    {"certificate.version", F_Z_X509_VERSION},
-    {"client_hostname", F_PF_CLIENT_HOST},
-    {"fingerprint", F_Z_X509_FP},
-    {"from", F_Z_SMTP_FROM},
-    {"host", F_Z_HTTP_HOST},
-    {"in_reply_to", F_Z_SMTP_INREPLYTO},
-    {"issuer", F_Z_SSL_ISSUER},
-    {"mac", F_Z_DHCP_MAC},
-    {"method", F_Z_HTTP_METHOD},
-    {"mime_type", F_Z_FILES_MIME},
-    {"name", F_Z_SOFT_NAME},
-    {"orig_l2_addr", F_Z_ORIG_L2},
-    {"orig_pkts", F_Z_ORIG_PKTS},
-    {"orig_to", F_PF_ORIG_TO},
-    {"pid", F_SYS_PID},
-    {"program", F_SYS_PROGRAM},
-    {"proto", F_Z_PROTO},
-    {"rcptto", F_Z_SMTP_RCPTTO},
-    {"referrer", F_Z_HTTP_REFERRER},
-    {"relay_host", F_PF_RELAY_HOST},
-    {"reply_to", F_Z_SMTP_REPLYTO},
-    {"resp_l2_addr", F_Z_RESP_L2},
-    {"resp_pkts", F_Z_RESP_PKTS},
-    {"server_name", F_Z_SSL_SNI},
-    {"service", F_Z_SERVICE},
-    {"subject", F_Z_SSL_SUBJECT},
-    {"to", F_Z_SMTP_TO},
-    {"total_bytes", F_Z_FILES_SIZE},
-    {"unparsed_version", F_Z_SOFT_VERSION},
-    {"uri", F_Z_HTTP_URI},
-    {"user_agent", F_Z_HTTP_UA},
-    {"user_agent", F_Z_SMTP_UA},
-    {"version", F_Z_HTTP_VERSION},
-    {"x_originating_ip", F_Z_SMTP_XORIG},
+    NN("CurrentDirectory", F_W_CWD),
+    NN("Details", F_W_REG_DETAILS),
+    NN("EventID", F_W_EVENTID),
+    NN("EventType", F_W_EVENTTYPE),
+    NN("ExtendedProperties.UserAgent", F_M365_UA),
+    NN("Image", F_W_IMAGE),
+    NN("NewProcessId", F_W_NEWPID),
+    NN("NewProcessName", F_W_IMAGE),
+    NN("NewValue", F_W_NEWVALUE),
+    NN("ObjectName", F_W_OBJNAME),
+    NN("ObjectValueName", F_W_OBJVALNAME),
+    NN("ParentCommandLine", F_W_PARENT_CMD),
+    NN("ParentImage", F_W_PARENT_IMAGE),
+    NN("ParentProcessId", F_W_PPID),
+    NN("ParentProcessName", F_W_PARENT_IMAGE),
+    NN("ProcessId", F_W_PID),
+    NN("Protocol", F_W_PROTOCOL),
+    NN("TargetFilename", F_W_TARGET_FILE),
+    NN("TargetObject", F_W_REG_TARGET),
+    NN("UserAgent", F_M365_UA),
+    NN("answers", F_Z_DNS_ANSWERS),
+    NN("cc", F_Z_SMTP_CC),
+    NN("cert_chain_fps", F_Z_SSL_FPS),
+    NN("certificate.exponent", F_Z_X509_EXP),
+    NN("certificate.issuer", F_Z_X509_ISSUER),
+    NN("certificate.key_alg", F_Z_X509_KEYALG),
+    NN("certificate.not_valid_after", F_Z_X509_NA),
+    NN("certificate.not_valid_before", F_Z_X509_NB),
+    NN("certificate.serial", F_Z_X509_SERIAL),
+    NN("certificate.sig_alg", F_Z_X509_SIGALG),
+    NN("certificate.subject", F_Z_X509_SUBJECT),
+    NN("certificate.version", F_Z_X509_VERSION),
+    NN("client_hostname", F_PF_CLIENT_HOST),
+    NN("fingerprint", F_Z_X509_FP),
+    NN("from", F_Z_SMTP_FROM),
+    NN("host", F_Z_HTTP_HOST),
+    NN("in_reply_to", F_Z_SMTP_INREPLYTO),
+    NN("issuer", F_Z_SSL_ISSUER),
+    NN("mac", F_Z_DHCP_MAC),
+    NN("method", F_Z_HTTP_METHOD),
+    NN("mime_type", F_Z_FILES_MIME),
+    NN("name", F_Z_SOFT_NAME),
+    NN("orig_l2_addr", F_Z_ORIG_L2),
+    NN("orig_pkts", F_Z_ORIG_PKTS),
+    NN("orig_to", F_PF_ORIG_TO),
+    NN("pid", F_SYS_PID),
+    NN("program", F_SYS_PROGRAM),
+    NN("proto", F_Z_PROTO),
+    NN("rcptto", F_Z_SMTP_RCPTTO),
+    NN("referrer", F_Z_HTTP_REFERRER),
+    NN("relay_host", F_PF_RELAY_HOST),
+    NN("reply_to", F_Z_SMTP_REPLYTO),
+    NN("resp_l2_addr", F_Z_RESP_L2),
+    NN("resp_pkts", F_Z_RESP_PKTS),
+    NN("server_name", F_Z_SSL_SNI),
+    NN("service", F_Z_SERVICE),
+    NN("subject", F_Z_SSL_SUBJECT),
+    NN("to", F_Z_SMTP_TO),
+    NN("total_bytes", F_Z_FILES_SIZE),
+    NN("unparsed_version", F_Z_SOFT_VERSION),
+    NN("uri", F_Z_HTTP_URI),
+    NN("user_agent", F_Z_HTTP_UA),
+    NN("user_agent", F_Z_SMTP_UA),
+    NN("version", F_Z_HTTP_VERSION),
+    NN("x_originating_ip", F_Z_SMTP_XORIG),
 };
 #define NNATIVE (sizeof(native_names) / sizeof(native_names[0]))
 
@@ -797,12 +802,54 @@ int sp_map_selftest(void)
 
 /* ---- the evaluation context ------------------------------------------- */
 
+static uint32_t name_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h ? h : 1;
+}
+
+/* The native names in a small hash table (per context, so no shared
+ * state): an event's field costs one hash and, for the few names kenchi
+ * reads, one memcmp. */
 void sp_ctx_init(struct sp_ctx *c)
 {
     memset(c, 0, sizeof(*c));
     arena_init(&c->arena, 16 * 1024);
     for (int t = 0; t < OT__COUNT; t++)
         c->bslot[t] = -1;
+    _Static_assert(NNATIVE < SP_NAME_SLOTS / 3, "raise SP_NAME_SLOTS");
+    for (size_t i = 0; i < NNATIVE;) {
+        size_t k = i + 1;
+        while (k < NNATIVE && !strcmp(native_names[k].name, native_names[i].name))
+            k++;
+        uint32_t h = name_hash(native_names[i].name, native_names[i].len);
+        uint32_t j = h & (SP_NAME_SLOTS - 1);
+        while (c->names[j].h)
+            j = (j + 1) & (SP_NAME_SLOTS - 1);
+        c->names[j].h = h;
+        c->names[j].len = native_names[i].len;
+        c->names[j].first = (uint8_t)i;
+        c->names[j].count = (uint8_t)(k - i);
+        i = k;
+    }
+}
+
+/* The run of native_names entries named k, or NULL. */
+static const struct native_name *name_find(const struct sp_ctx *c, struct str k, uint32_t *count)
+{
+    if (k.n > 255)
+        return NULL;
+    uint32_t h = name_hash(k.p, k.n);
+    for (uint32_t j = h & (SP_NAME_SLOTS - 1); c->names[j].h; j = (j + 1) & (SP_NAME_SLOTS - 1)) {
+        if (c->names[j].h == h && c->names[j].len == k.n &&
+            !memcmp(native_names[c->names[j].first].name, k.p, k.n)) {
+            *count = c->names[j].count;
+            return &native_names[c->names[j].first];
+        }
+    }
+    return NULL;
 }
 
 void sp_ctx_free(struct sp_ctx *c)
@@ -814,18 +861,6 @@ void sp_ctx_free(struct sp_ctx *c)
     if (c->mc)
         pcre2_match_context_free(c->mc);
     memset(c, 0, sizeof(*c));
-}
-
-static int native_cmp(const void *key, const void *elem)
-{
-    const struct str *k = key;
-    const char *name = ((const struct native_name *)elem)->name;
-    size_t nl = strlen(name);
-    size_t m = k->n < nl ? k->n : nl;
-    int r = memcmp(k->p, name, m);
-    if (r)
-        return r;
-    return k->n < nl ? -1 : k->n > nl;
 }
 
 static bool str_is(const char *a, const char *lit)
@@ -846,8 +881,8 @@ void sp_ctx_event(struct sp_ctx *c, const struct event *ev)
     for (int i = 0; i < F__COUNT; i++)
         c->fidx[i] = -1;
     c->present[0] = c->present[1] = 0;
-    for (int f = 0; f < F__COUNT; f++)
-        if (fields[f].core >= 0 && ev->core[fields[f].core].n)
+    for (int f = 0; f <= F_DNS; f++) /* the core fields come first */
+        if (ev->core[fields[f].core].n)
             c->present[f / 64] |= 1ull << (f % 64);
     const char *prod = ev->ls.product;
     const char *svc = ev->ls.service;
@@ -855,14 +890,11 @@ void sp_ctx_event(struct sp_ctx *c, const struct event *ev)
         struct str k = ev->fields[i].key;
         if (!k.n || !ev->fields[i].val.n)
             continue;
-        const struct native_name *hit =
-            bsearch(&k, native_names, NNATIVE, sizeof(native_names[0]), native_cmp);
+        uint32_t cnt;
+        const struct native_name *hit = name_find(c, k, &cnt);
         if (!hit)
             continue;
-        /* the first of the run of equal names */
-        while (hit > native_names && !native_cmp(&k, hit - 1))
-            hit--;
-        for (; hit < native_names + NNATIVE && !native_cmp(&k, hit); hit++) {
+        for (const struct native_name *end = hit + cnt; hit < end; hit++) {
             const struct field_def *d = &fields[hit->field];
             if (d->product && !str_is(prod, d->product))
                 continue;
@@ -1073,8 +1105,24 @@ static void transform(struct sp_ctx *c, uint8_t tr, struct str v)
             push_val(c, t, 9);
             return;
         }
+        if (fam == 4) { /* dotted quad, without inet_ntop's printf */
+            char *out = arena_alloc(&c->arena, 16);
+            size_t o = 0;
+            for (int i = 0; i < 4; i++) {
+                unsigned b = a[i];
+                if (i)
+                    out[o++] = '.';
+                if (b >= 100)
+                    out[o++] = (char)('0' + b / 100);
+                if (b >= 10)
+                    out[o++] = (char)('0' + b / 10 % 10);
+                out[o++] = (char)('0' + b % 10);
+            }
+            push_val(c, out, o);
+            return;
+        }
         char *out = arena_alloc(&c->arena, 64);
-        if (!inet_ntop(fam == 4 ? AF_INET : AF_INET6, a, out, 64))
+        if (!inet_ntop(AF_INET6, a, out, 64))
             return;
         push_val(c, out, strlen(out));
         return;

@@ -1041,7 +1041,7 @@ struct stream {
 static void st_open(struct stream *s, const char *pattern, uint32_t max_kept)
 {
     memset(s, 0, sizeof(*s));
-    struct stix_matcher_opts o = {max_kept, 0};
+    struct stix_matcher_opts o = {max_kept, 0, false};
     s->m = stix_matcher_new(&o);
     assert_non_null(s->m);
     if (pattern) {
@@ -1383,7 +1383,7 @@ static void test_stream_bounds(void **state)
     assert_int_equal(st.evaluations, 0);
     st_close(&s);
     /* a search stopped by its budget is counted, nothing breaks */
-    struct stix_matcher_opts o = {0, 50};
+    struct stix_matcher_opts o = {0, 50, false};
     struct stix_matcher *m = stix_matcher_new(&o);
     p = compile("([user-account:user_id = 'a'] AND [user-account:user_id = 'b']) FOLLOWEDBY "
                 "[user-account:user_id = 'x'] FOLLOWEDBY [user-account:user_id = 'c']");
@@ -1425,6 +1425,109 @@ static void test_stream_deep(void **state)
     assert_int_equal(s.hs.n, 1);
     assert_int_equal(s.hs.h[0].nevs, 1000);
     st_close(&s);
+}
+
+/* The prefilter never loses a match: the same stream through a matcher
+ * with and without it gives the same matches, pattern by pattern. */
+static int count_per_user(void *opaque, void *user, const struct stix_evref *evs, size_t nevs)
+{
+    (void)evs;
+    (void)nevs;
+    ((int *)opaque)[(uintptr_t)user]++;
+    return 0;
+}
+
+static void test_prefilter_agrees(void **state)
+{
+    (void)state;
+    static const char *const pats[] = {
+        "[ipv4-addr:value = '192.0.2.7']",
+        "[ipv4-addr:value = '192.0.2.0/24']",
+        "[ipv4-addr:value != '192.0.2.7']",
+        "[ipv4-addr:value NOT = '198.51.100.25' AND network-traffic:dst_port = '443']",
+        "[network-traffic:dst_port IN (25, 443)]",
+        "[network-traffic:dst_port = 443.0]",
+        "[network-traffic:protocols[*] = 'TCP']",
+        "[domain-name:value = 'Lists.Example.NET.']",
+        "[email-addr:value = 'NoReply@lists.example.net' OR file:name = 'x']",
+        "[email-message:subject LIKE '%March%' AND email-message:from_ref.value = "
+        "'noreply@lists.example.net']",
+        "[NOT EXISTS network-traffic:extensions.'http-request-ext'.request_method]",
+        "[EXISTS email-message:cc_refs]",
+        "[process:pid = 4321 OR process:pid = '0x10']",
+        "[user-account:user_id = 'a'] AND [user-account:user_id = 'b']",
+        "([user-account:user_id = 'a'] FOLLOWEDBY [ipv4-addr:value = '192.0.2.7']) WITHIN 100 "
+        "SECONDS",
+        "[user-account:user_id IN ('a', 'b')] REPEATS 3 TIMES",
+        "[x509-certificate:version = 3 OR x509-certificate:version = '3']",
+        "[mac-addr:value = '00-1a-2b-3c-4d-5e']",
+        "[url:value = 'HTTP://evil.example:80/a']",
+        "[domain-name:resolves_to_refs[*].value = '198.51.100.1']",
+        "[file:hashes.MD5 = '79054025255FB1A26E4BC422AEF54EB4']",
+        "[x-custom:x = 1] OR [file:name != 'y']",
+    };
+    const size_t np = sizeof(pats) / sizeof(pats[0]);
+    struct stix_pattern *ps[32];
+    struct stix_matcher_opts with = {0, 0, false}, without = {0, 0, true};
+    struct stix_matcher *m1 = stix_matcher_new(&with), *m2 = stix_matcher_new(&without);
+    for (size_t i = 0; i < np; i++) {
+        ps[i] = compile(pats[i]);
+        assert_non_null(ps[i]);
+        assert_int_equal(stix_matcher_add(m1, ps[i], (void *)(uintptr_t)i), 0);
+        assert_int_equal(stix_matcher_add(m2, ps[i], (void *)(uintptr_t)i), 0);
+    }
+    struct event *evs[] = {
+        conn_event(),
+        EV("@product", "zeek", "@service", "smtp", "email.from.address",
+           "noreply@lists.example.net", "from", "Lists <NOREPLY@lists.example.net>", "cc",
+           "[\"d@example.net\"]", "email.subject", "[members] March programme", "source.ip",
+           "192.0.2.7"),
+        EV("@product", "zeek", "@service", "dns", "dns.question.name", "x.example", "answers",
+           "[\"198.51.100.1\"]"),
+        EV("@product", "zeek", "@service", "x509", "certificate.version", "3"),
+        EV("@product", "zeek", "@service", "files", "file.name", "a", "file.hash.md5",
+           "79054025255fb1a26e4bc422aef54eb4"),
+        EV("@product", "zeek", "@service", "http", "url.full", "http://Evil.example/a", "method",
+           "GET"),
+        EV("@product", "windows", "ProcessId", "4321"),
+        EV("@product", "windows", "ProcessId", "4321.0"),
+        EV("@product", "zeek", "@service", "conn", "destination.port", "443.0", "source.ip",
+           "::ffff:192.0.2.7", "proto", "TCP"),
+        EV("@product", "postfix", "pid", "16", "program", "postfix/smtpd"),
+        EV("user.name", "a"),
+        EV("user.name", "b"),
+        EV("user.name", "a", "source.ip", "192.0.2.7"),
+        EV("file.name", "y"),
+    };
+    const size_t ne = sizeof(evs) / sizeof(evs[0]);
+    int c1[32] = {0}, c2[32] = {0};
+    unsigned seed = 7;
+    int64_t t = 1709510400LL * NS_PER_SEC;
+    for (int i = 0; i < 400; i++) {
+        seed = seed * 1103515245u + 12345u;
+        struct event *ev = evs[(seed >> 8) % ne];
+        t += (int64_t)((seed >> 4) % 20) * NS_PER_SEC;
+        ev->ts_ns = t;
+        ev->id = (uint64_t)i;
+        stix_matcher_feed(m1, ev, count_per_user, c1);
+        stix_matcher_feed(m2, ev, count_per_user, c2);
+    }
+    for (size_t i = 0; i < np; i++) {
+        if (c1[i] != c2[i])
+            fail_msg("%s: %d matches with the prefilter, %d without", pats[i], c1[i], c2[i]);
+    }
+    int total = 0;
+    for (size_t i = 0; i < np; i++)
+        total += c1[i] > 0;
+    assert_true(total >= (int)np - 2); /* the patterns do match something */
+    struct stix_matcher_stats st1, st2;
+    stix_matcher_stats(m1, &st1);
+    stix_matcher_stats(m2, &st2);
+    assert_true(st1.evaluations * 3 < st2.evaluations);
+    stix_matcher_free(m1);
+    stix_matcher_free(m2);
+    for (size_t i = 0; i < np; i++)
+        stix_pattern_free(ps[i]);
 }
 
 static void test_stream_on_match_stop(void **state)
@@ -1550,6 +1653,7 @@ int main(void)
         cmocka_unit_test(test_stream_consumption_and_nesting),
         cmocka_unit_test(test_stream_bounds),
         cmocka_unit_test(test_stream_deep),
+        cmocka_unit_test(test_prefilter_agrees),
         cmocka_unit_test(test_stream_on_match_stop),
         cmocka_unit_test(test_example_bundles),
     };
