@@ -154,7 +154,7 @@ struct stix_matcher *stix_matcher_new(const struct stix_matcher_opts *o)
     if (!m->o.max_kept)
         m->o.max_kept = 10000;
     if (!m->o.search_budget)
-        m->o.search_budget = 100000;
+        m->o.search_budget = 10000;
     sp_ctx_init(&m->ctx);
     m->clock = TIME_NONE;
     return m;
@@ -670,7 +670,7 @@ static uint32_t lbuf_remove_seqs(struct lbuf *b, const uint64_t *seqs, uint32_t 
     return removed;
 }
 
-static void drop_oldest(struct stix_matcher *m, struct pstate *ps)
+static bool drop_oldest(struct stix_matcher *m, struct pstate *ps)
 {
     struct lbuf *best = NULL;
     for (uint32_t l = 0; l < ps->p->nleaves; l++) {
@@ -679,11 +679,12 @@ static void drop_oldest(struct stix_matcher *m, struct pstate *ps)
             best = b;
     }
     if (!best)
-        return;
+        return false;
     best->head++;
     ps->kept--;
     m->st.kept--;
     m->st.dropped++;
+    return true;
 }
 
 static void expire(struct stix_matcher *m, struct pstate *ps)
@@ -1092,8 +1093,8 @@ static int feed_stateful(struct stix_matcher *m, uint32_t pi, const uint32_t *hi
     struct kept k = {m->seq, *ref};
     k.ev.file = intern_file(m, ref->file);
     for (uint32_t i = 0; i < nh; i++) {
-        while (ps->kept >= m->o.max_kept)
-            drop_oldest(m, ps);
+        while (ps->kept >= m->o.max_kept && drop_oldest(m, ps))
+            ;
         lbuf_insert(&ps->bufs[hits[i]], &k);
         ps->kept++;
         m->st.kept++;

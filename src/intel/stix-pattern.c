@@ -718,9 +718,10 @@ static bool parse_path(struct parser *P, struct sp_test *t)
             } else if (P->cur.kind == TK_STRING) {
                 name = P->s + P->cur.pos + 1;
                 nl = P->cur.end - P->cur.pos - 2;
-                if (memchr(name, '\\', nl)) { /* escapes in a key: keep it unmapped */
+                /* a key with escapes or a dot is no mapped path
+                 * (file:'hashes.md5' is one key, not hashes then md5) */
+                if (memchr(name, '\\', nl) || memchr(name, '.', nl))
                     toolong = true;
-                }
             } else {
                 expected(P, first ? "a property name after ':'" : "a property name after '.'");
                 return false;

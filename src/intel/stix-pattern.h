@@ -83,7 +83,7 @@ bool stix_pattern_match_event(const struct stix_pattern *p, const struct event *
 
 struct stix_matcher_opts {
     uint32_t max_kept;      /* observations kept per pattern; 0: 10,000 */
-    uint32_t search_budget; /* combination steps per pattern and event; 0: 100,000 */
+    uint32_t search_budget; /* combination steps per pattern and event; 0: 10,000 */
     bool no_prefilter;      /* evaluate every pattern on every event (to check
                                the prefilter, or to measure it) */
 };

