@@ -1119,7 +1119,6 @@ static uint32_t parse_obs_prim(struct parser *P)
 {
     struct stix_pattern *p = P->p;
     if (P->cur.kind == TK_LBRACK) {
-        size_t open = P->cur.pos;
         lex(P);
         uint32_t t0 = p->ntests;
         uint32_t c = parse_cmp_level(P, 0);
@@ -1130,7 +1129,6 @@ static uint32_t parse_obs_prim(struct parser *P)
                                                : "']' to close the observation expression");
             return NONE;
         }
-        (void)open;
         lex(P);
         p->leaves = grow(p->leaves, &P->capleaves, p->nleaves + 1, sizeof(*p->leaves));
         struct sp_leaf *L = &p->leaves[p->nleaves];
