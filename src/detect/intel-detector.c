@@ -9,15 +9,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "intel/stix-pattern.h"
 #include "util/buf.h"
 #include "util/timeconv.h"
 
 struct intel_detector {
     const struct intel_set *s;
     struct intel_matcher *m;
+    /* STIX patterns beyond single values, on the event stream */
+    struct stix_matcher *pm; /* NULL when the set has none */
+    struct stix_pattern **pats;
+    size_t npats;
     struct intel_detector_stats st;
     struct buf json;
 };
+
+/* Compile the set's patterns into a stream matcher. A pattern the grammar
+ * refuses was reported when it was read (intel_expand_patterns) and is
+ * counted here. */
+static int add_patterns(struct intel_detector *x)
+{
+    size_t n = intel_set_npatterns(x->s);
+    if (!n)
+        return 0;
+    x->pm = stix_matcher_new(NULL);
+    x->pats = calloc(n, sizeof(*x->pats));
+    if (!x->pm || !x->pats)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        struct intel_pattern ip;
+        intel_set_pattern(x->s, i, &ip);
+        char err[256];
+        struct stix_pattern *p;
+        if (stix_pattern_compile(ip.text, strlen(ip.text), &p, err, sizeof(err)) < 0 ||
+            stix_matcher_add(x->pm, p, (void *)(uintptr_t)i) < 0) {
+            x->st.patterns_refused++;
+            if (p)
+                stix_pattern_free(p);
+            continue;
+        }
+        x->pats[x->npats++] = p;
+        x->st.patterns++;
+    }
+    return 0;
+}
 
 struct intel_detector *intel_detector_new(const struct intel_set *s)
 {
@@ -26,11 +61,11 @@ struct intel_detector *intel_detector_new(const struct intel_set *s)
         return NULL;
     x->s = s;
     x->m = intel_matcher_new(s);
-    if (!x->m) {
-        free(x);
+    buf_init(&x->json);
+    if (!x->m || add_patterns(x) < 0) {
+        intel_detector_free(x);
         return NULL;
     }
-    buf_init(&x->json);
     return x;
 }
 
@@ -39,6 +74,10 @@ void intel_detector_free(struct intel_detector *x)
     if (!x)
         return;
     intel_matcher_free(x->m);
+    stix_matcher_free(x->pm);
+    for (size_t i = 0; i < x->npats; i++)
+        stix_pattern_free(x->pats[i]);
+    free(x->pats);
     buf_free(&x->json);
     free(x);
 }
@@ -202,10 +241,115 @@ static void sort_ids(const struct intel_set *s, uint32_t *ids, size_t n)
     }
 }
 
+/* ---- STIX patterns on the stream ----------------------------------------- */
+
+struct pattern_ctx {
+    struct intel_detector *x;
+    struct detector *d;
+    const struct event *ev; /* the event that completed the match */
+};
+
+static void put_evref(struct buf *b, const struct stix_evref *r)
+{
+    char id[17];
+    snprintf(id, sizeof(id), "%016llx", (unsigned long long)r->id);
+    buf_printf(b, "{\"id\":\"%s\",\"@timestamp\":", id);
+    put_time(b, r->ts_ns);
+    buf_puts(b, ",\"source\":{\"file\":");
+    put_str(b, r->file);
+    if (r->record)
+        buf_printf(b, ",\"record\":%llu}}", (unsigned long long)r->record);
+    else
+        buf_printf(b, ",\"line\":%llu}}", (unsigned long long)r->line);
+}
+
+static int on_pattern(void *opaque, void *user, const struct stix_evref *evs, size_t nevs)
+{
+    struct pattern_ctx *pc = opaque;
+    struct intel_detector *x = pc->x;
+    const struct event *ev = pc->ev;
+    struct intel_pattern ip;
+    intel_set_pattern(x->s, (size_t)(uintptr_t)user, &ip);
+    const struct ioc_meta *m = ip.meta;
+    /* validity at the time of the event that completed the pattern */
+    if ((m->valid_from != TIME_NONE && ev->ts_ns != TIME_NONE && ev->ts_ns < m->valid_from) ||
+        (m->valid_until != TIME_NONE && ev->ts_ns != TIME_NONE && ev->ts_ns >= m->valid_until)) {
+        x->st.outside_window++;
+        return 0;
+    }
+    if (!ip.detect || ip.warning) {
+        x->st.suppressed++;
+        return 0;
+    }
+    struct buf *b = &x->json;
+    buf_clear(b);
+    buf_puts(b, "{\"@timestamp\":");
+    put_time(b, ev->ts_ns);
+    buf_puts(b, ",\"kind\":\"intel\",\"rule\":{\"id\":");
+    put_str(b, m->ref);
+    buf_puts(b, ",\"name\":");
+    if (m->name)
+        put_str(b, m->name);
+    else {
+        char name[320];
+        snprintf(name, sizeof(name), "STIX pattern from %s", m->feed ? m->feed : "?");
+        put_str(b, name);
+    }
+    buf_puts(b, ",\"level\":");
+    put_str(b, level_of(m->confidence));
+    buf_puts(b, "},\"indicator\":{\"type\":\"stix-pattern\",\"value\":");
+    put_str(b, ip.text);
+    buf_puts(b, ",\"feed\":");
+    put_str(b, m->feed);
+    buf_puts(b, ",\"ref\":");
+    put_str(b, m->ref);
+    buf_puts(b, ",\"name\":");
+    put_str(b, m->name);
+    buf_puts(b, ",\"confidence\":");
+    put_confidence(b, m->confidence);
+    buf_puts(b, ",\"tlp\":");
+    put_tlp(b, m->tlp);
+    buf_puts(b, ",\"labels\":");
+    buf_puts(b, m->labels_json ? m->labels_json : "[]");
+    buf_puts(b, ",\"kill_chain\":");
+    buf_puts(b, m->kill_chain_json ? m->kill_chain_json : "[]");
+    buf_puts(b, ",\"related\":");
+    buf_puts(b, m->related_json ? m->related_json : "[]");
+    buf_puts(b, ",\"valid_from\":");
+    put_time(b, m->valid_from);
+    buf_puts(b, ",\"valid_until\":");
+    put_time(b, m->valid_until);
+    buf_puts(b, "},\"indicators_more\":[],\"indicators_omitted\":0,\"matched\":{},\"events\":[");
+    for (size_t i = 0; i < nevs; i++) {
+        if (i)
+            buf_putc(b, ',');
+        put_evref(b, &evs[i]);
+    }
+    buf_puts(b, "],\"entity\":");
+    alert_put_entity(b, ev);
+    buf_puts(b, "}");
+    char title[160];
+    snprintf(title, sizeof(title), "%s: STIX pattern %s", m->feed ? m->feed : "?",
+             m->name ? m->name : (m->ref ? m->ref : ""));
+    int rc =
+        detector_push(pc->d, ev->ts_ns, b->data, alert_row(ev, level_of(m->confidence), title));
+    if (rc < 0)
+        return rc;
+    x->st.alerts++;
+    x->st.pattern_alerts++;
+    return 0;
+}
+
 static int on_event(void *opaque, struct detector *d, const struct event *ev)
 {
     struct intel_detector *x = opaque;
     x->st.events++;
+    if (x->pm) {
+        struct pattern_ctx pc = {x, d, ev};
+        int rc = stix_matcher_feed(x->pm, ev, on_pattern, &pc);
+        if (rc < 0)
+            return rc;
+    }
     const struct intel_hit *hits;
     size_t nh = intel_match_event(x->m, ev, &hits);
     for (size_t i = 0; i < nh; i++) {

@@ -31,11 +31,14 @@ struct alert_source intel_detector_source(struct intel_detector *x);
 struct intel_detector_stats {
     uint64_t events;
     uint64_t alerts;
-    uint64_t suppressed;     /* values whose valid indicators are all on a
-                                warning list or not for alerting */
-    uint64_t outside_window; /* values whose indicators are all outside
-                                their validity at the event's time */
-    uint64_t hits_dropped;   /* values over the per-event limit */
+    uint64_t suppressed;       /* values whose valid indicators are all on a
+                                  warning list or not for alerting */
+    uint64_t outside_window;   /* values whose indicators are all outside
+                                  their validity at the event's time */
+    uint64_t hits_dropped;     /* values over the per-event limit */
+    uint64_t patterns;         /* STIX patterns on the stream (beyond single values) */
+    uint64_t patterns_refused; /* patterns that could not be compiled or added */
+    uint64_t pattern_alerts;   /* of the alerts, from patterns */
 };
 void intel_detector_stats(const struct intel_detector *x, struct intel_detector_stats *st);
 

@@ -575,7 +575,9 @@ int intel_read_path(const char *path, const struct intel_read_opts *o_in, struct
         }
     }
     ioc_batch_init(out, path, r->name);
-    return read_with(r, path, &o, out);
+    int rc = read_with(r, path, &o, out);
+    intel_expand_patterns(out);
+    return rc;
 }
 
 static bool list_name(const char *name)
@@ -636,6 +638,7 @@ static int read_misp_feed(const char *dir, const struct intel_read_opts *o, inte
     ioc_batch_init(&b, dir, "misp-feed");
     size_t before = b.niocs;
     int r = misp_feed_read(dir, &b);
+    intel_expand_patterns(&b);
     if (o->stats) {
         o->stats->files++;
         o->stats->indicators += b.niocs - before;

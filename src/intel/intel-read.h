@@ -118,6 +118,15 @@ typedef int (*intel_batch_fn)(void *opaque, struct ioc_batch *b, int rc);
 int intel_read_tree(const char *path, const struct intel_read_opts *o, intel_batch_fn fn,
                     void *opaque);
 
+/* Turn the STIX patterns of b that only list values (one observation, ORs of
+ * `=` / IN on paths that map to an indicator type) into indicators of those
+ * values under the same metadata, so the set matches them and the hunting
+ * index finds them; report the patterns the grammar refuses (they match
+ * nothing) and drop them; keep the others as IOC_PATTERN for the stream
+ * matcher. intel_read_path() calls it on every batch. Returns the number of
+ * patterns turned into values. (intel-pattern.c) */
+size_t intel_expand_patterns(struct ioc_batch *b);
+
 /* ---- for readers ------------------------------------------------------ */
 
 /* Count one skipped record or value under reason (a static string). */

@@ -102,6 +102,9 @@ struct intel_set {
         const char *key; /* a caller's pointer seen before */
         uint16_t idx;
     } wcache[8];
+    /* STIX patterns beyond single values: kept for the stream matcher */
+    struct intel_pattern *pats;
+    size_t npats, cappats;
     struct intel_set_stats st;
 };
 
@@ -304,6 +307,7 @@ void intel_set_free(struct intel_set *s)
     free(s->istr);
     free(s->itab.slot);
     free(s->warn);
+    free(s->pats);
     arena_free(&s->sarena);
     free(s);
 }
@@ -623,19 +627,50 @@ static int parse_ip(const char *v, size_t n, uint8_t *addr, bool *v6, unsigned *
     return 0;
 }
 
+/* A pattern: its text in the string arena, for intel_set_pattern(). */
+static int add_pattern(struct intel_set *s, const char *v, size_t n, uint32_t meta, bool detect,
+                       const char *warning)
+{
+    if (s->npats == s->cappats) {
+        size_t nc = s->cappats ? s->cappats * 2 : 16;
+        struct intel_pattern *np = realloc(s->pats, nc * sizeof(*np));
+        if (!np)
+            return -ENOMEM;
+        s->pats = np;
+        s->cappats = nc;
+    }
+    struct intel_pattern *p = &s->pats[s->npats++];
+    p->text = arena_strndup(&s->sarena, v, n);
+    p->meta = &s->metas[meta];
+    p->meta_id = meta;
+    p->detect = detect;
+    p->warning = warning ? intern(s, warning, false) : NULL;
+    s->st.patterns++;
+    return 0;
+}
+
+size_t intel_set_npatterns(const struct intel_set *s)
+{
+    return s->npats;
+}
+
+void intel_set_pattern(const struct intel_set *s, size_t i, struct intel_pattern *out)
+{
+    *out = s->pats[i];
+    out->meta = &s->metas[out->meta_id]; /* the metas array may have moved since */
+}
+
 int intel_set_add(struct intel_set *s, enum ioc_type t, const char *v, size_t n, uint32_t meta,
                   bool detect, const char *warning)
 {
     if ((unsigned)t >= IOC__COUNT || meta >= s->nmetas)
         return -EINVAL;
-    if (t == IOC_PATTERN) {
-        s->st.patterns++;
-        return 1;
-    }
     if (s->metas[meta].revoked) {
         s->st.revoked++;
         return 1;
     }
+    if (t == IOC_PATTERN)
+        return add_pattern(s, v, n, meta, detect, warning);
     if (n == 0 || memchr(v, '\0', n))
         return -EINVAL;
     if (t == IOC_IP) {
@@ -697,10 +732,6 @@ int intel_set_add_batch(struct intel_set *s, const struct ioc_batch *b)
             continue;
         }
         const struct ioc_meta *bm = &b->metas[c->meta];
-        if (c->type == IOC_PATTERN) {
-            s->st.patterns++;
-            continue;
-        }
         if (bm->revoked) {
             s->st.revoked++;
             continue;

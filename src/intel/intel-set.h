@@ -60,6 +60,19 @@ int intel_set_add(struct intel_set *s, enum ioc_type t, const char *value, size_
 int intel_set_add_ip(struct intel_set *s, const uint8_t *addr, bool v6, unsigned plen,
                      uint32_t meta, bool detect, const char *warning);
 
+/* STIX patterns beyond single values (IOC_PATTERN) are kept aside for the
+ * stream matcher (stix-pattern.h), with their metadata; revoked ones are
+ * left out like every indicator. */
+struct intel_pattern {
+    const char *text;
+    const struct ioc_meta *meta;
+    uint32_t meta_id;
+    bool detect;
+    const char *warning;
+};
+size_t intel_set_npatterns(const struct intel_set *s);
+void intel_set_pattern(const struct intel_set *s, size_t i, struct intel_pattern *out);
+
 /* Give back the slack of the growing arrays once loading is done
  * (optional; lookups work either way). */
 void intel_set_compact(struct intel_set *s);
@@ -71,7 +84,7 @@ struct intel_set_stats {
     uint64_t metas;
     uint64_t duplicates; /* same value, same metadata */
     uint64_t revoked;
-    uint64_t patterns; /* IOC_PATTERN: not for this matcher */
+    uint64_t patterns; /* IOC_PATTERN: kept aside, see intel_set_pattern() */
     uint64_t over_cap; /* more than INTEL_MAX_PER_VALUE for one value */
     uint64_t invalid;  /* values not in normal form (a reader's bug) */
     uint64_t networks; /* IP indicators with a prefix shorter than the address */

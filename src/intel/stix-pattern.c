@@ -1492,7 +1492,8 @@ uint32_t stix_pattern_observations(const struct stix_pattern *p)
 
 /* ---- simple values ------------------------------------------------------ */
 
-/* Every test under cnode i is = or IN on an indicator path, joined by OR. */
+/* Every test under cnode i is = or IN on an indicator path (or ISSUBSET on
+ * an address path), joined by OR. */
 static bool simple_tree(const struct stix_pattern *p, uint32_t i)
 {
     const struct sp_cnode *c = &p->cn[i];
@@ -1505,10 +1506,14 @@ static bool simple_tree(const struct stix_pattern *p, uint32_t i)
         return true;
     }
     const struct sp_test *t = &p->tests[c->a];
-    if (t->negated || (t->op != OP_EQ && t->op != OP_IN) || t->prop == SP_PROP_NONE)
+    if (t->negated || t->prop == SP_PROP_NONE)
         return false;
     int ioc = sp_props[t->prop].ioc;
     if (ioc < 0)
+        return false;
+    /* an address inside a network is what an IP indicator with a prefix
+     * matches, so ISSUBSET on an address path is a value too */
+    if (t->op != OP_EQ && t->op != OP_IN && !(t->op == OP_ISSUBSET && ioc == IOC_IP))
         return false;
     for (uint32_t k = 0; k < t->nc; k++) {
         const struct sp_const *kc = &p->consts[t->c0 + k];
