@@ -26,6 +26,7 @@ static const struct verb verbs[] = {
     {"scan", cmd_scan, "run files through the pipeline (detect, store) and summarise"},
     {"rules", cmd_rules, "check and list Sigma rules (rules check PATH..., rules list)"},
     {"search", cmd_search, "find stored events by user, IP, e-mail address and time"},
+    {"hunt", cmd_hunt, "match the stored intelligence against every stored event (retro-hunt)"},
 };
 
 static void usage(FILE *out)

@@ -513,6 +513,11 @@ static int migrate_v2(struct store *s, sqlite3 *db)
     return rc;
 }
 
+int store_schema_version(const struct store *s)
+{
+    return s->version;
+}
+
 int store_need_version(struct store *s, int version, const char *what)
 {
     if (s->version >= version)

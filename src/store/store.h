@@ -99,6 +99,10 @@ void store_get_stats(struct store *s, struct store_stats *st);
 /* Size of the store on disk: the file and its write-ahead log. */
 int64_t store_file_bytes(const char *path);
 
+/* The schema version of the open store's file: STORE_SCHEMA_VERSION, or
+ * older for a store opened read_only that was not upgraded yet. */
+int store_schema_version(const struct store *s);
+
 /* Number of events in the store, or a negative errno. */
 int64_t store_count(struct store *s);
 
