@@ -529,8 +529,9 @@ static void progress_adapter(void *opaque, int phase, uint64_t done, uint64_t to
         u->o->progress(u->o->progress_opaque, phase, done, total);
 }
 
-int hunt_batch(struct store *s, const struct ioc_batch *b, const struct hunt_opts *opts,
-               struct hunt_report *r)
+/* The hunt of b into r (initialised by the caller). */
+static int hunt_run(struct store *s, const struct ioc_batch *b, const struct hunt_opts *opts,
+                    struct hunt_report *r)
 {
     double t0 = now_s();
     struct hunt_opts o;
@@ -538,8 +539,6 @@ int hunt_batch(struct store *s, const struct ioc_batch *b, const struct hunt_opt
         o = *opts;
     else
         hunt_opts_default(&o);
-    if (!r->owns)
-        memset(r, 0, sizeof(*r));
     r->batch = b;
     r->indicators = b->niocs;
 
@@ -648,6 +647,13 @@ int hunt_batch(struct store *s, const struct ioc_batch *b, const struct hunt_opt
     return rc;
 }
 
+int hunt_batch(struct store *s, const struct ioc_batch *b, const struct hunt_opts *o,
+               struct hunt_report *r)
+{
+    memset(r, 0, sizeof(*r));
+    return hunt_run(s, b, o, r);
+}
+
 /* ---- the store's intelligence ---------------------------------------------------- */
 
 struct loader {
@@ -720,7 +726,7 @@ int hunt_store(struct store *s, int64_t import_id, const struct hunt_opts *o, st
     free(l.slot);
     if (rc < 0)
         return rc;
-    return hunt_batch(s, &r->owned, o, r);
+    return hunt_run(s, &r->owned, o, r);
 }
 
 void hunt_report_free(struct hunt_report *r)

@@ -125,7 +125,9 @@ static int read_hour(struct hunt_ctx *c, const struct hprobe *hp, int64_t hour)
         sqlite3_bind_int64(st, 4, hp->ts_lo);
         sqlite3_bind_int64(st, 5, hp->ts_hi);
         int rc;
+        c->s->hunt_stats.reads++;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            c->s->hunt_stats.entries++;
             const uint8_t *key = sqlite3_column_blob(st, 2);
             size_t kn = (size_t)sqlite3_column_bytes(st, 2);
             if (!key_range_matches(r, key, kn))
@@ -245,6 +247,7 @@ static int summary_phase(struct store *s, sqlite3 *db, struct hprobe *hp, size_t
             if (!nfp[c])
                 continue;
             rc = summary_read(s, db, &rd, day, classes[c], &r);
+            s->hunt_stats.summary_entries += r.n;
             /* merge two sorted lists */
             size_t i = 0, j = 0;
             while (rc == 0 && i < r.n && j < nfp[c]) {
@@ -262,6 +265,7 @@ static int summary_phase(struct store *s, sqlite3 *db, struct hprobe *hp, size_t
             }
         }
         done++;
+        s->hunt_stats.days++;
         if (progress && (done % 16 == 0 || done == ndays))
             progress(opaque, 1, done, ndays);
     }
@@ -304,6 +308,7 @@ static int index_phase(struct hunt_ctx *c, struct hprobe *hp, size_t probe, cons
             int64_t hour = hp->cands[k].day == DAY_NONE ? HOUR_NONE : hp->cands[k].day * 24 + bit;
             if (hour < hp->hour_lo || hour > hp->hour_hi)
                 continue;
+            c->s->hunt_stats.candidates++;
             c->nents = 0;
             rc = read_hour(c, hp, hour);
             if (rc < 0 || !c->nents)
@@ -334,6 +339,7 @@ int store_hunt(struct store *s, const struct store_probe *probes, size_t n,
     rc = rc ? rc : query_db(s, &db);
     if (rc < 0)
         return rc;
+    memset(&s->hunt_stats, 0, sizeof(s->hunt_stats));
     struct hprobe *hp = calloc(n + 1, sizeof(*hp));
     if (!hp)
         return set_err(s, -ENOMEM, "out of memory");
@@ -381,6 +387,11 @@ int store_hunt(struct store *s, const struct store_probe *probes, size_t n,
     free(hp);
     free(hours);
     return rc;
+}
+
+void store_hunt_stats(const struct store *s, struct store_hunt_stats *st)
+{
+    *st = s->hunt_stats;
 }
 
 int store_hunt_explain(struct store *s, struct buf *out)

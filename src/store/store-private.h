@@ -184,7 +184,8 @@ struct store {
     size_t nddicts;
     struct buf rjson;
     sqlite3_stmt *ev_get; /* store_event_get */
-    char ev_ip[2][64];    /* its addresses as text */
+    struct store_hunt_stats hunt_stats;
+    char ev_ip[2][64]; /* its addresses as text */
 };
 
 /* ---- shared helpers (store-sqlite.c) --------------------------------------- */

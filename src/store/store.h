@@ -264,6 +264,16 @@ int store_hunt(struct store *s, const struct store_probe *probes, size_t n,
                int (*cb)(void *opaque, const struct store_hit *h), store_progress_cb progress,
                void *opaque);
 
+/* What the last store_hunt() read. */
+struct store_hunt_stats {
+    uint64_t days;            /* days of the summary read */
+    uint64_t summary_entries; /* their (fingerprint, hours) entries */
+    uint64_t candidates;      /* (probe, hour) pairs the summary named */
+    uint64_t reads;           /* index range reads (one per key kind and hour) */
+    uint64_t entries;         /* index entries read */
+};
+void store_hunt_stats(const struct store *s, struct store_hunt_stats *st);
+
 /* Append the query plans of the statements store_hunt runs (EXPLAIN
  * QUERY PLAN, one step a line), for tests. */
 int store_hunt_explain(struct store *s, struct buf *out);
