@@ -491,8 +491,8 @@ static int remove_job(struct store *s, void *arg)
         "DELETE FROM temp.intel_gone",
         "INSERT OR IGNORE INTO temp.intel_gone SELECT meta FROM intel WHERE import=?1",
         "DELETE FROM intel WHERE import=?1",
-        "DELETE FROM intel_metas WHERE id IN (SELECT meta FROM temp.intel_gone) AND NOT EXISTS"
-        " (SELECT 1 FROM intel WHERE intel.meta=intel_metas.id)",
+        ("DELETE FROM intel_metas WHERE id IN (SELECT meta FROM temp.intel_gone) AND NOT EXISTS"
+         " (SELECT 1 FROM intel WHERE intel.meta=intel_metas.id)"),
         "DELETE FROM intel_imports WHERE id=?1",
         "DELETE FROM temp.intel_gone",
     };

@@ -19,7 +19,7 @@
  * bounded by (queue_batches + 2) batches whatever the input rate. Batch
  * buffers are recycled, so steady state does no allocation.
  *
- * Schema (version 1, PRAGMA user_version; application_id 'knch')
+ * Schema (version 2, PRAGMA user_version; application_id 'knch')
  *
  *   files(id, path)                          interned origin paths
  *   logsources(id, module, product, service, category)   interned
@@ -29,6 +29,8 @@
  *          action, outcome, doc)             one row per event
  *   hunt(hour, key, ts, ev) WITHOUT ROWID    the hunting index
  *   hunt_hours(hour)                         the hour buckets hunt holds
+ *   hunt_days(day, class, part, fps)         the day summary (store-summary.c)
+ *   intel_imports, intel_metas, intel, state (store-intel.c)
  *
  * events has an implicit rowid in arrival order, so a time range read
  * touches neighbouring pages. ts is UTC nanoseconds (NULL: no time). pos is
@@ -47,9 +49,11 @@
  * Hunting does not use one index per column. hunt holds one entry per
  * (event, entity): hour = the event's time bucket (floor(ts / 1 h); events
  * without a time in the lowest bucket), key = a kind byte ('u' user, 's'
- * source IP, 'd' destination IP, 'f' sender, 't' recipient) followed by the
- * value (names and mail addresses folded to lower case, addresses as in
- * sip/dip), then ts and the event's rowid. A search walks the hour buckets
+ * source IP, 'd' destination IP, 'f' sender, 't' recipient, 'n' domain,
+ * 'l' URL, 'h' hash, 'a' file name, 'g' user agent, 'q' Postfix queue id)
+ * followed by the value as ioc_normalise() writes indicator values
+ * (store-keys.c; the producer computes them), then ts and the event's
+ * rowid. A search walks the hour buckets
  * of its time range (hunt_hours) and reads one key range in each, in time
  * order: one index seek per hour that holds events (4,400 for six months:
  * milliseconds), two for "this /24 as source or destination". Why buckets: the
@@ -57,7 +61,10 @@
  * in the page cache however many months the store holds; one index over all
  * time would make every insert a random page read once the index outgrows
  * the cache. The writer collects a transaction's entries and inserts them
- * sorted, so consecutive inserts also hit the same pages. Measured against
+ * sorted (radix sort on hour and the key's first 8 bytes), so consecutive
+ * inserts also hit the same pages. Each entry also notes its key's
+ * fingerprints in the day summary (store-summary.c), which lets a
+ * retro-hunt read only the hours a value occurs in. Measured against
  * five partial indexes (events_user(user, ts) WHERE user IS NOT NULL, ...)
  * on the same rows: about a third cheaper to maintain (docs/store.md).
  *
@@ -72,8 +79,15 @@
  * rates: docs/store.md.
  *
  * Migrations: the table migrations[] lists, per version, the SQL that brings
- * the previous version to it; opening a store applies the missing steps in
- * one transaction. A store from a newer kenchi is refused, never altered.
+ * the previous version to it (and a C step where SQL is not enough: 2
+ * rewrites mail keys and builds the day summary); opening a store for
+ * writing applies the missing steps in one transaction. A store from a
+ * newer kenchi is refused, never altered; an older one opened read-only is
+ * searchable, and what needs the newer schema says how to upgrade.
+ *
+ * Jobs: intelligence imports and state updates (store-intel.c) run on the
+ * writer thread between its transactions (writer_run_job), so the one
+ * writing connection never waits on another's lock.
  *
  * Errors: SQLite result codes map to negative errno through one table
  * (disk full -> -ENOSPC, locked -> -EBUSY, not a database or damaged ->
