@@ -71,11 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     buf_clear(&keys);
     keys_of_event(&ev, &keys);
-    const uint8_t *p = (const uint8_t *)keys.data, *end = p + keys.len;
     uint8_t *own = malloc(keys.len ? keys.len : 1); /* exact size: ASan bounds */
-    memcpy(own, keys.data ? keys.data : "", keys.len);
-    p = own;
-    end = own + keys.len;
+    if (keys.len)
+        memcpy(own, keys.data, keys.len);
+    const uint8_t *p = own, *end = own + keys.len;
     while (p < end) {
         struct key_rec k;
         if (end - p < 4)
@@ -98,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int n = ioc_normalise((enum ioc_type)t, lines[i].p, lines[i].n, norm, &why);
             if (n < 0 || key_probe_of(t, norm, &probe) < 0)
                 continue;
-            if (probe.nr < 1 || probe.nr > 3 || probe.nfps > 256)
+            if (probe.nr < 1 || probe.nr > 3 || probe.nfps > 512)
                 abort();
             for (int r = 0; r < probe.nr; r++) {
                 const struct key_range *kr = &probe.r[r];

@@ -598,12 +598,15 @@ static int hunt_run(struct store *s, const struct ioc_batch *b, const struct hun
         probe_of[i] = np - 1;
     }
 
-    /* 2, 3. the index, then each probe's events */
+    /* 2, 3. the index, then each probe's events, in one read snapshot */
+    bool snapshot = rc == 0 && store_read_begin(s) == 0;
     if (rc == 0)
         rc = store_hunt(s, probes, np, on_hit, progress_adapter, &u);
     /* the hits were handed over inside store_hunt; the last probe ends here */
     if (rc == 0)
         rc = finish_probe(&u);
+    if (snapshot)
+        store_read_end(s);
 
     /* 4. every indicator gets its probe's answer */
     for (size_t i = 0; i < nk && rc == 0; i++) {

@@ -34,10 +34,11 @@
     "SELECT ts, ev, key FROM hunt WHERE hour=?1 AND key>=?2 AND key<=?3 AND ts>=?4 AND ts<?5"
 #define DAYS_SQL "SELECT hour FROM hunt_hours ORDER BY hour"
 
-/* A probe's candidate hours: (day, mask) in day order. */
+/* A probe's candidate hours: per day (in day order), the hours to read
+ * for each of its ranges. */
 struct cand {
     int64_t day;
-    uint32_t mask;
+    uint32_t mask[3];
 };
 
 /* A probe while hunting; its index reads (struct key_probe, 5 kB) are
@@ -53,10 +54,12 @@ struct hprobe {
     size_t ncands, capcands;
 };
 
-/* One (fingerprint, probe) pair of a class. */
+/* One (fingerprint, probe) pair of a class, and the probe's ranges the
+ * fingerprint names hours for. */
 struct fpp {
     uint32_t fp;
     uint32_t probe;
+    uint8_t ranges;
 };
 
 static int cmp_fpp(const void *a, const void *b)
@@ -67,21 +70,22 @@ static int cmp_fpp(const void *a, const void *b)
     return (x->probe > y->probe) - (x->probe < y->probe);
 }
 
-static int add_cand(struct hprobe *p, int64_t day, uint32_t mask)
+static int add_cand(struct hprobe *p, int64_t day, uint8_t ranges, uint32_t mask)
 {
-    if (p->ncands && p->cands[p->ncands - 1].day == day) {
-        p->cands[p->ncands - 1].mask |= mask;
-        return 0;
+    if (!(p->ncands && p->cands[p->ncands - 1].day == day)) {
+        if (p->ncands == p->capcands) {
+            size_t cap = p->capcands ? p->capcands * 2 : 8;
+            struct cand *c = realloc(p->cands, cap * sizeof(*c));
+            if (!c)
+                return -ENOMEM;
+            p->cands = c;
+            p->capcands = cap;
+        }
+        p->cands[p->ncands++] = (struct cand){day, {0, 0, 0}};
     }
-    if (p->ncands == p->capcands) {
-        size_t cap = p->capcands ? p->capcands * 2 : 8;
-        struct cand *c = realloc(p->cands, cap * sizeof(*c));
-        if (!c)
-            return -ENOMEM;
-        p->cands = c;
-        p->capcands = cap;
-    }
-    p->cands[p->ncands++] = (struct cand){day, mask};
+    for (int r = 0; r < 3; r++)
+        if (ranges & (1u << r))
+            p->cands[p->ncands - 1].mask[r] |= mask;
     return 0;
 }
 
@@ -108,12 +112,15 @@ struct hunt_ctx {
     struct key_probe kp; /* of the probe being read */
 };
 
-/* Read the entries of probe p in hour into ctx->ents. */
-static int read_hour(struct hunt_ctx *c, const struct hprobe *hp, int64_t hour)
+/* Read the entries of the probe's ranges in `which` (bit r: range r) in
+ * hour into ctx->ents. */
+static int read_hour(struct hunt_ctx *c, const struct hprobe *hp, int64_t hour, unsigned which)
 {
     const struct key_probe *p = &c->kp;
     sqlite3_stmt *st = c->read;
     for (int k = 0; k < p->nr; k++) {
+        if (!(which & (1u << k)))
+            continue;
         const struct key_range *r = &p->r[k];
         uint8_t lo[KEY_VALUE_MAX + 2], hi[KEY_VALUE_MAX + 2];
         lo[0] = hi[0] = (uint8_t)r->kind;
@@ -191,8 +198,8 @@ static int summary_phase(struct store *s, sqlite3 *db, struct hprobe *hp, size_t
                          void *opaque)
 {
     /* fingerprints per class */
-    static const char classes[] = {KEY_SRC_IP, KEY_FROM,     KEY_DOMAIN,    KEY_URL,
-                                   KEY_HASH,   KEY_FILENAME, KEY_USER_AGENT};
+    static const char classes[] = {KEY_SRC_IP, KEY_DST_IP, KEY_FROM,     KEY_TO,        KEY_DOMAIN,
+                                   KEY_URL,    KEY_HASH,   KEY_FILENAME, KEY_USER_AGENT};
     enum { NCLS = sizeof(classes) };
     struct fpp *fp[NCLS] = {0};
     size_t nfp[NCLS] = {0}, capfp[NCLS] = {0};
@@ -208,12 +215,14 @@ static int summary_phase(struct store *s, sqlite3 *db, struct hprobe *hp, size_t
             continue;
         }
         hp[i].all_hours = kp->all_hours;
-        int c = 0;
-        while (c < NCLS && classes[c] != kp->cls)
-            c++;
-        if (c == NCLS || kp->all_hours)
+        if (kp->all_hours)
             continue;
         for (unsigned k = 0; k < kp->nfps; k++) {
+            int c = 0;
+            while (c < NCLS && classes[c] != kp->fps[k].cls)
+                c++;
+            if (c == NCLS)
+                continue;
             if (nfp[c] == capfp[c]) {
                 size_t cap = capfp[c] ? capfp[c] * 2 : 256;
                 struct fpp *f = realloc(fp[c], cap * sizeof(*f));
@@ -224,7 +233,7 @@ static int summary_phase(struct store *s, sqlite3 *db, struct hprobe *hp, size_t
                 fp[c] = f;
                 capfp[c] = cap;
             }
-            fp[c][nfp[c]++] = (struct fpp){kp->fps[k], (uint32_t)i};
+            fp[c][nfp[c]++] = (struct fpp){kp->fps[k].fp, (uint32_t)i, kp->fps[k].ranges};
         }
     }
     free(kp);
@@ -258,7 +267,8 @@ static int summary_phase(struct store *s, sqlite3 *db, struct hprobe *hp, size_t
                     j++;
                 } else {
                     for (size_t k = j; k < nfp[c] && fp[c][k].fp == a && rc == 0; k++)
-                        if (add_cand(&hp[fp[c][k].probe], day, (uint32_t)r.v[i]) < 0)
+                        if (add_cand(&hp[fp[c][k].probe], day, fp[c][k].ranges, (uint32_t)r.v[i]) <
+                            0)
                             rc = set_err(s, -ENOMEM, "out of memory");
                     i++;
                 }
@@ -276,6 +286,24 @@ static int summary_phase(struct store *s, sqlite3 *db, struct hprobe *hp, size_t
     return rc;
 }
 
+/* Hand over the entries read for one hour, in time order, each event once. */
+static int hand_over(struct hunt_ctx *c, size_t probe,
+                     int (*cb)(void *opaque, const struct store_hit *h), void *opaque)
+{
+    if (!c->nents)
+        return 0;
+    qsort(c->ents, c->nents, sizeof(*c->ents), cmp_ent);
+    int rc = 0;
+    for (size_t i = 0; i < c->nents && rc == 0; i++) {
+        /* same ts and ev sort together: an event found twice */
+        if (i && c->ents[i].ev == c->ents[i - 1].ev && c->ents[i].ts == c->ents[i - 1].ts)
+            continue;
+        struct store_hit hit = {probe, c->ents[i].ts, c->ents[i].ev};
+        rc = cb(opaque, &hit);
+    }
+    return rc;
+}
+
 /* Phase 2 for one probe: read its candidate hours, hand over its events. */
 static int index_phase(struct hunt_ctx *c, struct hprobe *hp, size_t probe, const int64_t *hours,
                        size_t nhours, int (*cb)(void *opaque, const struct store_hit *h),
@@ -288,45 +316,31 @@ static int index_phase(struct hunt_ctx *c, struct hprobe *hp, size_t probe, cons
         for (size_t h = 0; h < nhours && rc == 0; h++)
             if (hours[h] >= hp->hour_lo && hours[h] <= hp->hour_hi) {
                 c->nents = 0;
-                rc = read_hour(c, hp, hours[h]);
-                if (rc == 0 && c->nents) {
-                    qsort(c->ents, c->nents, sizeof(*c->ents), cmp_ent);
-                    for (size_t i = 0; i < c->nents && rc == 0; i++) {
-                        if (i && c->ents[i].ev == c->ents[i - 1].ev)
-                            continue;
-                        struct store_hit hit = {probe, c->ents[i].ts, c->ents[i].ev};
-                        rc = cb(opaque, &hit);
-                    }
-                }
+                rc = read_hour(c, hp, hours[h], 7);
+                rc = rc ? rc : hand_over(c, probe, cb, opaque);
             }
         return rc;
     }
     for (size_t k = 0; k < hp->ncands && rc == 0; k++) {
+        const struct cand *cd = &hp->cands[k];
         for (unsigned bit = 0; bit < 24 && rc == 0; bit++) {
-            if (!(hp->cands[k].mask & (1u << bit)))
+            unsigned which = 0;
+            for (int r = 0; r < 3; r++)
+                if (cd->mask[r] & (1u << bit))
+                    which |= 1u << r;
+            if (!which)
                 continue;
-            int64_t hour = hp->cands[k].day == DAY_NONE ? HOUR_NONE : hp->cands[k].day * 24 + bit;
+            int64_t hour = cd->day == DAY_NONE ? HOUR_NONE : cd->day * 24 + bit;
             if (hour < hp->hour_lo || hour > hp->hour_hi)
                 continue;
             c->s->hunt_stats.candidates++;
             c->nents = 0;
-            rc = read_hour(c, hp, hour);
-            if (rc < 0 || !c->nents)
-                continue;
-            qsort(c->ents, c->nents, sizeof(*c->ents), cmp_ent);
-            for (size_t i = 0; i < c->nents && rc == 0; i++) {
-                /* same ts and ev sort together: an event found twice */
-                if (i && c->ents[i].ev == c->ents[i - 1].ev && c->ents[i].ts == c->ents[i - 1].ts)
-                    continue;
-                struct store_hit hit = {probe, c->ents[i].ts, c->ents[i].ev};
-                rc = cb(opaque, &hit);
-            }
-            if (hp->cands[k].day == DAY_NONE)
+            rc = read_hour(c, hp, hour, which);
+            rc = rc ? rc : hand_over(c, probe, cb, opaque);
+            if (cd->day == DAY_NONE)
                 break;
         }
     }
-    (void)hours;
-    (void)nhours;
     return rc;
 }
 
@@ -358,6 +372,11 @@ int store_hunt(struct store *s, const struct store_probe *probes, size_t n,
         if (p->since_ns != TIME_NONE && p->until_ns != TIME_NONE && p->until_ns <= p->since_ns)
             hp[i].ok = false; /* an empty window */
     }
+    bool own_read = sqlite3_get_autocommit(db);
+    if (own_read && (rc = store_read_begin(s)) < 0) {
+        free(hp);
+        return rc;
+    }
     int64_t *hours = NULL;
     size_t nhours = 0;
     rc = load_hours(s, db, &hours, &nhours);
@@ -386,6 +405,8 @@ int store_hunt(struct store *s, const struct store_probe *probes, size_t n,
         free(hp[i].cands);
     free(hp);
     free(hours);
+    if (own_read)
+        store_read_end(s);
     return rc;
 }
 
@@ -423,6 +444,68 @@ int store_hunt_explain(struct store *s, struct buf *out)
 
 /* ---- events ------------------------------------------------------------------- */
 
+int store_read_begin(struct store *s)
+{
+    sqlite3 *db;
+    int rc = query_db(s, &db);
+    if (rc < 0)
+        return rc;
+    return sqlite3_get_autocommit(db) ? store_exec(s, db, "BEGIN", "starting a read") : 0;
+}
+
+void store_read_end(struct store *s)
+{
+    sqlite3 *db;
+    if (query_db(s, &db) == 0 && !sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+}
+
+/* The name of interned id (kind 0 files, 1 log source modules, 2 hosts),
+ * read once; NULL if absent. */
+static const char *id_name(struct store *s, sqlite3 *db, int kind, int64_t id)
+{
+    static const char *const sql[3] = {"SELECT path FROM files WHERE id=?",
+                                       "SELECT module FROM logsources WHERE id=?",
+                                       "SELECT name FROM hosts WHERE id=?"};
+    struct id_names *t = &s->names[kind];
+    if (id <= 0 || id > (1 << 24))
+        return NULL; /* not one kenchi assigned */
+    if ((size_t)id < t->cap && t->v[id])
+        return t->v[id];
+    if ((size_t)id >= t->cap) {
+        size_t cap = t->cap ? t->cap : 64;
+        while (cap <= (size_t)id)
+            cap *= 2;
+        char **v = realloc(t->v, cap * sizeof(*v));
+        if (!v)
+            return NULL;
+        memset(v + t->cap, 0, (cap - t->cap) * sizeof(*v));
+        t->v = v;
+        t->cap = cap;
+    }
+    if (!t->get && sqlite3_prepare_v3(db, sql[kind], -1, SQLITE_PREPARE_PERSISTENT, &t->get,
+                                      NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_int64(t->get, 1, id);
+    if (sqlite3_step(t->get) == SQLITE_ROW) {
+        const char *n = (const char *)sqlite3_column_text(t->get, 0);
+        t->v[id] = strdup(n ? n : "");
+    }
+    sqlite3_reset(t->get);
+    return t->v[id];
+}
+
+void store_names_free(struct store *s)
+{
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < s->names[k].cap; i++)
+            free(s->names[k].v[i]);
+        free(s->names[k].v);
+        sqlite3_finalize(s->names[k].get);
+        memset(&s->names[k], 0, sizeof(s->names[k]));
+    }
+}
+
 int store_event_get(struct store *s, int64_t ev, bool with_doc, struct store_row *r)
 {
     sqlite3 *db;
@@ -430,13 +513,10 @@ int store_event_get(struct store *s, int64_t ev, bool with_doc, struct store_row
     if (rc < 0)
         return rc;
     if (!s->ev_get &&
-        (rc = sqlite3_prepare_v3(
-             db,
-             "SELECT e.ts, e.id, l.module, h.name, e.user, e.sip, e.dip, e.action, e.outcome,"
-             " e.efrom, e.eto, f.path, e.pos, e.doc FROM events e"
-             " JOIN logsources l ON l.id = e.ls JOIN files f ON f.id = e.file"
-             " LEFT JOIN hosts h ON h.id = e.host WHERE e.rowid = ?",
-             -1, SQLITE_PREPARE_PERSISTENT, &s->ev_get, NULL)) != SQLITE_OK)
+        (rc = sqlite3_prepare_v3(db,
+                                 "SELECT ts, id, ls, host, user, sip, dip, action, outcome, efrom,"
+                                 " eto, file, pos, doc FROM events WHERE rowid = ?",
+                                 -1, SQLITE_PREPARE_PERSISTENT, &s->ev_get, NULL)) != SQLITE_OK)
         return sql_err(s, db, rc, "reading an event");
     sqlite3_stmt *st = s->ev_get;
     sqlite3_reset(st); /* the previous row's strings die here */
@@ -449,8 +529,10 @@ int store_event_get(struct store *s, int64_t ev, bool with_doc, struct store_row
     memset(r, 0, sizeof(*r));
     r->ts_ns = sqlite3_column_type(st, 0) == SQLITE_NULL ? TIME_NONE : sqlite3_column_int64(st, 0);
     r->id = (uint64_t)sqlite3_column_int64(st, 1);
-    r->module = (const char *)sqlite3_column_text(st, 2);
-    r->host = (const char *)sqlite3_column_text(st, 3);
+    r->module = id_name(s, db, 1, sqlite3_column_int64(st, 2));
+    r->host = sqlite3_column_type(st, 3) == SQLITE_NULL
+                  ? NULL
+                  : id_name(s, db, 2, sqlite3_column_int64(st, 3));
     r->user = (const char *)sqlite3_column_text(st, 4);
     r->source_ip = ip_text(st, 5, s->ev_ip[0]);
     r->destination_ip = ip_text(st, 6, s->ev_ip[1]);
@@ -458,7 +540,7 @@ int store_event_get(struct store *s, int64_t ev, bool with_doc, struct store_row
     r->outcome = (const char *)sqlite3_column_text(st, 8);
     r->email_from = (const char *)sqlite3_column_text(st, 9);
     r->email_to = (const char *)sqlite3_column_text(st, 10);
-    r->file = (const char *)sqlite3_column_text(st, 11);
+    r->file = id_name(s, db, 0, sqlite3_column_int64(st, 11));
     r->line = (uint64_t)sqlite3_column_int64(st, 12);
     if (with_doc) {
         rc = doc_decode(s, db, sqlite3_column_blob(st, 13), (size_t)sqlite3_column_bytes(st, 13),

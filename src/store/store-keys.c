@@ -156,18 +156,18 @@ unsigned key_fps(char kind, const char *val, size_t len, uint32_t *fps, char *cl
             size_t nl = v6 ? sizeof(v6_levels) / sizeof(v6_levels[0])
                            : sizeof(v4_levels) / sizeof(v4_levels[0]);
             for (size_t i = 0; i < nl; i++) {
-                cls[n] = KEY_SRC_IP;
-                fps[n++] = fp_seeded(val, lv[i] / 8, fp_seed(KEY_SRC_IP, lv[i], v6));
+                cls[n] = kind;
+                fps[n++] = fp_seeded(val, lv[i] / 8, fp_seed(kind, lv[i], v6));
             }
             return n;
         }
-        cls[0] = KEY_SRC_IP;
-        fps[0] = fp_seeded(val, len, fp_seed(KEY_SRC_IP, 0, false));
+        cls[0] = kind;
+        fps[0] = fp_seeded(val, len, fp_seed(kind, 0, false));
         return 1;
     case KEY_FROM:
     case KEY_TO: {
-        cls[0] = KEY_FROM;
-        fps[0] = fp_seeded(val, len, fp_seed(KEY_FROM, 0, false));
+        cls[0] = kind;
+        fps[0] = fp_seeded(val, len, fp_seed(kind, 0, false));
         const char *at = memchr(val, '@', len);
         if (at && hostname_like(val, (size_t)(at - val)))
             return domain_fps(val, (size_t)(at - val), fps, cls, 1);
@@ -390,10 +390,17 @@ void keys_of_event(const struct event *ev, struct buf *out)
 
 /* ---- the index reads of an indicator ---------------------------------------- */
 
+static void add_fp(struct key_probe *p, char cls, uint8_t ranges, uint32_t fp)
+{
+    if (p->nfps < sizeof(p->fps) / sizeof(p->fps[0]))
+        p->fps[p->nfps++] = (struct probe_fp){cls, ranges, fp};
+}
+
 /* The fingerprints of the CIDR block lo/prefix of an address of alen
- * bytes: the blocks of the next summarised length at or below it when
- * there are at most 256, else the one block of the summarised length
- * above it. Sets all_hours when neither works. */
+ * bytes, as source (range 0) and destination (range 1): the blocks of the
+ * next summarised length at or below it when there are at most 256, else
+ * the one block of the summarised length above it. Sets all_hours when
+ * neither works. */
 static void cidr_fps(struct key_probe *p, const uint8_t *lo, size_t alen, unsigned prefix)
 {
     bool v6 = alen == 16;
@@ -411,7 +418,8 @@ static void cidr_fps(struct key_probe *p, const uint8_t *lo, size_t alen, unsign
             memcpy(b, lo, bytes);
             unsigned count = 1u << (lv[i] - prefix);
             for (unsigned k = 0; k < count; k++) {
-                p->fps[p->nfps++] = fp_seeded(b, bytes, fp_seed(KEY_SRC_IP, lv[i], v6));
+                add_fp(p, KEY_SRC_IP, 1, fp_seeded(b, bytes, fp_seed(KEY_SRC_IP, lv[i], v6)));
+                add_fp(p, KEY_DST_IP, 2, fp_seeded(b, bytes, fp_seed(KEY_DST_IP, lv[i], v6)));
                 b[bytes - 1]++;
             }
             return;
@@ -420,7 +428,9 @@ static void cidr_fps(struct key_probe *p, const uint8_t *lo, size_t alen, unsign
     }
     for (size_t i = nl; i > 0; i--)
         if (lv[i - 1] <= prefix) {
-            p->fps[p->nfps++] = fp_seeded(lo, lv[i - 1] / 8, fp_seed(KEY_SRC_IP, lv[i - 1], v6));
+            size_t bytes = lv[i - 1] / 8;
+            add_fp(p, KEY_SRC_IP, 1, fp_seeded(lo, bytes, fp_seed(KEY_SRC_IP, lv[i - 1], v6)));
+            add_fp(p, KEY_DST_IP, 2, fp_seeded(lo, bytes, fp_seed(KEY_DST_IP, lv[i - 1], v6)));
             return;
         }
     p->all_hours = true;
@@ -434,7 +444,6 @@ static void add_range(struct key_probe *p, char kind, enum probe_match m, const 
 
 static int probe_ip(const char *v, struct key_probe *p)
 {
-    p->cls = KEY_SRC_IP;
     const char *slash = strchr(v, '/');
     size_t alen = ip_encode(v, slash ? (size_t)(slash - v) : strlen(v), p->a);
     if (!alen)
@@ -457,8 +466,11 @@ static int probe_ip(const char *v, struct key_probe *p)
     if (m == PM_EXACT) {
         char cls[KEY_FPS_MAX];
         uint32_t fps[KEY_FPS_MAX];
+        /* the whole address: the last of each kind's fingerprints */
         unsigned n = key_fps(KEY_SRC_IP, (const char *)p->a, alen, fps, cls);
-        p->fps[p->nfps++] = fps[n - 1]; /* the whole address */
+        add_fp(p, KEY_SRC_IP, 1, fps[n - 1]);
+        n = key_fps(KEY_DST_IP, (const char *)p->a, alen, fps, cls);
+        add_fp(p, KEY_DST_IP, 2, fps[n - 1]);
     } else {
         cidr_fps(p, p->a, alen, (unsigned)prefix);
     }
@@ -498,16 +510,16 @@ int key_probe_of(int t, const char *v, struct key_probe *p)
         add_range(p, KEY_DOMAIN, PM_DOMAIN, p->a, n, p->b, n + 1);
         add_range(p, KEY_FROM, PM_MAILDOMAIN, p->c, n + 1, p->d, n + 1);
         add_range(p, KEY_TO, PM_MAILDOMAIN, p->c, n + 1, p->d, n + 1);
-        p->cls = KEY_DOMAIN;
-        p->fps[p->nfps++] = fp_seeded(p->a, n, fp_seed(KEY_DOMAIN, 0, false));
+        add_fp(p, KEY_DOMAIN, 7, fp_seeded(p->a, n, fp_seed(KEY_DOMAIN, 0, false)));
         return 0;
     case IOC_EMAIL: {
         size_t k = mail_key(v, n, (char *)p->a);
         add_range(p, KEY_FROM, PM_EXACT, p->a, k, p->a, k);
         add_range(p, KEY_TO, PM_EXACT, p->a, k, p->a, k);
-        p->cls = KEY_FROM;
         key_fps(KEY_FROM, (const char *)p->a, k, fps, cls);
-        p->fps[p->nfps++] = fps[0];
+        add_fp(p, KEY_FROM, 1, fps[0]);
+        key_fps(KEY_TO, (const char *)p->a, k, fps, cls);
+        add_fp(p, KEY_TO, 2, fps[0]);
         return 0;
     }
     case IOC_URL:
@@ -529,9 +541,8 @@ int key_probe_of(int t, const char *v, struct key_probe *p)
     }
     memcpy(p->a, v, n);
     add_range(p, kind, PM_EXACT, p->a, n, p->a, n);
-    p->cls = kind;
     key_fps(kind, v, n, fps, cls);
-    p->fps[p->nfps++] = fps[0];
+    add_fp(p, kind, 1, fps[0]);
     return 0;
 }
 

@@ -186,6 +186,13 @@ struct store {
     sqlite3_stmt *ev_get; /* store_event_get */
     struct store_hunt_stats hunt_stats;
     char ev_ip[2][64]; /* its addresses as text */
+    /* names of the interned ids (files, log source modules, hosts), read
+     * once: an event read by row id costs one lookup */
+    struct id_names {
+        char **v;
+        size_t cap;
+        sqlite3_stmt *get;
+    } names[3];
 };
 
 /* ---- shared helpers (store-sqlite.c) --------------------------------------- */
@@ -292,13 +299,18 @@ struct key_range {
     const uint8_t *lo, *hi; /* without the kind byte; into the probe */
     size_t lolen, hilen;
 };
+/* A summary fingerprint that names hours for some of a probe's ranges. */
+struct probe_fp {
+    char cls;       /* its summary class */
+    uint8_t ranges; /* bit r: the hours it names are to be read for r[r] */
+    uint32_t fp;
+};
 /* How one indicator value reads the index. */
 struct key_probe {
     struct key_range r[3]; /* e.g. source and destination; n, f and t */
     int nr;
-    char cls; /* summary class of fps */
     uint8_t a[KEY_VALUE_MAX + 2], b[KEY_VALUE_MAX + 2], c[KEY_VALUE_MAX + 2], d[KEY_VALUE_MAX + 2];
-    uint32_t fps[256]; /* any of these in a day's summary: a candidate */
+    struct probe_fp fps[512]; /* any of these in a day's summary: a candidate */
     unsigned nfps;
     bool all_hours; /* too wide for fingerprints: read every hour */
 };
@@ -335,6 +347,9 @@ int summary_read(struct store *s, sqlite3 *db, sqlite3_stmt **st, int64_t day, c
 /* Sort v[0..n) by fingerprint and merge equal ones (OR of their hour
  * masks). Returns the new n. tmp is scratch of n entries. */
 size_t summary_sort_merge(uint64_t *v, size_t n, uint64_t *tmp);
+
+/* Free the interned names store_event_get() read (store-hunt.c). */
+void store_names_free(struct store *s);
 
 /* ---- intelligence (store-intel.c) ------------------------------------------ */
 

@@ -278,6 +278,14 @@ void store_hunt_stats(const struct store *s, struct store_hunt_stats *st);
  * QUERY PLAN, one step a line), for tests. */
 int store_hunt_explain(struct store *s, struct buf *out);
 
+/* Hold one read snapshot on the query connection across the calls that
+ * follow (store_hunt, store_event_get, ...) until store_read_end(): they
+ * see the same data, and skip taking SQLite's lock per statement. While it
+ * is held on a live store the write-ahead log cannot be folded back, so
+ * hold it for one hunt, not longer. Returns 0 or a negative errno. */
+int store_read_begin(struct store *s);
+void store_read_end(struct store *s);
+
 /* The event with row id ev into *r (json too when with_doc). Everything is
  * valid until the next call on s. Returns 0, -ENOENT, or a negative errno. */
 int store_event_get(struct store *s, int64_t ev, bool with_doc, struct store_row *r);
