@@ -28,6 +28,7 @@ static const struct verb verbs[] = {
     {"search", cmd_search, "find stored events by user, IP, e-mail address and time"},
     {"scope", cmd_scope,
      "what a compromise touched: accounts, mail read, sent, forwarded, who to notify"},
+    {"hunt", cmd_hunt, "match the stored intelligence against every stored event (retro-hunt)"},
 };
 
 static void usage(FILE *out)

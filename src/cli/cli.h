@@ -23,6 +23,7 @@ int cmd_scan(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_scope(int argc, char **argv);
+int cmd_hunt(int argc, char **argv);
 
 /* Options shared by every verb that reads logs. */
 struct read_opts {

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "event/event.h"
+#include "intel/ioc.h"
 #include "pipeline/pipeline.h"
 #include "util/buf.h"
 
@@ -28,7 +29,7 @@
 #define STORE_DEFAULT_PATH "kenchi.db"
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -50,8 +51,11 @@ void store_opts_default(struct store_opts *o);
  * store_errmsg() can explain (store_errmsg(NULL) says "out of memory");
  * free it with store_close(). Returns 0, -ENOENT (read_only and no such
  * file), -EISDIR, -EBADMSG (not a kenchi store, or damaged),
- * -EPROTONOSUPPORT (written by a newer kenchi; or, read_only, by an older
- * one), -EACCES, -EBUSY, -ENOSPC, -EIO, -ENOMEM. */
+ * -EPROTONOSUPPORT (written by a newer kenchi), -EACCES, -EBUSY, -ENOSPC,
+ * -EIO, -ENOMEM. Opening for writing upgrades an older store (one
+ * transaction); opened read_only, an older store can be searched, and what
+ * needs the newer schema (intelligence, hunts) fails with -EPROTONOSUPPORT
+ * and says how to upgrade. */
 int store_open(const char *path, const struct store_opts *o, struct store **out);
 
 /* Queue n events for storage. Copies everything it keeps before returning:
@@ -95,6 +99,10 @@ void store_get_stats(struct store *s, struct store_stats *st);
 /* Size of the store on disk: the file and its write-ahead log. */
 int64_t store_file_bytes(const char *path);
 
+/* The schema version of the open store's file: STORE_SCHEMA_VERSION, or
+ * older for a store opened read_only that was not upgraded yet. */
+int store_schema_version(const struct store *s);
+
 /* Number of events in the store, or a negative errno. */
 int64_t store_count(struct store *s);
 
@@ -126,6 +134,10 @@ struct store_row {
     const char *outcome;
     const char *json; /* the event as event_to_json() wrote it */
     size_t json_len;
+    const char *email_from; /* email.from.address */
+    const char *email_to;   /* email.to.address */
+    const char *file;       /* origin path ("-" for standard input) */
+    uint64_t line;          /* line, or record number */
 };
 
 /* Rows matching q, in time order (events without a time first), then in
@@ -163,5 +175,155 @@ int store_scan(struct store *s, const struct store_scan *q,
 
 /* SQLite's plan for q, as store_explain(). */
 int store_scan_explain(struct store *s, const struct store_scan *q, struct buf *out);
+/* ---- intelligence --------------------------------------------------------
+ *
+ * Indicators are kept with their provenance: every import (one
+ * store_intel_import() call: one file, URL or TAXII page) is a row with
+ * its counts; every metadata record (struct ioc_meta: one STIX indicator
+ * object, one MISP event, one feed file) a row; every indicator a row
+ * pointing at both. The identity of an indicator is (feed, ref, type,
+ * value): the metadata record is identified by (feed, ref) (a missing ref
+ * counts as ""), the indicator by its type and normalised value under it.
+ * Re-importing a record replaces its indicator set: values still present
+ * keep their identity and are updated (detect flag, warning, metadata,
+ * validity), new ones are added, those no longer present are removed - so
+ * importing the same feed again never duplicates anything.
+ *
+ * These calls may run while the store's writer stores events: writes go
+ * through the writer thread between its transactions (SQLite allows one
+ * writer; nothing waits on a lock), reads use the query connection (WAL:
+ * readers never block the writer). A store opened read_only can be read. */
+
+struct store_intel_import {
+    int64_t id;
+    int64_t time_ns; /* when it was imported (UTC) */
+    const char *source;
+    const char *format;
+    uint64_t indicators; /* in the batch */
+    uint64_t added;      /* new to the store */
+    uint64_t updated;    /* already there (same feed, ref, type, value) */
+    uint64_t removed;    /* dropped from a re-imported record */
+    uint64_t problems;   /* problems the reader reported (kept and dropped) */
+    uint64_t warned;     /* on a warning list: kept, never alerting */
+};
+
+/* Store the batch b (its metas and indicators; its problems are only
+ * counted) in one transaction: on any error (disk full, max_bytes
+ * reached) nothing of it is written. *import_id (may be NULL) receives the
+ * new import's id, *counts (may be NULL) its row. Returns 0, -EROFS when
+ * read-only, -ENOSPC, -EPROTONOSUPPORT, or another negative errno. */
+int store_intel_import(struct store *s, const struct ioc_batch *b, int64_t *import_id,
+                       struct store_intel_import *counts);
+
+/* Called per stored indicator: ioc->meta is 0 (meaningless here), meta_id
+ * identifies the metadata record (equal ids: the same record, so a caller
+ * can share it); everything is valid only during the call. Return 0 to go
+ * on, a negative errno to stop (then returned). */
+typedef int (*store_intel_cb)(void *opaque, const struct ioc *ioc, const struct ioc_meta *meta,
+                              int64_t meta_id);
+
+/* Stream the indicators of import import_id (the ones it added or last
+ * updated), or of all imports when import_id is 0, in storage order.
+ * Revoked and expired ones included (meta says so). Returns 0, -ENOENT
+ * (no such import), or a negative errno. */
+int store_intel_load(struct store *s, int64_t import_id, store_intel_cb cb, void *opaque);
+
+/* The imports, oldest first. Strings are valid during the call. */
+int store_intel_imports(struct store *s,
+                        int (*cb)(void *opaque, const struct store_intel_import *imp),
+                        void *opaque);
+
+/* Remove the indicators import_id added or last updated (an indicator
+ * re-imported by a later import belongs to that one), the metadata left
+ * without indicators, and the import. Returns 0, -ENOENT, or a negative
+ * errno. */
+int store_intel_remove(struct store *s, int64_t import_id);
+
+/* Number of stored indicators, or a negative errno. */
+int64_t store_intel_count(struct store *s);
+
+/* ---- state ----------------------------------------------------------------
+ * A small key/value table for what must survive restarts (the TAXII
+ * puller's cursors: "taxii:<collection url>" -> added_after). */
+
+/* *value receives a malloc'ed copy (the caller frees it). Returns 0,
+ * -ENOENT when key is not set, or a negative errno. */
+int store_state_get(struct store *s, const char *key, char **value);
+/* Set (value non-NULL) or delete (value NULL) key. Returns 0, -EROFS, or
+ * a negative errno. */
+int store_state_set(struct store *s, const char *key, const char *value);
+
+/* ---- retro-hunt reads -----------------------------------------------------
+ * What src/hunt/ builds on: indicator values through the day summary and
+ * the hunting index (every ioc type but IOC_PATTERN), events by row id. */
+
+struct store_probe {
+    enum ioc_type type;
+    const char *value; /* normalised as ioc_normalise() does */
+    int64_t since_ns;  /* events at or after; TIME_NONE: no bound */
+    int64_t until_ns;  /* events before; TIME_NONE: no bound. With either
+                          bound, events without a time are left out */
+};
+
+struct store_hit {
+    size_t probe; /* index into the probes */
+    int64_t ts_ns;
+    int64_t ev; /* the event's row id (store_event_get) */
+};
+
+/* Progress of store_hunt: phase 1 reads the day summary (done/total in
+ * days), phase 2 the index (in probes). */
+typedef void (*store_progress_cb)(void *opaque, int phase, uint64_t done, uint64_t total);
+
+/* Find the events of every probe: an IP (or CIDR block) as source.ip or
+ * destination.ip, an e-mail address as sender or recipient, a domain as
+ * itself or any subdomain (in DNS questions, URL hosts, Zeek http host and
+ * ssl server_name, e-mail addresses), a URL, a hash, a file name, a user
+ * agent. cb gets each (probe, event) once, grouped by probe in probe
+ * order, within a probe in time order. A probe whose value is not of its
+ * type (or IOC_PATTERN) finds nothing. Never reads the events table; never
+ * decodes a document. Returns 0 or a negative errno (cb's included). */
+int store_hunt(struct store *s, const struct store_probe *probes, size_t n,
+               int (*cb)(void *opaque, const struct store_hit *h), store_progress_cb progress,
+               void *opaque);
+
+/* What the last store_hunt() read. */
+struct store_hunt_stats {
+    uint64_t days;            /* days of the summary read */
+    uint64_t summary_entries; /* their (fingerprint, hours) entries */
+    uint64_t candidates;      /* (probe, hour) pairs the summary named */
+    uint64_t reads;           /* index range reads (one per key kind and hour) */
+    uint64_t entries;         /* index entries read */
+};
+void store_hunt_stats(const struct store *s, struct store_hunt_stats *st);
+
+/* Append the query plans of the statements store_hunt runs (EXPLAIN
+ * QUERY PLAN, one step a line), for tests. */
+int store_hunt_explain(struct store *s, struct buf *out);
+
+/* Hold one read snapshot on the query connection across the calls that
+ * follow (store_hunt, store_event_get, ...) until store_read_end(): they
+ * see the same data, and skip taking SQLite's lock per statement. While it
+ * is held on a live store the write-ahead log cannot be folded back, so
+ * hold it for one hunt, not longer. Returns 0 or a negative errno. */
+int store_read_begin(struct store *s);
+void store_read_end(struct store *s);
+
+/* The event with row id ev into *r (json too when with_doc). Everything is
+ * valid until the next call on s. Returns 0, -ENOENT, or a negative errno. */
+int store_event_get(struct store *s, int64_t ev, bool with_doc, struct store_row *r);
+
+/* The events of the Postfix message with queue id qid logged around time
+ * ts_ns (from an hour before to an hour after its hour) that name an
+ * account, address or mailbox, through the hunting index: cb(opaque, ev,
+ * ts). Returns 0 or a negative errno (cb's included). */
+int store_message_events(struct store *s, const char *qid, int64_t ts_ns,
+                         int (*cb)(void *opaque, int64_t ev, int64_t ts_ns), void *opaque);
+
+/* About how many events were stored before the store was upgraded to
+ * schema 2 (they have no domain, URL, hash, file name, user agent or
+ * queue id keys): 0 for a store created with schema 2. Negative errno on
+ * error. */
+int64_t store_events_before_v2(struct store *s);
 
 #endif

@@ -1,0 +1,743 @@
+/*
+ * hunt.c - the retro-hunt (see hunt.h for what it answers).
+ *
+ * Steps:
+ *   1. Indicators become probes: (type, value, window, warned), the window
+ *      being the hunt's narrowed by the indicator's validity. Equal probes
+ *      (the same value from several feeds) are looked up once.
+ *   2. store_hunt() finds each probe's events through the day summary and
+ *      the hunting index, probe by probe, each in time order. Counts,
+ *      first and last seen and events per day come from those index
+ *      entries alone; the first timeline_events are kept.
+ *   3. When a probe's events are complete, its events are read by row id
+ *      in row order (neighbours share pages) for their accounts, hosts and
+ *      addresses: at most max_rows of them, so a value found in millions
+ *      of events costs bounded time (its counts stay exact). Postfix events
+ *      lead to their messages (queue id, store_message_events) for the
+ *      other addresses and the account of each message. Warning-listed
+ *      indicators skip this step.
+ *   4. Every indicator gets its probe's answer; hits are sorted by first
+ *      seen, warned ones follow.
+ * Memory per probe is bounded by max_rows event ids plus the kept values.
+ */
+#include "hunt/hunt.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <xxhash.h>
+
+#include "util/timeconv.h"
+
+#define DAY_NS (86400 * NS_PER_SEC)
+
+void hunt_opts_default(struct hunt_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->since_ns = TIME_NONE;
+    o->until_ns = TIME_NONE;
+    o->timeline_events = 10;
+    o->max_values = 100;
+    o->max_messages = 100;
+    o->max_rows = 100000;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static char *dup_or_null(const char *s)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        abort(); /* as the arena does: no sane recovery */
+    return d;
+}
+
+/* ---- distinct values ------------------------------------------------------ */
+
+/* A set of 64-bit hashes (of lower-cased values), to count distinct
+ * values beyond those kept. */
+struct hset {
+    uint64_t *h;
+    size_t cap, n;
+};
+
+static uint64_t hash_folded(const char *s)
+{
+    char tmp[512];
+    size_t n = strlen(s);
+    if (n > sizeof(tmp))
+        n = sizeof(tmp);
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 'a' - 'A') : s[i];
+    uint64_t h = XXH3_64bits(tmp, n);
+    return h ? h : 1; /* 0 marks a free slot */
+}
+
+/* Add h; true if it was new. */
+static bool hset_add(struct hset *s, uint64_t h)
+{
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        uint64_t *t = calloc(cap, sizeof(*t));
+        if (!t)
+            abort();
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->h[i]) {
+                size_t j = s->h[i] & (cap - 1);
+                while (t[j])
+                    j = (j + 1) & (cap - 1);
+                t[j] = s->h[i];
+            }
+        free(s->h);
+        s->h = t;
+        s->cap = cap;
+    }
+    size_t j = h & (s->cap - 1);
+    while (s->h[j]) {
+        if (s->h[j] == h)
+            return false;
+        j = (j + 1) & (s->cap - 1);
+    }
+    s->h[j] = h;
+    s->n++;
+    return true;
+}
+
+static void hset_free(struct hset *s)
+{
+    free(s->h);
+    memset(s, 0, sizeof(*s));
+}
+
+struct vlist {
+    struct hunt_list l;
+    struct hset seen;
+};
+
+static void vlist_add(struct vlist *v, const char *s, size_t max)
+{
+    if (!s || !*s || !hset_add(&v->seen, hash_folded(s)))
+        return;
+    if (v->l.n >= max) {
+        v->l.more++;
+        return;
+    }
+    char **a = realloc(v->l.v, (v->l.n + 1) * sizeof(*a));
+    if (!a)
+        abort();
+    v->l.v = a;
+    a[v->l.n++] = dup_or_null(s);
+}
+
+static void list_free(struct hunt_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+static void list_copy(struct hunt_list *d, const struct hunt_list *s)
+{
+    *d = *s;
+    d->v = s->n ? malloc(s->n * sizeof(*d->v)) : NULL;
+    if (s->n && !d->v)
+        abort();
+    for (size_t i = 0; i < s->n; i++)
+        d->v[i] = dup_or_null(s->v[i]);
+}
+
+/* ---- probes ---------------------------------------------------------------- */
+
+struct pkey {
+    enum ioc_type type;
+    const char *value;
+    int64_t since, until;
+    bool warned;
+    size_t ioc;
+};
+
+static int cmp_pkey(const void *a, const void *b)
+{
+    const struct pkey *x = a, *y = b;
+    if (x->type != y->type)
+        return x->type < y->type ? -1 : 1;
+    int c = strcmp(x->value, y->value);
+    if (c)
+        return c;
+    if (x->since != y->since)
+        return x->since < y->since ? -1 : 1;
+    if (x->until != y->until)
+        return x->until < y->until ? -1 : 1;
+    if (x->warned != y->warned)
+        return x->warned ? 1 : -1;
+    return (x->ioc > y->ioc) - (x->ioc < y->ioc);
+}
+
+static bool same_probe(const struct pkey *x, const struct pkey *y)
+{
+    return x->type == y->type && !strcmp(x->value, y->value) && x->since == y->since &&
+           x->until == y->until && x->warned == y->warned;
+}
+
+/* What one probe found. */
+struct agg {
+    bool warned;
+    bool seen;
+    struct hunt_result res; /* ioc unset */
+};
+
+/* The state while store_hunt() hands over hits. */
+struct run {
+    struct store *s;
+    const struct hunt_opts *o;
+    struct agg *aggs;
+    size_t cur; /* probe being collected */
+    bool have_cur;
+    /* the current probe */
+    uint64_t events;
+    int64_t first, last;
+    struct hunt_day *days;
+    size_t ndays, capdays;
+    int64_t *tl_ev; /* first timeline_events hits */
+    size_t ntl;
+    int64_t *evs; /* up to max_rows event ids */
+    size_t nevs, capevs;
+    bool partial;
+    int err;
+};
+
+static int reserve(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 64;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return -ENOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static void event_copy(struct hunt_event *d, const struct store_row *r)
+{
+    d->ts_ns = r->ts_ns;
+    d->host = dup_or_null(r->host);
+    d->user = dup_or_null(r->user);
+    d->action = dup_or_null(r->action);
+    d->outcome = dup_or_null(r->outcome);
+    d->module = dup_or_null(r->module);
+    d->file = dup_or_null(r->file);
+    d->source_ip = dup_or_null(r->source_ip);
+    d->destination_ip = dup_or_null(r->destination_ip);
+    d->email_from = dup_or_null(r->email_from);
+    d->email_to = dup_or_null(r->email_to);
+    d->line = r->line;
+}
+
+static void event_free(struct hunt_event *e)
+{
+    free(e->host);
+    free(e->user);
+    free(e->action);
+    free(e->outcome);
+    free(e->module);
+    free(e->file);
+    free(e->source_ip);
+    free(e->destination_ip);
+    free(e->email_from);
+    free(e->email_to);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The Postfix queue id of a stored event's JSON, into out ("" if none). */
+static void queue_id_of(const char *json, size_t n, char *out, size_t cap)
+{
+    out[0] = '\0';
+    static const char pat[] = "\"queue_id\":\"";
+    const char *p = memmem(json, n, pat, sizeof(pat) - 1);
+    if (!p)
+        return;
+    p += sizeof(pat) - 1;
+    size_t k = 0;
+    while (p + k < json + n && p[k] != '"' && p[k] != '\\' && k + 1 < cap)
+        k++;
+    memcpy(out, p, k);
+    out[k] = '\0';
+}
+
+struct msg_join {
+    int64_t *evs;
+    size_t n, cap;
+};
+
+static int on_message_event(void *opaque, int64_t ev, int64_t ts)
+{
+    (void)ts;
+    struct msg_join *m = opaque;
+    if (reserve((void **)&m->evs, &m->cap, m->n + 1, sizeof(*m->evs)) < 0)
+        return -ENOMEM;
+    m->evs[m->n++] = ev;
+    return 0;
+}
+
+static void add_entities(struct vlist *acc, struct vlist *hosts, struct vlist *mail,
+                         const struct store_row *r, size_t max)
+{
+    vlist_add(acc, r->user, max);
+    vlist_add(hosts, r->host, max);
+    vlist_add(mail, r->email_from, max);
+    vlist_add(mail, r->email_to, max);
+}
+
+/* Read the current probe's events for its entities and messages. */
+static int entities(struct run *u, struct agg *a)
+{
+    const struct hunt_opts *o = u->o;
+    struct vlist acc = {0}, hosts = {0}, mail = {0};
+    struct hset qids = {0};
+    struct msg_join mj = {0};
+    int rc = 0;
+    /* row order: neighbouring rows share pages */
+    qsort(u->evs, u->nevs, sizeof(*u->evs), cmp_i64);
+    for (size_t i = 0; i < u->nevs && rc == 0; i++) {
+        if (i && u->evs[i] == u->evs[i - 1])
+            continue;
+        struct store_row r;
+        rc = store_event_get(u->s, u->evs[i], false, &r);
+        if (rc == -ENOENT) {
+            rc = 0;
+            continue;
+        }
+        if (rc < 0)
+            break;
+        add_entities(&acc, &hosts, &mail, &r, o->max_values);
+        if (!r.module || strcmp(r.module, "postfix") || qids.n >= o->max_messages)
+            continue;
+        int64_t ts = r.ts_ns;
+        rc = store_event_get(u->s, u->evs[i], true, &r);
+        if (rc < 0)
+            break;
+        char qid[64];
+        queue_id_of(r.json, r.json_len, qid, sizeof(qid));
+        if (!*qid || !hset_add(&qids, XXH3_64bits(qid, strlen(qid)) | 1))
+            continue;
+        rc = store_message_events(u->s, qid, ts, on_message_event, &mj);
+    }
+    /* the messages' other events */
+    if (rc == 0 && mj.n) {
+        qsort(mj.evs, mj.n, sizeof(*mj.evs), cmp_i64);
+        for (size_t i = 0; i < mj.n && rc == 0; i++) {
+            if (i && mj.evs[i] == mj.evs[i - 1])
+                continue;
+            if (bsearch(&mj.evs[i], u->evs, u->nevs, sizeof(*u->evs), cmp_i64))
+                continue;
+            struct store_row r;
+            rc = store_event_get(u->s, mj.evs[i], false, &r);
+            if (rc == -ENOENT) {
+                rc = 0;
+                continue;
+            }
+            if (rc == 0)
+                add_entities(&acc, &hosts, &mail, &r, o->max_values);
+        }
+    }
+    a->res.accounts = acc.l;
+    a->res.hosts = hosts.l;
+    a->res.mailboxes = mail.l;
+    a->res.messages = qids.n;
+    hset_free(&acc.seen);
+    hset_free(&hosts.seen);
+    hset_free(&mail.seen);
+    hset_free(&qids);
+    free(mj.evs);
+    return rc;
+}
+
+/* The current probe's events are all in: make its answer. */
+static int finish_probe(struct run *u)
+{
+    if (!u->have_cur)
+        return 0;
+    struct agg *a = &u->aggs[u->cur];
+    a->seen = true;
+    a->res.events = u->events;
+    a->res.first_ns = u->first;
+    a->res.last_ns = u->last;
+    a->res.days = u->days;
+    a->res.ndays = u->ndays;
+    a->res.entities_partial = u->partial;
+    u->days = NULL;
+    u->ndays = u->capdays = 0;
+    int rc = 0;
+    if (u->ntl) {
+        a->res.timeline = calloc(u->ntl, sizeof(*a->res.timeline));
+        if (!a->res.timeline)
+            return -ENOMEM;
+    }
+    for (size_t i = 0; i < u->ntl && rc == 0; i++) {
+        struct store_row r;
+        rc = store_event_get(u->s, u->tl_ev[i], false, &r);
+        if (rc == -ENOENT) {
+            rc = 0;
+            continue;
+        }
+        if (rc == 0)
+            event_copy(&a->res.timeline[a->res.ntimeline++], &r);
+    }
+    if (rc == 0 && !a->warned)
+        rc = entities(u, a);
+    u->have_cur = false;
+    return rc;
+}
+
+static int on_hit(void *opaque, const struct store_hit *h)
+{
+    struct run *u = opaque;
+    if (!u->have_cur || u->cur != h->probe) {
+        int rc = finish_probe(u);
+        if (rc < 0)
+            return rc;
+        u->cur = h->probe;
+        u->have_cur = true;
+        u->events = 0;
+        u->first = u->last = TIME_NONE;
+        u->ntl = 0;
+        u->nevs = 0;
+        u->partial = false;
+    }
+    u->events++;
+    if (h->ts_ns != TIME_NONE) {
+        if (u->first == TIME_NONE || h->ts_ns < u->first)
+            u->first = h->ts_ns;
+        if (u->last == TIME_NONE || h->ts_ns > u->last)
+            u->last = h->ts_ns;
+    }
+    int64_t day = h->ts_ns == TIME_NONE ? TIME_NONE
+                  : h->ts_ns >= 0       ? h->ts_ns / DAY_NS * DAY_NS
+                                        : -((-h->ts_ns + DAY_NS - 1) / DAY_NS) * DAY_NS;
+    if (u->ndays && u->days[u->ndays - 1].day_ns == day) {
+        u->days[u->ndays - 1].events++;
+    } else {
+        if (reserve((void **)&u->days, &u->capdays, u->ndays + 1, sizeof(*u->days)) < 0)
+            return -ENOMEM;
+        u->days[u->ndays++] = (struct hunt_day){day, 1};
+    }
+    if (u->ntl < u->o->timeline_events) {
+        u->tl_ev[u->ntl++] = h->ev;
+    }
+    if (!u->aggs[h->probe].warned) {
+        if (u->nevs < u->o->max_rows) {
+            if (reserve((void **)&u->evs, &u->capevs, u->nevs + 1, sizeof(*u->evs)) < 0)
+                return -ENOMEM;
+            u->evs[u->nevs++] = h->ev;
+        } else {
+            u->partial = true;
+        }
+    }
+    return 0;
+}
+
+/* ---- results ---------------------------------------------------------------- */
+
+static void result_free(struct hunt_result *r)
+{
+    list_free(&r->accounts);
+    list_free(&r->hosts);
+    list_free(&r->mailboxes);
+    free(r->days);
+    for (size_t i = 0; i < r->ntimeline; i++)
+        event_free(&r->timeline[i]);
+    free(r->timeline);
+    memset(r, 0, sizeof(*r));
+}
+
+static void result_copy(struct hunt_result *d, const struct hunt_result *s)
+{
+    *d = *s;
+    list_copy(&d->accounts, &s->accounts);
+    list_copy(&d->hosts, &s->hosts);
+    list_copy(&d->mailboxes, &s->mailboxes);
+    d->days = s->ndays ? malloc(s->ndays * sizeof(*d->days)) : NULL;
+    if (s->ndays)
+        memcpy(d->days, s->days, s->ndays * sizeof(*d->days));
+    d->timeline = s->ntimeline ? calloc(s->ntimeline, sizeof(*d->timeline)) : NULL;
+    for (size_t i = 0; i < s->ntimeline; i++) {
+        const struct hunt_event *e = &s->timeline[i];
+        struct hunt_event *t = &d->timeline[i];
+        *t = *e;
+        t->host = dup_or_null(e->host);
+        t->user = dup_or_null(e->user);
+        t->action = dup_or_null(e->action);
+        t->outcome = dup_or_null(e->outcome);
+        t->module = dup_or_null(e->module);
+        t->file = dup_or_null(e->file);
+        t->source_ip = dup_or_null(e->source_ip);
+        t->destination_ip = dup_or_null(e->destination_ip);
+        t->email_from = dup_or_null(e->email_from);
+        t->email_to = dup_or_null(e->email_to);
+    }
+}
+
+static int cmp_result(const void *a, const void *b, void *batch)
+{
+    const struct hunt_result *x = a, *y = b;
+    const struct ioc_batch *sort_batch = batch;
+    if (x->warned != y->warned)
+        return x->warned ? 1 : -1;
+    /* events without a time last */
+    int64_t fx = x->first_ns == TIME_NONE ? INT64_MAX : x->first_ns;
+    int64_t fy = y->first_ns == TIME_NONE ? INT64_MAX : y->first_ns;
+    if (fx != fy)
+        return fx < fy ? -1 : 1;
+    int c = strcmp(sort_batch->iocs[x->ioc].value, sort_batch->iocs[y->ioc].value);
+    return c ? c : (x->ioc > y->ioc) - (x->ioc < y->ioc);
+}
+
+/* ---- the hunt ----------------------------------------------------------------- */
+
+static int64_t max_bound(int64_t a, int64_t b)
+{
+    return a == TIME_NONE ? b : b == TIME_NONE ? a : a > b ? a : b;
+}
+static int64_t min_bound(int64_t a, int64_t b)
+{
+    return a == TIME_NONE ? b : b == TIME_NONE ? a : a < b ? a : b;
+}
+
+static void progress_adapter(void *opaque, int phase, uint64_t done, uint64_t total)
+{
+    const struct run *u = opaque;
+    if (u->o->progress)
+        u->o->progress(u->o->progress_opaque, phase, done, total);
+}
+
+/* The hunt of b into r (initialised by the caller). */
+static int hunt_run(struct store *s, const struct ioc_batch *b, const struct hunt_opts *opts,
+                    struct hunt_report *r)
+{
+    double t0 = now_s();
+    struct hunt_opts o;
+    if (opts)
+        o = *opts;
+    else
+        hunt_opts_default(&o);
+    r->batch = b;
+    r->indicators = b->niocs;
+
+    /* 1. probes */
+    struct pkey *keys = calloc(b->niocs + 1, sizeof(*keys));
+    size_t nk = 0;
+    if (!keys)
+        return -ENOMEM;
+    for (size_t i = 0; i < b->niocs; i++) {
+        const struct ioc *c = &b->iocs[i];
+        const struct ioc_meta *m = c->meta < b->nmetas ? &b->metas[c->meta] : NULL;
+        if (c->type == IOC_PATTERN || !c->value) {
+            r->skipped_pattern++;
+            continue;
+        }
+        if (m && m->revoked) {
+            r->skipped_revoked++;
+            continue;
+        }
+        int64_t since = max_bound(o.since_ns, m ? m->valid_from : TIME_NONE);
+        int64_t until = min_bound(o.until_ns, m ? m->valid_until : TIME_NONE);
+        if (since != TIME_NONE && until != TIME_NONE && until <= since) {
+            r->skipped_window++;
+            continue;
+        }
+        switch (c->type) {
+        case IOC_DOMAIN:
+        case IOC_URL:
+        case IOC_MD5:
+        case IOC_SHA1:
+        case IOC_SHA256:
+        case IOC_FILENAME:
+        case IOC_USER_AGENT:
+            r->needs_v2_keys = true;
+            break;
+        default:
+            break;
+        }
+        keys[nk++] = (struct pkey){c->type, c->value, since, until, c->warning != NULL, i};
+        r->hunted++;
+    }
+    qsort(keys, nk, sizeof(*keys), cmp_pkey);
+    size_t np = 0;
+    size_t *probe_of = calloc(nk + 1, sizeof(*probe_of));
+    struct store_probe *probes = calloc(nk + 1, sizeof(*probes));
+    struct agg *aggs = calloc(nk + 1, sizeof(*aggs));
+    struct run u = {.s = s, .o = &o, .aggs = aggs};
+    u.tl_ev = calloc(o.timeline_events + 1, sizeof(*u.tl_ev));
+    int rc = probe_of && probes && aggs && u.tl_ev ? 0 : -ENOMEM;
+    for (size_t i = 0; i < nk && rc == 0; i++) {
+        if (!i || !same_probe(&keys[i], &keys[i - 1])) {
+            probes[np] =
+                (struct store_probe){keys[i].type, keys[i].value, keys[i].since, keys[i].until};
+            aggs[np].warned = keys[i].warned;
+            np++;
+        }
+        probe_of[i] = np - 1;
+    }
+
+    /* 2, 3. the index, then each probe's events, in one read snapshot */
+    bool snapshot = rc == 0 && store_read_begin(s) == 0;
+    if (rc == 0)
+        rc = store_hunt(s, probes, np, on_hit, progress_adapter, &u);
+    /* the hits were handed over inside store_hunt; the last probe ends here */
+    if (rc == 0)
+        rc = finish_probe(&u);
+    if (snapshot)
+        store_read_end(s);
+
+    /* 4. every indicator gets its probe's answer */
+    for (size_t i = 0; i < nk && rc == 0; i++) {
+        struct agg *a = &aggs[probe_of[i]];
+        if (!a->seen)
+            continue;
+        struct hunt_result *nr = realloc(r->results, (r->nresults + 1) * sizeof(*nr));
+        if (!nr) {
+            rc = -ENOMEM;
+            break;
+        }
+        r->results = nr;
+        struct hunt_result *res = &r->results[r->nresults++];
+        result_copy(res, &a->res);
+        res->ioc = keys[i].ioc;
+        res->warned = a->warned;
+        if (a->warned) {
+            r->warned_seen++;
+        } else {
+            r->hits++;
+            r->events += a->res.events;
+        }
+    }
+    if (rc == 0 && r->nresults) {
+        qsort_r(r->results, r->nresults, sizeof(*r->results), cmp_result, (void *)b);
+    }
+    if (rc == 0 && r->needs_v2_keys) {
+        int64_t n = store_events_before_v2(s);
+        r->events_before_v2 = n > 0 ? n : 0;
+    }
+    for (size_t i = 0; i < np; i++)
+        result_free(&aggs[i].res);
+    free(aggs);
+    free(probes);
+    free(probe_of);
+    free(keys);
+    free(u.tl_ev);
+    free(u.evs);
+    free(u.days);
+    r->seconds = now_s() - t0;
+    return rc;
+}
+
+int hunt_batch(struct store *s, const struct ioc_batch *b, const struct hunt_opts *o,
+               struct hunt_report *r)
+{
+    memset(r, 0, sizeof(*r));
+    return hunt_run(s, b, o, r);
+}
+
+/* ---- the store's intelligence ---------------------------------------------------- */
+
+struct loader {
+    struct ioc_batch *b;
+    int64_t *ids; /* meta_id of each batch meta, for the lookup below */
+    uint32_t *slot;
+    size_t cap; /* open addressing: meta_id -> batch meta index + 1 */
+};
+
+static int load_one(void *opaque, const struct ioc *ioc, const struct ioc_meta *meta,
+                    int64_t meta_id)
+{
+    struct loader *l = opaque;
+    struct ioc_batch *b = l->b;
+    if ((size_t)b->nmetas * 2 + 2 > l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 1024;
+        int64_t *ids = calloc(cap, sizeof(*ids));
+        uint32_t *slot = calloc(cap, sizeof(*slot));
+        if (!ids || !slot) {
+            free(ids);
+            free(slot);
+            return -ENOMEM;
+        }
+        for (size_t i = 0; i < l->cap; i++)
+            if (l->slot[i]) {
+                size_t j = (size_t)XXH3_64bits(&l->ids[i], sizeof(int64_t)) & (cap - 1);
+                while (slot[j])
+                    j = (j + 1) & (cap - 1);
+                ids[j] = l->ids[i];
+                slot[j] = l->slot[i];
+            }
+        free(l->ids);
+        free(l->slot);
+        l->ids = ids;
+        l->slot = slot;
+        l->cap = cap;
+    }
+    size_t j = (size_t)XXH3_64bits(&meta_id, sizeof(meta_id)) & (l->cap - 1);
+    while (l->slot[j] && l->ids[j] != meta_id)
+        j = (j + 1) & (l->cap - 1);
+    if (!l->slot[j]) {
+        l->ids[j] = meta_id;
+        l->slot[j] = ioc_batch_add_meta(b, meta) + 1;
+    }
+    /* the value is stored normalised: append it as it is */
+    if (b->niocs == b->capiocs) {
+        size_t cap = b->capiocs ? b->capiocs * 2 : 1024;
+        struct ioc *n = realloc(b->iocs, cap * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        b->iocs = n;
+        b->capiocs = cap;
+    }
+    struct ioc *c = &b->iocs[b->niocs++];
+    *c = *ioc;
+    c->meta = l->slot[j] - 1;
+    c->value = ioc_batch_strdup(b, ioc->value);
+    c->warning = ioc_batch_strdup(b, ioc->warning);
+    return 0;
+}
+
+int hunt_store(struct store *s, int64_t import_id, const struct hunt_opts *o, struct hunt_report *r)
+{
+    memset(r, 0, sizeof(*r));
+    ioc_batch_init(&r->owned, "store", "store");
+    r->owns = true;
+    struct loader l = {.b = &r->owned};
+    int rc = store_intel_load(s, import_id, load_one, &l);
+    free(l.ids);
+    free(l.slot);
+    if (rc < 0)
+        return rc;
+    return hunt_run(s, &r->owned, o, r);
+}
+
+void hunt_report_free(struct hunt_report *r)
+{
+    for (size_t i = 0; i < r->nresults; i++)
+        result_free(&r->results[i]);
+    free(r->results);
+    if (r->owns)
+        ioc_batch_free(&r->owned);
+    memset(r, 0, sizeof(*r));
+}

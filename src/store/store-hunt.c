@@ -1,0 +1,590 @@
+/*
+ * store-hunt.c - retro-hunt reads: indicator values through the day
+ * summary and the hunting index, events by row id (see store.h).
+ *
+ * A hunt of n probes runs in two phases:
+ *
+ *   1. Summary. Every probe becomes index reads (store-keys.c:
+ *      key_probe_of): the key kinds to read, an exact key or a key range,
+ *      and the fingerprints that name it in the day summary. The
+ *      fingerprints of all probes are sorted per summary class; then, for
+ *      every day that holds events (from hunt_hours), the day's sorted
+ *      summary array of each needed class is merged with them: each match
+ *      adds the day's hour mask to its probe. Cost: the size of the
+ *      summaries of the classes asked (a few bytes per distinct value per
+ *      day) plus n log n, whatever the number of probes.
+ *   2. Index. For every probe, in each of its candidate hours (inside its
+ *      time window), one range read of the hunt table per key kind:
+ *      "SEARCH hunt USING PRIMARY KEY (hour=? AND key>? AND key<?)". The
+ *      entries (ts, event row id) of the kinds are merged, an event found
+ *      by two kinds (a CIDR block as source and destination) counted once,
+ *      and handed over in time order.
+ *
+ * A probe too wide for fingerprints (an IPv6 block shorter than /8) reads
+ * every hour. Nothing here reads the events table or a document:
+ * store_event_get() does that for the events the caller wants to see.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store-private.h"
+
+#define HUNT_READ_SQL                                                                              \
+    "SELECT ts, ev, key FROM hunt WHERE hour=?1 AND key>=?2 AND key<=?3 AND ts>=?4 AND ts<?5"
+#define DAYS_SQL "SELECT hour FROM hunt_hours ORDER BY hour"
+
+/* A probe's candidate hours: per day (in day order), the hours to read
+ * for each of its ranges. */
+struct cand {
+    int64_t day;
+    uint32_t mask[3];
+};
+
+/* A probe while hunting; its index reads (struct key_probe, 5 kB) are
+ * made again when needed rather than kept for every probe. */
+struct hprobe {
+    enum ioc_type type;
+    const char *value;
+    bool ok;
+    bool all_hours;
+    int64_t hour_lo, hour_hi; /* its window in hours, inclusive */
+    int64_t ts_lo, ts_hi;     /* its window in ns: ts_lo <= ts < ts_hi */
+    struct cand *cands;
+    size_t ncands, capcands;
+};
+
+/* One (fingerprint, probe) pair of a class, and the probe's ranges the
+ * fingerprint names hours for. */
+struct fpp {
+    uint32_t fp;
+    uint32_t probe;
+    uint8_t ranges;
+};
+
+static int cmp_fpp(const void *a, const void *b)
+{
+    const struct fpp *x = a, *y = b;
+    if (x->fp != y->fp)
+        return x->fp < y->fp ? -1 : 1;
+    return (x->probe > y->probe) - (x->probe < y->probe);
+}
+
+static int add_cand(struct hprobe *p, int64_t day, uint8_t ranges, uint32_t mask)
+{
+    if (!(p->ncands && p->cands[p->ncands - 1].day == day)) {
+        if (p->ncands == p->capcands) {
+            size_t cap = p->capcands ? p->capcands * 2 : 8;
+            struct cand *c = realloc(p->cands, cap * sizeof(*c));
+            if (!c)
+                return -ENOMEM;
+            p->cands = c;
+            p->capcands = cap;
+        }
+        p->cands[p->ncands++] = (struct cand){day, {0, 0, 0}};
+    }
+    for (int r = 0; r < 3; r++)
+        if (ranges & (1u << r))
+            p->cands[p->ncands - 1].mask[r] |= mask;
+    return 0;
+}
+
+/* An index entry found for the probe being read. */
+struct ent {
+    int64_t ts;
+    int64_t ev;
+};
+
+static int cmp_ent(const void *a, const void *b)
+{
+    const struct ent *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return (x->ev > y->ev) - (x->ev < y->ev);
+}
+
+struct hunt_ctx {
+    struct store *s;
+    sqlite3 *db;
+    sqlite3_stmt *read;
+    struct ent *ents;
+    size_t nents, capents;
+    struct key_probe kp; /* of the probe being read */
+};
+
+/* Read the entries of the probe's ranges in `which` (bit r: range r) in
+ * hour into ctx->ents. */
+static int read_hour(struct hunt_ctx *c, const struct hprobe *hp, int64_t hour, unsigned which)
+{
+    const struct key_probe *p = &c->kp;
+    sqlite3_stmt *st = c->read;
+    for (int k = 0; k < p->nr; k++) {
+        if (!(which & (1u << k)))
+            continue;
+        const struct key_range *r = &p->r[k];
+        uint8_t lo[KEY_VALUE_MAX + 2], hi[KEY_VALUE_MAX + 2];
+        lo[0] = hi[0] = (uint8_t)r->kind;
+        memcpy(lo + 1, r->lo, r->lolen);
+        memcpy(hi + 1, r->hi, r->hilen);
+        sqlite3_bind_int64(st, 1, hour);
+        sqlite3_bind_blob(st, 2, lo, (int)r->lolen + 1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(st, 3, hi, (int)r->hilen + 1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, hp->ts_lo);
+        sqlite3_bind_int64(st, 5, hp->ts_hi);
+        int rc;
+        c->s->hunt_stats.reads++;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            c->s->hunt_stats.entries++;
+            const uint8_t *key = sqlite3_column_blob(st, 2);
+            size_t kn = (size_t)sqlite3_column_bytes(st, 2);
+            if (!key_range_matches(r, key, kn))
+                continue;
+            if (c->nents == c->capents) {
+                size_t cap = c->capents ? c->capents * 2 : 256;
+                struct ent *e = realloc(c->ents, cap * sizeof(*e));
+                if (!e) {
+                    sqlite3_reset(st);
+                    return set_err(c->s, -ENOMEM, "out of memory");
+                }
+                c->ents = e;
+                c->capents = cap;
+            }
+            c->ents[c->nents++] =
+                (struct ent){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return sql_err(c->s, c->db, rc, "hunting");
+    }
+    return 0;
+}
+
+/* The hours that hold entries, from hunt_hours. */
+static int load_hours(struct store *s, sqlite3 *db, int64_t **hours, size_t *n)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, DAYS_SQL, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sql_err(s, db, rc, "hunting");
+    size_t cap = 0;
+    *n = 0;
+    *hours = NULL;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            int64_t *h = realloc(*hours, cap * sizeof(*h));
+            if (!h) {
+                sqlite3_finalize(st);
+                return set_err(s, -ENOMEM, "out of memory");
+            }
+            *hours = h;
+        }
+        (*hours)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sql_err(s, db, rc, "hunting");
+}
+
+static int64_t day_of(int64_t hour)
+{
+    if (hour == HOUR_NONE)
+        return DAY_NONE;
+    return hour >= 0 ? hour / 24 : -((-hour + 23) / 24);
+}
+
+/* Phase 1: candidate days and hours of every probe from the summary. */
+static int summary_phase(struct store *s, sqlite3 *db, struct hprobe *hp, size_t n,
+                         const int64_t *hours, size_t nhours, store_progress_cb progress,
+                         void *opaque)
+{
+    /* fingerprints per class */
+    static const char classes[] = {KEY_SRC_IP, KEY_DST_IP, KEY_FROM,     KEY_TO,        KEY_DOMAIN,
+                                   KEY_URL,    KEY_HASH,   KEY_FILENAME, KEY_USER_AGENT};
+    enum { NCLS = sizeof(classes) };
+    struct fpp *fp[NCLS] = {0};
+    size_t nfp[NCLS] = {0}, capfp[NCLS] = {0};
+    int rc = 0;
+    struct key_probe *kp = malloc(sizeof(*kp));
+    if (!kp)
+        return set_err(s, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!hp[i].ok)
+            continue;
+        if (key_probe_of(hp[i].type, hp[i].value, kp) < 0) {
+            hp[i].ok = false;
+            continue;
+        }
+        hp[i].all_hours = kp->all_hours;
+        if (kp->all_hours)
+            continue;
+        for (unsigned k = 0; k < kp->nfps; k++) {
+            int c = 0;
+            while (c < NCLS && classes[c] != kp->fps[k].cls)
+                c++;
+            if (c == NCLS)
+                continue;
+            if (nfp[c] == capfp[c]) {
+                size_t cap = capfp[c] ? capfp[c] * 2 : 256;
+                struct fpp *f = realloc(fp[c], cap * sizeof(*f));
+                if (!f) {
+                    rc = set_err(s, -ENOMEM, "out of memory");
+                    break;
+                }
+                fp[c] = f;
+                capfp[c] = cap;
+            }
+            fp[c][nfp[c]++] = (struct fpp){kp->fps[k].fp, (uint32_t)i, kp->fps[k].ranges};
+        }
+    }
+    free(kp);
+    for (int c = 0; c < NCLS && rc == 0; c++)
+        if (nfp[c])
+            qsort(fp[c], nfp[c], sizeof(struct fpp), cmp_fpp);
+
+    /* the days, and the hours each probe could want from them */
+    struct sum_read r = {0};
+    sqlite3_stmt *rd = NULL;
+    uint64_t ndays = 0;
+    for (size_t h = 0; h < nhours; h++)
+        ndays += h == 0 || day_of(hours[h]) != day_of(hours[h - 1]);
+    uint64_t done = 0;
+    for (size_t h = 0; h < nhours && rc == 0; h++) {
+        int64_t day = day_of(hours[h]);
+        if (h && day == day_of(hours[h - 1]))
+            continue;
+        for (int c = 0; c < NCLS && rc == 0; c++) {
+            if (!nfp[c])
+                continue;
+            rc = summary_read(s, db, &rd, day, classes[c], &r);
+            s->hunt_stats.summary_entries += r.n;
+            /* merge two sorted lists */
+            size_t i = 0, j = 0;
+            while (rc == 0 && i < r.n && j < nfp[c]) {
+                uint32_t a = (uint32_t)(r.v[i] >> 32), b = fp[c][j].fp;
+                if (a < b) {
+                    i++;
+                } else if (a > b) {
+                    j++;
+                } else {
+                    for (size_t k = j; k < nfp[c] && fp[c][k].fp == a && rc == 0; k++)
+                        if (add_cand(&hp[fp[c][k].probe], day, fp[c][k].ranges, (uint32_t)r.v[i]) <
+                            0)
+                            rc = set_err(s, -ENOMEM, "out of memory");
+                    i++;
+                }
+            }
+        }
+        done++;
+        s->hunt_stats.days++;
+        if (progress && (done % 16 == 0 || done == ndays))
+            progress(opaque, 1, done, ndays);
+    }
+    sqlite3_finalize(rd);
+    free(r.v);
+    for (int c = 0; c < NCLS; c++)
+        free(fp[c]);
+    return rc;
+}
+
+/* Hand over the entries read for one hour, in time order, each event once. */
+static int hand_over(struct hunt_ctx *c, size_t probe,
+                     int (*cb)(void *opaque, const struct store_hit *h), void *opaque)
+{
+    if (!c->nents)
+        return 0;
+    qsort(c->ents, c->nents, sizeof(*c->ents), cmp_ent);
+    int rc = 0;
+    for (size_t i = 0; i < c->nents && rc == 0; i++) {
+        /* same ts and ev sort together: an event found twice */
+        if (i && c->ents[i].ev == c->ents[i - 1].ev && c->ents[i].ts == c->ents[i - 1].ts)
+            continue;
+        struct store_hit hit = {probe, c->ents[i].ts, c->ents[i].ev};
+        rc = cb(opaque, &hit);
+    }
+    return rc;
+}
+
+/* Phase 2 for one probe: read its candidate hours, hand over its events. */
+static int index_phase(struct hunt_ctx *c, struct hprobe *hp, size_t probe, const int64_t *hours,
+                       size_t nhours, int (*cb)(void *opaque, const struct store_hit *h),
+                       void *opaque)
+{
+    if (key_probe_of(hp->type, hp->value, &c->kp) < 0)
+        return 0;
+    int rc = 0;
+    if (hp->all_hours) {
+        for (size_t h = 0; h < nhours && rc == 0; h++)
+            if (hours[h] >= hp->hour_lo && hours[h] <= hp->hour_hi) {
+                c->nents = 0;
+                rc = read_hour(c, hp, hours[h], 7);
+                rc = rc ? rc : hand_over(c, probe, cb, opaque);
+            }
+        return rc;
+    }
+    for (size_t k = 0; k < hp->ncands && rc == 0; k++) {
+        const struct cand *cd = &hp->cands[k];
+        for (unsigned bit = 0; bit < 24 && rc == 0; bit++) {
+            unsigned which = 0;
+            for (int r = 0; r < 3; r++)
+                if (cd->mask[r] & (1u << bit))
+                    which |= 1u << r;
+            if (!which)
+                continue;
+            int64_t hour = cd->day == DAY_NONE ? HOUR_NONE : cd->day * 24 + bit;
+            if (hour < hp->hour_lo || hour > hp->hour_hi)
+                continue;
+            c->s->hunt_stats.candidates++;
+            c->nents = 0;
+            rc = read_hour(c, hp, hour, which);
+            rc = rc ? rc : hand_over(c, probe, cb, opaque);
+            if (cd->day == DAY_NONE)
+                break;
+        }
+    }
+    return rc;
+}
+
+int store_hunt(struct store *s, const struct store_probe *probes, size_t n,
+               int (*cb)(void *opaque, const struct store_hit *h), store_progress_cb progress,
+               void *opaque)
+{
+    int rc = store_need_version(s, 2, "hunting");
+    sqlite3 *db;
+    rc = rc ? rc : query_db(s, &db);
+    if (rc < 0)
+        return rc;
+    memset(&s->hunt_stats, 0, sizeof(s->hunt_stats));
+    struct hprobe *hp = calloc(n + 1, sizeof(*hp));
+    if (!hp)
+        return set_err(s, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const struct store_probe *p = &probes[i];
+        hp[i].type = p->type;
+        hp[i].value = p->value;
+        hp[i].ok = p->value != NULL;
+        bool bounded = p->since_ns != TIME_NONE || p->until_ns != TIME_NONE;
+        hp[i].hour_lo = p->since_ns != TIME_NONE ? hour_of(p->since_ns)
+                        : bounded                ? HOUR_NONE + 1
+                                                 : HOUR_NONE;
+        hp[i].hour_hi = p->until_ns != TIME_NONE ? hour_of(p->until_ns - 1) : INT64_MAX;
+        hp[i].ts_lo = p->since_ns != TIME_NONE ? p->since_ns : bounded ? INT64_MIN + 1 : INT64_MIN;
+        hp[i].ts_hi = p->until_ns != TIME_NONE ? p->until_ns : INT64_MAX;
+        if (p->since_ns != TIME_NONE && p->until_ns != TIME_NONE && p->until_ns <= p->since_ns)
+            hp[i].ok = false; /* an empty window */
+    }
+    bool own_read = sqlite3_get_autocommit(db);
+    if (own_read && (rc = store_read_begin(s)) < 0) {
+        free(hp);
+        return rc;
+    }
+    int64_t *hours = NULL;
+    size_t nhours = 0;
+    rc = load_hours(s, db, &hours, &nhours);
+    rc = rc ? rc : summary_phase(s, db, hp, n, hours, nhours, progress, opaque);
+    struct hunt_ctx *c = calloc(1, sizeof(*c)); /* holds a key_probe: not on the stack */
+    if (!c)
+        rc = rc ? rc : set_err(s, -ENOMEM, "out of memory");
+    if (rc == 0) {
+        c->s = s;
+        c->db = db;
+        if (sqlite3_prepare_v2(db, HUNT_READ_SQL, -1, &c->read, NULL) != SQLITE_OK)
+            rc = sql_err(s, db, sqlite3_errcode(db), "hunting");
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (hp[i].ok)
+            rc = index_phase(c, &hp[i], i, hours, nhours, cb, opaque);
+        if (progress && ((i + 1) % 64 == 0 || i + 1 == n))
+            progress(opaque, 2, i + 1, n);
+    }
+    if (c) {
+        sqlite3_finalize(c->read);
+        free(c->ents);
+        free(c);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(hp[i].cands);
+    free(hp);
+    free(hours);
+    if (own_read)
+        store_read_end(s);
+    return rc;
+}
+
+void store_hunt_stats(const struct store *s, struct store_hunt_stats *st)
+{
+    *st = s->hunt_stats;
+}
+
+int store_hunt_explain(struct store *s, struct buf *out)
+{
+    int rc = store_need_version(s, 2, "hunting");
+    sqlite3 *db;
+    rc = rc ? rc : query_db(s, &db);
+    if (rc < 0)
+        return rc;
+    static const char *const sqls[] = {
+        "EXPLAIN QUERY PLAN " DAYS_SQL,
+        "EXPLAIN QUERY PLAN SELECT fps FROM hunt_days WHERE day=? AND class=?",
+        "EXPLAIN QUERY PLAN " HUNT_READ_SQL,
+    };
+    for (size_t i = 0; i < sizeof(sqls) / sizeof(sqls[0]) && rc == 0; i++) {
+        sqlite3_stmt *st;
+        int r = sqlite3_prepare_v2(db, sqls[i], -1, &st, NULL);
+        if (r != SQLITE_OK)
+            return sql_err(s, db, r, "explaining the hunt");
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+            buf_puts(out, (const char *)sqlite3_column_text(st, 3));
+            buf_putc(out, '\n');
+        }
+        rc = r == SQLITE_DONE ? 0 : sql_err(s, db, r, "explaining the hunt");
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
+/* ---- events ------------------------------------------------------------------- */
+
+int store_read_begin(struct store *s)
+{
+    sqlite3 *db;
+    int rc = query_db(s, &db);
+    if (rc < 0)
+        return rc;
+    return sqlite3_get_autocommit(db) ? store_exec(s, db, "BEGIN", "starting a read") : 0;
+}
+
+void store_read_end(struct store *s)
+{
+    sqlite3 *db;
+    if (query_db(s, &db) == 0 && !sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+}
+
+/* The name of interned id (kind 0 files, 1 log source modules, 2 hosts),
+ * read once; NULL if absent. */
+static const char *id_name(struct store *s, sqlite3 *db, int kind, int64_t id)
+{
+    static const char *const sql[3] = {"SELECT path FROM files WHERE id=?",
+                                       "SELECT module FROM logsources WHERE id=?",
+                                       "SELECT name FROM hosts WHERE id=?"};
+    struct id_names *t = &s->names[kind];
+    if (id <= 0 || id > (1 << 24))
+        return NULL; /* not one kenchi assigned */
+    if ((size_t)id < t->cap && t->v[id])
+        return t->v[id];
+    if ((size_t)id >= t->cap) {
+        size_t cap = t->cap ? t->cap : 64;
+        while (cap <= (size_t)id)
+            cap *= 2;
+        char **v = realloc(t->v, cap * sizeof(*v));
+        if (!v)
+            return NULL;
+        memset(v + t->cap, 0, (cap - t->cap) * sizeof(*v));
+        t->v = v;
+        t->cap = cap;
+    }
+    if (!t->get && sqlite3_prepare_v3(db, sql[kind], -1, SQLITE_PREPARE_PERSISTENT, &t->get,
+                                      NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_int64(t->get, 1, id);
+    if (sqlite3_step(t->get) == SQLITE_ROW) {
+        const char *n = (const char *)sqlite3_column_text(t->get, 0);
+        t->v[id] = strdup(n ? n : "");
+    }
+    sqlite3_reset(t->get);
+    return t->v[id];
+}
+
+void store_names_free(struct store *s)
+{
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < s->names[k].cap; i++)
+            free(s->names[k].v[i]);
+        free(s->names[k].v);
+        sqlite3_finalize(s->names[k].get);
+        memset(&s->names[k], 0, sizeof(s->names[k]));
+    }
+}
+
+int store_event_get(struct store *s, int64_t ev, bool with_doc, struct store_row *r)
+{
+    sqlite3 *db;
+    int rc = query_db(s, &db);
+    if (rc < 0)
+        return rc;
+    if (!s->ev_get &&
+        (rc = sqlite3_prepare_v3(db,
+                                 "SELECT ts, id, ls, host, user, sip, dip, action, outcome, efrom,"
+                                 " eto, file, pos, doc FROM events WHERE rowid = ?",
+                                 -1, SQLITE_PREPARE_PERSISTENT, &s->ev_get, NULL)) != SQLITE_OK)
+        return sql_err(s, db, rc, "reading an event");
+    sqlite3_stmt *st = s->ev_get;
+    sqlite3_reset(st); /* the previous row's strings die here */
+    sqlite3_bind_int64(st, 1, ev);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? -ENOENT : sql_err(s, db, rc, "reading an event");
+    }
+    memset(r, 0, sizeof(*r));
+    r->ts_ns = sqlite3_column_type(st, 0) == SQLITE_NULL ? TIME_NONE : sqlite3_column_int64(st, 0);
+    r->id = (uint64_t)sqlite3_column_int64(st, 1);
+    r->module = id_name(s, db, 1, sqlite3_column_int64(st, 2));
+    r->host = sqlite3_column_type(st, 3) == SQLITE_NULL
+                  ? NULL
+                  : id_name(s, db, 2, sqlite3_column_int64(st, 3));
+    r->user = (const char *)sqlite3_column_text(st, 4);
+    r->source_ip = ip_text(st, 5, s->ev_ip[0]);
+    r->destination_ip = ip_text(st, 6, s->ev_ip[1]);
+    r->action = (const char *)sqlite3_column_text(st, 7);
+    r->outcome = (const char *)sqlite3_column_text(st, 8);
+    r->email_from = (const char *)sqlite3_column_text(st, 9);
+    r->email_to = (const char *)sqlite3_column_text(st, 10);
+    r->file = id_name(s, db, 0, sqlite3_column_int64(st, 11));
+    r->line = (uint64_t)sqlite3_column_int64(st, 12);
+    if (with_doc) {
+        rc = doc_decode(s, db, sqlite3_column_blob(st, 13), (size_t)sqlite3_column_bytes(st, 13),
+                        sqlite3_column_type(st, 13) == SQLITE_BLOB);
+        if (rc < 0)
+            return rc;
+        r->json = s->rjson.data;
+        r->json_len = s->rjson.len;
+    }
+    return 0;
+}
+
+int store_message_events(struct store *s, const char *qid, int64_t ts_ns,
+                         int (*cb)(void *opaque, int64_t ev, int64_t ts_ns), void *opaque)
+{
+    int rc = store_need_version(s, 2, "joining messages");
+    sqlite3 *db;
+    rc = rc ? rc : query_db(s, &db);
+    if (rc < 0)
+        return rc;
+    size_t n = strlen(qid);
+    if (n == 0 || n > KEY_VALUE_MAX)
+        return 0;
+    sqlite3_stmt *st;
+    rc = sqlite3_prepare_v2(db, "SELECT ts, ev FROM hunt WHERE hour=? AND key=?", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sql_err(s, db, rc, "joining messages");
+    uint8_t key[KEY_VALUE_MAX + 1];
+    key[0] = KEY_QUEUE_ID;
+    memcpy(key + 1, qid, n);
+    int64_t h0 = hour_of(ts_ns);
+    rc = 0;
+    for (int64_t d = -1; d <= 1 && rc == 0; d++) {
+        if (h0 == HOUR_NONE && d != 0)
+            continue;
+        sqlite3_bind_int64(st, 1, h0 == HOUR_NONE ? HOUR_NONE : h0 + d);
+        sqlite3_bind_blob(st, 2, key, (int)n + 1, SQLITE_STATIC);
+        int r = SQLITE_DONE;
+        while (rc == 0 && (r = sqlite3_step(st)) == SQLITE_ROW)
+            rc = cb(opaque, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 0));
+        if (rc == 0 && r != SQLITE_DONE)
+            rc = sql_err(s, db, r, "joining messages");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
