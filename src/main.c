@@ -29,6 +29,7 @@ static const struct verb verbs[] = {
     {"scope", cmd_scope,
      "what a compromise touched: accounts, mail read, sent, forwarded, who to notify"},
     {"hunt", cmd_hunt, "match the stored intelligence against every stored event (retro-hunt)"},
+    {"intel", cmd_intel, "threat intelligence: import, pull (TAXII), list, remove, export (STIX)"},
 };
 
 static void usage(FILE *out)

@@ -24,6 +24,7 @@ int cmd_rules(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_scope(int argc, char **argv);
 int cmd_hunt(int argc, char **argv);
+int cmd_intel(int argc, char **argv);
 
 /* Options shared by every verb that reads logs. */
 struct read_opts {
