@@ -113,6 +113,12 @@ struct intel_set;
  * --intel, 0 with a set, or an exit status (reported). */
 int intel_open(const struct intel_opts *io, struct intel_set **out, const char *verb, FILE *diag,
                struct intel_load_summary *sum);
+/* Read the --intel paths (warning lists applied) into one batch, which
+ * this initialises (the caller frees it whatever the result); problems as
+ * intel_open reports them. Returns 0 or an exit status (reported). */
+struct ioc_batch;
+int intel_read_batch(const struct intel_opts *io, struct ioc_batch *out, const char *verb,
+                     FILE *diag);
 
 /* True when stdout is a terminal (tables) rather than a pipe (JSON lines). */
 bool stdout_is_tty(void);

@@ -41,6 +41,10 @@ static void usage(FILE *out)
           "  -o, --output F        table (default on a terminal), json (JSON lines: one\n"
           "                        object per indicator seen, then a summary), or csv\n"
           "  -n, --limit-events N  events listed per indicator in its timeline (default 10)\n"
+          "      --intel PATH      hunt the indicators of these files instead of the stored\n"
+          "                        ones (any format `intel import` reads; repeatable)\n"
+          "      --intel-type TYPE the type of plain lists' values\n"
+          "      --warninglists P  MISP warning lists for --intel files (repeatable)\n"
           "  -h, --help            show this help\n\n"
           "An indicator counts only for events inside its validity (valid_from..valid_until);\n"
           "revoked indicators are not hunted; warning-listed ones are reported apart and\n"
@@ -582,6 +586,7 @@ int cmd_hunt(int argc, char **argv)
         {"until", required_argument, NULL, OPT_UNTIL},
         {"output", required_argument, NULL, 'o'},
         {"limit-events", required_argument, NULL, 'n'},
+        INTEL_LONG_OPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -589,9 +594,16 @@ int cmd_hunt(int argc, char **argv)
     uint64_t import_id = 0, limit;
     struct hunt_opts ho;
     hunt_opts_default(&ho);
+    struct intel_opts io;
+    intel_opts_init(&io);
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:o:n:h", longopts, NULL)) != -1) {
+        int ir = intel_opts_handle(&io, c, optarg);
+        if (ir < 0)
+            return EXIT_USAGE;
+        if (ir > 0)
+            continue;
         switch (c) {
         case 's':
             path = optarg;
@@ -647,16 +659,29 @@ int cmd_hunt(int argc, char **argv)
     struct progress pg = {.tty = isatty(STDERR_FILENO) == 1, .start = mono_s()};
     ho.progress = on_progress;
     ho.progress_opaque = &pg;
-    /* `--intel PATH` (indicators from files, not imported) reads them into
-     * an ioc_batch and calls hunt_batch() here instead */
     struct hunt_report r;
-    rc = hunt_store(s, (int64_t)import_id, &ho, &r);
+    struct ioc_batch files;
+    bool from_files = io.npaths > 0;
+    if (from_files) {
+        /* indicators from files, not imported: read into one batch */
+        rc = intel_read_batch(&io, &files, "hunt", stderr);
+        if (rc) {
+            ioc_batch_free(&files);
+            store_close(s);
+            return rc;
+        }
+        rc = hunt_batch(s, &files, &ho, &r);
+    } else {
+        rc = hunt_store(s, (int64_t)import_id, &ho, &r);
+    }
     if (pg.shown)
         fputs("\r\033[K", stderr);
     if (rc < 0) {
         const char *m = store_errmsg(s);
         fprintf(stderr, "kenchi hunt: %s\n", *m ? m : strerror(-rc));
         hunt_report_free(&r);
+        if (from_files)
+            ioc_batch_free(&files);
         store_close(s);
         return rc == -ENOENT ? EXIT_USAGE : EXIT_RUNTIME;
     }
@@ -681,6 +706,8 @@ int cmd_hunt(int argc, char **argv)
         status = EXIT_RUNTIME;
     }
     hunt_report_free(&r);
+    if (from_files)
+        ioc_batch_free(&files);
     store_close(s);
     return status;
 }

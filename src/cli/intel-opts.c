@@ -229,3 +229,63 @@ int intel_open(const struct intel_opts *io, struct intel_set **out, const char *
     *out = lc.set;
     return 0;
 }
+
+/* ---- the --intel files as one batch (hunt) ------------------------------ */
+
+struct batch_ctx {
+    struct load_ctx lc;
+    struct ioc_batch *out;
+};
+
+static int on_file_batch(void *opaque, struct ioc_batch *b, int rc)
+{
+    struct batch_ctx *bc = opaque;
+    (void)rc;
+    for (size_t i = 0; i < b->nproblems; i++)
+        problem(&bc->lc, b->problems[i].where, b->problems[i].why);
+    bc->lc.problems += b->nproblems_dropped;
+    if (bc->lc.wl)
+        bc->lc.warned += warninglist_apply(bc->lc.wl, b);
+    struct ioc_batch copy = *b;
+    copy.nproblems = 0; /* reported above */
+    copy.nproblems_dropped = 0;
+    ioc_batch_append(bc->out, &copy);
+    return 0;
+}
+
+int intel_read_batch(const struct intel_opts *io, struct ioc_batch *out, const char *verb,
+                     FILE *diag)
+{
+    ioc_batch_init(out, io->npaths == 1 ? io->paths[0] : "--intel", "files");
+    struct batch_ctx bc = {.lc = {.verb = verb, .diag = diag}, .out = out};
+    if (io->nwarninglists) {
+        bc.lc.wl = warninglists_new(NULL);
+        if (!bc.lc.wl)
+            return EXIT_RUNTIME;
+        for (int i = 0; i < io->nwarninglists; i++) {
+            int rc = warninglists_load(bc.lc.wl, io->warninglists[i]);
+            if (rc < 0) {
+                fprintf(diag, "kenchi %s: --warninglists %s: %s\n", verb, io->warninglists[i],
+                        strerror(-rc));
+                warninglists_free(bc.lc.wl);
+                return EXIT_USAGE;
+            }
+        }
+    }
+    struct intel_read_opts ro;
+    intel_read_opts_default(&ro);
+    ro.type = io->type;
+    int status = 0;
+    for (int i = 0; i < io->npaths && !status; i++) {
+        int rc = intel_read_tree(io->paths[i], &ro, on_file_batch, &bc);
+        if (rc < 0) {
+            fprintf(diag, "kenchi %s: --intel %s: %s\n", verb, io->paths[i], strerror(-rc));
+            status = EXIT_USAGE;
+        }
+    }
+    if (bc.lc.problems > bc.lc.shown)
+        fprintf(diag, "kenchi %s: intel: %llu more problems not shown\n", verb,
+                (unsigned long long)(bc.lc.problems - bc.lc.shown));
+    warninglists_free(bc.lc.wl);
+    return status;
+}

@@ -525,3 +525,21 @@ int ioc_batch_add(struct ioc_batch *b, enum ioc_type t, const char *value, size_
         free(out);
     return 0;
 }
+
+void ioc_batch_append(struct ioc_batch *dst, const struct ioc_batch *src)
+{
+    uint32_t base = dst->nmetas;
+    for (uint32_t i = 0; i < src->nmetas; i++)
+        ioc_batch_add_meta(dst, &src->metas[i]);
+    dst->iocs = grow(dst->iocs, &dst->capiocs, dst->niocs + src->niocs, sizeof(*dst->iocs));
+    for (size_t i = 0; i < src->niocs; i++) {
+        struct ioc c = src->iocs[i];
+        c.meta += base;
+        c.value = ioc_batch_strdup(dst, c.value);
+        c.warning = ioc_batch_strdup(dst, c.warning);
+        dst->iocs[dst->niocs++] = c;
+    }
+    for (size_t i = 0; i < src->nproblems; i++)
+        ioc_batch_problem(dst, src->problems[i].where, "%s", src->problems[i].why);
+    dst->nproblems_dropped += src->nproblems_dropped;
+}

@@ -133,6 +133,10 @@ uint32_t ioc_batch_add_meta(struct ioc_batch *b, const struct ioc_meta *m);
 int ioc_batch_add(struct ioc_batch *b, enum ioc_type t, const char *value, size_t n, uint32_t meta,
                   bool detect, const char *where);
 
+/* Append everything of src (metadata, indicators, problems) to dst,
+ * copying the strings: several files read into one batch. */
+void ioc_batch_append(struct ioc_batch *dst, const struct ioc_batch *src);
+
 /* Record a problem (where and why are copied). At most 1,000 are kept;
  * later ones are only counted. */
 void ioc_batch_problem(struct ioc_batch *b, const char *where, const char *fmt, ...)
