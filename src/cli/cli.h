@@ -117,6 +117,12 @@ int intel_open(const struct intel_opts *io, struct intel_set **out, const char *
  * this initialises (the caller frees it whatever the result); problems as
  * intel_open reports them. Returns 0 or an exit status (reported). */
 struct ioc_batch;
+/* Add the indicators store s keeps (kenchi intel import) to *set (made
+ * when NULL and the store keeps some), with a line on diag; sum's totals
+ * are updated. Returns 0 or an exit status (reported). */
+struct store;
+int intel_load_store(struct store *s, struct intel_set **set, const char *verb, FILE *diag,
+                     struct intel_load_summary *sum);
 int intel_read_batch(const struct intel_opts *io, struct ioc_batch *out, const char *verb,
                      FILE *diag);
 

@@ -42,6 +42,8 @@ static void usage(FILE *out)
           "                     events already stored (same file, line and text) are not\n"
           "                     stored twice\n"
           "      --no-store     do not store the events\n"
+          "      --no-stored-intel  do not match the indicators the store keeps (kenchi\n"
+          "                     intel import); only --intel files\n"
           "      --no-rules     do not load any rules (no detection)\n"
           "      --corr-max-groups N         live correlation groups kept (default 10000;\n"
           "                                  the least recently updated is evicted)\n"
@@ -195,9 +197,11 @@ int cmd_scan(int argc, char **argv)
         {"corr-max-groups", required_argument, NULL, 0x200},
         {"corr-max-window-events", required_argument, NULL, 0x201},
         {"corr-max-alert-events", required_argument, NULL, 0x202},
+        {"no-stored-intel", no_argument, NULL, 0x210},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    bool no_stored_intel = false;
     struct read_opts ro = {0};
     struct rule_opts rules = {0};
     struct intel_opts intel;
@@ -235,6 +239,9 @@ int cmd_scan(int argc, char **argv)
             break;
         case OPT_NO_STORE:
             no_store = true;
+            break;
+        case 0x210:
+            no_stored_intel = true;
             break;
         case 0x200:
         case 0x201:
@@ -286,6 +293,28 @@ int cmd_scan(int argc, char **argv)
         sigma_set_free(set);
         return rc;
     }
+    /* the store first: the indicators it keeps join the --intel ones */
+    struct store *store = NULL;
+    struct store_summary ss = {.path = no_store ? NULL : store_path};
+    if (ss.path) {
+        rc = store_open(ss.path, NULL, &store);
+        if (rc < 0) {
+            fprintf(stderr, "kenchi scan: %s\n", store_errmsg(store));
+            store_close(store);
+            intel_set_free(iset);
+            sigma_set_free(set);
+            return EXIT_RUNTIME;
+        }
+        if (!no_stored_intel) {
+            rc = intel_load_store(store, &iset, "scan", stderr, &isum);
+            if (rc) {
+                store_close(store);
+                intel_set_free(iset);
+                sigma_set_free(set);
+                return rc;
+            }
+        }
+    }
     struct detector *det = NULL;
     struct intel_detector *idet = NULL;
     if (set)
@@ -302,20 +331,7 @@ int cmd_scan(int argc, char **argv)
             intel_detector_free(idet);
             intel_set_free(iset);
             sigma_set_free(set);
-            return EXIT_RUNTIME;
-        }
-    }
-    struct store *store = NULL;
-    struct store_summary ss = {.path = no_store ? NULL : store_path};
-    if (ss.path) {
-        rc = store_open(ss.path, NULL, &store);
-        if (rc < 0) {
-            fprintf(stderr, "kenchi scan: %s\n", store_errmsg(store));
             store_close(store);
-            detector_free(det);
-            intel_detector_free(idet);
-            intel_set_free(iset);
-            sigma_set_free(set);
             return EXIT_RUNTIME;
         }
     }

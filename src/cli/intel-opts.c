@@ -13,6 +13,7 @@
 #include "intel/intel-read.h"
 #include "intel/intel-set.h"
 #include "intel/warninglist.h"
+#include "store/store.h"
 
 #define PROBLEMS_SHOWN 20
 
@@ -288,4 +289,74 @@ int intel_read_batch(const struct intel_opts *io, struct ioc_batch *out, const c
                 (unsigned long long)(bc.lc.problems - bc.lc.shown));
     warninglists_free(bc.lc.wl);
     return status;
+}
+
+/* ---- the indicators the store keeps (scan) ------------------------------ */
+
+struct store_load {
+    struct intel_set *set;
+    int64_t last_meta_id;
+    uint32_t last_meta;
+    uint64_t added;
+    uint64_t warned;
+};
+
+static int on_stored(void *opaque, const struct ioc *ioc, const struct ioc_meta *meta,
+                     int64_t meta_id)
+{
+    struct store_load *sl = opaque;
+    /* indicators arrive grouped by metadata record mostly: remember the last */
+    if (meta_id != sl->last_meta_id) {
+        sl->last_meta = intel_set_add_meta(sl->set, meta);
+        if (sl->last_meta == INTEL_NONE)
+            return -ENOMEM;
+        sl->last_meta_id = meta_id;
+    }
+    int r = intel_set_add(sl->set, ioc->type, ioc->value, strlen(ioc->value), sl->last_meta,
+                          ioc->detect, ioc->warning);
+    if (r < 0 && r != -EINVAL)
+        return r;
+    sl->added += r == 0;
+    sl->warned += r == 0 && ioc->warning;
+    return 0;
+}
+
+int intel_load_store(struct store *s, struct intel_set **set, const char *verb, FILE *diag,
+                     struct intel_load_summary *sum)
+{
+    int64_t n = store_intel_count(s);
+    if (n <= 0)
+        return 0; /* none kept (or an older store: nothing to load either) */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    bool made = false;
+    if (!*set) {
+        *set = intel_set_new();
+        if (!*set)
+            return EXIT_RUNTIME;
+        made = true;
+    }
+    struct store_load sl = {.set = *set, .last_meta_id = -1};
+    int rc = store_intel_load(s, 0, on_stored, &sl);
+    if (rc < 0) {
+        fprintf(diag, "kenchi %s: the store's indicators: %s\n", verb, store_errmsg(s));
+        if (made) {
+            intel_set_free(*set);
+            *set = NULL;
+        }
+        return EXIT_RUNTIME;
+    }
+    intel_set_compact(*set);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    struct intel_set_stats ss;
+    intel_set_get_stats(*set, &ss);
+    sum->indicators = ss.indicators;
+    sum->values = ss.values;
+    sum->warned += sl.warned;
+    sum->bytes = ss.bytes;
+    sum->seconds += secs;
+    fprintf(diag, "kenchi %s: intel: %llu indicators from the store in %.2f s\n", verb,
+            (unsigned long long)sl.added, secs);
+    return 0;
 }
