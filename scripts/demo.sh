@@ -83,4 +83,21 @@ show samples/mail.log "forwarded to <" "Dovecot Sieve: mail forwarded to an outs
 show samples/auth.log "Invalid user" "sshd: password guessing"
 show samples/m365-audit.json '"New-InboxRule"' "Microsoft 365: an inbox rule that forwards mail"
 show samples/windows-security.json '"EventID":4625' "Windows Security: a failed logon (4625)"
+# Threat intelligence: a partner shares indicators about the story in the
+# samples (feeds/). Import them into a store that holds the sample logs, then
+# ask when they were seen and what the compromise touched.
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kenchi-demo.XXXXXX") || exit 3
+trap 'rm -rf "$tmp"' EXIT
+db="$tmp/kenchi.db"
+"$KENCHI" scan --no-rules --year 2024 --store "$db" samples/ >/dev/null 2>&1
+echo "${B}\$ kenchi intel import --warninglists feeds/warninglists feeds/partner-stix.json feeds/partner-misp.json${N}"
+"$KENCHI" intel import --store "$db" --warninglists feeds/warninglists \
+    feeds/partner-stix.json feeds/partner-misp.json 2>&1
+echo
+echo "${B}\$ kenchi hunt   (the store holds the sample logs; first lines)${N}"
+"$KENCHI" hunt --store "$db" --output table --limit-events 3 2>&1 | sed -n '1,10p'
+echo
+echo "${B}\$ kenchi scope --since 2024-03-05 --until 2024-03-06 --indicator 203.0.113.129 --domain example.org   (shortened)${N}"
+"$KENCHI" scope --store "$db" --since 2024-03-05 --until 2024-03-06 --indicator 203.0.113.129 \
+    --domain example.org --output table 2>&1 | sed -n '1,40p'
 exit $scan_rc
