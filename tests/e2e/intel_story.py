@@ -20,11 +20,14 @@ already holds the sample logs, the user:
 
 Prints TAP lines.
 """
+import functools
+import http.server
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 
 KENCHI = os.environ.get("KENCHI", "build/debug/kenchi")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -169,3 +172,25 @@ with tempfile.TemporaryDirectory() as tmp:
     ok(rc == 1 and "no import #99" in err, "removing an unknown import says so", err)
     rc, out, err = run("intel", "import", "--store", db, os.path.join(tmp, "missing.json"))
     ok(rc == 1 and "missing.json" in err, "a missing file is reported, exit 1", err)
+
+    # 8. import from a URL (a server of this test on 127.0.0.1)
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory="feeds")
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = "http://127.0.0.1:%d/" % httpd.server_address[1]
+    try:
+        db2 = os.path.join(tmp, "url.db")
+        rc, out, err = run("intel", "import", "--store", db2, base + "partner-stix.json")
+        ok(rc == 0 and "5 indicators" in out, "intel import fetches a URL", out + err)
+        rc, out, err = run("intel", "list", "--store", db2, "-o", "json")
+        ok(rc == 0 and jsonl(out) and jsonl(out)[0]["source"] == base + "partner-stix.json",
+           "the import's provenance is the URL, not a temporary file", out + err)
+        rc, out, err = run("intel", "import", "--store", db2, base + "missing.json")
+        ok(rc == 1 and "404" in err, "a URL the server does not have is reported (HTTP 404)",
+           err)
+    finally:
+        httpd.shutdown()
