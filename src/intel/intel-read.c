@@ -675,7 +675,8 @@ static int walk(const char *path, const struct intel_read_opts *o, intel_batch_f
         nn++;
     }
     closedir(d);
-    qsort(names, nn, sizeof(*names), cmp_names);
+    if (nn) /* an empty directory: names is NULL */
+        qsort(names, nn, sizeof(*names), cmp_names);
     int rc = 0;
     for (size_t i = 0; i < nn && rc == 0; i++) {
         char *child = NULL;

@@ -503,7 +503,8 @@ static int read_dir(struct pipeline *p, const char *path, const struct stat *st,
         names[n++] = strdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), cmp_names);
+    if (n) /* an empty directory: names is NULL */
+        qsort(names, n, sizeof(*names), cmp_names);
     p->dirs[p->ndirs].dev = st->st_dev;
     p->dirs[p->ndirs].ino = st->st_ino;
     p->ndirs++;

@@ -1076,6 +1076,12 @@ static void test_simple_values(void **state)
     assert_int_equal(rc, 1);
     assert_string_equal(simple("[ipv4-addr:value = '112.64.0.0/15']", &rc), "ip=112.64.0.0/15");
     assert_int_equal(rc, 1);
+    /* an address inside a network: the network is an IP indicator */
+    assert_string_equal(simple("[ipv4-addr:value ISSUBSET '10.0.0.0/8' OR "
+                               "ipv6-addr:value ISSUBSET '2001:db8::/32']",
+                               &rc),
+                        "ip=10.0.0.0/8 ip=2001:db8::/32");
+    assert_int_equal(rc, 1);
     assert_string_equal(simple("[file:hashes.'SHA-256' = "
                                "'ef537f25c895bfa782526529a9b63d97aa631564d5d789c2b765448c8635fb6c' "
                                "OR file:hashes.md5 = '001dd76872d80801692ff942308c64e6' OR "
@@ -1107,7 +1113,7 @@ static void test_simple_values(void **state)
         "[ipv4-addr:value = '999.1.1.1']",
         "[domain-name:value = 'domain autuo.xicp.net' OR ipv4-addr:value = '60.10.1.115']",
         "[file:hashes.md5 = 'nothex']",
-        "[ipv4-addr:value ISSUBSET '10.0.0.0/8']",
+        "[ipv4-addr:value NOT ISSUBSET '10.0.0.0/8']",
         "[x509-certificate:issuer = 'CN=WEBMAIL']",
         "[file:name = h'6162']",
         "[domain-name:value LIKE '%.example']",
