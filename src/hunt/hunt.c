@@ -189,31 +189,44 @@ static bool same_probe(const struct pkey *x, const struct pkey *y)
            x->until == y->until && x->warned == y->warned;
 }
 
-/* What one probe found. */
+/* What one probe found. The answer (res) fills as its hits come in
+ * (counts, times, days, the timeline's event ids) and as the row sweeps
+ * read its events (entities, messages, the timeline's events). */
 struct agg {
     bool warned;
-    bool seen;
     struct hunt_result res; /* ioc unset */
+    size_t capdays;
+    int64_t *tl_ev; /* the timeline's event ids, in time order */
+    size_t ntl;
+    struct vlist acc, hosts, mail;
+    struct hset qids;
+    uint64_t rows; /* events queued for their entities */
 };
+
+/* An event row to read, for a probe. */
+struct pair {
+    int64_t ev;
+    uint32_t probe;
+    uint8_t flags;
+};
+enum { PF_ENTITY = 1, PF_TIMELINE = 2, PF_JOINED = 4 };
+#define PAIRS_MAX (1u << 20) /* rows queued before a sweep (16 MiB) */
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const struct pair *x = a, *y = b;
+    if (x->ev != y->ev)
+        return x->ev < y->ev ? -1 : 1;
+    return (x->probe > y->probe) - (x->probe < y->probe);
+}
 
 /* The state while store_hunt() hands over hits. */
 struct run {
     struct store *s;
     const struct hunt_opts *o;
     struct agg *aggs;
-    size_t cur; /* probe being collected */
-    bool have_cur;
-    /* the current probe */
-    uint64_t events;
-    int64_t first, last;
-    struct hunt_day *days;
-    size_t ndays, capdays;
-    int64_t *tl_ev; /* first timeline_events hits */
-    size_t ntl;
-    int64_t *evs; /* up to max_rows event ids */
-    size_t nevs, capevs;
-    bool partial;
-    int err;
+    struct pair *pairs, *joined;
+    size_t npairs, cappairs, njoined, capjoined;
 };
 
 static int reserve(void **p, size_t *cap, size_t need, size_t elem)
@@ -261,12 +274,6 @@ static void event_free(struct hunt_event *e)
     free(e->email_to);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The Postfix queue id of a stored event's JSON, into out ("" if none). */
 static void queue_id_of(const char *json, size_t n, char *out, size_t cap)
 {
@@ -283,176 +290,173 @@ static void queue_id_of(const char *json, size_t n, char *out, size_t cap)
     out[k] = '\0';
 }
 
+/* Joining a message: its events, queued for the probe being swept. */
 struct msg_join {
-    int64_t *evs;
-    size_t n, cap;
+    struct run *u;
+    uint32_t probe;
 };
 
 static int on_message_event(void *opaque, int64_t ev, int64_t ts)
 {
     (void)ts;
     struct msg_join *m = opaque;
-    if (reserve((void **)&m->evs, &m->cap, m->n + 1, sizeof(*m->evs)) < 0)
+    struct run *u = m->u;
+    if (reserve((void **)&u->joined, &u->capjoined, u->njoined + 1, sizeof(*u->joined)) < 0)
         return -ENOMEM;
-    m->evs[m->n++] = ev;
+    u->joined[u->njoined++] = (struct pair){ev, m->probe, PF_JOINED};
     return 0;
 }
 
-static void add_entities(struct vlist *acc, struct vlist *hosts, struct vlist *mail,
-                         const struct store_row *r, size_t max)
+static void add_entities(struct agg *a, const struct store_row *r, size_t max)
 {
-    vlist_add(acc, r->user, max);
-    vlist_add(hosts, r->host, max);
-    vlist_add(mail, r->email_from, max);
-    vlist_add(mail, r->email_to, max);
+    vlist_add(&a->acc, r->user, max);
+    vlist_add(&a->hosts, r->host, max);
+    vlist_add(&a->mail, r->email_from, max);
+    vlist_add(&a->mail, r->email_to, max);
 }
 
-/* Read the current probe's events for its entities and messages. */
-static int entities(struct run *u, struct agg *a)
+/* Read the rows of pairs p[0..n) in row order (neighbours share pages, and
+ * a sweep front to back lets the system read ahead) and give each probe
+ * what it asked of them. Messages found are queued in u->joined. */
+static int read_rows(struct run *u, struct pair *p, size_t n)
 {
     const struct hunt_opts *o = u->o;
-    struct vlist acc = {0}, hosts = {0}, mail = {0};
-    struct hset qids = {0};
-    struct msg_join mj = {0};
+    if (!n)
+        return 0;
+    qsort(p, n, sizeof(*p), cmp_pair);
     int rc = 0;
-    /* row order: neighbouring rows share pages */
-    qsort(u->evs, u->nevs, sizeof(*u->evs), cmp_i64);
-    for (size_t i = 0; i < u->nevs && rc == 0; i++) {
-        if (i && u->evs[i] == u->evs[i - 1])
-            continue;
+    for (size_t i = 0; i < n && rc == 0;) {
+        size_t j = i;
+        bool join = false;
+        while (j < n && p[j].ev == p[i].ev) {
+            join |= (p[j].flags & PF_ENTITY) && u->aggs[p[j].probe].qids.n < o->max_messages;
+            j++;
+        }
         struct store_row r;
-        rc = store_event_get(u->s, u->evs[i], false, &r);
+        rc = store_event_get(u->s, p[i].ev, false, &r);
+        if (rc == 0 && join && r.module && !strcmp(r.module, "postfix"))
+            rc = store_event_get(u->s, p[i].ev, true, &r); /* its queue id is in the JSON */
+        else
+            join = false;
         if (rc == -ENOENT) {
             rc = 0;
+            i = j;
             continue;
         }
-        if (rc < 0)
-            break;
-        add_entities(&acc, &hosts, &mail, &r, o->max_values);
-        if (!r.module || strcmp(r.module, "postfix") || qids.n >= o->max_messages)
-            continue;
-        int64_t ts = r.ts_ns;
-        rc = store_event_get(u->s, u->evs[i], true, &r);
-        if (rc < 0)
-            break;
-        char qid[64];
-        queue_id_of(r.json, r.json_len, qid, sizeof(qid));
-        if (!*qid || !hset_add(&qids, XXH3_64bits(qid, strlen(qid)) | 1))
-            continue;
-        rc = store_message_events(u->s, qid, ts, on_message_event, &mj);
-    }
-    /* the messages' other events */
-    if (rc == 0 && mj.n) {
-        qsort(mj.evs, mj.n, sizeof(*mj.evs), cmp_i64);
-        for (size_t i = 0; i < mj.n && rc == 0; i++) {
-            if (i && mj.evs[i] == mj.evs[i - 1])
-                continue;
-            if (bsearch(&mj.evs[i], u->evs, u->nevs, sizeof(*u->evs), cmp_i64))
-                continue;
-            struct store_row r;
-            rc = store_event_get(u->s, mj.evs[i], false, &r);
-            if (rc == -ENOENT) {
-                rc = 0;
-                continue;
+        char qid[64] = "";
+        if (rc == 0 && join)
+            queue_id_of(r.json, r.json_len, qid, sizeof(qid));
+        for (size_t k = i; k < j && rc == 0; k++) {
+            struct agg *a = &u->aggs[p[k].probe];
+            if (p[k].flags & PF_TIMELINE)
+                for (size_t t = 0; t < a->ntl; t++)
+                    if (a->tl_ev[t] == p[k].ev && !a->res.timeline[t].file) {
+                        event_copy(&a->res.timeline[t], &r);
+                        if (!a->res.timeline[t].file)
+                            a->res.timeline[t].file = dup_or_null("-");
+                        break;
+                    }
+            if (p[k].flags & (PF_ENTITY | PF_JOINED))
+                add_entities(a, &r, o->max_values);
+            if ((p[k].flags & PF_ENTITY) && *qid && a->qids.n < o->max_messages &&
+                hset_add(&a->qids, XXH3_64bits(qid, strlen(qid)) | 1)) {
+                struct msg_join m = {u, p[k].probe};
+                rc = store_message_events(u->s, qid, r.ts_ns, on_message_event, &m);
             }
-            if (rc == 0)
-                add_entities(&acc, &hosts, &mail, &r, o->max_values);
         }
+        i = j;
     }
-    a->res.accounts = acc.l;
-    a->res.hosts = hosts.l;
-    a->res.mailboxes = mail.l;
-    a->res.messages = qids.n;
-    hset_free(&acc.seen);
-    hset_free(&hosts.seen);
-    hset_free(&mail.seen);
-    hset_free(&qids);
-    free(mj.evs);
     return rc;
 }
 
-/* The current probe's events are all in: make its answer. */
-static int finish_probe(struct run *u)
+/* Read the queued rows, then the rows of the messages they led to. */
+static int sweep(struct run *u)
 {
-    if (!u->have_cur)
-        return 0;
-    struct agg *a = &u->aggs[u->cur];
-    a->seen = true;
-    a->res.events = u->events;
-    a->res.first_ns = u->first;
-    a->res.last_ns = u->last;
-    a->res.days = u->days;
-    a->res.ndays = u->ndays;
-    a->res.entities_partial = u->partial;
-    u->days = NULL;
-    u->ndays = u->capdays = 0;
-    int rc = 0;
-    if (u->ntl) {
-        a->res.timeline = calloc(u->ntl, sizeof(*a->res.timeline));
-        if (!a->res.timeline)
-            return -ENOMEM;
-    }
-    for (size_t i = 0; i < u->ntl && rc == 0; i++) {
-        struct store_row r;
-        rc = store_event_get(u->s, u->tl_ev[i], false, &r);
-        if (rc == -ENOENT) {
-            rc = 0;
-            continue;
-        }
-        if (rc == 0)
-            event_copy(&a->res.timeline[a->res.ntimeline++], &r);
-    }
-    if (rc == 0 && !a->warned)
-        rc = entities(u, a);
-    u->have_cur = false;
+    int rc = read_rows(u, u->pairs, u->npairs);
+    u->npairs = 0;
+    if (rc == 0 && u->njoined)
+        rc = read_rows(u, u->joined, u->njoined);
+    u->njoined = 0;
     return rc;
+}
+
+static int queue_row(struct run *u, int64_t ev, uint32_t probe, uint8_t flags)
+{
+    if (reserve((void **)&u->pairs, &u->cappairs, u->npairs + 1, sizeof(*u->pairs)) < 0)
+        return -ENOMEM;
+    u->pairs[u->npairs++] = (struct pair){ev, probe, flags};
+    return u->npairs >= PAIRS_MAX ? sweep(u) : 0;
 }
 
 static int on_hit(void *opaque, const struct store_hit *h)
 {
     struct run *u = opaque;
-    if (!u->have_cur || u->cur != h->probe) {
-        int rc = finish_probe(u);
-        if (rc < 0)
-            return rc;
-        u->cur = h->probe;
-        u->have_cur = true;
-        u->events = 0;
-        u->first = u->last = TIME_NONE;
-        u->ntl = 0;
-        u->nevs = 0;
-        u->partial = false;
+    struct agg *a = &u->aggs[h->probe];
+    struct hunt_result *res = &a->res;
+    if (!res->events) {
+        res->first_ns = res->last_ns = TIME_NONE;
+        if (u->o->timeline_events) {
+            a->tl_ev = calloc(u->o->timeline_events, sizeof(*a->tl_ev));
+            res->timeline = calloc(u->o->timeline_events, sizeof(*res->timeline));
+            if (!a->tl_ev || !res->timeline)
+                return -ENOMEM;
+        }
     }
-    u->events++;
+    res->events++;
     if (h->ts_ns != TIME_NONE) {
-        if (u->first == TIME_NONE || h->ts_ns < u->first)
-            u->first = h->ts_ns;
-        if (u->last == TIME_NONE || h->ts_ns > u->last)
-            u->last = h->ts_ns;
+        if (res->first_ns == TIME_NONE || h->ts_ns < res->first_ns)
+            res->first_ns = h->ts_ns;
+        if (res->last_ns == TIME_NONE || h->ts_ns > res->last_ns)
+            res->last_ns = h->ts_ns;
     }
     int64_t day = h->ts_ns == TIME_NONE ? TIME_NONE
                   : h->ts_ns >= 0       ? h->ts_ns / DAY_NS * DAY_NS
                                         : -((-h->ts_ns + DAY_NS - 1) / DAY_NS) * DAY_NS;
-    if (u->ndays && u->days[u->ndays - 1].day_ns == day) {
-        u->days[u->ndays - 1].events++;
+    if (res->ndays && res->days[res->ndays - 1].day_ns == day) {
+        res->days[res->ndays - 1].events++;
     } else {
-        if (reserve((void **)&u->days, &u->capdays, u->ndays + 1, sizeof(*u->days)) < 0)
+        if (reserve((void **)&res->days, &a->capdays, res->ndays + 1, sizeof(*res->days)) < 0)
             return -ENOMEM;
-        u->days[u->ndays++] = (struct hunt_day){day, 1};
+        res->days[res->ndays++] = (struct hunt_day){day, 1};
     }
-    if (u->ntl < u->o->timeline_events) {
-        u->tl_ev[u->ntl++] = h->ev;
+    uint8_t flags = 0;
+    if (a->ntl < u->o->timeline_events) {
+        a->tl_ev[a->ntl++] = h->ev;
+        flags |= PF_TIMELINE;
     }
-    if (!u->aggs[h->probe].warned) {
-        if (u->nevs < u->o->max_rows) {
-            if (reserve((void **)&u->evs, &u->capevs, u->nevs + 1, sizeof(*u->evs)) < 0)
-                return -ENOMEM;
-            u->evs[u->nevs++] = h->ev;
+    if (!a->warned) {
+        if (a->rows < u->o->max_rows) {
+            a->rows++;
+            flags |= PF_ENTITY;
         } else {
-            u->partial = true;
+            res->entities_partial = true;
         }
     }
-    return 0;
+    return flags ? queue_row(u, h->ev, (uint32_t)h->probe, flags) : 0;
+}
+
+/* After the last sweep: the probe's lists and timeline into its answer. */
+static void finish_agg(struct agg *a)
+{
+    a->res.accounts = a->acc.l;
+    a->res.hosts = a->hosts.l;
+    a->res.mailboxes = a->mail.l;
+    a->res.messages = a->qids.n;
+    memset(&a->acc.l, 0, sizeof(a->acc.l));
+    memset(&a->hosts.l, 0, sizeof(a->hosts.l));
+    memset(&a->mail.l, 0, sizeof(a->mail.l));
+    hset_free(&a->acc.seen);
+    hset_free(&a->hosts.seen);
+    hset_free(&a->mail.seen);
+    hset_free(&a->qids);
+    /* the timeline's events that were read, in time order */
+    size_t o = 0;
+    for (size_t t = 0; t < a->ntl; t++)
+        if (a->res.timeline[t].file)
+            a->res.timeline[o++] = a->res.timeline[t];
+    a->res.ntimeline = o;
+    free(a->tl_ev);
+    a->tl_ev = NULL;
 }
 
 /* ---- results ---------------------------------------------------------------- */
@@ -586,8 +590,7 @@ static int hunt_run(struct store *s, const struct ioc_batch *b, const struct hun
     struct store_probe *probes = calloc(nk + 1, sizeof(*probes));
     struct agg *aggs = calloc(nk + 1, sizeof(*aggs));
     struct run u = {.s = s, .o = &o, .aggs = aggs};
-    u.tl_ev = calloc(o.timeline_events + 1, sizeof(*u.tl_ev));
-    int rc = probe_of && probes && aggs && u.tl_ev ? 0 : -ENOMEM;
+    int rc = probe_of && probes && aggs ? 0 : -ENOMEM;
     for (size_t i = 0; i < nk && rc == 0; i++) {
         if (!i || !same_probe(&keys[i], &keys[i - 1])) {
             probes[np] =
@@ -602,16 +605,18 @@ static int hunt_run(struct store *s, const struct ioc_batch *b, const struct hun
     bool snapshot = rc == 0 && store_read_begin(s) == 0;
     if (rc == 0)
         rc = store_hunt(s, probes, np, on_hit, progress_adapter, &u);
-    /* the hits were handed over inside store_hunt; the last probe ends here */
+    /* the rows still queued */
     if (rc == 0)
-        rc = finish_probe(&u);
+        rc = sweep(&u);
     if (snapshot)
         store_read_end(s);
+    for (size_t i = 0; i < np; i++)
+        finish_agg(&aggs[i]);
 
     /* 4. every indicator gets its probe's answer */
     for (size_t i = 0; i < nk && rc == 0; i++) {
         struct agg *a = &aggs[probe_of[i]];
-        if (!a->seen)
+        if (!a->res.events)
             continue;
         struct hunt_result *nr = realloc(r->results, (r->nresults + 1) * sizeof(*nr));
         if (!nr) {
@@ -637,15 +642,24 @@ static int hunt_run(struct store *s, const struct ioc_batch *b, const struct hun
         int64_t n = store_events_before_v2(s);
         r->events_before_v2 = n > 0 ? n : 0;
     }
-    for (size_t i = 0; i < np; i++)
+    for (size_t i = 0; i < np; i++) {
+        if (aggs[i].tl_ev) /* an error before finish_agg */
+            finish_agg(&aggs[i]);
+        list_free(&aggs[i].acc.l);
+        list_free(&aggs[i].hosts.l);
+        list_free(&aggs[i].mail.l);
+        hset_free(&aggs[i].acc.seen);
+        hset_free(&aggs[i].hosts.seen);
+        hset_free(&aggs[i].mail.seen);
+        hset_free(&aggs[i].qids);
         result_free(&aggs[i].res);
+    }
     free(aggs);
     free(probes);
     free(probe_of);
     free(keys);
-    free(u.tl_ev);
-    free(u.evs);
-    free(u.days);
+    free(u.pairs);
+    free(u.joined);
     r->seconds = now_s() - t0;
     return rc;
 }

@@ -89,18 +89,52 @@ static int add_cand(struct hprobe *p, int64_t day, uint8_t ranges, uint32_t mask
     return 0;
 }
 
-/* An index entry found for the probe being read. */
+/* An index entry found for a probe. */
 struct ent {
     int64_t ts;
     int64_t ev;
+    uint32_t probe;
 };
 
 static int cmp_ent(const void *a, const void *b)
 {
     const struct ent *x = a, *y = b;
+    if (x->probe != y->probe)
+        return x->probe < y->probe ? -1 : 1;
     if (x->ts != y->ts)
         return x->ts < y->ts ? -1 : 1;
     return (x->ev > y->ev) - (x->ev < y->ev);
+}
+
+/* A probe's ranges as bound keys (the kind byte first), kept while its
+ * chunk is read: a struct key_probe is 5 kB. */
+struct pranges {
+    struct key_range r[3]; /* lo, hi of r[k] point into key[k] + 1 */
+    uint8_t *key[3][2];
+    int nr;
+};
+
+/* A read: the ranges `which` of a probe in an hour. */
+struct req {
+    int64_t hour;
+    uint32_t probe;
+    uint8_t which;
+};
+
+static int cmp_req_hour(const void *a, const void *b)
+{
+    const struct req *x = a, *y = b;
+    if (x->hour != y->hour)
+        return x->hour < y->hour ? -1 : 1;
+    return (x->probe > y->probe) - (x->probe < y->probe);
+}
+
+static int cmp_req_probe(const void *a, const void *b)
+{
+    const struct req *x = a, *y = b;
+    if (x->probe != y->probe)
+        return x->probe < y->probe ? -1 : 1;
+    return (x->hour > y->hour) - (x->hour < y->hour);
 }
 
 struct hunt_ctx {
@@ -109,26 +143,56 @@ struct hunt_ctx {
     sqlite3_stmt *read;
     struct ent *ents;
     size_t nents, capents;
-    struct key_probe kp; /* of the probe being read */
+    struct key_probe kp; /* scratch */
 };
 
-/* Read the entries of the probe's ranges in `which` (bit r: range r) in
- * hour into ctx->ents. */
-static int read_hour(struct hunt_ctx *c, const struct hprobe *hp, int64_t hour, unsigned which)
+static void pranges_free(struct pranges *p)
 {
-    const struct key_probe *p = &c->kp;
+    for (int k = 0; k < 3; k++) {
+        free(p->key[k][0]);
+        free(p->key[k][1]);
+    }
+    memset(p, 0, sizeof(*p));
+}
+
+/* The ranges of probe hp as bound keys into *out. */
+static int pranges_of(struct hunt_ctx *c, const struct hprobe *hp, struct pranges *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (key_probe_of(hp->type, hp->value, &c->kp) < 0)
+        return 0; /* out->nr 0: reads nothing */
+    for (int k = 0; k < c->kp.nr; k++) {
+        const struct key_range *r = &c->kp.r[k];
+        out->key[k][0] = malloc(r->lolen + 1);
+        out->key[k][1] = malloc(r->hilen + 1);
+        if (!out->key[k][0] || !out->key[k][1]) {
+            pranges_free(out);
+            return set_err(c->s, -ENOMEM, "out of memory");
+        }
+        out->key[k][0][0] = out->key[k][1][0] = (uint8_t)r->kind;
+        memcpy(out->key[k][0] + 1, r->lo, r->lolen);
+        memcpy(out->key[k][1] + 1, r->hi, r->hilen);
+        out->r[k] = *r;
+        out->r[k].lo = out->key[k][0] + 1;
+        out->r[k].hi = out->key[k][1] + 1;
+        out->nr++;
+    }
+    return 0;
+}
+
+/* Read the ranges `which` (bit k: range k) of a probe in hour, appending
+ * its entries to ctx->ents. */
+static int read_hour(struct hunt_ctx *c, const struct hprobe *hp, const struct pranges *p,
+                     uint32_t probe, int64_t hour, unsigned which)
+{
     sqlite3_stmt *st = c->read;
     for (int k = 0; k < p->nr; k++) {
         if (!(which & (1u << k)))
             continue;
         const struct key_range *r = &p->r[k];
-        uint8_t lo[KEY_VALUE_MAX + 2], hi[KEY_VALUE_MAX + 2];
-        lo[0] = hi[0] = (uint8_t)r->kind;
-        memcpy(lo + 1, r->lo, r->lolen);
-        memcpy(hi + 1, r->hi, r->hilen);
         sqlite3_bind_int64(st, 1, hour);
-        sqlite3_bind_blob(st, 2, lo, (int)r->lolen + 1, SQLITE_TRANSIENT);
-        sqlite3_bind_blob(st, 3, hi, (int)r->hilen + 1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(st, 2, p->key[k][0], (int)r->lolen + 1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 3, p->key[k][1], (int)r->hilen + 1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, hp->ts_lo);
         sqlite3_bind_int64(st, 5, hp->ts_hi);
         int rc;
@@ -150,7 +214,7 @@ static int read_hour(struct hunt_ctx *c, const struct hprobe *hp, int64_t hour, 
                 c->capents = cap;
             }
             c->ents[c->nents++] =
-                (struct ent){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
+                (struct ent){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), probe};
         }
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
@@ -286,44 +350,55 @@ static int summary_phase(struct store *s, sqlite3 *db, struct hprobe *hp, size_t
     return rc;
 }
 
-/* Hand over the entries read for one hour, in time order, each event once. */
-static int hand_over(struct hunt_ctx *c, size_t probe,
+/* Hand over ents[*i..n) of probe p (sorted by probe, then time), each
+ * event once; advances *i past them. */
+static int hand_over(const struct ent *ents, size_t n, size_t *i, uint32_t p,
                      int (*cb)(void *opaque, const struct store_hit *h), void *opaque)
 {
-    if (!c->nents)
-        return 0;
-    qsort(c->ents, c->nents, sizeof(*c->ents), cmp_ent);
     int rc = 0;
-    for (size_t i = 0; i < c->nents && rc == 0; i++) {
+    size_t k = *i;
+    for (; k < n && ents[k].probe == p && rc == 0; k++) {
         /* same ts and ev sort together: an event found twice */
-        if (i && c->ents[i].ev == c->ents[i - 1].ev && c->ents[i].ts == c->ents[i - 1].ts)
+        if (k > *i && ents[k].ev == ents[k - 1].ev && ents[k].ts == ents[k - 1].ts)
             continue;
-        struct store_hit hit = {probe, c->ents[i].ts, c->ents[i].ev};
+        struct store_hit hit = {p, ents[k].ts, ents[k].ev};
         rc = cb(opaque, &hit);
     }
+    *i = k;
     return rc;
 }
 
-/* Phase 2 for one probe: read its candidate hours, hand over its events. */
-static int index_phase(struct hunt_ctx *c, struct hprobe *hp, size_t probe, const int64_t *hours,
-                       size_t nhours, int (*cb)(void *opaque, const struct store_hit *h),
-                       void *opaque)
+/* A probe that reads every hour (a very short CIDR block), streamed hour
+ * by hour. */
+static int all_hours_probe(struct hunt_ctx *c, struct hprobe *hp, uint32_t probe,
+                           const int64_t *hours, size_t nhours,
+                           int (*cb)(void *opaque, const struct store_hit *h), void *opaque)
 {
-    if (key_probe_of(hp->type, hp->value, &c->kp) < 0)
-        return 0;
-    int rc = 0;
-    if (hp->all_hours) {
-        for (size_t h = 0; h < nhours && rc == 0; h++)
-            if (hours[h] >= hp->hour_lo && hours[h] <= hp->hour_hi) {
-                c->nents = 0;
-                rc = read_hour(c, hp, hours[h], 7);
-                rc = rc ? rc : hand_over(c, probe, cb, opaque);
-            }
-        return rc;
+    struct pranges pr;
+    int rc = pranges_of(c, hp, &pr);
+    for (size_t h = 0; h < nhours && rc == 0; h++) {
+        if (hours[h] < hp->hour_lo || hours[h] > hp->hour_hi)
+            continue;
+        c->nents = 0;
+        c->s->hunt_stats.candidates++;
+        rc = read_hour(c, hp, &pr, probe, hours[h], 7);
+        if (rc == 0 && c->nents) {
+            qsort(c->ents, c->nents, sizeof(*c->ents), cmp_ent);
+            size_t i = 0;
+            rc = hand_over(c->ents, c->nents, &i, probe, cb, opaque);
+        }
     }
-    for (size_t k = 0; k < hp->ncands && rc == 0; k++) {
+    pranges_free(&pr);
+    return rc;
+}
+
+/* The reads of probe hp: its candidate hours inside its window. */
+static int add_reqs(struct hunt_ctx *c, const struct hprobe *hp, uint32_t probe, struct req **v,
+                    size_t *n, size_t *cap)
+{
+    for (size_t k = 0; k < hp->ncands; k++) {
         const struct cand *cd = &hp->cands[k];
-        for (unsigned bit = 0; bit < 24 && rc == 0; bit++) {
+        for (unsigned bit = 0; bit < 24; bit++) {
             unsigned which = 0;
             for (int r = 0; r < 3; r++)
                 if (cd->mask[r] & (1u << bit))
@@ -333,14 +408,85 @@ static int index_phase(struct hunt_ctx *c, struct hprobe *hp, size_t probe, cons
             int64_t hour = cd->day == DAY_NONE ? HOUR_NONE : cd->day * 24 + bit;
             if (hour < hp->hour_lo || hour > hp->hour_hi)
                 continue;
-            c->s->hunt_stats.candidates++;
-            c->nents = 0;
-            rc = read_hour(c, hp, hour, which);
-            rc = rc ? rc : hand_over(c, probe, cb, opaque);
+            if (*n == *cap) {
+                size_t nc = *cap ? *cap * 2 : 1024;
+                struct req *q = realloc(*v, nc * sizeof(*q));
+                if (!q)
+                    return set_err(c->s, -ENOMEM, "out of memory");
+                *v = q;
+                *cap = nc;
+            }
+            (*v)[(*n)++] = (struct req){hour, probe, (uint8_t)which};
             if (cd->day == DAY_NONE)
                 break;
         }
     }
+    return 0;
+}
+
+/* Phase 2 for the probes [a, b): all their reads in hour order, so that the
+ * index is swept once, front to back, however many probes read it (read
+ * probe by probe, each would seek all over the file: on a store larger
+ * than memory, a disk read per seek). Entries are kept until the chunk is
+ * read, then handed over probe by probe; when they outgrow
+ * opts.hunt_entries the hour-major read stops at an hour boundary, what
+ * was read is handed over, and each probe's remaining hours are read and
+ * handed over in turn, so memory stays bounded and every probe's events
+ * still come in time order. */
+#define READS_MAX (2u << 20) /* reads planned per chunk */
+static int index_chunk(struct hunt_ctx *c, struct hprobe *hp, size_t a, size_t b,
+                       int (*cb)(void *opaque, const struct store_hit *h), void *opaque)
+{
+    struct req *reqs = NULL;
+    size_t nreq = 0, capreq = 0;
+    struct pranges *pr = calloc(b - a, sizeof(*pr));
+    int rc = pr ? 0 : set_err(c->s, -ENOMEM, "out of memory");
+    for (size_t i = a; i < b && rc == 0; i++)
+        if (hp[i].ok) {
+            rc = pranges_of(c, &hp[i], &pr[i - a]);
+            rc = rc ? rc : add_reqs(c, &hp[i], (uint32_t)i, &reqs, &nreq, &capreq);
+        }
+    if (rc == 0 && nreq)
+        qsort(reqs, nreq, sizeof(*reqs), cmp_req_hour);
+    c->nents = 0;
+    size_t k = 0;
+    for (; k < nreq && rc == 0; k++) {
+        if (k && reqs[k].hour != reqs[k - 1].hour && c->nents >= c->s->o.hunt_entries)
+            break; /* at an hour boundary: the rest probe by probe */
+        c->s->hunt_stats.candidates++;
+        rc = read_hour(c, &hp[reqs[k].probe], &pr[reqs[k].probe - a], reqs[k].probe, reqs[k].hour,
+                       reqs[k].which);
+    }
+    size_t rest = k;
+    if (rc == 0 && rest < nreq)
+        qsort(reqs + rest, nreq - rest, sizeof(*reqs), cmp_req_probe);
+    if (rc == 0 && c->nents)
+        qsort(c->ents, c->nents, sizeof(*c->ents), cmp_ent);
+    /* hand over, probe by probe: what was read, then (after a stop) the rest */
+    size_t e = 0;
+    struct ent *held = c->ents; /* read_hour appends to c->ents: keep these apart */
+    size_t nheld = c->nents;
+    c->ents = NULL;
+    c->nents = c->capents = 0;
+    for (size_t i = a; i < b && rc == 0; i++) {
+        rc = hand_over(held, nheld, &e, (uint32_t)i, cb, opaque);
+        while (rc == 0 && rest < nreq && reqs[rest].probe == i) {
+            c->nents = 0;
+            c->s->hunt_stats.candidates++;
+            rc = read_hour(c, &hp[i], &pr[i - a], (uint32_t)i, reqs[rest].hour, reqs[rest].which);
+            if (rc == 0 && c->nents) {
+                qsort(c->ents, c->nents, sizeof(*c->ents), cmp_ent);
+                size_t j = 0;
+                rc = hand_over(c->ents, c->nents, &j, (uint32_t)i, cb, opaque);
+            }
+            rest++;
+        }
+    }
+    free(held);
+    for (size_t i = a; pr && i < b; i++)
+        pranges_free(&pr[i - a]);
+    free(pr);
+    free(reqs);
     return rc;
 }
 
@@ -390,11 +536,26 @@ int store_hunt(struct store *s, const struct store_probe *probes, size_t n,
         if (sqlite3_prepare_v2(db, HUNT_READ_SQL, -1, &c->read, NULL) != SQLITE_OK)
             rc = sql_err(s, db, sqlite3_errcode(db), "hunting");
     }
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (hp[i].ok)
-            rc = index_phase(c, &hp[i], i, hours, nhours, cb, opaque);
-        if (progress && ((i + 1) % 64 == 0 || i + 1 == n))
-            progress(opaque, 2, i + 1, n);
+    /* chunks of probes with at most READS_MAX reads; a probe that reads
+     * every hour goes alone, streamed */
+    size_t a = 0;
+    while (a < n && rc == 0) {
+        if (hp[a].ok && hp[a].all_hours) {
+            rc = all_hours_probe(c, &hp[a], (uint32_t)a, hours, nhours, cb, opaque);
+            a++;
+        } else {
+            size_t b = a, reads = 0;
+            while (b < n && !(hp[b].ok && hp[b].all_hours) && (b == a || reads < READS_MAX)) {
+                for (size_t k = 0; k < hp[b].ncands; k++)
+                    for (int r = 0; r < 3; r++)
+                        reads += (size_t)__builtin_popcount(hp[b].cands[k].mask[r]);
+                b++;
+            }
+            rc = index_chunk(c, hp, a, b, cb, opaque);
+            a = b;
+        }
+        if (progress)
+            progress(opaque, 2, a, n);
     }
     if (c) {
         sqlite3_finalize(c->read);

@@ -263,6 +263,7 @@ void store_opts_default(struct store_opts *o)
     o->commit_rows = 16384;
     o->zstd_level = 1;
     o->busy_timeout_ms = 5000;
+    o->hunt_entries = 4u << 20;
 }
 
 void store_query_init(struct store_query *q)
@@ -673,6 +674,8 @@ int store_open(const char *path, const struct store_opts *o, struct store **out)
         s->o.queue_batches = 8;
     if (!s->o.commit_rows)
         s->o.commit_rows = 16384;
+    if (!s->o.hunt_entries)
+        s->o.hunt_entries = 4u << 20;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv_work, NULL);
     pthread_cond_init(&s->cv_space, NULL);

@@ -41,6 +41,8 @@ struct store_opts {
                              dictionary as small as level 3, and 25 % faster) */
     int busy_timeout_ms;  /* wait for another process's lock (default 5000) */
     uint64_t max_bytes;   /* refuse to grow the file past this (-ENOSPC); 0: no limit */
+    size_t hunt_entries;  /* index entries a hunt holds to read the index in one
+                             sweep (default 4 Mi: 96 MiB); past it, probe by probe */
 };
 
 void store_opts_default(struct store_opts *o);

@@ -303,6 +303,60 @@ static void test_every_kind(void **state)
     assert_int_equal(store_close(s), 0);
 }
 
+struct grouped {
+    int n;
+    size_t probe[64];
+    int64_t ts[64];
+};
+
+static int on_grouped(void *opaque, const struct store_hit *h)
+{
+    struct grouped *g = opaque;
+    if (g->n < 64) {
+        g->probe[g->n] = h->probe;
+        g->ts[g->n] = h->ts_ns;
+    }
+    g->n++;
+    return 0;
+}
+
+/* The same hits, grouped by probe and in time order, whether the index is
+ * read in one sweep or (past the entries a hunt may hold) probe by probe. */
+static void test_sweep_and_fallback(void **state)
+{
+    struct fx *f = *state;
+    fill_store(f, NULL);
+    struct store_probe p[] = {
+        {IOC_DOMAIN, "test", TIME_NONE, TIME_NONE},
+        {IOC_IP, "198.51.100.0/24", TIME_NONE, TIME_NONE},
+        {IOC_EMAIL, "bob@corp.example", TIME_NONE, TIME_NONE},
+        {IOC_IP, "198.0.0.0/7", TIME_NONE, TIME_NONE}, /* every hour, streamed */
+        {IOC_DOMAIN, "example", TIME_NONE, TIME_NONE},
+    };
+    struct grouped want = {0}, got = {0};
+    for (size_t cap = 0; cap < 2; cap++) {
+        struct store_opts o;
+        store_opts_default(&o);
+        o.read_only = true;
+        o.hunt_entries = cap ? 1 : 0; /* 1: stop after the first hour */
+        struct store *s = NULL;
+        assert_int_equal(store_open(f->path, &o, &s), 0);
+        struct grouped *g = cap ? &got : &want;
+        assert_int_equal(store_hunt(s, p, 5, on_grouped, NULL, g), 0);
+        assert_int_equal(store_close(s), 0);
+    }
+    assert_int_equal(want.n, 3 + 3 + 1 + 3 + 3);
+    assert_int_equal(got.n, want.n);
+    for (int i = 0; i < want.n; i++) {
+        assert_int_equal(got.probe[i], want.probe[i]);
+        assert_int_equal(got.ts[i], want.ts[i]);
+        if (i && want.probe[i] == want.probe[i - 1])
+            assert_true(want.ts[i] >= want.ts[i - 1]);
+        else if (i)
+            assert_true(want.probe[i] > want.probe[i - 1]);
+    }
+}
+
 /* Results in time order, several probes at once, in probe order. */
 static void test_many_probes(void **state)
 {
@@ -576,6 +630,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_kind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_probes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_and_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hunt_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hunt_store, setup, teardown),
