@@ -129,28 +129,14 @@ static const char *level_of(int confidence)
     return confidence >= 80 ? "high" : confidence >= 40 || confidence < 0 ? "medium" : "low";
 }
 
-void intel_alert_render_json(const struct intel_set *s, const struct event *ev,
-                             const struct intel_hit *h, const uint32_t *ids, size_t n,
-                             size_t omitted, struct buf *b)
+/* "indicator":{type, value, and what its metadata says} */
+static void put_indicator(struct buf *b, const char *type, const char *value,
+                          const struct ioc_meta *m)
 {
-    struct intel_indicator in;
-    intel_set_get(s, ids[0], &in);
-    const struct ioc_meta *m = in.meta;
-    const char *type = ioc_type_name(in.type);
-    buf_puts(b, "{\"@timestamp\":");
-    put_time(b, ev->ts_ns);
-    buf_puts(b, ",\"kind\":\"intel\",\"rule\":{\"id\":");
-    put_str(b, m->ref);
-    char name[320];
-    snprintf(name, sizeof(name), "%s indicator from %s", type, m->feed ? m->feed : "?");
-    buf_puts(b, ",\"name\":");
-    put_str(b, name);
-    buf_puts(b, ",\"level\":");
-    put_str(b, level_of(m->confidence));
-    buf_puts(b, "},\"indicator\":{\"type\":");
+    buf_puts(b, "\"indicator\":{\"type\":");
     put_str(b, type);
     buf_puts(b, ",\"value\":");
-    put_str(b, in.value);
+    put_str(b, value);
     buf_puts(b, ",\"feed\":");
     put_str(b, m->feed);
     buf_puts(b, ",\"ref\":");
@@ -171,7 +157,30 @@ void intel_alert_render_json(const struct intel_set *s, const struct event *ev,
     put_time(b, m->valid_from);
     buf_puts(b, ",\"valid_until\":");
     put_time(b, m->valid_until);
-    buf_puts(b, "},\"indicators_more\":[");
+    buf_putc(b, '}');
+}
+
+void intel_alert_render_json(const struct intel_set *s, const struct event *ev,
+                             const struct intel_hit *h, const uint32_t *ids, size_t n,
+                             size_t omitted, struct buf *b)
+{
+    struct intel_indicator in;
+    intel_set_get(s, ids[0], &in);
+    const struct ioc_meta *m = in.meta;
+    const char *type = ioc_type_name(in.type);
+    buf_puts(b, "{\"@timestamp\":");
+    put_time(b, ev->ts_ns);
+    buf_puts(b, ",\"kind\":\"intel\",\"rule\":{\"id\":");
+    put_str(b, m->ref);
+    char name[320];
+    snprintf(name, sizeof(name), "%s indicator from %s", type, m->feed ? m->feed : "?");
+    buf_puts(b, ",\"name\":");
+    put_str(b, name);
+    buf_puts(b, ",\"level\":");
+    put_str(b, level_of(m->confidence));
+    buf_puts(b, "},");
+    put_indicator(b, type, in.value, m);
+    buf_puts(b, ",\"indicators_more\":[");
     for (size_t i = 1; i < n; i++) {
         struct intel_indicator o;
         intel_set_get(s, ids[i], &o);
@@ -297,29 +306,9 @@ static int on_pattern(void *opaque, void *user, const struct stix_evref *evs, si
     }
     buf_puts(b, ",\"level\":");
     put_str(b, level_of(m->confidence));
-    buf_puts(b, "},\"indicator\":{\"type\":\"stix-pattern\",\"value\":");
-    put_str(b, ip.text);
-    buf_puts(b, ",\"feed\":");
-    put_str(b, m->feed);
-    buf_puts(b, ",\"ref\":");
-    put_str(b, m->ref);
-    buf_puts(b, ",\"name\":");
-    put_str(b, m->name);
-    buf_puts(b, ",\"confidence\":");
-    put_confidence(b, m->confidence);
-    buf_puts(b, ",\"tlp\":");
-    put_tlp(b, m->tlp);
-    buf_puts(b, ",\"labels\":");
-    buf_puts(b, m->labels_json ? m->labels_json : "[]");
-    buf_puts(b, ",\"kill_chain\":");
-    buf_puts(b, m->kill_chain_json ? m->kill_chain_json : "[]");
-    buf_puts(b, ",\"related\":");
-    buf_puts(b, m->related_json ? m->related_json : "[]");
-    buf_puts(b, ",\"valid_from\":");
-    put_time(b, m->valid_from);
-    buf_puts(b, ",\"valid_until\":");
-    put_time(b, m->valid_until);
-    buf_puts(b, "},\"indicators_more\":[],\"indicators_omitted\":0,\"matched\":{},\"events\":[");
+    buf_puts(b, "},");
+    put_indicator(b, "stix-pattern", ip.text, m);
+    buf_puts(b, ",\"indicators_more\":[],\"indicators_omitted\":0,\"matched\":{},\"events\":[");
     for (size_t i = 0; i < nevs; i++) {
         if (i)
             buf_putc(b, ',');

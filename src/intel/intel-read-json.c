@@ -93,38 +93,30 @@ static int slurp(struct intel_read_ctx *c, size_t max, char **out, size_t *len)
     return 0;
 }
 
-/* Count what a JSON reader added, as the line readers do. */
-static void account(struct intel_read_ctx *c, size_t before)
+/* Read the whole input and hand it to a JSON reader. */
+static int read_json(struct intel_read_ctx *c,
+                     int (*reader)(const char *json, size_t n, const char *where,
+                                   struct ioc_batch *b))
 {
-    c->st->indicators += c->out->niocs - before;
+    struct intel_json_limits lim = intel_json_limits_of(NULL);
+    char *buf = NULL;
+    size_t n = 0;
+    int rc = slurp(c, lim.max_bytes, &buf, &n);
+    if (rc < 0)
+        return rc;
+    size_t before = c->out->niocs;
+    rc = reader(buf, n, c->path, c->out);
+    free(buf);
+    c->st->indicators += c->out->niocs - before; /* as the line readers count */
+    return rc;
 }
 
 int intel_stix_read(struct intel_read_ctx *c)
 {
-    struct intel_json_limits lim = intel_json_limits_of(NULL);
-    char *buf;
-    size_t n;
-    int rc = slurp(c, lim.max_bytes, &buf, &n);
-    if (rc < 0)
-        return rc;
-    size_t before = c->out->niocs;
-    rc = stix_objects_read(buf, n, c->path, c->out);
-    free(buf);
-    account(c, before);
-    return rc;
+    return read_json(c, stix_objects_read);
 }
 
 int intel_misp_read(struct intel_read_ctx *c)
 {
-    struct intel_json_limits lim = intel_json_limits_of(NULL);
-    char *buf;
-    size_t n;
-    int rc = slurp(c, lim.max_bytes, &buf, &n);
-    if (rc < 0)
-        return rc;
-    size_t before = c->out->niocs;
-    rc = misp_json_read(buf, n, c->path, c->out);
-    free(buf);
-    account(c, before);
-    return rc;
+    return read_json(c, misp_json_read);
 }

@@ -1912,6 +1912,36 @@ static int prepare_query(struct store *s, const struct store_query *q, const cha
     return 0;
 }
 
+/* Read the current row of a statement whose columns are SELECT_COLS into
+ * r (its document decoded into s->rjson), and hand it to cb. sip and dip
+ * hold the addresses' text. Returns 0, or cb's or the decoder's negative
+ * errno. */
+static int row_to_cb(struct store *s, sqlite3 *db, sqlite3_stmt *st, char sip[64], char dip[64],
+                     int (*cb)(void *opaque, const struct store_row *r), void *opaque)
+{
+    struct store_row r = {0};
+    r.ts_ns = sqlite3_column_type(st, 0) == SQLITE_NULL ? TIME_NONE : sqlite3_column_int64(st, 0);
+    r.id = (uint64_t)sqlite3_column_int64(st, 1);
+    r.module = (const char *)sqlite3_column_text(st, 2);
+    r.host = (const char *)sqlite3_column_text(st, 3);
+    r.user = (const char *)sqlite3_column_text(st, 4);
+    r.source_ip = ip_text(st, 5, sip);
+    r.destination_ip = ip_text(st, 6, dip);
+    r.action = (const char *)sqlite3_column_text(st, 7);
+    r.outcome = (const char *)sqlite3_column_text(st, 8);
+    int e = doc_decode(s, db, sqlite3_column_blob(st, 9), (size_t)sqlite3_column_bytes(st, 9),
+                       sqlite3_column_type(st, 9) == SQLITE_BLOB);
+    if (e < 0)
+        return e;
+    r.json = s->rjson.data;
+    r.json_len = s->rjson.len;
+    r.email_from = (const char *)sqlite3_column_text(st, 10);
+    r.email_to = (const char *)sqlite3_column_text(st, 11);
+    r.file = (const char *)sqlite3_column_text(st, 12);
+    r.line = (uint64_t)sqlite3_column_int64(st, 13);
+    return cb(opaque, &r);
+}
+
 int store_search(struct store *s, const struct store_query *q,
                  int (*cb)(void *opaque, const struct store_row *r), void *opaque)
 {
@@ -1922,30 +1952,7 @@ int store_search(struct store *s, const struct store_query *q,
         return rc;
     char sip[64], dip[64];
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_row r = {0};
-        r.ts_ns =
-            sqlite3_column_type(st, 0) == SQLITE_NULL ? TIME_NONE : sqlite3_column_int64(st, 0);
-        r.id = (uint64_t)sqlite3_column_int64(st, 1);
-        r.module = (const char *)sqlite3_column_text(st, 2);
-        r.host = (const char *)sqlite3_column_text(st, 3);
-        r.user = (const char *)sqlite3_column_text(st, 4);
-        r.source_ip = ip_text(st, 5, sip);
-        r.destination_ip = ip_text(st, 6, dip);
-        r.action = (const char *)sqlite3_column_text(st, 7);
-        r.outcome = (const char *)sqlite3_column_text(st, 8);
-        int e = doc_decode(s, db, sqlite3_column_blob(st, 9), (size_t)sqlite3_column_bytes(st, 9),
-                           sqlite3_column_type(st, 9) == SQLITE_BLOB);
-        if (e < 0) {
-            sqlite3_finalize(st);
-            return e;
-        }
-        r.json = s->rjson.data;
-        r.json_len = s->rjson.len;
-        r.email_from = (const char *)sqlite3_column_text(st, 10);
-        r.email_to = (const char *)sqlite3_column_text(st, 11);
-        r.file = (const char *)sqlite3_column_text(st, 12);
-        r.line = (uint64_t)sqlite3_column_int64(st, 13);
-        e = cb(opaque, &r);
+        int e = row_to_cb(s, db, st, sip, dip, cb, opaque);
         if (e < 0) {
             sqlite3_finalize(st);
             return e;
@@ -2062,27 +2069,7 @@ int store_scan(struct store *s, const struct store_scan *q,
         return rc;
     char sip[64], dip[64];
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_row r = {0};
-        r.ts_ns = sqlite3_column_int64(st, 0);
-        r.id = (uint64_t)sqlite3_column_int64(st, 1);
-        r.module = (const char *)sqlite3_column_text(st, 2);
-        r.host = (const char *)sqlite3_column_text(st, 3);
-        r.user = (const char *)sqlite3_column_text(st, 4);
-        r.source_ip = ip_text(st, 5, sip);
-        r.destination_ip = ip_text(st, 6, dip);
-        r.action = (const char *)sqlite3_column_text(st, 7);
-        r.outcome = (const char *)sqlite3_column_text(st, 8);
-        int e = doc_decode(s, db, sqlite3_column_blob(st, 9), (size_t)sqlite3_column_bytes(st, 9),
-                           sqlite3_column_type(st, 9) == SQLITE_BLOB);
-        if (e == 0) {
-            r.json = s->rjson.data;
-            r.json_len = s->rjson.len;
-            r.email_from = (const char *)sqlite3_column_text(st, 10);
-            r.email_to = (const char *)sqlite3_column_text(st, 11);
-            r.file = (const char *)sqlite3_column_text(st, 12);
-            r.line = (uint64_t)sqlite3_column_int64(st, 13);
-            e = cb(opaque, &r);
-        }
+        int e = row_to_cb(s, db, st, sip, dip, cb, opaque);
         if (e < 0) {
             sqlite3_finalize(st);
             return e;
