@@ -10,18 +10,21 @@
  *      fingerprints of all probes are sorted per summary class; then, for
  *      every day that holds events (from hunt_hours), the day's sorted
  *      summary array of each needed class is merged with them: each match
- *      adds the day's hour mask to its probe. Cost: the size of the
+ *      adds the day's hour mask to the probe's ranges it names (the source
+ *      range for a source-class match, ...). Cost: the size of the
  *      summaries of the classes asked (a few bytes per distinct value per
  *      day) plus n log n, whatever the number of probes.
- *   2. Index. For every probe, in each of its candidate hours (inside its
- *      time window), one range read of the hunt table per key kind:
+ *   2. Index. In each candidate hour of a probe (inside its time window),
+ *      one range read of the hunt table per key kind named there:
  *      "SEARCH hunt USING PRIMARY KEY (hour=? AND key>? AND key<?)". The
- *      entries (ts, event row id) of the kinds are merged, an event found
- *      by two kinds (a CIDR block as source and destination) counted once,
- *      and handed over in time order.
+ *      reads of all probes are made in hour order (index_chunk: one sweep
+ *      of the file instead of a seek all over it per probe), their entries
+ *      (ts, event row id) held, then handed over per probe in time order,
+ *      an event found by two kinds (a CIDR block as source and
+ *      destination) once.
  *
- * A probe too wide for fingerprints (an IPv6 block shorter than /8) reads
- * every hour. Nothing here reads the events table or a document:
+ * A probe too wide for fingerprints (an IPv4 block shorter than /8, IPv6
+ * shorter than /24) reads every hour. Nothing here reads the events table or a document:
  * store_event_get() does that for the events the caller wants to see.
  */
 #include <errno.h>

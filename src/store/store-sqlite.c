@@ -1721,8 +1721,8 @@ struct ipq {
  * that each is an index range whatever the planner thinks of an OR (a CIDR
  * range also checks the key's length: an IPv6 key must not fall inside an
  * IPv4 range by its first bytes). */
-static int filter_drive(struct buf *sql, struct qbind *b, enum qfilter f, const char *v,
-                        const struct ipq *ip)
+static int filter_drive(struct buf *sql, struct qbind *b, int version, enum qfilter f,
+                        const char *v, const struct ipq *ip)
 {
     if (f == QF_USER) {
         buf_puts(sql, "hunt x ON x.hour = b.hour AND x.key = ?");
@@ -1735,14 +1735,17 @@ static int filter_drive(struct buf *sql, struct qbind *b, enum qfilter f, const 
     for (int k = 0; k < 2 && rc == 0; k++) {
         char kind = f == QF_EMAIL ? (k ? 't' : 'f') : (k ? 'd' : 's');
         if (f == QF_EMAIL) {
-            /* mail keys are domain first (mail_key) */
+            /* mail keys are domain first (mail_key); a version 1 store not
+             * upgraded yet (read-only) has them as written, lower-cased */
             size_t n = strlen(v);
             char *mk = malloc(n + 1);
             if (!mk)
                 return -ENOMEM;
-            size_t kl = mail_key(v, n, mk);
-            rc = qb_key(b, kind, mk, kl, false);
-            rc = rc ? rc : qb_key(b, kind, mk, kl, false);
+            size_t kl = version >= 2 ? mail_key(v, n, mk) : n;
+            if (version < 2)
+                memcpy(mk, v, n);
+            rc = qb_key(b, kind, mk, kl, version < 2);
+            rc = rc ? rc : qb_key(b, kind, mk, kl, version < 2);
             free(mk);
             qb_int(b, 0);
         } else if (ip->cidr_len) {
@@ -1829,7 +1832,7 @@ static int build_query(struct store *s, const struct store_query *q, struct buf 
         buf_puts(sql, two_keys ? SELECT_COLS "FROM (SELECT DISTINCT x.hour, x.ts, x.ev "
                                              "FROM hunt_hours b CROSS JOIN "
                                : SELECT_COLS "FROM hunt_hours b CROSS JOIN ");
-        int rc = filter_drive(sql, b, (enum qfilter)drive, vals[drive], ip);
+        int rc = filter_drive(sql, b, s->version, (enum qfilter)drive, vals[drive], ip);
         if (rc < 0)
             return set_err(s, rc, "out of memory");
         if (!two_keys)

@@ -534,6 +534,11 @@ static void test_migration_from_v1(void **state)
     int n = 0;
     assert_int_equal(store_search(s, &q, count_rows, &n), 0);
     assert_int_equal(n, 16);
+    store_query_init(&q);
+    q.email = "S1@mail.example.org"; /* the keys as version 1 wrote them */
+    n = 0;
+    assert_int_equal(store_search(s, &q, count_rows, &n), 0);
+    assert_int_equal(n, 24);
     struct store_probe p = {IOC_IP, "198.51.100.1", TIME_NONE, TIME_NONE};
     assert_int_equal(store_hunt(s, &p, 1, count_hits, NULL, &n), -EPROTONOSUPPORT);
     assert_non_null(strstr(store_errmsg(s), "upgrade"));
@@ -557,6 +562,8 @@ static void test_migration_from_v1(void **state)
 
     s = open_ro(f);
     /* search: the same answers as before */
+    store_query_init(&q);
+    q.user = "U1";
     n = 0;
     assert_int_equal(store_search(s, &q, count_rows, &n), 0);
     assert_int_equal(n, 16);
