@@ -98,6 +98,10 @@ struct sigma_matcher {
     struct sigma_match_stats st;
     struct sigma_pf_state *pfs; /* NULL: no prefilter in this set */
     bool prefilter;             /* use it (sigma_matcher_set_prefilter) */
+    bool confirm;               /* this event was scanned: values may read pv */
+    struct sigma_pf_verdict pv;
+    uint32_t *keys; /* name hashes of the indexed fields, in index order */
+    uint32_t nkeys;
 };
 
 struct sigma_matcher *sigma_matcher_new(const struct sigma_set *s)
@@ -145,6 +149,7 @@ void sigma_matcher_free(struct sigma_matcher *m)
     free(m->bits);
     free(m->tmp);
     free(m->slots);
+    free(m->keys);
     free(m->low);
     free(m->selc);
     free(m->stamp);
@@ -169,6 +174,7 @@ void sigma_matcher_stats(const struct sigma_matcher *m, struct sigma_match_stats
 
 static void index_put(struct sigma_matcher *m, uint32_t hash, uint32_t idx)
 {
+    m->keys[m->nkeys++] = hash;
     uint32_t mask = m->nslots - 1, h = hash & mask;
     while (m->slots[h].epoch == m->epoch) {
         if (m->slots[h].hash == hash) {
@@ -206,6 +212,7 @@ static void index_event(struct sigma_matcher *m, const struct event *ev)
     arena_reset(&m->arena);
     uint32_t need = ev->nfields + CORE__COUNT + N_PSEUDO;
     if (need > m->nlow) {
+        grow_or_die((void **)&m->keys, need * sizeof(*m->keys));
         grow_or_die((void **)&m->low, need * sizeof(*m->low));
         memset(m->low + m->nlow, 0, (need - m->nlow) * sizeof(*m->low));
         m->nlow = need;
@@ -218,6 +225,7 @@ static void index_event(struct sigma_matcher *m, const struct event *ev)
         memset(m->slots, 0, ns * sizeof(*m->slots));
         m->nslots = ns;
     }
+    m->nkeys = 0;
     for (uint32_t i = 0; i < ev->nfields; i++)
         index_put(m, field_name_hash(ev->fields[i].key.p, ev->fields[i].key.n), i);
     for (uint32_t c = 0; c < CORE__COUNT; c++)
@@ -518,6 +526,8 @@ static bool fieldref_match(struct sigma_matcher *m, const struct sigma_value *v,
 static bool value_match(struct sigma_matcher *m, const struct sigma_value *v, bool found,
                         const struct fval *fv, const struct ls_entry *fm)
 {
+    if (v->atom && m->confirm && sigma_pf_atom_absent(&m->pv, v->atom))
+        return false; /* what it needs is nowhere in the event */
     if (v->kind == SV_NULL)
         return !found || fv->type == VT_NULL;
     if (v->kind == SV_NOTHING || !found || fv->type == VT_NULL)
@@ -563,6 +573,8 @@ static bool values_match(struct sigma_matcher *m, const struct sigma_item *it, b
 static bool keyword_value(struct sigma_matcher *m, const struct sigma_value *v)
 {
     const struct event *ev = m->ev;
+    if (v->atom && m->confirm && sigma_pf_atom_absent(&m->pv, v->atom))
+        return false;
     if (ev->message.n && match_text(m, v, ev->message, NULL))
         return true;
     for (uint32_t i = 0; i < ev->nfields; i++) {
@@ -894,6 +906,37 @@ static const struct cand *candidates(struct sigma_matcher *m, uint32_t *ncand, s
 
 /* ---- the prefilter scan ------------------------------------------------ */
 
+/* Hand the prefilter the value of each exact field the event has, as
+ * get_field() (without field mappings: exact atoms name fields no entry
+ * renames) returns it, JSON array elements one by one as value_match() sees
+ * them. */
+static void prefilter_exact(struct sigma_matcher *m)
+{
+    const struct sigma_prefilter *pf = m->set->pf;
+    struct sigma_pf_state *st = m->pfs;
+    for (uint32_t k = 0; k < m->nkeys; k++) {
+        uint32_t it = 0;
+        int32_t f;
+        while ((f = sigma_pf_field_next(pf, m->keys[k], &it)) >= 0) {
+            const struct sigma_pf_field *pff = sigma_pf_field(pf, (uint32_t)f);
+            struct fval fv;
+            if (!sigma_pf_field_once(st, (uint32_t)f) ||
+                !lookup(m, pff->name, pff->len, pff->hash, &fv) || fv.type == VT_NULL)
+                continue;
+            if (fv.type == VT_JSON && fv.raw.n && fv.raw.p[0] == '[') {
+                size_t pos = 0;
+                struct str el;
+                bool isnull;
+                while (json_next(m, fv.raw.p, fv.raw.n, &pos, &el, &isnull))
+                    if (!isnull)
+                        sigma_pf_exact(pf, st, (uint32_t)f, el.p, el.n);
+            } else {
+                sigma_pf_exact(pf, st, (uint32_t)f, fv.raw.p, fv.raw.n);
+            }
+        }
+    }
+}
+
 /* Hand the prefilter every text a rule can read: what get_field() can
  * return (native, core and pseudo values; JSON array elements as
  * value_match() sees them) and what keyword_value() reads. */
@@ -925,6 +968,7 @@ static void prefilter_scan(struct sigma_matcher *m)
     if (!ev->nfields && !ev->message.n && ev->raw.n)
         sigma_pf_add(st, ev->raw.p, ev->raw.n);
     sigma_pf_scan(m->set->pf, st); /* on failure every rule may match */
+    prefilter_exact(m);
 }
 
 /* Evaluate one candidate; calls fn on a match. Returns 0 or fn's error. */
@@ -1001,6 +1045,7 @@ int sigma_match(struct sigma_matcher *m, const struct event *ev, sigma_match_fn 
 {
     const struct sigma_set *s = m->set;
     m->st.events++;
+    m->confirm = false;
     if (!s->nrules)
         return 0;
     index_event(m, ev);
@@ -1008,15 +1053,16 @@ int sigma_match(struct sigma_matcher *m, const struct event *ev, sigma_match_fn 
     struct combo *k;
     const struct cand *c = candidates(m, &nc, &k);
     bool pf = m->prefilter && nc;
-    struct sigma_pf_verdict v;
+    struct sigma_pf_verdict *v = &m->pv;
     if (pf) {
         prefilter_scan(m);
-        sigma_pf_verdict(s->pf, m->pfs, &v);
-        if (k && !v.all && (k->pos || combo_prepare(m, k, &v)))
-            return match_hits(m, k, &v, fn, opaque);
+        sigma_pf_verdict(s->pf, m->pfs, v);
+        m->confirm = !v->all;
+        if (k && !v->all && (k->pos || combo_prepare(m, k, v)))
+            return match_hits(m, k, v, fn, opaque);
     }
     for (uint32_t i = 0; i < nc; i++) {
-        if (pf && !sigma_pf_may_match(&v, c[i].rule))
+        if (pf && !sigma_pf_may_match(v, c[i].rule))
             continue;
         int rc = eval_cand(m, &c[i], fn, opaque);
         if (rc < 0)

@@ -88,6 +88,8 @@ struct sigma_value {
     uint32_t anchor;   /* SV_CONTAINS: offset of the needle's rarest byte */
     bool numeric;      /* SV_EXACT from a YAML number: num holds it, and event
                           values written otherwise (0x10, 16.0) compare as numbers */
+    uint32_t atom;     /* prefilter atom that must be present for it to match
+                          (sigma-prefilter.c), 0: none */
 };
 
 /* Regex match state, one per matcher (thread). */

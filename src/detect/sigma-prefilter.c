@@ -1,16 +1,30 @@
 /*
  * sigma-prefilter.c - skip the rules an event cannot match, after one
- * multi-literal scan of the event's text.
+ * multi-literal scan of the event's text and a few hash probes of its
+ * values.
  *
- * Most rules can only be true if some literal occurs in some value of the
- * event: `Image|endswith: '\rundll32.exe'` needs "\rundll32.exe" somewhere.
- * For each rule a conservative *necessary set* of literals is derived from
- * its condition tree:
+ * Most rules can only be true if something is present in the event:
+ * `Image|endswith: '\rundll32.exe'` needs "\rundll32.exe" somewhere in its
+ * text, `EventID: 4720` needs an EventID field equal to 4720. Such a thing is
+ * an *atom*:
  *
- *   value      exact / prefix / suffix / contains: its literal; a glob: its
- *              longest literal token; anything else (regex, CIDR, number,
- *              null, exists, field reference, numeric exact): none
- *   item       every value needs a literal, their union (|all: the best
+ *   literal     a byte string that occurs (ASCII case-blind) somewhere in the
+ *               event's text: found by one Hyperscan scan of the text;
+ *   exact       a field whose whole value (ASCII case-blind, or as a number)
+ *               equals a value: found by looking the event's value of that
+ *               field up in a hash table.
+ *
+ * For each rule a conservative *necessary set* of atoms is derived from its
+ * condition tree:
+ *
+ *   value      exact (a field the log source mapping never renames): an
+ *              exact atom; exact elsewhere, prefix, suffix, contains: its
+ *              literal; a glob: its longest literal token; a regex: the
+ *              longest run of plain bytes of every top-level branch (one
+ *              literal per branch); anything else (CIDR, number comparison,
+ *              null, exists, field reference, numeric exact on a renamed
+ *              field): none
+ *   item       every value needs an atom, their union (|all: the best
  *              group of alternatives, since every group must match); a
  *              negated item (neq) has none
  *   group (AND of items), condition AND, all-of: the best child's set
@@ -19,25 +33,35 @@
  *   not        none
  *
  * where "none" makes the whole subtree unusable ("always"), and "best" is the
- * set whose shortest literal is longest (then the smallest). A rule whose
- * root is "always" is evaluated on every event of its log source. A subset of
- * a necessary literal is necessary too, so nothing here has to be exact: the
- * prefilter only ever says "cannot match" when no literal of the set occurs
- * anywhere in the event's text, and evaluation stays the judge.
+ * set whose weakest atom is strongest (exact atoms and long literals are
+ * strong; then the smallest set). A rule whose root is "always" is evaluated
+ * on every event of its log source. A subset of a necessary literal is
+ * necessary too, so nothing here has to be exact: the prefilter only ever
+ * says "cannot match" when no atom of the set is present, and evaluation
+ * stays the judge.
  *
- * All literals of all rules (deduplicated) go into one Hyperscan block-mode
- * database of caseless literals (HS_FLAG_SINGLEMATCH); each literal lists
- * the rules it serves. Evaluation lowercases ASCII only, and Hyperscan's
- * caseless matching is ASCII-only too, so a literal found case-blind is
- * exactly the condition "may match". Per event the matcher copies every text
- * a rule can read (native, core and pseudo field values, JSON array elements
- * unescaped, the message; the raw record when there is nothing else) into
- * one buffer separated by newlines, scans it once, and stamps the rules of
- * each literal hit. A literal straddling a separator only adds a candidate.
+ * Literals shorter than 3 bytes hit nearly every event and slow the scan, so
+ * they count as none, except two-byte literals with no letter, digit, space
+ * or common path punctuation ("^^", or a non-ASCII character such as a
+ * Cyrillic homoglyph), which are rare in logs.
  *
- * One database for the whole set rather than one per log source: the scan
- * costs about the same whatever the number of literals, and literals of
- * other log sources only stamp rules that are not candidates anyway.
+ * Every value that has an atom also keeps its id (sigma_value.atom), whether
+ * or not the atom is in its rule's necessary set, and the atom is compiled
+ * too: during evaluation a value whose atom is absent from the event is false
+ * without being compared (sigma-eval.c), so a rule let through by a common
+ * literal costs a few loads for each of its other values.
+ *
+ * All literals (deduplicated) go into one Hyperscan block-mode database of
+ * caseless literals (HS_FLAG_SINGLEMATCH), whose match ids are atom ids; each
+ * atom lists the rules it serves. Evaluation lowercases ASCII only, and
+ * Hyperscan's caseless matching is ASCII-only too, so a literal found
+ * case-blind is exactly the condition "may match". Per event the matcher
+ * copies the texts a rule can read into one buffer separated by newlines,
+ * scans it once, and stamps each atom found and the rules it serves. A
+ * literal straddling a separator only adds a candidate. The exact atoms are
+ * found by the matcher too: for each field of the event that some exact atom
+ * names, the value a rule would read (each element of a JSON array) is probed
+ * once as folded text and once as a number (`0x10` equals 16).
  */
 #include "detect/sigma-prefilter.h"
 
@@ -52,22 +76,33 @@
 #endif
 
 #define PF_MAX_DEPTH 200
-#define PF_LEN_CAP   12 /* literals longer than this are all "long enough" */
+#define PF_LEN_CAP   12  /* literals longer than this are all "long enough" */
+#define PF_RUN_MAX   255 /* regex runs are cut to this (a part of a run is necessary too) */
 #ifndef PF_MIN_LEN
 #define PF_MIN_LEN 3 /* shorter literals hit nearly every event and slow the scan */
 #endif
 
-struct lit {
-    const char *p;
+/* One element of a necessary set. */
+struct atom {
+    const char *p; /* literal, or the exact value's text */
     uint32_t n;
+    const struct sigma_item *exact; /* exact atoms: the item (its field) */
+    const struct sigma_value *v;    /* exact atoms: the value (numeric ones) */
 };
 
-/* A necessary set: always (unusable), or a union of literals (empty: the
+/* A necessary set: always (unusable), or a union of atoms (empty: the
  * subtree can never be true). */
-struct litset {
-    struct lit *v;
+struct atomset {
+    struct atom *v;
     uint32_t n, cap;
     bool always;
+};
+
+/* Exact atoms, hashed by (field, folded text) and by (field, number). */
+struct xslot {
+    uint32_t atom; /* 0: empty */
+    uint32_t field;
+    uint32_t hash;
 };
 
 struct sigma_prefilter {
@@ -76,16 +111,32 @@ struct sigma_prefilter {
 #endif
     uint8_t *always; /* per rule */
     uint32_t nrules, nalways;
-    uint32_t *lit_off; /* literal id -> rules lit_rules[lit_off[id] .. lit_off[id+1]) */
-    uint32_t *lit_rules;
-    uint32_t nlits;
+    uint32_t natoms;    /* ids 1 .. natoms */
+    uint32_t *atom_off; /* atom id -> rules atom_rules[atom_off[id] .. atom_off[id+1]) */
+    uint32_t *atom_rules;
+    uint32_t nlits, nexact;
+    /* exact atoms: the text (folded) and number of each, by atom id */
+    const char **xtext;
+    uint32_t *xlen;
+    double *xnum;
+    uint8_t *xnumeric;
+    struct xslot *xt, *xn; /* text table, number table */
+    uint32_t nxslots;      /* power of two, each table */
+    struct sigma_pf_field *fields;
+    uint64_t *flens;   /* per field: bit l set if a text atom has length l (63: >= 63) */
+    uint8_t *fnumeric; /* per field: some atom compares as a number */
+    uint32_t nfields;
+    uint32_t *fslots; /* field name hash -> field index + 1, open addressing */
+    uint32_t nfslots;
 };
 
 struct sigma_pf_state {
 #ifdef KENCHI_HAVE_HS
     hs_scratch_t *scratch;
 #endif
-    uint32_t *stamp; /* per rule: epoch of the last event that hit it */
+    uint32_t *stamp;  /* per rule: epoch of the last event that hit it */
+    uint32_t *astamp; /* per atom */
+    uint32_t *fstamp; /* per exact field: probed in this event */
     uint32_t epoch;
     uint32_t *hits; /* rules hit by the last scan, each once, in hit order */
     uint32_t nhits;
@@ -96,67 +147,108 @@ struct sigma_pf_state {
     const struct sigma_prefilter *pf;
 };
 
+static uint32_t fold_hash(const char *p, size_t n, uint32_t seed)
+{
+    uint32_t h = 2166136261u ^ seed;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if ((unsigned)(c - 'A') < 26u)
+            c += 32;
+        h = (h ^ c) * 16777619u;
+    }
+    return h;
+}
+
+static bool fold_eq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if ((unsigned)(x - 'A') < 26u)
+            x += 32;
+        if ((unsigned)(y - 'A') < 26u)
+            y += 32;
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+static uint32_t num_hash(double d, uint32_t seed)
+{
+    if (d == 0)
+        d = 0; /* -0 equals 0 */
+    uint64_t b;
+    memcpy(&b, &d, sizeof(b));
+    b ^= seed * 0x9E3779B97F4A7C15ull;
+    b ^= b >> 33; /* a full 64-bit mix: small integers differ only in high bits */
+    b *= 0xff51afd7ed558ccdull;
+    b ^= b >> 33;
+    b *= 0xc4ceb9fe1a85ec53ull;
+    b ^= b >> 33;
+    return (uint32_t)b;
+}
+
 /* ---- necessary sets ----------------------------------------------------- */
 
 #ifdef KENCHI_HAVE_HS /* without a database to compile them into, no sets */
 
-static void set_clear(struct litset *s)
+static void set_clear(struct atomset *s)
 {
     free(s->v);
-    *s = (struct litset){0};
+    *s = (struct atomset){0};
 }
 
-static void set_always(struct litset *s)
+static void set_always(struct atomset *s)
 {
     set_clear(s);
     s->always = true;
 }
 
-static int set_add(struct litset *s, const char *p, uint32_t n)
+static int set_add(struct atomset *s, const struct atom *a)
 {
     if (s->always)
         return 0;
     if (s->n == s->cap) {
         uint32_t cap = s->cap ? s->cap * 2 : 8;
-        struct lit *v = realloc(s->v, cap * sizeof(*v));
+        struct atom *v = realloc(s->v, cap * sizeof(*v));
         if (!v)
             return -ENOMEM;
         s->v = v;
         s->cap = cap;
     }
-    s->v[s->n++] = (struct lit){p, n};
+    s->v[s->n++] = *a;
     return 0;
 }
 
 /* dst |= src (src is left as it was). */
-static int set_union(struct litset *dst, const struct litset *src)
+static int set_union(struct atomset *dst, const struct atomset *src)
 {
     if (src->always) {
         set_always(dst);
         return 0;
     }
     for (uint32_t i = 0; i < src->n && !dst->always; i++)
-        if (set_add(dst, src->v[i].p, src->v[i].n) < 0)
+        if (set_add(dst, &src->v[i]) < 0)
             return -ENOMEM;
     return 0;
 }
 
 /* Higher is more selective: never-true beats everything, always is worst. */
-static int64_t set_score(const struct litset *s)
+static int64_t set_score(const struct atomset *s)
 {
     if (s->always)
         return -1;
     if (!s->n)
         return INT64_MAX;
-    uint32_t minlen = PF_LEN_CAP;
+    uint32_t weakest = PF_LEN_CAP;
     for (uint32_t i = 0; i < s->n; i++)
-        if (s->v[i].n < minlen)
-            minlen = s->v[i].n;
-    return (int64_t)minlen * 1000000 - s->n;
+        if (!s->v[i].exact && s->v[i].n < weakest)
+            weakest = s->v[i].n;
+    return (int64_t)weakest * 1000000 - s->n;
 }
 
 /* Keep the better of best and cand in best (cand is consumed). */
-static void set_keep_best(struct litset *best, bool *have, struct litset *cand)
+static void set_keep_best(struct atomset *best, bool *have, struct atomset *cand)
 {
     if (!*have || set_score(cand) > set_score(best)) {
         set_clear(best);
@@ -165,7 +257,26 @@ static void set_keep_best(struct litset *best, bool *have, struct litset *cand)
     } else {
         set_clear(cand);
     }
-    *cand = (struct litset){0};
+    *cand = (struct atomset){0};
+}
+
+/* A two-byte literal is kept when neither byte is common in log text. */
+static bool rare_byte(unsigned char c)
+{
+    if (c >= 0x80)
+        return true;
+    if ((c | 32) >= 'a' && (c | 32) <= 'z')
+        return false;
+    if (c >= '0' && c <= '9')
+        return false;
+    return !strchr(" \t\r\n\\/.-_:,=\"'()[]{}%$@&+*", c);
+}
+
+static bool literal_ok(const char *p, uint32_t n)
+{
+    if (n >= PF_MIN_LEN)
+        return true;
+    return n == 2 && rare_byte((unsigned char)p[0]) && rare_byte((unsigned char)p[1]);
 }
 
 /* Does the pattern set option letter opt inline, "(?i)" or "(?-x:..."? */
@@ -185,36 +296,135 @@ static bool regex_inline_flag(const char *pat, uint32_t n, char opt)
     return false;
 }
 
-/* The longest run of bytes that every match of the regex pat[0..n) contains,
- * as [*start, *start + return value), or 0 when there is none or the pattern
- * is beyond this reader. Runs are slices of the pattern: plain bytes at the
- * top level (a group may be optional or repeated, so its inside is skipped);
- * escapes, classes, '.', anchors and groups end a run. A quantifier that
- * allows zero ('?', '*', '{') takes its atom out of the run, '+' keeps it;
- * both end the run. Any '|' gives up (alternation), as do \Q and extended
- * mode. When the pattern is caseless, Unicode case folding lets 'k' match
- * the Kelvin sign and 's' the long s, which a case-blind ASCII scan would
- * not see: those letters and non-ASCII bytes end a run. */
-static uint32_t regex_literal(const char *pat, uint32_t n, bool caseless, uint32_t *start)
+static uint32_t skip_to(const char *pat, uint32_t n, uint32_t i, char close)
 {
-    if (memchr(pat, '|', n) || regex_inline_flag(pat, n, 'x'))
-        return 0;
-    uint32_t best = 0, run = 0, rs = 0;
-    int depth = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)pat[i];
-        bool quant = ch == '?' || ch == '*' || ch == '+' || ch == '{';
-        bool lit = false;
-        if (quant) {
-            if (run && ch != '+' && rs + run == i)
-                run--; /* the byte before is optional */
-            if (ch == '{')
-                while (i < n && pat[i] != '}')
-                    i++;
-        } else if (ch == '\\') {
-            if (i + 1 < n && (pat[i + 1] == 'Q' || pat[i + 1] == 'E'))
-                return 0;
+    while (i < n && pat[i] != close)
+        i++;
+    return i;
+}
+
+/* pat[i] follows a backslash and is a letter or digit: the index of the
+ * escape's last byte (\x41, \x{263a}, \o{12}, \012, \1, \cA, \p{L}, \g{-1},
+ * \k<name> ...). */
+static uint32_t escape_end(const char *pat, uint32_t n, uint32_t i)
+{
+    char e = pat[i];
+    char nx = i + 1 < n ? pat[i + 1] : '\0';
+    switch (e) {
+    case 'x':
+        if (nx == '{')
+            return skip_to(pat, n, i + 1, '}');
+        for (uint32_t k = 0; k < 2 && i + 1 < n && strchr("0123456789abcdefABCDEF", pat[i + 1]);
+             k++)
             i++;
+        return i;
+    case 'o':
+    case 'N':
+        return nx == '{' ? skip_to(pat, n, i + 1, '}') : i;
+    case 'c':
+        return i + 1 < n ? i + 1 : i;
+    case 'p':
+    case 'P':
+        return nx == '{' ? skip_to(pat, n, i + 1, '}') : (i + 1 < n ? i + 1 : i);
+    case 'g':
+    case 'k':
+        if (nx == '{')
+            return skip_to(pat, n, i + 1, '}');
+        if (nx == '<')
+            return skip_to(pat, n, i + 1, '>');
+        if (nx == '\'')
+            return skip_to(pat, n, i + 2, '\'');
+        if (e == 'g' && (nx == '-' || nx == '+'))
+            i++;
+        while (e == 'g' && i + 1 < n && pat[i + 1] >= '0' && pat[i + 1] <= '9')
+            i++;
+        return i;
+    default:
+        if (e >= '0' && e <= '9')
+            for (uint32_t k = 0; k < 2 && i + 1 < n && pat[i + 1] >= '0' && pat[i + 1] <= '9'; k++)
+                i++;
+        return i;
+    }
+}
+
+/* A run of plain bytes being read, and the best of the branch. */
+struct run {
+    char cur[PF_RUN_MAX], best[PF_RUN_MAX];
+    uint32_t ncur, nbest;
+};
+
+static void run_end(struct run *r)
+{
+    if (r->ncur > r->nbest) {
+        memcpy(r->best, r->cur, r->ncur);
+        r->nbest = r->ncur;
+    }
+    r->ncur = 0;
+}
+
+/* End of a top-level branch: its best run joins out (copied into the
+ * arena), or out becomes always. */
+static int branch_end(struct run *r, struct arena *a, struct atomset *out)
+{
+    run_end(r);
+    if (!literal_ok(r->best, r->nbest)) {
+        set_always(out);
+    } else {
+        struct atom at = {arena_strndup(a, r->best, r->nbest), r->nbest, NULL, NULL};
+        if (set_add(out, &at) < 0)
+            return -ENOMEM;
+    }
+    r->nbest = 0;
+    return 0;
+}
+
+/* The literals of the regex pat[0..n): for each top-level branch, the
+ * longest run of bytes that every match of the branch contains; out becomes
+ * always when a branch has none or the pattern is beyond this reader. Runs
+ * are plain bytes at the top level (a group may be optional or repeated, so
+ * its inside is skipped, alternatives and all) and escaped punctuation
+ * (`\.` is a dot); other escapes, classes, '.', anchors and groups end a
+ * run. A quantifier that allows zero ('?', '*', '{') takes its atom out of
+ * the run, '+' keeps it; both end the run. \Q and extended mode give up.
+ * When the pattern is caseless, Unicode case folding lets 'k' match the
+ * Kelvin sign and 's' the long s, which a case-blind ASCII scan would not
+ * see: those letters end a run; so does every non-ASCII byte (a quantifier
+ * after a multi-byte character applies to all of it). */
+static int regex_literals(const char *pat, uint32_t n, bool caseless, struct arena *a,
+                          struct atomset *out)
+{
+    *out = (struct atomset){0};
+    if (regex_inline_flag(pat, n, 'x')) {
+        set_always(out);
+        return 0;
+    }
+    struct run *r = calloc(1, sizeof(*r));
+    if (!r)
+        return -ENOMEM;
+    int depth = 0, rc = 0;
+    bool prev_lit = false; /* the last atom read was a byte of the current run */
+    for (uint32_t i = 0; i < n && !out->always && rc == 0; i++) {
+        unsigned char ch = (unsigned char)pat[i];
+        int lit = -1; /* the byte this atom adds to the run, or -1 */
+        if (ch == '?' || ch == '*' || ch == '+' || ch == '{') {
+            if (depth == 0 && prev_lit && ch != '+')
+                r->ncur--; /* the byte before is optional */
+            if (ch == '{')
+                i = skip_to(pat, n, i, '}');
+        } else if (ch == '\\') {
+            if (i + 1 >= n)
+                break;
+            unsigned char e = (unsigned char)pat[++i];
+            if (e == 'Q') {
+                set_always(out);
+                break;
+            }
+            if ((e | 32) >= 'a' && (e | 32) <= 'z')
+                i = escape_end(pat, n, i);
+            else if (e >= '0' && e <= '9')
+                i = escape_end(pat, n, i);
+            else if (depth == 0 && e < 0x80)
+                lit = e;
         } else if (ch == '[') {
             uint32_t j = i + 1;
             if (j < n && pat[j] == '^')
@@ -228,86 +438,121 @@ static uint32_t regex_literal(const char *pat, uint32_t n, bool caseless, uint32
             depth++;
         } else if (ch == ')') {
             depth -= depth > 0;
-        } else if (depth == 0 && ch != '.' && ch != '^' && ch != '$') {
-            lit = !caseless || (ch < 0x80 && ch != 'k' && ch != 'K' && ch != 's' && ch != 'S');
+        } else if (ch == '|') {
+            if (depth == 0)
+                rc = branch_end(r, a, out);
+        } else if (depth == 0 && ch != '.' && ch != '^' && ch != '$' && ch < 0x80) {
+            lit = ch;
         }
-        if (lit) {
-            if (!run)
-                rs = i;
-            run++;
+        if (lit >= 0 && caseless && ((lit | 32) == 'k' || (lit | 32) == 's'))
+            lit = -1;
+        if (lit >= 0) {
+            if (r->ncur == PF_RUN_MAX)
+                run_end(r); /* keep the run read so far, start another */
+            r->cur[r->ncur++] = (char)lit;
+            prev_lit = true;
             continue;
         }
-        if (run > best) {
-            best = run;
-            *start = rs;
-        }
-        run = 0;
+        prev_lit = false;
+        run_end(r);
     }
-    if (run > best) {
-        best = run;
-        *start = rs;
-    }
-    return best;
+    if (rc == 0 && !out->always)
+        rc = branch_end(r, a, out);
+    free(r);
+    return rc;
 }
 
-/* The literal that must occur for v to match, if there is one. */
-static bool value_literal(const struct sigma_value *v, const char **p, uint32_t *n)
+static bool regex_caseless(const struct sigma_value *v)
 {
+    uint32_t opts = 0;
+    pcre2_pattern_info(v->re, PCRE2_INFO_ALLOPTIONS, &opts);
+    return (opts & PCRE2_CASELESS) || regex_inline_flag(v->s, v->n, 'i');
+}
+
+/* Is the field renamed by some log source entry (so that an exact atom
+ * could not name the field a rule reads)? */
+static bool field_mapped(const struct sigma_set *s, const struct sigma_item *it)
+{
+    for (uint32_t e = 0; e < s->map.n; e++) {
+        const struct ls_entry *le = &s->map.e[e];
+        for (uint32_t k = 0; k < le->nfm; k++)
+            if (le->fm_hash[k] == it->field_hash &&
+                field_name_hash(le->fm_from[k], strlen(le->fm_from[k])) == it->field_hash)
+                return true;
+    }
+    return false;
+}
+
+/* The single atom that must be present for v (of item it) to match, if
+ * there is one. Regexes are left to regex_literals(). */
+static bool value_atom(const struct sigma_set *s, const struct sigma_item *it,
+                       const struct sigma_value *v, struct atom *out)
+{
+    *out = (struct atom){0};
     switch (v->kind) {
     case SV_EXACT:
+        if (it->field && !field_mapped(s, it)) {
+            *out = (struct atom){v->s, v->n, it, v};
+            return true;
+        }
         if (v->numeric)
             return false; /* 0x10 equals 16 */
         /* fall through */
     case SV_PREFIX:
     case SV_SUFFIX:
     case SV_CONTAINS:
-        *p = v->s;
-        *n = v->n;
-        return v->n >= PF_MIN_LEN;
+        out->p = v->s;
+        out->n = v->n;
+        return literal_ok(v->s, v->n);
     case SV_GLOB: {
         uint32_t bestlen = 0;
         for (uint32_t i = 0; i < v->ntoks; i++)
             if (v->toks[i].kind == GT_LIT && v->toks[i].len > bestlen) {
                 bestlen = v->toks[i].len;
-                *p = v->s + v->toks[i].off;
+                out->p = v->s + v->toks[i].off;
             }
-        *n = bestlen;
-        return bestlen >= PF_MIN_LEN;
-    }
-    case SV_RE: {
-        uint32_t st = 0, opts = 0;
-        if (!v->s || !v->re)
-            return false;
-        pcre2_pattern_info(v->re, PCRE2_INFO_ALLOPTIONS, &opts);
-        bool caseless = (opts & PCRE2_CASELESS) || regex_inline_flag(v->s, v->n, 'i');
-        *n = regex_literal(v->s, v->n, caseless, &st);
-        *p = v->s + st;
-        return *n >= PF_MIN_LEN;
+        out->n = bestlen;
+        return bestlen && literal_ok(out->p, bestlen);
     }
     default:
         return false;
     }
 }
 
-/* Union of the literals of vals[from .. to), or always. */
-static int values_set(const struct sigma_item *it, uint32_t from, uint32_t to, struct litset *out)
+/* Union of the atoms of vals[from .. to), or always. */
+static int values_set(struct sigma_set *s, const struct sigma_item *it, uint32_t from, uint32_t to,
+                      struct atomset *out)
 {
-    for (uint32_t i = from; i < to; i++) {
-        const char *p;
-        uint32_t n;
-        if (!value_literal(&it->vals[i], &p, &n)) {
+    for (uint32_t i = from; i < to && !out->always; i++) {
+        const struct sigma_value *v = &it->vals[i];
+        if (v->kind == SV_RE) {
+            struct atomset rs;
+            if (!v->s || !v->re) {
+                set_always(out);
+                return 0;
+            }
+            int rc = regex_literals(v->s, v->n, regex_caseless(v), &s->arena, &rs);
+            if (rc == 0)
+                rc = set_union(out, &rs);
+            set_clear(&rs);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        struct atom a;
+        if (!value_atom(s, it, v, &a)) {
             set_always(out);
             return 0;
         }
-        if (set_add(out, p, n) < 0)
+        if (set_add(out, &a) < 0)
             return -ENOMEM;
     }
     return 0;
 }
 
-static int item_set(const struct sigma_item *it, struct litset *out)
+static int item_set(struct sigma_set *s, const struct sigma_item *it, struct atomset *out)
 {
-    *out = (struct litset){0};
+    *out = (struct atomset){0};
     if (!it->nvals)
         return 0; /* an item without values never matches */
     if (it->neq) {
@@ -315,14 +560,14 @@ static int item_set(const struct sigma_item *it, struct litset *out)
         return 0;
     }
     if (!it->all)
-        return values_set(it, 0, it->nvals, out);
+        return values_set(s, it, 0, it->nvals, out);
     bool have = false;
     for (uint32_t i = 0; i < it->nvals;) {
         uint32_t j = i;
         while (j < it->nvals && it->vals[j].group == it->vals[i].group)
             j++;
-        struct litset c = {0};
-        if (values_set(it, i, j, &c) < 0) {
+        struct atomset c = {0};
+        if (values_set(s, it, i, j, &c) < 0) {
             set_clear(&c);
             return -ENOMEM;
         }
@@ -332,17 +577,17 @@ static int item_set(const struct sigma_item *it, struct litset *out)
     return 0;
 }
 
-static int group_set(const struct sigma_group *g, struct litset *out)
+static int group_set(struct sigma_set *s, const struct sigma_group *g, struct atomset *out)
 {
-    *out = (struct litset){0};
+    *out = (struct atomset){0};
     if (!g->n) { /* an empty AND is true */
         set_always(out);
         return 0;
     }
     bool have = false;
     for (uint32_t i = 0; i < g->n; i++) {
-        struct litset c = {0};
-        if (item_set(&g->items[i], &c) < 0) {
+        struct atomset c = {0};
+        if (item_set(s, &g->items[i], &c) < 0) {
             set_clear(&c);
             return -ENOMEM;
         }
@@ -351,12 +596,12 @@ static int group_set(const struct sigma_group *g, struct litset *out)
     return 0;
 }
 
-static int sel_set(const struct sigma_sel *sel, struct litset *out)
+static int sel_set(struct sigma_set *s, const struct sigma_sel *sel, struct atomset *out)
 {
-    *out = (struct litset){0}; /* no groups: never true */
+    *out = (struct atomset){0}; /* no groups: never true */
     for (uint32_t g = 0; g < sel->n && !out->always; g++) {
-        struct litset c = {0};
-        int rc = group_set(&sel->groups[g], &c);
+        struct atomset c = {0};
+        int rc = group_set(s, &sel->groups[g], &c);
         if (rc == 0)
             rc = set_union(out, &c);
         set_clear(&c);
@@ -369,22 +614,23 @@ static int sel_set(const struct sigma_sel *sel, struct litset *out)
 /* "at least a of n identifiers": the a true ones cannot all avoid any n-a+1
  * of them, so the union of the n-a+1 most selective sets is necessary (with
  * a == n, the best one; with a == 1, all of them). */
-static int atleast_set(const struct sigma_rule *r, const struct cond_node *c, struct litset *out)
+static int atleast_set(struct sigma_set *s, const struct sigma_rule *r, const struct cond_node *c,
+                       struct atomset *out)
 {
     const struct cond_tree *t = &r->cond;
-    *out = (struct litset){0};
+    *out = (struct atomset){0};
     if (c->a == 0 || c->a > c->n) {
         set_always(out);
         return 0;
     }
-    struct litset *k = calloc(c->n, sizeof(*k));
+    struct atomset *k = calloc(c->n, sizeof(*k));
     if (!k)
         return -ENOMEM;
     int rc = 0;
     for (uint32_t i = 0; i < c->n && rc == 0; i++) {
-        uint32_t s = t->sels[c->b + i];
-        if (s < r->nsels)
-            rc = sel_set(&r->sels[s], &k[i]);
+        uint32_t sl = t->sels[c->b + i];
+        if (sl < r->nsels)
+            rc = sel_set(s, &r->sels[sl], &k[i]);
         else
             set_always(&k[i]);
     }
@@ -392,7 +638,7 @@ static int atleast_set(const struct sigma_rule *r, const struct cond_node *c, st
     for (uint32_t i = 0; i < c->n && rc == 0; i++)
         for (uint32_t j = i + 1; j < c->n; j++)
             if (set_score(&k[j]) > set_score(&k[i])) {
-                struct litset tmp = k[i];
+                struct atomset tmp = k[i];
                 k[i] = k[j];
                 k[j] = tmp;
             }
@@ -404,11 +650,12 @@ static int atleast_set(const struct sigma_rule *r, const struct cond_node *c, st
     return rc;
 }
 
-static int node_set(const struct sigma_rule *r, uint32_t node, int depth, struct litset *out)
+static int node_set(struct sigma_set *s, const struct sigma_rule *r, uint32_t node, int depth,
+                    struct atomset *out)
 {
     const struct cond_tree *t = &r->cond;
     const struct cond_node *c = &t->nodes[node];
-    *out = (struct litset){0};
+    *out = (struct atomset){0};
     if (depth > PF_MAX_DEPTH) {
         set_always(out);
         return 0;
@@ -422,7 +669,7 @@ static int node_set(const struct sigma_rule *r, uint32_t node, int depth, struct
             set_always(out);
             return 0;
         }
-        return sel_set(&r->sels[c->a], out);
+        return sel_set(s, &r->sels[c->a], out);
     case COND_AND:
     case COND_OR:
         kids[0] = c->a;
@@ -435,7 +682,7 @@ static int node_set(const struct sigma_rule *r, uint32_t node, int depth, struct
         nk = c->n;
         break;
     case COND_ATLEAST:
-        return atleast_set(r, c, out);
+        return atleast_set(s, r, c, out);
     default: /* NOT, and anything unknown */
         set_always(out);
         return 0;
@@ -446,8 +693,8 @@ static int node_set(const struct sigma_rule *r, uint32_t node, int depth, struct
     }
     bool have = false;
     for (uint32_t i = 0; i < nk; i++) {
-        struct litset k = {0};
-        int rc = node_set(r, list[i], depth + 1, &k);
+        struct atomset k = {0};
+        int rc = node_set(s, r, list[i], depth + 1, &k);
         if (rc < 0) {
             set_clear(&k);
             return rc;
@@ -466,58 +713,42 @@ static int node_set(const struct sigma_rule *r, uint32_t node, int depth, struct
     return 0;
 }
 
-/* ---- the database ------------------------------------------------------- */
+/* ---- the atom table ----------------------------------------------------- */
 
-/* Literal table under construction: unique (ASCII case-folded) literals,
- * each with its rules. */
-struct lit_entry {
-    char *s; /* lowercased copy */
+/* Unique atoms (literals ASCII case-folded; exact atoms by field, folded
+ * text and number), each with its rules. Ids are index + 1. */
+struct atom_entry {
+    char *s; /* folded copy */
     uint32_t n;
+    int32_t field; /* exact atoms: index in the field list; -1: literal */
+    bool numeric;
+    double num;
     uint32_t *rules;
     uint32_t nrules, cap;
 };
 
-struct lit_table {
-    struct lit_entry *e;
+struct atom_table {
+    struct atom_entry *e;
     uint32_t n, cap;
     uint32_t *slots; /* open addressing: index + 1, 0 = empty */
     uint32_t nslots;
+    struct sigma_pf_field *fields; /* the fields exact atoms name */
+    uint32_t nfields, capfields;
 };
 
-static uint32_t lit_hash(const char *p, uint32_t n)
+static uint32_t entry_hash(const struct atom_entry *e)
 {
-    uint32_t h = 2166136261u;
-    for (uint32_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if ((unsigned)(c - 'A') < 26u)
-            c += 32;
-        h = (h ^ c) * 16777619u;
-    }
-    return h;
+    return fold_hash(e->s, e->n, (uint32_t)(e->field + 1) * 0x9E3779B1u);
 }
 
-static bool lit_eq(const struct lit_entry *e, const char *p, uint32_t n)
-{
-    if (e->n != n)
-        return false;
-    for (uint32_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if ((unsigned)(c - 'A') < 26u)
-            c += 32;
-        if ((unsigned char)e->s[i] != c)
-            return false;
-    }
-    return true;
-}
-
-static int table_grow(struct lit_table *t)
+static int table_grow(struct atom_table *t)
 {
     uint32_t ns = t->nslots ? t->nslots * 2 : 4096;
     uint32_t *slots = calloc(ns, sizeof(*slots));
     if (!slots)
         return -ENOMEM;
     for (uint32_t i = 0; i < t->n; i++) {
-        uint32_t h = lit_hash(t->e[i].s, t->e[i].n) & (ns - 1);
+        uint32_t h = entry_hash(&t->e[i]) & (ns - 1);
         while (slots[h])
             h = (h + 1) & (ns - 1);
         slots[h] = i + 1;
@@ -528,49 +759,99 @@ static int table_grow(struct lit_table *t)
     return 0;
 }
 
-static int table_add(struct lit_table *t, const char *p, uint32_t n, uint32_t rule)
+/* The field list index of an exact atom's field, added if new. */
+static int32_t table_field(struct atom_table *t, const struct sigma_item *it)
+{
+    for (uint32_t i = 0; i < t->nfields; i++)
+        if (t->fields[i].hash == it->field_hash && t->fields[i].len == it->field_len &&
+            fold_eq(t->fields[i].name, it->field, it->field_len))
+            return (int32_t)i;
+    if (t->nfields == t->capfields) {
+        uint32_t cap = t->capfields ? t->capfields * 2 : 32;
+        struct sigma_pf_field *f = realloc(t->fields, cap * sizeof(*f));
+        if (!f)
+            return -1;
+        t->fields = f;
+        t->capfields = cap;
+    }
+    t->fields[t->nfields] = (struct sigma_pf_field){it->field, it->field_len, it->field_hash};
+    return (int32_t)t->nfields++;
+}
+
+/* The id of literal a if it is in the table, else 0. */
+static uint32_t table_find(const struct atom_table *t, const struct atom *a)
+{
+    if (!t->nslots)
+        return 0;
+    struct atom_entry key = {(char *)a->p, a->n, -1, false, 0, NULL, 0, 0};
+    uint32_t h = entry_hash(&key) & (t->nslots - 1);
+    for (; t->slots[h]; h = (h + 1) & (t->nslots - 1)) {
+        const struct atom_entry *e = &t->e[t->slots[h] - 1];
+        if (e->n == key.n && e->field < 0 && fold_eq(e->s, key.s, key.n))
+            return t->slots[h];
+    }
+    return 0;
+}
+
+/* The id of atom a, added if new; rule (if not UINT32_MAX) joins its list.
+ * Returns 0 when out of memory. */
+static uint32_t table_add(struct atom_table *t, const struct atom *a, uint32_t rule)
 {
     if ((t->n + 1) * 2 > t->nslots && table_grow(t) < 0)
-        return -ENOMEM;
-    uint32_t h = lit_hash(p, n) & (t->nslots - 1);
-    while (t->slots[h] && !lit_eq(&t->e[t->slots[h] - 1], p, n))
-        h = (h + 1) & (t->nslots - 1);
+        return 0;
+    struct atom_entry key = {(char *)a->p, a->n, -1, false, 0, NULL, 0, 0};
+    if (a->exact) {
+        key.field = table_field(t, a->exact);
+        if (key.field < 0)
+            return 0;
+        key.numeric = a->v->numeric;
+        key.num = a->v->num;
+    }
+    uint32_t h = entry_hash(&key) & (t->nslots - 1);
+    for (; t->slots[h]; h = (h + 1) & (t->nslots - 1)) {
+        const struct atom_entry *e = &t->e[t->slots[h] - 1];
+        if (e->n == key.n && e->field == key.field && e->numeric == key.numeric &&
+            (!key.numeric || e->num == key.num) && fold_eq(e->s, key.s, key.n))
+            break;
+    }
     if (!t->slots[h]) {
         if (t->n == t->cap) {
             uint32_t cap = t->cap ? t->cap * 2 : 1024;
-            struct lit_entry *e = realloc(t->e, cap * sizeof(*e));
+            struct atom_entry *e = realloc(t->e, cap * sizeof(*e));
             if (!e)
-                return -ENOMEM;
+                return 0;
             t->e = e;
             t->cap = cap;
         }
-        char *s = malloc(n + 1);
+        char *s = malloc(key.n + 1);
         if (!s)
-            return -ENOMEM;
-        for (uint32_t i = 0; i < n; i++) {
-            unsigned char c = (unsigned char)p[i];
+            return 0;
+        for (uint32_t i = 0; i < key.n; i++) {
+            unsigned char c = (unsigned char)key.s[i];
             s[i] = (char)((unsigned)(c - 'A') < 26u ? c + 32 : c);
         }
-        s[n] = '\0';
-        t->e[t->n] = (struct lit_entry){s, n, NULL, 0, 0};
+        s[key.n] = '\0';
+        key.s = s;
+        t->e[t->n] = key;
         t->slots[h] = ++t->n;
     }
-    struct lit_entry *e = &t->e[t->slots[h] - 1];
-    if (e->nrules && e->rules[e->nrules - 1] == rule)
-        return 0; /* rules are added in order: one entry per rule */
+    uint32_t id = t->slots[h];
+    struct atom_entry *e = &t->e[id - 1];
+    if (rule == UINT32_MAX || (e->nrules && e->rules[e->nrules - 1] == rule))
+        return id; /* rules are added in order: one entry per rule */
     if (e->nrules == e->cap) {
         uint32_t cap = e->cap ? e->cap * 2 : 2;
         uint32_t *r = realloc(e->rules, cap * sizeof(*r));
         if (!r)
-            return -ENOMEM;
+            return 0;
         e->rules = r;
         e->cap = cap;
     }
     e->rules[e->nrules++] = rule;
-    return 0;
+    return id;
 }
 
-static void table_free(struct lit_table *t)
+static void table_free(struct atom_table *t)
 {
     for (uint32_t i = 0; i < t->n; i++) {
         free(t->e[i].s);
@@ -578,45 +859,141 @@ static void table_free(struct lit_table *t)
     }
     free(t->e);
     free(t->slots);
+    free(t->fields);
 }
 
-/* Compile the table into pf (database and literal -> rules lists). */
-static int compile_table(struct sigma_prefilter *pf, const struct lit_table *t)
+/* Give every value of the rule that has a single atom its id (the atom is
+ * compiled even when it is not in the rule's necessary set). Values of a
+ * filter shared by several rules get the same id each time. */
+static int rule_value_atoms(struct sigma_set *s, struct sigma_rule *r, struct atom_table *t)
 {
-    if (!t->n)
-        return 0;
-    const char **exprs = malloc(t->n * sizeof(*exprs));
-    size_t *lens = malloc(t->n * sizeof(*lens));
-    unsigned *flags = malloc(t->n * sizeof(*flags)), *ids = malloc(t->n * sizeof(*ids));
+    for (uint32_t k = 0; k < r->nsels; k++)
+        for (uint32_t g = 0; g < r->sels[k].n; g++) {
+            const struct sigma_group *gr = &r->sels[k].groups[g];
+            for (uint32_t i = 0; i < gr->n; i++) {
+                const struct sigma_item *it = &gr->items[i];
+                for (uint32_t j = 0; j < it->nvals; j++) {
+                    struct sigma_value *v = &it->vals[j];
+                    struct atom a;
+                    if (v->atom || v->kind == SV_RE || !value_atom(s, it, v, &a))
+                        continue;
+                    if (!a.exact && !table_find(t, &a))
+                        continue; /* a literal only some value needs: not worth scanning for */
+                    if (!(v->atom = table_add(t, &a, UINT32_MAX)))
+                        return -ENOMEM;
+                }
+            }
+        }
+    return 0;
+}
+
+/* ---- compiling ---------------------------------------------------------- */
+
+static int xtable_put(struct xslot *tab, uint32_t ns, uint32_t hash, uint32_t field, uint32_t atom)
+{
+    uint32_t h = hash & (ns - 1);
+    while (tab[h].atom)
+        h = (h + 1) & (ns - 1);
+    tab[h] = (struct xslot){atom, field, hash};
+    return 0;
+}
+
+/* Compile the table into pf: the literal database, the exact tables, the
+ * field list and the atom -> rules lists. */
+static int compile_table(struct sigma_prefilter *pf, struct atom_table *t)
+{
+    uint32_t n = t->n;
+    pf->natoms = n;
     size_t total = 0;
-    for (uint32_t i = 0; i < t->n; i++)
+    for (uint32_t i = 0; i < n; i++)
         total += t->e[i].nrules;
-    pf->lit_off = malloc((t->n + 1) * sizeof(*pf->lit_off));
-    pf->lit_rules = malloc((total ? total : 1) * sizeof(*pf->lit_rules));
+    pf->atom_off = malloc((n + 2) * sizeof(*pf->atom_off));
+    pf->atom_rules = malloc((total ? total : 1) * sizeof(*pf->atom_rules));
+    pf->xtext = calloc(n + 1, sizeof(*pf->xtext));
+    pf->xlen = calloc(n + 1, sizeof(*pf->xlen));
+    pf->xnum = calloc(n + 1, sizeof(*pf->xnum));
+    pf->xnumeric = calloc(n + 1, 1);
+    const char **exprs = malloc((n + 1) * sizeof(*exprs));
+    size_t *lens = malloc((n + 1) * sizeof(*lens));
+    unsigned *flags = malloc((n + 1) * sizeof(*flags)), *ids = malloc((n + 1) * sizeof(*ids));
     int rc = -ENOMEM;
-    if (!exprs || !lens || !flags || !ids || !pf->lit_off || !pf->lit_rules)
+    if (!pf->atom_off || !pf->atom_rules || !pf->xtext || !pf->xlen || !pf->xnum || !pf->xnumeric ||
+        !exprs || !lens || !flags || !ids)
         goto out;
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < t->n; i++) {
-        exprs[i] = t->e[i].s;
-        lens[i] = t->e[i].n;
-        flags[i] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
-        ids[i] = i;
-        pf->lit_off[i] = k;
-        memcpy(pf->lit_rules + k, t->e[i].rules, t->e[i].nrules * sizeof(*pf->lit_rules));
-        k += t->e[i].nrules;
+    /* atom ids start at 1: atom_off[id] */
+    uint32_t k = 0, nl = 0, nx = 0;
+    pf->atom_off[0] = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct atom_entry *e = &t->e[i];
+        pf->atom_off[i + 1] = k;
+        if (e->nrules)
+            memcpy(pf->atom_rules + k, e->rules, e->nrules * sizeof(*pf->atom_rules));
+        k += e->nrules;
+        if (e->field < 0) {
+            exprs[nl] = e->s;
+            lens[nl] = e->n;
+            flags[nl] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+            ids[nl++] = i + 1;
+        } else {
+            nx++;
+        }
     }
-    pf->lit_off[t->n] = k;
-    pf->nlits = t->n;
-    hs_compile_error_t *err = NULL;
-    if (hs_compile_lit_multi(exprs, flags, ids, lens, t->n, HS_MODE_BLOCK, NULL, &pf->db, &err) !=
-        HS_SUCCESS) {
-        hs_free_compile_error(err);
-        pf->db = NULL;
-        rc = -EINVAL;
+    pf->atom_off[n + 1] = k;
+    pf->nlits = nl;
+    pf->nexact = nx;
+    /* exact tables: at most half full */
+    uint32_t ns = 16;
+    while (ns < nx * 2 + 2)
+        ns *= 2;
+    pf->nxslots = ns;
+    pf->xt = calloc(ns, sizeof(*pf->xt));
+    pf->xn = calloc(ns, sizeof(*pf->xn));
+    uint32_t nf = 16;
+    while (nf < t->nfields * 2 + 2)
+        nf *= 2;
+    pf->nfslots = nf;
+    pf->fslots = calloc(nf, sizeof(*pf->fslots));
+    pf->fields = malloc((t->nfields + 1) * sizeof(*pf->fields));
+    pf->flens = calloc(t->nfields + 1, sizeof(*pf->flens));
+    pf->fnumeric = calloc(t->nfields + 1, 1);
+    if (!pf->xt || !pf->xn || !pf->fslots || !pf->fields || !pf->flens || !pf->fnumeric)
         goto out;
+    if (t->nfields)
+        memcpy(pf->fields, t->fields, t->nfields * sizeof(*pf->fields));
+    pf->nfields = t->nfields;
+    for (uint32_t f = 0; f < t->nfields; f++) {
+        uint32_t h = t->fields[f].hash & (nf - 1);
+        while (pf->fslots[h])
+            h = (h + 1) & (nf - 1);
+        pf->fslots[h] = f + 1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        struct atom_entry *e = &t->e[i];
+        if (e->field < 0)
+            continue;
+        uint32_t f = (uint32_t)e->field;
+        pf->xtext[i + 1] = e->s; /* kept: the table's strings move to pf */
+        pf->xlen[i + 1] = e->n;
+        xtable_put(pf->xt, ns, fold_hash(e->s, e->n, f), f, i + 1);
+        pf->flens[f] |= 1ull << (e->n < 63 ? e->n : 63);
+        if (e->numeric) {
+            pf->fnumeric[f] = 1;
+            pf->xnum[i + 1] = e->num;
+            pf->xnumeric[i + 1] = 1;
+            xtable_put(pf->xn, ns, num_hash(e->num, f), f, i + 1);
+        }
+        e->s = NULL;
     }
     rc = 0;
+    if (nl) {
+        hs_compile_error_t *err = NULL;
+        if (hs_compile_lit_multi(exprs, flags, ids, lens, nl, HS_MODE_BLOCK, NULL, &pf->db, &err) !=
+            HS_SUCCESS) {
+            hs_free_compile_error(err);
+            pf->db = NULL;
+            rc = -EINVAL;
+        }
+    }
 out:
     free(exprs);
     free(lens);
@@ -633,29 +1010,33 @@ int sigma_prefilter_build(struct sigma_set *s)
         return -ENOMEM;
     pf->nrules = s->nrules;
     pf->always = calloc(s->nrules + 1, 1);
-    struct lit_table t = {0};
+    struct atom_table t = {0};
     int rc = pf->always ? 0 : -ENOMEM;
     for (uint32_t i = 0; i < s->nrules && rc == 0; i++) {
-        const struct sigma_rule *r = s->rules[i];
-        struct litset ls = {0};
+        struct sigma_rule *r = s->rules[i];
+        struct atomset as = {0};
         if (!r->cond.nodes || r->cond.root >= r->cond.n) {
             pf->always[i] = 1;
             pf->nalways++;
             continue;
         }
-        rc = node_set(r, r->cond.root, 0, &ls);
-        if (rc == 0 && ls.always) {
+        rc = node_set(s, r, r->cond.root, 0, &as);
+        if (rc == 0 && as.always) {
             pf->always[i] = 1;
             pf->nalways++;
         }
-        for (uint32_t j = 0; rc == 0 && !ls.always && j < ls.n; j++)
-            rc = table_add(&t, ls.v[j].p, ls.v[j].n, i);
-        set_clear(&ls);
+        for (uint32_t j = 0; rc == 0 && !as.always && j < as.n; j++)
+            if (!table_add(&t, &as.v[j], i))
+                rc = -ENOMEM;
+        set_clear(&as);
     }
+    for (uint32_t i = 0; i < s->nrules && rc == 0; i++)
+        rc = rule_value_atoms(s, s->rules[i], &t);
     if (rc == 0)
         rc = compile_table(pf, &t);
     table_free(&t);
     if (rc < 0) {
+        /* values keep their ids, but with no prefilter nobody reads them */
         sigma_prefilter_free(pf);
         return rc;
     }
@@ -668,9 +1049,22 @@ void sigma_prefilter_free(struct sigma_prefilter *pf)
     if (!pf)
         return;
     hs_free_database(pf->db);
+    if (pf->xtext)
+        for (uint32_t i = 0; i <= pf->natoms; i++)
+            free((char *)pf->xtext[i]);
+    free(pf->xtext);
+    free(pf->xlen);
+    free(pf->xnum);
+    free(pf->xnumeric);
+    free(pf->xt);
+    free(pf->xn);
+    free(pf->fields);
+    free(pf->flens);
+    free(pf->fnumeric);
+    free(pf->fslots);
     free(pf->always);
-    free(pf->lit_off);
-    free(pf->lit_rules);
+    free(pf->atom_off);
+    free(pf->atom_rules);
     free(pf);
 }
 
@@ -682,10 +1076,12 @@ struct sigma_pf_state *sigma_pf_state_new(const struct sigma_prefilter *pf)
     st->pf = pf;
     st->nrules = pf->nrules;
     st->stamp = calloc(pf->nrules + 1, sizeof(*st->stamp));
+    st->astamp = calloc(pf->natoms + 2, sizeof(*st->astamp));
+    st->fstamp = calloc(pf->nfields + 1, sizeof(*st->fstamp));
     st->hits = malloc((pf->nrules + 1) * sizeof(*st->hits));
     st->cap = 4096;
     st->buf = malloc(st->cap);
-    if (!st->stamp || !st->hits || !st->buf ||
+    if (!st->stamp || !st->astamp || !st->fstamp || !st->hits || !st->buf ||
         (pf->db && hs_alloc_scratch(pf->db, &st->scratch) != HS_SUCCESS)) {
         sigma_pf_state_free(st);
         return NULL;
@@ -699,29 +1095,33 @@ void sigma_pf_state_free(struct sigma_pf_state *st)
         return;
     hs_free_scratch(st->scratch);
     free(st->stamp);
+    free(st->astamp);
+    free(st->fstamp);
     free(st->hits);
     free(st->buf);
     free(st);
 }
 
-struct hit_ctx {
-    const struct sigma_prefilter *pf;
-    struct sigma_pf_state *st;
-};
-
-static int on_literal(unsigned int id, unsigned long long from, unsigned long long to,
-                      unsigned int flags, void *opaque)
+/* Atom id is present in the event: stamp it and the rules it serves. */
+static void atom_hit(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t id)
 {
-    const struct hit_ctx *h = opaque;
-    const struct sigma_prefilter *pf = h->pf;
-    struct sigma_pf_state *st = h->st;
-    for (uint32_t k = pf->lit_off[id]; k < pf->lit_off[id + 1]; k++) {
-        uint32_t r = pf->lit_rules[k];
+    if (st->astamp[id] == st->epoch)
+        return;
+    st->astamp[id] = st->epoch;
+    for (uint32_t k = pf->atom_off[id]; k < pf->atom_off[id + 1]; k++) {
+        uint32_t r = pf->atom_rules[k];
         if (st->stamp[r] != st->epoch) {
             st->stamp[r] = st->epoch;
             st->hits[st->nhits++] = r;
         }
     }
+}
+
+static int on_literal(unsigned int id, unsigned long long from, unsigned long long to,
+                      unsigned int flags, void *opaque)
+{
+    struct sigma_pf_state *st = opaque;
+    atom_hit(st->pf, st, id);
     return 0;
 }
 
@@ -729,11 +1129,10 @@ int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st)
 {
     if (!pf->db || st->failed)
         return st->failed ? -ENOMEM : 0;
-    struct hit_ctx h = {pf, st};
     size_t off = 0;
     while (off < st->n || off == 0) { /* hs_scan takes an unsigned int length */
         size_t len = st->n - off > (1u << 30) ? (1u << 30) : st->n - off;
-        if (hs_scan(pf->db, st->buf + off, (unsigned)len, 0, st->scratch, on_literal, &h) !=
+        if (hs_scan(pf->db, st->buf + off, (unsigned)len, 0, st->scratch, on_literal, st) !=
             HS_SUCCESS) {
             st->failed = true;
             return -EIO;
@@ -776,12 +1175,24 @@ int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st)
     return 0;
 }
 
+static void atom_hit(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t id)
+{
+    (void)pf;
+    (void)st;
+    (void)id;
+}
+
 #endif
 
-void sigma_prefilter_counts(const struct sigma_prefilter *pf, uint32_t *always, uint32_t *lits)
+void sigma_prefilter_counts(const struct sigma_prefilter *pf, struct sigma_pf_counts *c)
 {
-    *always = pf ? pf->nalways : 0;
-    *lits = pf ? pf->nlits : 0;
+    *c = (struct sigma_pf_counts){0};
+    if (!pf)
+        return;
+    c->always = pf->nalways;
+    c->literals = pf->nlits;
+    c->exact = pf->nexact;
+    c->fields = pf->nfields;
 }
 
 void sigma_pf_begin(struct sigma_pf_state *st)
@@ -790,7 +1201,10 @@ void sigma_pf_begin(struct sigma_pf_state *st)
     st->nhits = 0;
     st->failed = false;
     if (++st->epoch == 0) {
+        const struct sigma_prefilter *pf = st->pf;
         memset(st->stamp, 0, (st->nrules + 1) * sizeof(*st->stamp));
+        memset(st->astamp, 0, (pf->natoms + 2) * sizeof(*st->astamp));
+        memset(st->fstamp, 0, (pf->nfields + 1) * sizeof(*st->fstamp));
         st->epoch = 1;
     }
 }
@@ -816,9 +1230,83 @@ void sigma_pf_add(struct sigma_pf_state *st, const char *p, size_t n)
     st->n += n + 1;
 }
 
+int32_t sigma_pf_field_next(const struct sigma_prefilter *pf, uint32_t hash, uint32_t *it)
+{
+    if (!pf->nfields)
+        return -1;
+    uint32_t mask = pf->nfslots - 1;
+    if (*it == 0)
+        *it = (hash & mask) + 1;
+    for (uint32_t h = *it - 1; pf->fslots[h]; h = (h + 1) & mask) {
+        uint32_t f = pf->fslots[h] - 1;
+        if (pf->fields[f].hash == hash) {
+            *it = ((h + 1) & mask) + 1;
+            return (int32_t)f;
+        }
+    }
+    *it = 0;
+    return -1;
+}
+
+const struct sigma_pf_field *sigma_pf_field(const struct sigma_prefilter *pf, uint32_t f)
+{
+    return &pf->fields[f];
+}
+
+bool sigma_pf_field_once(struct sigma_pf_state *st, uint32_t f)
+{
+    if (st->fstamp[f] == st->epoch)
+        return false;
+    st->fstamp[f] = st->epoch;
+    return true;
+}
+
+/* parse_number(), with plain decimal integers (most numeric values) read
+ * directly. */
+static bool value_number(const char *p, size_t n, double *d)
+{
+    if (n && n <= 15 && (unsigned char)(p[0] - '1') < 9u) {
+        uint64_t v = 0;
+        size_t i = 0;
+        for (; i < n && (unsigned char)(p[i] - '0') < 10u; i++)
+            v = v * 10 + (uint64_t)(p[i] - '0');
+        if (i == n) {
+            *d = (double)v;
+            return true;
+        }
+    }
+    if (!n || !strchr("0123456789+-. \t", p[0]))
+        return false; /* parse_number() would refuse it too */
+    return parse_number(p, n, d);
+}
+
+void sigma_pf_exact(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t f,
+                    const char *p, size_t n)
+{
+    uint32_t mask = pf->nxslots - 1, h;
+    if (pf->flens[f] & (1ull << (n < 63 ? n : 63))) { /* some atom has this length */
+        h = fold_hash(p, n, f);
+        for (uint32_t i = h & mask; pf->xt[i].atom; i = (i + 1) & mask) {
+            const struct xslot *x = &pf->xt[i];
+            if (x->hash == h && x->field == f && pf->xlen[x->atom] == n &&
+                fold_eq(pf->xtext[x->atom], p, n))
+                atom_hit(pf, st, x->atom);
+        }
+    }
+    double d;
+    if (!pf->fnumeric[f] || !value_number(p, n, &d))
+        return;
+    h = num_hash(d, f);
+    for (uint32_t i = h & mask; pf->xn[i].atom; i = (i + 1) & mask) {
+        const struct xslot *x = &pf->xn[i];
+        if (x->hash == h && x->field == f && pf->xnum[x->atom] == d)
+            atom_hit(pf, st, x->atom);
+    }
+}
+
 void sigma_pf_verdict(const struct sigma_prefilter *pf, const struct sigma_pf_state *st,
                       struct sigma_pf_verdict *v)
 {
-    *v = (struct sigma_pf_verdict){pf->always, st->stamp, st->epoch,
-                                   st->failed, st->hits,  st->nhits};
+    *v = (struct sigma_pf_verdict){pf->always, st->stamp, st->epoch, st->failed,
+                                   st->hits,   st->nhits, st->astamp};
 }

@@ -1,15 +1,21 @@
 /*
  * sigma-prefilter.h - which rules can possibly match an event, from one
- * multi-literal scan of its text (internal to src/detect).
+ * multi-literal scan of its text and hash probes of some of its values
+ * (internal to src/detect).
  *
  * Built once per finished set; each matcher owns a sigma_pf_state (scratch,
- * scan buffer, per-rule stamps). Per event:
+ * scan buffer, per-rule and per-atom stamps). Per event:
  *
  *   sigma_pf_begin(st)
  *   sigma_pf_add(st, text, n)          for every text a rule could look at
  *   sigma_pf_scan(pf, st)
+ *   sigma_pf_exact(pf, st, f, v, n)    for the value(s) of every event field
+ *                                      that is an exact field f (found with
+ *                                      sigma_pf_field_next(), once per event:
+ *                                      sigma_pf_field_once())
  *   sigma_pf_verdict(pf, st, &v)
  *   sigma_pf_may_match(&v, rule)       false: the rule cannot match, skip it
+ *   sigma_pf_atom_absent(&v, value)    true: the value cannot match
  *
  * Without Hyperscan at build time sigma_prefilter_build() builds nothing
  * (set->pf stays NULL) and matching evaluates every candidate rule.
@@ -25,15 +31,21 @@ struct sigma_set;
 struct sigma_prefilter;
 struct sigma_pf_state;
 
-/* Derive each rule's necessary literals and compile them into s->pf.
- * Returns 0 (also when the prefilter is unavailable: s->pf is then NULL) or
- * a negative errno; on error s->pf is NULL and matching stays exact. */
+/* Derive each rule's necessary atoms and compile them into s->pf; give each
+ * value with an atom its id (sigma_value.atom). Returns 0 (also when the
+ * prefilter is unavailable: s->pf is then NULL) or a negative errno; on error
+ * s->pf is NULL and matching stays exact. */
 int sigma_prefilter_build(struct sigma_set *s);
 void sigma_prefilter_free(struct sigma_prefilter *pf);
 
-/* Rules that are evaluated on every event (no necessary literal), and
- * literals compiled: for reports and tests. */
-void sigma_prefilter_counts(const struct sigma_prefilter *pf, uint32_t *always, uint32_t *lits);
+/* For reports and tests. */
+struct sigma_pf_counts {
+    uint32_t always;   /* rules evaluated on every event of their log source */
+    uint32_t literals; /* literals in the scan database */
+    uint32_t exact;    /* exact-value atoms */
+    uint32_t fields;   /* fields they name */
+};
+void sigma_prefilter_counts(const struct sigma_prefilter *pf, struct sigma_pf_counts *c);
 
 /* Per-matcher state; NULL on allocation failure. */
 struct sigma_pf_state *sigma_pf_state_new(const struct sigma_prefilter *pf);
@@ -46,15 +58,33 @@ void sigma_pf_add(struct sigma_pf_state *st, const char *p, size_t n);
 /* Scan the added text. Returns 0, or a negative errno if the scan failed, in
  * which case every rule counts as a possible match. */
 int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st);
+
+/* A field named by exact atoms (the name as a rule writes it). */
+struct sigma_pf_field {
+    const char *name;
+    uint32_t len, hash; /* hash: field_name_hash(name) */
+};
+/* The exact fields whose name hash is hash, one per call: *it starts at 0;
+ * returns a field index, or -1 when there are no more. */
+int32_t sigma_pf_field_next(const struct sigma_prefilter *pf, uint32_t hash, uint32_t *it);
+const struct sigma_pf_field *sigma_pf_field(const struct sigma_prefilter *pf, uint32_t f);
+/* True the first time field f is asked about in this event. */
+bool sigma_pf_field_once(struct sigma_pf_state *st, uint32_t f);
+/* The event's field f has the value p[0..n) (one element of an array):
+ * stamp the exact atoms it equals, as folded text or as a number. */
+void sigma_pf_exact(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t f,
+                    const char *p, size_t n);
+
 /* The outcome of a scan, valid until the next sigma_pf_begin(); read inline
- * because it is asked once per candidate rule. */
+ * because it is asked once per candidate rule and value. */
 struct sigma_pf_verdict {
     const uint8_t *always; /* per rule: evaluated on every event */
-    const uint32_t *stamp; /* per rule: == epoch when one of its literals occurred */
+    const uint32_t *stamp; /* per rule: == epoch when one of its atoms was present */
     uint32_t epoch;
     bool all;             /* the scan failed: every rule may match */
     const uint32_t *hits; /* the rules stamped, each once (any order) */
     uint32_t nhits;
+    const uint32_t *atom; /* per atom id: == epoch when present */
 };
 void sigma_pf_verdict(const struct sigma_prefilter *pf, const struct sigma_pf_state *st,
                       struct sigma_pf_verdict *v);
@@ -63,6 +93,13 @@ void sigma_pf_verdict(const struct sigma_prefilter *pf, const struct sigma_pf_st
 static inline bool sigma_pf_may_match(const struct sigma_pf_verdict *v, uint32_t rule)
 {
     return v->all || v->always[rule] || v->stamp[rule] == v->epoch;
+}
+
+/* Is atom id (a sigma_value.atom, not 0) absent from the scanned event, so
+ * that its value cannot match? */
+static inline bool sigma_pf_atom_absent(const struct sigma_pf_verdict *v, uint32_t atom)
+{
+    return !v->all && v->atom[atom] != v->epoch;
 }
 
 #endif
