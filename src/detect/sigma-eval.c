@@ -72,6 +72,14 @@ struct fval {
     uint32_t key; /* lowercase cache slot */
 };
 
+/* A field's value as items read it, kept for the event (per field id). */
+struct fcache {
+    uint32_t epoch;
+    bool found;
+    const struct ls_entry *fm; /* the field mappings it was read through */
+    struct fval fv;
+};
+
 struct sigma_matcher {
     const struct sigma_set *set;
     const struct event *ev;
@@ -80,6 +88,7 @@ struct sigma_matcher {
     uint32_t nslots; /* power of two */
     struct lowc *low;
     uint32_t nlow;
+    struct fcache *fc;  /* per field id */
     struct arena arena; /* per-event scratch */
     int8_t *selc;       /* per search identifier: -1 unknown, 0, 1 */
     uint32_t *stamp;    /* per rule, while merging a combination */
@@ -113,9 +122,10 @@ struct sigma_matcher *sigma_matcher_new(const struct sigma_set *s)
     arena_init(&m->arena, 64 * 1024);
     m->selc = malloc(s->max_sels + 1);
     m->stamp = calloc(s->nrules + 1, sizeof(*m->stamp));
+    m->fc = calloc(s->nfids + 1, sizeof(*m->fc));
     m->rs.md = pcre2_match_data_create(1, NULL);
     m->rs.mc = pcre2_match_context_create(NULL);
-    if (!m->selc || !m->stamp || !m->rs.md || !m->rs.mc) {
+    if (!m->selc || !m->stamp || !m->fc || !m->rs.md || !m->rs.mc) {
         sigma_matcher_free(m);
         return NULL;
     }
@@ -150,6 +160,7 @@ void sigma_matcher_free(struct sigma_matcher *m)
     free(m->tmp);
     free(m->slots);
     free(m->keys);
+    free(m->fc);
     free(m->low);
     free(m->selc);
     free(m->stamp);
@@ -207,6 +218,7 @@ static void index_event(struct sigma_matcher *m, const struct event *ev)
             memset(m->slots, 0, m->nslots * sizeof(*m->slots));
         if (m->low)
             memset(m->low, 0, m->nlow * sizeof(*m->low));
+        memset(m->fc, 0, (m->set->nfids + 1) * sizeof(*m->fc));
         m->epoch = 1;
     }
     arena_reset(&m->arena);
@@ -323,6 +335,25 @@ static bool get_field(const struct sigma_matcher *m, const char *name, size_t nl
         }
     }
     return lookup(m, name, nl, hash, out);
+}
+
+/* get_field() for a name with field id fid, through the event's cache. */
+static bool cached_field(struct sigma_matcher *m, uint32_t fid, const char *name, size_t nl,
+                         uint32_t hash, const struct ls_entry *fm, struct fval *out)
+{
+    struct fcache *c = &m->fc[fid];
+    if (fid && c->epoch == m->epoch && c->fm == fm) {
+        *out = c->fv;
+        return c->found;
+    }
+    bool found = get_field(m, name, nl, hash, fm, out);
+    if (fid) {
+        c->epoch = m->epoch;
+        c->found = found;
+        c->fm = fm;
+        c->fv = *out;
+    }
+    return found;
 }
 
 static bool has_upper(const char *s, size_t n)
@@ -506,7 +537,7 @@ static bool fieldref_match(struct sigma_matcher *m, const struct sigma_value *v,
                            const struct fval *fv, const struct ls_entry *fm)
 {
     struct fval other;
-    if (!get_field(m, v->s, v->n, v->ref_hash, fm, &other) || other.type == VT_NULL)
+    if (!cached_field(m, v->ref_fid, v->s, v->n, v->ref_hash, fm, &other) || other.type == VT_NULL)
         return false;
     const char *a = v->cased ? fv->raw.p : lowered(m, fv);
     const char *b = v->cased ? other.raw.p : lowered(m, &other);
@@ -619,7 +650,7 @@ static bool item_match(struct sigma_matcher *m, const struct sigma_item *it,
     if (!it->field)
         return keyword_match(m, it);
     struct fval fv = {0};
-    bool found = get_field(m, it->field, it->field_len, it->field_hash, fm, &fv);
+    bool found = cached_field(m, it->fid, it->field, it->field_len, it->field_hash, fm, &fv);
     if (fv_out) {
         *fv_out = fv;
         *found_out = found;
@@ -828,6 +859,35 @@ static void add_entry(uint32_t *ent, uint32_t *n, uint32_t e)
         ent[(*n)++] = e;
 }
 
+/* A decimal integer as ls_number_key() writes it. */
+static bool canonical_int(const char *s, size_t n)
+{
+    if (!n || n > 15 || (s[0] == '0' && n > 1))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)(s[i] - '0') > 9u)
+            return false;
+    return true;
+}
+
+/* Add the entries filed under dispatch field d with value low[0..n) whose
+ * conditions the event meets. */
+static void dispatch(struct sigma_matcher *m, uint32_t d, const char *low, size_t n, uint32_t *ent,
+                     uint32_t *nent)
+{
+    const struct ls_map *map = &m->set->map;
+    uint32_t h = 2166136261u ^ d;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)low[i]) * 16777619u;
+    uint32_t mask = map->nslots - 1;
+    for (uint32_t s = h & mask; map->slots[s].disp != UINT32_MAX; s = (s + 1) & mask) {
+        const struct ls_slot *sl = &map->slots[s];
+        if (sl->hash == h && sl->disp == d && sl->vlen == n && !memcmp(sl->val, low, n) &&
+            group_match(m, &map->e[sl->entry].cond, NULL))
+            add_entry(ent, nent, sl->entry);
+    }
+}
+
 /* The entries ev belongs to, sorted. */
 static uint32_t event_entries(struct sigma_matcher *m, uint32_t *ent)
 {
@@ -838,15 +898,15 @@ static uint32_t event_entries(struct sigma_matcher *m, uint32_t *ent)
         if (!lookup(m, map->disp[d].field, map->disp[d].len, map->disp[d].hash, &fv))
             continue;
         const char *low = lowered(m, &fv);
-        uint32_t h = 2166136261u ^ d;
-        for (size_t i = 0; i < fv.raw.n; i++)
-            h = (h ^ (unsigned char)low[i]) * 16777619u;
-        uint32_t mask = map->nslots - 1;
-        for (uint32_t s = h & mask; map->slots[s].disp != UINT32_MAX; s = (s + 1) & mask) {
-            const struct ls_slot *sl = &map->slots[s];
-            if (sl->hash == h && sl->disp == d && sl->vlen == fv.raw.n &&
-                !memcmp(sl->val, low, sl->vlen) && group_match(m, &map->e[sl->entry].cond, NULL))
-                add_entry(ent, &n, sl->entry);
+        dispatch(m, d, low, fv.raw.n, ent, &n);
+        /* a number written otherwise (0x1, 1.0) is also looked up by its key */
+        double num;
+        if (!canonical_int(low, fv.raw.n) && parse_number(fv.raw.p, fv.raw.n, &num)) {
+            char key[48];
+            ls_number_key(num, key, sizeof(key));
+            size_t kl = strlen(key);
+            if (kl != fv.raw.n || memcmp(key, low, kl))
+                dispatch(m, d, key, kl, ent, &n);
         }
     }
     for (uint32_t i = 0; i < map->nalways; i++)

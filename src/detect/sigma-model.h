@@ -90,6 +90,7 @@ struct sigma_value {
                           values written otherwise (0x10, 16.0) compare as numbers */
     uint32_t atom;     /* prefilter atom that must be present for it to match
                           (sigma-prefilter.c), 0: none */
+    uint32_t ref_fid;  /* SV_FIELDREF: the field id of the name in s (see sigma_item.fid) */
 };
 
 /* Regex match state, one per matcher (thread). */
@@ -103,6 +104,8 @@ struct sigma_item {
     const char *field; /* NULL: keyword (full-text) item */
     uint32_t field_len;
     uint32_t field_hash; /* field_name_hash(field) */
+    uint32_t fid;        /* the name's id in the set (equal names, equal ids; 0: none),
+                            under which matching keeps the field's value per event */
     bool all;            /* every value must match (|all) */
     bool neq;            /* the field must differ from the values */
     struct sigma_value *vals;
@@ -294,6 +297,7 @@ struct sigma_set {
     pcre2_code **codes;
     size_t ncodes;
     uint32_t max_sels; /* most search identifiers in one rule (after filters) */
+    uint32_t nfids;    /* field ids given (sigma_item.fid): 1 .. nfids */
     bool finished;
     struct sigma_prefilter *pf; /* literal prefilter (sigma-prefilter.c), or NULL */
 };
@@ -311,6 +315,9 @@ int sigma_group_compile(struct sv_ctx *c, const struct ynode *map, struct sigma_
                         const struct ynode **where);
 
 /* Log source mapping (sigma-logsource.c). */
+/* The text a number is filed under in the dispatch table (and looked up by):
+ * equal numbers, equal keys. */
+void ls_number_key(double d, char *buf, size_t n);
 int ls_map_load(struct sigma_set *s, const char *path, FILE *err);
 void ls_map_bind(struct sigma_set *s); /* attach rules to entries, mark inactive ones */
 void ls_map_free(struct ls_map *m);
