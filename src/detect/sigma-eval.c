@@ -109,8 +109,12 @@ struct sigma_matcher {
     bool prefilter;             /* use it (sigma_matcher_set_prefilter) */
     bool confirm;               /* this event was scanned: values may read pv */
     struct sigma_pf_verdict pv;
-    uint32_t *keys; /* name hashes of the indexed fields, in index order */
+    struct key {
+        uint32_t hash, idx;
+    } * keys; /* the indexed fields (name hash, slot index), in index order */
     uint32_t nkeys;
+    uint32_t ent[COMBO_MAX_ENTRIES]; /* the log source entries of the event */
+    uint32_t nent;
 };
 
 struct sigma_matcher *sigma_matcher_new(const struct sigma_set *s)
@@ -185,7 +189,7 @@ void sigma_matcher_stats(const struct sigma_matcher *m, struct sigma_match_stats
 
 static void index_put(struct sigma_matcher *m, uint32_t hash, uint32_t idx)
 {
-    m->keys[m->nkeys++] = hash;
+    m->keys[m->nkeys++] = (struct key){hash, idx};
     uint32_t mask = m->nslots - 1, h = hash & mask;
     while (m->slots[h].epoch == m->epoch) {
         if (m->slots[h].hash == hash) {
@@ -924,8 +928,8 @@ static uint32_t event_entries(struct sigma_matcher *m, uint32_t *ent)
 static const struct cand *candidates(struct sigma_matcher *m, uint32_t *ncand, struct combo **combo)
 {
     *combo = NULL;
-    uint32_t ent[COMBO_MAX_ENTRIES];
-    uint32_t n = event_entries(m, ent);
+    uint32_t *ent = m->ent;
+    uint32_t n = m->nent = event_entries(m, ent);
     if (n == 0) {
         *ncand = 0;
         return NULL;
@@ -966,22 +970,22 @@ static const struct cand *candidates(struct sigma_matcher *m, uint32_t *ncand, s
 
 /* ---- the prefilter scan ------------------------------------------------ */
 
-/* Hand the prefilter the value of each exact field the event has, as
- * get_field() (without field mappings: exact atoms name fields no entry
- * renames) returns it, JSON array elements one by one as value_match() sees
- * them. */
-static void prefilter_exact(struct sigma_matcher *m)
+/* Hand the prefilter the value of each probe the event has (a field
+ * anchored atoms name, under its own name or a name an entry renames it
+ * to), as lookup() returns it, JSON array elements one by one as
+ * value_match() sees them. */
+static void prefilter_probes(struct sigma_matcher *m)
 {
     const struct sigma_prefilter *pf = m->set->pf;
     struct sigma_pf_state *st = m->pfs;
     for (uint32_t k = 0; k < m->nkeys; k++) {
         uint32_t it = 0;
-        int32_t f;
-        while ((f = sigma_pf_field_next(pf, m->keys[k], &it)) >= 0) {
-            const struct sigma_pf_field *pff = sigma_pf_field(pf, (uint32_t)f);
+        int32_t i;
+        while ((i = sigma_pf_probe_next(pf, m->keys[k].hash, &it)) >= 0) {
+            const struct sigma_pf_field *p = sigma_pf_probe_field(pf, (uint32_t)i);
             struct fval fv;
-            if (!sigma_pf_field_once(st, (uint32_t)f) ||
-                !lookup(m, pff->name, pff->len, pff->hash, &fv) || fv.type == VT_NULL)
+            if (!sigma_pf_probe_once(st, (uint32_t)i) ||
+                !lookup(m, p->name, p->len, p->hash, &fv) || fv.type == VT_NULL)
                 continue;
             if (fv.type == VT_JSON && fv.raw.n && fv.raw.p[0] == '[') {
                 size_t pos = 0;
@@ -989,46 +993,91 @@ static void prefilter_exact(struct sigma_matcher *m)
                 bool isnull;
                 while (json_next(m, fv.raw.p, fv.raw.n, &pos, &el, &isnull))
                     if (!isnull)
-                        sigma_pf_exact(pf, st, (uint32_t)f, el.p, el.n);
+                        sigma_pf_probe(pf, st, p->field, el.p, el.n);
             } else {
-                sigma_pf_exact(pf, st, (uint32_t)f, fv.raw.p, fv.raw.n);
+                sigma_pf_probe(pf, st, p->field, fv.raw.p, fv.raw.n);
             }
         }
     }
 }
 
-/* Hand the prefilter every text a rule can read: what get_field() can
- * return (native, core and pseudo values; JSON array elements as
- * value_match() sees them) and what keyword_value() reads. */
-static void prefilter_scan(struct sigma_matcher *m)
+/* The value of indexed slot idx (see index_event). */
+static struct str slot_raw(const struct sigma_matcher *m, uint32_t idx, enum value_type *type)
 {
     const struct event *ev = m->ev;
-    struct sigma_pf_state *st = m->pfs;
-    sigma_pf_begin(st);
-    for (uint32_t i = 0; i < ev->nfields; i++) {
-        const struct field *f = &ev->fields[i];
-        sigma_pf_add(st, f->val.p, f->val.n);
-        if (f->type == VT_JSON && f->val.n && f->val.p[0] == '[') {
-            size_t pos = 0;
-            struct str el;
-            bool isnull;
-            while (json_next(m, f->val.p, f->val.n, &pos, &el, &isnull))
-                sigma_pf_add(st, el.p, el.n);
-        }
+    *type = VT_STRING;
+    if (idx & IDX_PSEUDO) {
+        const char *ps[N_PSEUDO] = {ev->ls.product, ev->ls.service, ev->ls.category, ev->format};
+        const char *p = ps[idx & IDX_MASK];
+        return str_make(p, strlen(p));
     }
-    for (uint32_t c = 0; c < CORE__COUNT; c++)
-        if (ev->core[c].n)
-            sigma_pf_add(st, ev->core[c].p, ev->core[c].n);
-    const char *ps[N_PSEUDO] = {ev->ls.product, ev->ls.service, ev->ls.category, ev->format};
-    for (uint32_t k = 0; k < N_PSEUDO; k++)
-        if (ps[k])
-            sigma_pf_add(st, ps[k], strlen(ps[k]));
+    if (idx & IDX_CORE)
+        return ev->core[idx & IDX_MASK];
+    *type = ev->fields[idx].type;
+    return ev->fields[idx].val;
+}
+
+/* Add a value to the scan buffer, a JSON array's elements too as
+ * value_match() sees them. */
+static void scan_add(struct sigma_matcher *m, struct str v, enum value_type type)
+{
+    struct sigma_pf_state *st = m->pfs;
+    sigma_pf_add(st, v.p, v.n);
+    if (type == VT_JSON && v.n && v.p[0] == '[') {
+        size_t pos = 0;
+        struct str el;
+        bool isnull;
+        while (json_next(m, v.p, v.n, &pos, &el, &isnull))
+            sigma_pf_add(st, el.p, el.n);
+    }
+}
+
+/* Hand unit u every text its rules can read: the values of the fields they
+ * name (what get_field() can return for those names, through the entries'
+ * field mappings); then, if it has keyword items, every other text
+ * keyword_value() reads: the other native fields, the message (and the raw
+ * record when there is neither). */
+static void scan_unit(struct sigma_matcher *m, uint32_t u)
+{
+    const struct sigma_prefilter *pf = m->set->pf;
+    const struct event *ev = m->ev;
+    struct sigma_pf_state *st = m->pfs;
+    sigma_pf_text_reset(st);
+    for (uint32_t k = 0; k < m->nkeys; k++) {
+        if (!sigma_pf_unit_reads(pf, u, m->keys[k].hash))
+            continue;
+        enum value_type type;
+        struct str v = slot_raw(m, m->keys[k].idx, &type);
+        scan_add(m, v, type);
+    }
+    sigma_pf_scan(pf, st, u); /* on failure every rule may match */
+    if (!sigma_pf_unit_keywords(pf, u))
+        return;
+    for (uint32_t k = 0; k < m->nkeys; k++) {
+        uint32_t idx = m->keys[k].idx;
+        if (idx & (IDX_CORE | IDX_PSEUDO) || sigma_pf_unit_reads(pf, u, m->keys[k].hash))
+            continue;
+        sigma_pf_add(st, ev->fields[idx].val.p, ev->fields[idx].val.n);
+    }
     if (ev->message.n)
         sigma_pf_add(st, ev->message.p, ev->message.n);
     if (!ev->nfields && !ev->message.n && ev->raw.n)
         sigma_pf_add(st, ev->raw.p, ev->raw.n);
-    sigma_pf_scan(m->set->pf, st); /* on failure every rule may match */
-    prefilter_exact(m);
+    sigma_pf_scan_keywords(pf, st, u);
+}
+
+/* The prefilter's view of the event: each scan unit of its log source
+ * entries once, then the probes of its anchored atoms. */
+static void prefilter_scan(struct sigma_matcher *m)
+{
+    const struct sigma_prefilter *pf = m->set->pf;
+    sigma_pf_begin(m->pfs);
+    for (uint32_t i = 0; i < m->nent; i++) {
+        int32_t u = sigma_pf_entry_unit(pf, m->ent[i]);
+        if (u >= 0 && sigma_pf_unit_once(m->pfs, (uint32_t)u))
+            scan_unit(m, (uint32_t)u);
+    }
+    prefilter_probes(m);
 }
 
 /* Evaluate one candidate; calls fn on a match. Returns 0 or fn's error. */

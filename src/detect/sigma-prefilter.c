@@ -82,12 +82,24 @@
 #define PF_MIN_LEN 3 /* shorter literals hit nearly every event and slow the scan */
 #endif
 
+enum atom_kind {
+    AT_LIT,    /* occurs somewhere in a scanned text */
+    AT_EXACT,  /* a field's whole value (ASCII case-blind, or as a number) */
+    AT_PREFIX, /* the start of a field's value */
+    AT_SUFFIX, /* the end of a field's value */
+};
+
+#define PF_ANCHOR_MAX 12 /* prefixes and suffixes are cut to this (and still necessary) */
+#define PF_BLOOM_BITS 17 /* 2^17 bits: a probe that finds no atom mostly stops there */
+
 /* One element of a necessary set. */
 struct atom {
-    const char *p; /* literal, or the exact value's text */
+    const char *p; /* literal, or the anchored text */
     uint32_t n;
-    const struct sigma_item *exact; /* exact atoms: the item (its field) */
-    const struct sigma_value *v;    /* exact atoms: the value (numeric ones) */
+    uint8_t kind;                  /* enum atom_kind */
+    bool keyword;                  /* a literal of a keyword item (found in any text) */
+    const struct sigma_item *item; /* anchored atoms: the item (its field) */
+    const struct sigma_value *v;   /* anchored atoms: the value (numeric exact ones) */
 };
 
 /* A necessary set: always (unusable), or a union of atoms (empty: the
@@ -98,36 +110,55 @@ struct atomset {
     bool always;
 };
 
-/* Exact atoms, hashed by (field, folded text) and by (field, number). */
+/* Anchored atoms, hashed by (kind, field, folded text) and exact numeric
+ * ones also by (field, number). */
 struct xslot {
     uint32_t atom; /* 0: empty */
     uint32_t field;
     uint32_t hash;
 };
 
-struct sigma_prefilter {
+/* A scan unit: the literals of the rules of one or more log source entries
+ * (entries with the same rules share it) and the fields those rules read. */
+struct pf_unit {
 #ifdef KENCHI_HAVE_HS
-    hs_database_t *db;
+    hs_database_t *db;  /* the field items' literals, NULL: none */
+    hs_database_t *kdb; /* the keyword items' literals, NULL: none */
 #endif
+    uint32_t first;  /* the first entry it serves (its rules are the unit's) */
+    uint64_t *reads; /* field name hashes read, open addressing (bit 32: used) */
+    uint32_t nreads; /* slots, power of two */
+    uint32_t nlits;
+};
+
+struct sigma_prefilter {
+    struct pf_unit *units;
+    uint32_t nunits;
+    int32_t *entry_unit; /* per log source entry: its unit, -1: none */
+    uint32_t nentries;
     uint8_t *always; /* per rule */
     uint32_t nrules, nalways;
     uint32_t natoms;    /* ids 1 .. natoms */
     uint32_t *atom_off; /* atom id -> rules atom_rules[atom_off[id] .. atom_off[id+1]) */
     uint32_t *atom_rules;
-    uint32_t nlits, nexact;
-    /* exact atoms: the text (folded) and number of each, by atom id */
+    uint32_t nlits, nanchored;
+    /* anchored atoms: the kind, text (folded) and number of each, by atom id */
+    uint8_t *xkind;
     const char **xtext;
     uint32_t *xlen;
     double *xnum;
-    uint8_t *xnumeric;
     struct xslot *xt, *xn; /* text table, number table */
     uint32_t nxslots;      /* power of two, each table */
-    struct sigma_pf_field *fields;
-    uint64_t *flens;   /* per field: bit l set if a text atom has length l (63: >= 63) */
-    uint8_t *fnumeric; /* per field: some atom compares as a number */
-    uint32_t nfields;
-    uint32_t *fslots; /* field name hash -> field index + 1, open addressing */
-    uint32_t nfslots;
+    uint64_t *xbloom;      /* bit (hash >> (32 - PF_BLOOM_BITS)) set for each text atom */
+    uint32_t nfields;      /* fields anchored atoms name */
+    /* per field, bit l set if an atom of that kind has length l (exact: 63
+     * for 63 and longer; prefixes and suffixes are cut to 63) */
+    uint64_t *fexact, *fprefix, *fsuffix;
+    uint8_t *fnumeric;             /* per field: some exact atom compares as a number */
+    struct sigma_pf_field *probes; /* the event field names to probe, each for a field */
+    uint32_t nprobes;
+    uint32_t *pslots; /* probe name hash -> probe index + 1, open addressing */
+    uint32_t npslots;
 };
 
 struct sigma_pf_state {
@@ -136,7 +167,8 @@ struct sigma_pf_state {
 #endif
     uint32_t *stamp;  /* per rule: epoch of the last event that hit it */
     uint32_t *astamp; /* per atom */
-    uint32_t *fstamp; /* per exact field: probed in this event */
+    uint32_t *pstamp; /* per probe: done in this event */
+    uint32_t *ustamp; /* per unit: scanned in this event */
     uint32_t epoch;
     uint32_t *hits; /* rules hit by the last scan, each once, in hit order */
     uint32_t nhits;
@@ -146,18 +178,6 @@ struct sigma_pf_state {
     bool failed; /* the scan failed: every rule may match */
     const struct sigma_prefilter *pf;
 };
-
-static uint32_t fold_hash(const char *p, size_t n, uint32_t seed)
-{
-    uint32_t h = 2166136261u ^ seed;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if ((unsigned)(c - 'A') < 26u)
-            c += 32;
-        h = (h ^ c) * 16777619u;
-    }
-    return h;
-}
 
 static bool fold_eq(const char *a, const char *b, size_t n)
 {
@@ -188,9 +208,45 @@ static uint32_t num_hash(double d, uint32_t seed)
     return (uint32_t)b;
 }
 
+/* Hash of an anchored atom's text: FNV-1a over the ASCII-folded bytes,
+ * forward for exact values and prefixes, backward for suffixes (so that a
+ * value's prefixes or suffixes of every length come from one pass), seeded
+ * by kind and field. */
+static inline uint32_t anchor_seed(uint8_t kind, uint32_t f)
+{
+    return 2166136261u ^ ((f * 4 + kind) * 0x9E3779B1u);
+}
+
+static inline uint32_t anchor_step(uint32_t h, unsigned char c)
+{
+    if ((unsigned)(c - 'A') < 26u)
+        c += 32;
+    return (h ^ c) * 16777619u;
+}
+
+static uint32_t anchor_hash(uint8_t kind, uint32_t f, const char *p, size_t n)
+{
+    uint32_t h = anchor_seed(kind, f);
+    for (size_t i = 0; i < n; i++)
+        h = anchor_step(h, (unsigned char)p[kind == AT_SUFFIX ? n - 1 - i : i]);
+    return h;
+}
+
 /* ---- necessary sets ----------------------------------------------------- */
 
 #ifdef KENCHI_HAVE_HS /* without a database to compile them into, no sets */
+
+static uint32_t fold_hash(const char *p, size_t n, uint32_t seed)
+{
+    uint32_t h = 2166136261u ^ seed;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if ((unsigned)(c - 'A') < 26u)
+            c += 32;
+        h = (h ^ c) * 16777619u;
+    }
+    return h;
+}
 
 static void set_clear(struct atomset *s)
 {
@@ -241,9 +297,12 @@ static int64_t set_score(const struct atomset *s)
     if (!s->n)
         return INT64_MAX;
     uint32_t weakest = PF_LEN_CAP;
-    for (uint32_t i = 0; i < s->n; i++)
-        if (!s->v[i].exact && s->v[i].n < weakest)
-            weakest = s->v[i].n;
+    for (uint32_t i = 0; i < s->n; i++) {
+        const struct atom *a = &s->v[i];
+        uint32_t w = a->kind == AT_EXACT ? PF_LEN_CAP : a->kind == AT_LIT ? a->n : a->n + 4;
+        if (w < weakest)
+            weakest = w;
+    }
     return (int64_t)weakest * 1000000 - s->n;
 }
 
@@ -370,7 +429,7 @@ static int branch_end(struct run *r, struct arena *a, struct atomset *out)
     if (!literal_ok(r->best, r->nbest)) {
         set_always(out);
     } else {
-        struct atom at = {arena_strndup(a, r->best, r->nbest), r->nbest, NULL, NULL};
+        struct atom at = {arena_strndup(a, r->best, r->nbest), r->nbest, AT_LIT, false, NULL, NULL};
         if (set_add(out, &at) < 0)
             return -ENOMEM;
     }
@@ -469,32 +528,27 @@ static bool regex_caseless(const struct sigma_value *v)
     return (opts & PCRE2_CASELESS) || regex_inline_flag(v->s, v->n, 'i');
 }
 
-/* Is the field renamed by some log source entry (so that an exact atom
- * could not name the field a rule reads)? */
-static bool field_mapped(const struct sigma_set *s, const struct sigma_item *it)
-{
-    for (uint32_t e = 0; e < s->map.n; e++) {
-        const struct ls_entry *le = &s->map.e[e];
-        for (uint32_t k = 0; k < le->nfm; k++)
-            if (le->fm_hash[k] == it->field_hash &&
-                field_name_hash(le->fm_from[k], strlen(le->fm_from[k])) == it->field_hash)
-                return true;
-    }
-    return false;
-}
-
 /* The single atom that must be present for v (of item it) to match, if
- * there is one. Regexes are left to regex_literals(). */
-static bool value_atom(const struct sigma_set *s, const struct sigma_item *it,
-                       const struct sigma_value *v, struct atom *out)
+ * there is one. Regexes are left to regex_literals(). Exact, prefix and
+ * suffix values of a field are anchored atoms; of a keyword item, literals. */
+static bool value_atom(const struct sigma_item *it, const struct sigma_value *v, struct atom *out)
 {
-    *out = (struct atom){0};
+    *out = (struct atom){.kind = AT_LIT, .keyword = !it->field};
+    if (it->field &&
+        (v->kind == SV_EXACT || ((v->kind == SV_PREFIX || v->kind == SV_SUFFIX) && v->n > 0))) {
+        uint32_t n = v->kind == SV_EXACT || v->n <= PF_ANCHOR_MAX ? v->n : PF_ANCHOR_MAX;
+        *out = (struct atom){v->kind == SV_SUFFIX ? v->s + v->n - n : v->s,
+                             n,
+                             v->kind == SV_EXACT    ? AT_EXACT
+                             : v->kind == SV_PREFIX ? AT_PREFIX
+                                                    : AT_SUFFIX,
+                             false,
+                             it,
+                             v};
+        return true;
+    }
     switch (v->kind) {
     case SV_EXACT:
-        if (it->field && !field_mapped(s, it)) {
-            *out = (struct atom){v->s, v->n, it, v};
-            return true;
-        }
         if (v->numeric)
             return false; /* 0x10 equals 16 */
         /* fall through */
@@ -532,6 +586,8 @@ static int values_set(struct sigma_set *s, const struct sigma_item *it, uint32_t
                 return 0;
             }
             int rc = regex_literals(v->s, v->n, regex_caseless(v), &s->arena, &rs);
+            for (uint32_t k = 0; k < rs.n; k++)
+                rs.v[k].keyword = !it->field;
             if (rc == 0)
                 rc = set_union(out, &rs);
             set_clear(&rs);
@@ -540,7 +596,7 @@ static int values_set(struct sigma_set *s, const struct sigma_item *it, uint32_t
             continue;
         }
         struct atom a;
-        if (!value_atom(s, it, v, &a)) {
+        if (!value_atom(it, v, &a)) {
             set_always(out);
             return 0;
         }
@@ -715,30 +771,34 @@ static int node_set(struct sigma_set *s, const struct sigma_rule *r, uint32_t no
 
 /* ---- the atom table ----------------------------------------------------- */
 
-/* Unique atoms (literals ASCII case-folded; exact atoms by field, folded
- * text and number), each with its rules. Ids are index + 1. */
+/* Unique atoms (literals ASCII case-folded; anchored atoms by kind, field,
+ * folded text and number), each with its rules. Ids are index + 1. */
 struct atom_entry {
     char *s; /* folded copy */
     uint32_t n;
-    int32_t field; /* exact atoms: index in the field list; -1: literal */
+    int32_t field; /* anchored atoms: index in the field list; -1: literal */
+    uint8_t kind;  /* enum atom_kind */
     bool numeric;
     double num;
     uint32_t *rules;
     uint32_t nrules, cap;
+    uint8_t use; /* literals: USE_FIELD (a field item's), USE_KEYWORD (a keyword item's) */
 };
+#define USE_FIELD   1
+#define USE_KEYWORD 2
 
 struct atom_table {
     struct atom_entry *e;
     uint32_t n, cap;
     uint32_t *slots; /* open addressing: index + 1, 0 = empty */
     uint32_t nslots;
-    struct sigma_pf_field *fields; /* the fields exact atoms name */
+    struct sigma_pf_field *fields; /* the fields anchored atoms name */
     uint32_t nfields, capfields;
 };
 
 static uint32_t entry_hash(const struct atom_entry *e)
 {
-    return fold_hash(e->s, e->n, (uint32_t)(e->field + 1) * 0x9E3779B1u);
+    return fold_hash(e->s, e->n, ((uint32_t)(e->field + 1) * 4 + e->kind) * 0x9E3779B1u);
 }
 
 static int table_grow(struct atom_table *t)
@@ -759,7 +819,7 @@ static int table_grow(struct atom_table *t)
     return 0;
 }
 
-/* The field list index of an exact atom's field, added if new. */
+/* The field list index of an anchored atom's field, added if new. */
 static int32_t table_field(struct atom_table *t, const struct sigma_item *it)
 {
     for (uint32_t i = 0; i < t->nfields; i++)
@@ -774,7 +834,7 @@ static int32_t table_field(struct atom_table *t, const struct sigma_item *it)
         t->fields = f;
         t->capfields = cap;
     }
-    t->fields[t->nfields] = (struct sigma_pf_field){it->field, it->field_len, it->field_hash};
+    t->fields[t->nfields] = (struct sigma_pf_field){it->field, it->field_len, it->field_hash, 0};
     return (int32_t)t->nfields++;
 }
 
@@ -783,7 +843,7 @@ static uint32_t table_find(const struct atom_table *t, const struct atom *a)
 {
     if (!t->nslots)
         return 0;
-    struct atom_entry key = {(char *)a->p, a->n, -1, false, 0, NULL, 0, 0};
+    struct atom_entry key = {.s = (char *)a->p, .n = a->n, .field = -1, .kind = AT_LIT};
     uint32_t h = entry_hash(&key) & (t->nslots - 1);
     for (; t->slots[h]; h = (h + 1) & (t->nslots - 1)) {
         const struct atom_entry *e = &t->e[t->slots[h] - 1];
@@ -799,19 +859,20 @@ static uint32_t table_add(struct atom_table *t, const struct atom *a, uint32_t r
 {
     if ((t->n + 1) * 2 > t->nslots && table_grow(t) < 0)
         return 0;
-    struct atom_entry key = {(char *)a->p, a->n, -1, false, 0, NULL, 0, 0};
-    if (a->exact) {
-        key.field = table_field(t, a->exact);
+    struct atom_entry key = {.s = (char *)a->p, .n = a->n, .field = -1, .kind = a->kind};
+    if (a->kind != AT_LIT) {
+        key.field = table_field(t, a->item);
         if (key.field < 0)
             return 0;
-        key.numeric = a->v->numeric;
-        key.num = a->v->num;
+        key.numeric = a->kind == AT_EXACT && a->v->numeric;
+        key.num = key.numeric ? a->v->num : 0;
     }
     uint32_t h = entry_hash(&key) & (t->nslots - 1);
     for (; t->slots[h]; h = (h + 1) & (t->nslots - 1)) {
         const struct atom_entry *e = &t->e[t->slots[h] - 1];
-        if (e->n == key.n && e->field == key.field && e->numeric == key.numeric &&
-            (!key.numeric || e->num == key.num) && fold_eq(e->s, key.s, key.n))
+        if (e->n == key.n && e->field == key.field && e->kind == key.kind &&
+            e->numeric == key.numeric && (!key.numeric || e->num == key.num) &&
+            fold_eq(e->s, key.s, key.n))
             break;
     }
     if (!t->slots[h]) {
@@ -837,6 +898,8 @@ static uint32_t table_add(struct atom_table *t, const struct atom *a, uint32_t r
     }
     uint32_t id = t->slots[h];
     struct atom_entry *e = &t->e[id - 1];
+    if (a->kind == AT_LIT)
+        e->use |= a->keyword ? USE_KEYWORD : USE_FIELD;
     if (rule == UINT32_MAX || (e->nrules && e->rules[e->nrules - 1] == rule))
         return id; /* rules are added in order: one entry per rule */
     if (e->nrules == e->cap) {
@@ -875,9 +938,9 @@ static int rule_value_atoms(struct sigma_set *s, struct sigma_rule *r, struct at
                 for (uint32_t j = 0; j < it->nvals; j++) {
                     struct sigma_value *v = &it->vals[j];
                     struct atom a;
-                    if (v->atom || v->kind == SV_RE || !value_atom(s, it, v, &a))
+                    if (v->atom || v->kind == SV_RE || !value_atom(it, v, &a))
                         continue;
-                    if (!a.exact && !table_find(t, &a))
+                    if (a.kind == AT_LIT && !table_find(t, &a))
                         continue; /* a literal only some value needs: not worth scanning for */
                     if (!(v->atom = table_add(t, &a, UINT32_MAX)))
                         return -ENOMEM;
@@ -898,28 +961,53 @@ static int xtable_put(struct xslot *tab, uint32_t ns, uint32_t hash, uint32_t fi
     return 0;
 }
 
-/* Compile the table into pf: the literal database, the exact tables, the
- * field list and the atom -> rules lists. */
-static int compile_table(struct sigma_prefilter *pf, struct atom_table *t)
+/* Add probe (event field name, atom field f) unless it is there already. */
+static int probe_add(struct sigma_prefilter *pf, uint32_t *cap, const char *name, uint32_t len,
+                     uint32_t f)
 {
-    uint32_t n = t->n;
+    uint32_t hash = field_name_hash(name, len);
+    for (uint32_t i = 0; i < pf->nprobes; i++)
+        if (pf->probes[i].field == f && pf->probes[i].hash == hash && pf->probes[i].len == len &&
+            fold_eq(pf->probes[i].name, name, len))
+            return 0;
+    if (pf->nprobes == *cap) {
+        uint32_t c = *cap ? *cap * 2 : 64;
+        struct sigma_pf_field *v = realloc(pf->probes, c * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        pf->probes = v;
+        *cap = c;
+    }
+    pf->probes[pf->nprobes++] = (struct sigma_pf_field){name, len, hash, f};
+    return 0;
+}
+
+/* Compile the table into pf: the anchored tables, the probes and the
+ * atom -> rules lists (the literals go to the units' databases). A field
+ * is probed under its own name and under every name a log source entry
+ * renames it to: get_field() returns one of those values. */
+static int compile_table(struct sigma_prefilter *pf, const struct sigma_set *s,
+                         struct atom_table *t)
+{
+    uint32_t n = t->n, nf = t->nfields;
     pf->natoms = n;
     size_t total = 0;
     for (uint32_t i = 0; i < n; i++)
         total += t->e[i].nrules;
     pf->atom_off = malloc((n + 2) * sizeof(*pf->atom_off));
     pf->atom_rules = malloc((total ? total : 1) * sizeof(*pf->atom_rules));
+    pf->xkind = calloc(n + 1, 1);
     pf->xtext = calloc(n + 1, sizeof(*pf->xtext));
     pf->xlen = calloc(n + 1, sizeof(*pf->xlen));
     pf->xnum = calloc(n + 1, sizeof(*pf->xnum));
-    pf->xnumeric = calloc(n + 1, 1);
-    const char **exprs = malloc((n + 1) * sizeof(*exprs));
-    size_t *lens = malloc((n + 1) * sizeof(*lens));
-    unsigned *flags = malloc((n + 1) * sizeof(*flags)), *ids = malloc((n + 1) * sizeof(*ids));
-    int rc = -ENOMEM;
-    if (!pf->atom_off || !pf->atom_rules || !pf->xtext || !pf->xlen || !pf->xnum || !pf->xnumeric ||
-        !exprs || !lens || !flags || !ids)
-        goto out;
+    pf->fexact = calloc(nf + 1, sizeof(*pf->fexact));
+    pf->fprefix = calloc(nf + 1, sizeof(*pf->fprefix));
+    pf->fsuffix = calloc(nf + 1, sizeof(*pf->fsuffix));
+    pf->fnumeric = calloc(nf + 1, 1);
+    if (!pf->atom_off || !pf->atom_rules || !pf->xkind || !pf->xtext || !pf->xlen || !pf->xnum ||
+        !pf->fexact || !pf->fprefix || !pf->fsuffix || !pf->fnumeric)
+        return -ENOMEM;
+    pf->nfields = nf;
     /* atom ids start at 1: atom_off[id] */
     uint32_t k = 0, nl = 0, nx = 0;
     pf->atom_off[0] = 0;
@@ -929,76 +1017,273 @@ static int compile_table(struct sigma_prefilter *pf, struct atom_table *t)
         if (e->nrules)
             memcpy(pf->atom_rules + k, e->rules, e->nrules * sizeof(*pf->atom_rules));
         k += e->nrules;
-        if (e->field < 0) {
-            exprs[nl] = e->s;
-            lens[nl] = e->n;
-            flags[nl] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
-            ids[nl++] = i + 1;
-        } else {
+        if (e->field < 0)
+            nl++;
+        else
             nx++;
-        }
     }
     pf->atom_off[n + 1] = k;
     pf->nlits = nl;
-    pf->nexact = nx;
-    /* exact tables: at most half full */
+    pf->nanchored = nx;
+    /* anchored tables: at most half full */
     uint32_t ns = 16;
     while (ns < nx * 2 + 2)
         ns *= 2;
     pf->nxslots = ns;
     pf->xt = calloc(ns, sizeof(*pf->xt));
     pf->xn = calloc(ns, sizeof(*pf->xn));
-    uint32_t nf = 16;
-    while (nf < t->nfields * 2 + 2)
-        nf *= 2;
-    pf->nfslots = nf;
-    pf->fslots = calloc(nf, sizeof(*pf->fslots));
-    pf->fields = malloc((t->nfields + 1) * sizeof(*pf->fields));
-    pf->flens = calloc(t->nfields + 1, sizeof(*pf->flens));
-    pf->fnumeric = calloc(t->nfields + 1, 1);
-    if (!pf->xt || !pf->xn || !pf->fslots || !pf->fields || !pf->flens || !pf->fnumeric)
-        goto out;
-    if (t->nfields)
-        memcpy(pf->fields, t->fields, t->nfields * sizeof(*pf->fields));
-    pf->nfields = t->nfields;
-    for (uint32_t f = 0; f < t->nfields; f++) {
-        uint32_t h = t->fields[f].hash & (nf - 1);
-        while (pf->fslots[h])
-            h = (h + 1) & (nf - 1);
-        pf->fslots[h] = f + 1;
-    }
+    pf->xbloom = calloc((1u << PF_BLOOM_BITS) / 64, sizeof(*pf->xbloom));
+    if (!pf->xt || !pf->xn || !pf->xbloom)
+        return -ENOMEM;
     for (uint32_t i = 0; i < n; i++) {
         struct atom_entry *e = &t->e[i];
         if (e->field < 0)
             continue;
         uint32_t f = (uint32_t)e->field;
+        pf->xkind[i + 1] = e->kind;
         pf->xtext[i + 1] = e->s; /* kept: the table's strings move to pf */
         pf->xlen[i + 1] = e->n;
-        xtable_put(pf->xt, ns, fold_hash(e->s, e->n, f), f, i + 1);
-        pf->flens[f] |= 1ull << (e->n < 63 ? e->n : 63);
+        uint32_t h = anchor_hash(e->kind, f, e->s, e->n);
+        if (e->kind == AT_EXACT)
+            pf->fexact[f] |= 1ull << (e->n < 63 ? e->n : 63);
+        else if (e->kind == AT_PREFIX)
+            pf->fprefix[f] |= 1ull << e->n;
+        else
+            pf->fsuffix[f] |= 1ull << e->n;
+        xtable_put(pf->xt, ns, h, f, i + 1);
+        pf->xbloom[h >> (32 - PF_BLOOM_BITS) >> 6] |= 1ull << ((h >> (32 - PF_BLOOM_BITS)) & 63);
         if (e->numeric) {
             pf->fnumeric[f] = 1;
             pf->xnum[i + 1] = e->num;
-            pf->xnumeric[i + 1] = 1;
             xtable_put(pf->xn, ns, num_hash(e->num, f), f, i + 1);
         }
         e->s = NULL;
     }
-    rc = 0;
-    if (nl) {
+    /* probes: each field under its own name and the names entries map it to */
+    uint32_t cap = 0;
+    for (uint32_t f = 0; f < nf; f++) {
+        const struct sigma_pf_field *fd = &t->fields[f];
+        if (probe_add(pf, &cap, fd->name, fd->len, f) < 0)
+            return -ENOMEM;
+        for (uint32_t e = 0; e < s->map.n; e++) {
+            const struct ls_entry *le = &s->map.e[e];
+            for (uint32_t q = 0; q < le->nfm; q++)
+                if (le->fm_hash[q] == fd->hash &&
+                    probe_add(pf, &cap, le->fm_to[q], (uint32_t)strlen(le->fm_to[q]), f) < 0)
+                    return -ENOMEM;
+        }
+    }
+    uint32_t np = 16;
+    while (np < pf->nprobes * 2 + 2)
+        np *= 2;
+    pf->npslots = np;
+    pf->pslots = calloc(np, sizeof(*pf->pslots));
+    if (!pf->pslots)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < pf->nprobes; i++) {
+        uint32_t h = pf->probes[i].hash & (np - 1);
+        while (pf->pslots[h])
+            h = (h + 1) & (np - 1);
+        pf->pslots[h] = i + 1;
+    }
+    return 0;
+}
+
+/* Can item it give its rule a literal (or a regex its literals): is its
+ * field's text scanned? */
+static bool item_scanned(const struct sigma_item *it)
+{
+    for (uint32_t j = 0; j < it->nvals; j++) {
+        uint8_t k = it->vals[j].kind;
+        if (k == SV_CONTAINS || k == SV_GLOB || k == SV_RE)
+            return true;
+    }
+    return false;
+}
+
+static int hashes_add(uint32_t **v, uint32_t *n, uint32_t *cap, uint32_t h)
+{
+    if (*n == *cap) {
+        uint32_t c = *cap ? *cap * 2 : 64;
+        uint32_t *nv = realloc(*v, c * sizeof(*nv));
+        if (!nv)
+            return -ENOMEM;
+        *v = nv;
+        *cap = c;
+    }
+    (*v)[(*n)++] = h;
+    return 0;
+}
+
+/* The field name hashes the rules of entry e read through scanned items
+ * (the rule's name and, where e renames it, the event's), appended to v. */
+static int entry_reads(const struct sigma_set *s, const struct ls_entry *e, uint32_t **v,
+                       uint32_t *n, uint32_t *cap)
+{
+    for (uint32_t i = 0; i < e->nrules; i++) {
+        const struct sigma_rule *r = s->rules[e->rules[i]];
+        for (uint32_t k = 0; k < r->nsels; k++)
+            for (uint32_t g = 0; g < r->sels[k].n; g++) {
+                const struct sigma_group *gr = &r->sels[k].groups[g];
+                for (uint32_t j = 0; j < gr->n; j++) {
+                    const struct sigma_item *it = &gr->items[j];
+                    if (!it->field || !item_scanned(it))
+                        continue;
+                    if (hashes_add(v, n, cap, it->field_hash) < 0)
+                        return -ENOMEM;
+                    for (uint32_t f = 0; f < e->nfm; f++)
+                        if (e->fm_hash[f] == it->field_hash &&
+                            hashes_add(v, n, cap,
+                                       field_name_hash(e->fm_to[f], strlen(e->fm_to[f]))) < 0)
+                            return -ENOMEM;
+                }
+            }
+    }
+    return 0;
+}
+
+static bool same_rules(const struct ls_entry *a, const struct ls_entry *b)
+{
+    return a->nrules == b->nrules && !memcmp(a->rules, b->rules, a->nrules * sizeof(*a->rules));
+}
+
+/* Compile the literals marked in use whose uses include want into *db
+ * (NULL when there are none). */
+static int compile_lits(const struct atom_table *t, const uint8_t *use, uint8_t want,
+                        hs_database_t **db, uint32_t *count)
+{
+    uint32_t n = 0;
+    for (uint32_t a = 1; a <= t->n; a++)
+        n += use[a] && (t->e[a - 1].use & want);
+    *db = NULL;
+    *count += n;
+    if (!n)
+        return 0;
+    const char **exprs = malloc(n * sizeof(*exprs));
+    size_t *lens = malloc(n * sizeof(*lens));
+    unsigned *flags = malloc(n * sizeof(*flags)), *ids = malloc(n * sizeof(*ids));
+    int rc = -ENOMEM;
+    if (exprs && lens && flags && ids) {
+        uint32_t k = 0;
+        for (uint32_t a = 1; a <= t->n; a++) {
+            if (!use[a] || !(t->e[a - 1].use & want))
+                continue;
+            exprs[k] = t->e[a - 1].s;
+            lens[k] = t->e[a - 1].n;
+            flags[k] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+            ids[k++] = a;
+        }
         hs_compile_error_t *err = NULL;
-        if (hs_compile_lit_multi(exprs, flags, ids, lens, nl, HS_MODE_BLOCK, NULL, &pf->db, &err) !=
+        rc = 0;
+        if (hs_compile_lit_multi(exprs, flags, ids, lens, n, HS_MODE_BLOCK, NULL, db, &err) !=
             HS_SUCCESS) {
             hs_free_compile_error(err);
-            pf->db = NULL;
+            *db = NULL;
             rc = -EINVAL;
         }
     }
-out:
     free(exprs);
     free(lens);
     free(flags);
     free(ids);
+    return rc;
+}
+
+/* Compile the literals of unit u: those of its rules' necessary sets and
+ * those their values keep as atoms, the field items' and the keyword items'
+ * apart. mark and use are scratch (per rule, per atom), left zeroed. */
+static int unit_compile(struct pf_unit *u, const struct sigma_set *s, const struct ls_entry *e,
+                        const struct atom_table *t, const struct sigma_prefilter *pf, uint8_t *mark,
+                        uint8_t *use)
+{
+    for (uint32_t i = 0; i < e->nrules; i++)
+        mark[e->rules[i]] = 1;
+    for (uint32_t a = 1; a <= t->n; a++) {
+        if (t->e[a - 1].field >= 0)
+            continue;
+        for (uint32_t k = pf->atom_off[a]; k < pf->atom_off[a + 1] && !use[a]; k++)
+            use[a] = mark[pf->atom_rules[k]];
+    }
+    for (uint32_t i = 0; i < e->nrules; i++) {
+        const struct sigma_rule *r = s->rules[e->rules[i]];
+        mark[e->rules[i]] = 0;
+        for (uint32_t k = 0; k < r->nsels; k++)
+            for (uint32_t g = 0; g < r->sels[k].n; g++) {
+                const struct sigma_group *gr = &r->sels[k].groups[g];
+                for (uint32_t j = 0; j < gr->n; j++)
+                    for (uint32_t q = 0; q < gr->items[j].nvals; q++) {
+                        uint32_t a = gr->items[j].vals[q].atom;
+                        if (a && t->e[a - 1].field < 0)
+                            use[a] = 1;
+                    }
+            }
+    }
+    int rc = compile_lits(t, use, USE_FIELD, &u->db, &u->nlits);
+    if (rc == 0)
+        rc = compile_lits(t, use, USE_KEYWORD, &u->kdb, &u->nlits);
+    memset(use, 0, t->n + 1);
+    return rc;
+}
+
+/* One unit per distinct rule list of the log source entries. */
+static int build_units(struct sigma_prefilter *pf, const struct sigma_set *s,
+                       const struct atom_table *t)
+{
+    const struct ls_map *map = &s->map;
+    pf->nentries = map->n;
+    pf->entry_unit = malloc((map->n + 1) * sizeof(*pf->entry_unit));
+    pf->units = calloc(map->n + 1, sizeof(*pf->units));
+    uint8_t *mark = calloc(s->nrules + 1, 1), *use = calloc(t->n + 2, 1);
+    struct {
+        uint32_t *v;
+        uint32_t n, cap;
+    } *reads = calloc(map->n + 1, sizeof(*reads));
+    int rc = -ENOMEM;
+    if (!pf->entry_unit || !pf->units || !mark || !use || !reads)
+        goto out;
+    rc = 0;
+    for (uint32_t e = 0; e < map->n && rc == 0; e++) {
+        const struct ls_entry *le = &map->e[e];
+        pf->entry_unit[e] = -1;
+        if (!le->nrules)
+            continue;
+        uint32_t u = 0;
+        while (u < pf->nunits && !same_rules(&map->e[pf->units[u].first], le))
+            u++;
+        if (u == pf->nunits) {
+            pf->units[u].first = e;
+            pf->nunits++;
+            rc = unit_compile(&pf->units[u], s, le, t, pf, mark, use);
+        }
+        pf->entry_unit[e] = (int32_t)u;
+        if (rc == 0)
+            rc = entry_reads(s, le, &reads[u].v, &reads[u].n, &reads[u].cap);
+    }
+    for (uint32_t u = 0; u < pf->nunits && rc == 0; u++) {
+        struct pf_unit *un = &pf->units[u];
+        uint32_t ns = 16;
+        while (ns < reads[u].n * 2 + 2)
+            ns *= 2;
+        un->reads = calloc(ns, sizeof(*un->reads));
+        un->nreads = ns;
+        if (!un->reads) {
+            rc = -ENOMEM;
+            break;
+        }
+        for (uint32_t i = 0; i < reads[u].n; i++) {
+            uint32_t h = reads[u].v[i], k = h & (ns - 1);
+            while (un->reads[k] && (uint32_t)un->reads[k] != h)
+                k = (k + 1) & (ns - 1);
+            un->reads[k] = (1ull << 32) | h;
+        }
+    }
+out:
+    if (reads)
+        for (uint32_t u = 0; u < map->n; u++)
+            free(reads[u].v);
+    free(reads);
+    free(mark);
+    free(use);
     return rc;
 }
 
@@ -1033,7 +1318,9 @@ int sigma_prefilter_build(struct sigma_set *s)
     for (uint32_t i = 0; i < s->nrules && rc == 0; i++)
         rc = rule_value_atoms(s, s->rules[i], &t);
     if (rc == 0)
-        rc = compile_table(pf, &t);
+        rc = compile_table(pf, s, &t);
+    if (rc == 0)
+        rc = build_units(pf, s, &t);
     table_free(&t);
     if (rc < 0) {
         /* values keep their ids, but with no prefilter nobody reads them */
@@ -1048,20 +1335,29 @@ void sigma_prefilter_free(struct sigma_prefilter *pf)
 {
     if (!pf)
         return;
-    hs_free_database(pf->db);
+    for (uint32_t u = 0; u < pf->nunits; u++) {
+        hs_free_database(pf->units[u].db);
+        hs_free_database(pf->units[u].kdb);
+        free(pf->units[u].reads);
+    }
+    free(pf->units);
+    free(pf->entry_unit);
     if (pf->xtext)
         for (uint32_t i = 0; i <= pf->natoms; i++)
             free((char *)pf->xtext[i]);
+    free(pf->xkind);
     free(pf->xtext);
     free(pf->xlen);
     free(pf->xnum);
-    free(pf->xnumeric);
     free(pf->xt);
     free(pf->xn);
-    free(pf->fields);
-    free(pf->flens);
+    free(pf->xbloom);
+    free(pf->fexact);
+    free(pf->fprefix);
+    free(pf->fsuffix);
     free(pf->fnumeric);
-    free(pf->fslots);
+    free(pf->probes);
+    free(pf->pslots);
     free(pf->always);
     free(pf->atom_off);
     free(pf->atom_rules);
@@ -1077,15 +1373,21 @@ struct sigma_pf_state *sigma_pf_state_new(const struct sigma_prefilter *pf)
     st->nrules = pf->nrules;
     st->stamp = calloc(pf->nrules + 1, sizeof(*st->stamp));
     st->astamp = calloc(pf->natoms + 2, sizeof(*st->astamp));
-    st->fstamp = calloc(pf->nfields + 1, sizeof(*st->fstamp));
+    st->pstamp = calloc(pf->nprobes + 1, sizeof(*st->pstamp));
+    st->ustamp = calloc(pf->nunits + 1, sizeof(*st->ustamp));
     st->hits = malloc((pf->nrules + 1) * sizeof(*st->hits));
     st->cap = 4096;
     st->buf = malloc(st->cap);
-    if (!st->stamp || !st->astamp || !st->fstamp || !st->hits || !st->buf ||
-        (pf->db && hs_alloc_scratch(pf->db, &st->scratch) != HS_SUCCESS)) {
+    if (!st->stamp || !st->astamp || !st->pstamp || !st->ustamp || !st->hits || !st->buf) {
         sigma_pf_state_free(st);
         return NULL;
     }
+    for (uint32_t u = 0; u < pf->nunits; u++) /* one scratch that fits every database */
+        if ((pf->units[u].db && hs_alloc_scratch(pf->units[u].db, &st->scratch) != HS_SUCCESS) ||
+            (pf->units[u].kdb && hs_alloc_scratch(pf->units[u].kdb, &st->scratch) != HS_SUCCESS)) {
+            sigma_pf_state_free(st);
+            return NULL;
+        }
     return st;
 }
 
@@ -1096,7 +1398,8 @@ void sigma_pf_state_free(struct sigma_pf_state *st)
     hs_free_scratch(st->scratch);
     free(st->stamp);
     free(st->astamp);
-    free(st->fstamp);
+    free(st->pstamp);
+    free(st->ustamp);
     free(st->hits);
     free(st->buf);
     free(st);
@@ -1125,23 +1428,37 @@ static int on_literal(unsigned int id, unsigned long long from, unsigned long lo
     return 0;
 }
 
-int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st)
+static int scan_db(const hs_database_t *db, struct sigma_pf_state *st, size_t n)
 {
-    if (!pf->db || st->failed)
+    if (!db || st->failed || !n)
         return st->failed ? -ENOMEM : 0;
     size_t off = 0;
-    while (off < st->n || off == 0) { /* hs_scan takes an unsigned int length */
-        size_t len = st->n - off > (1u << 30) ? (1u << 30) : st->n - off;
-        if (hs_scan(pf->db, st->buf + off, (unsigned)len, 0, st->scratch, on_literal, st) !=
+    while (off < n) { /* hs_scan takes an unsigned int length */
+        size_t len = n - off > (1u << 30) ? (1u << 30) : n - off;
+        if (hs_scan(db, st->buf + off, (unsigned)len, 0, st->scratch, on_literal, st) !=
             HS_SUCCESS) {
             st->failed = true;
             return -EIO;
         }
         off += len;
-        if (!len)
-            break;
     }
     return 0;
+}
+
+int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t unit)
+{
+    return scan_db(pf->units[unit].db, st, st->n);
+}
+
+int sigma_pf_scan_keywords(const struct sigma_prefilter *pf, struct sigma_pf_state *st,
+                           uint32_t unit)
+{
+    return scan_db(pf->units[unit].kdb, st, st->n);
+}
+
+bool sigma_pf_unit_keywords(const struct sigma_prefilter *pf, uint32_t unit)
+{
+    return pf->units[unit].kdb != NULL;
 }
 
 #else /* no Hyperscan: no prefilter, every rule is evaluated */
@@ -1168,11 +1485,28 @@ void sigma_pf_state_free(struct sigma_pf_state *st)
     (void)st;
 }
 
-int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st)
+int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t unit)
 {
     (void)pf;
     (void)st;
+    (void)unit;
     return 0;
+}
+
+int sigma_pf_scan_keywords(const struct sigma_prefilter *pf, struct sigma_pf_state *st,
+                           uint32_t unit)
+{
+    (void)pf;
+    (void)st;
+    (void)unit;
+    return 0;
+}
+
+bool sigma_pf_unit_keywords(const struct sigma_prefilter *pf, uint32_t unit)
+{
+    (void)pf;
+    (void)unit;
+    return false;
 }
 
 static void atom_hit(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t id)
@@ -1191,8 +1525,39 @@ void sigma_prefilter_counts(const struct sigma_prefilter *pf, struct sigma_pf_co
         return;
     c->always = pf->nalways;
     c->literals = pf->nlits;
-    c->exact = pf->nexact;
+    c->units = pf->nunits;
+    for (uint32_t u = 0; u < pf->nunits; u++)
+        c->compiled += pf->units[u].nlits;
+    c->anchored = pf->nanchored;
     c->fields = pf->nfields;
+}
+
+int32_t sigma_pf_entry_unit(const struct sigma_prefilter *pf, uint32_t entry)
+{
+    return entry < pf->nentries ? pf->entry_unit[entry] : -1;
+}
+
+bool sigma_pf_unit_once(struct sigma_pf_state *st, uint32_t unit)
+{
+    if (st->ustamp[unit] == st->epoch)
+        return false;
+    st->ustamp[unit] = st->epoch;
+    return true;
+}
+
+bool sigma_pf_unit_reads(const struct sigma_prefilter *pf, uint32_t unit, uint32_t hash)
+{
+    const struct pf_unit *u = &pf->units[unit];
+    uint32_t mask = u->nreads - 1;
+    for (uint32_t k = hash & mask; u->reads[k]; k = (k + 1) & mask)
+        if ((uint32_t)u->reads[k] == hash)
+            return true;
+    return false;
+}
+
+void sigma_pf_text_reset(struct sigma_pf_state *st)
+{
+    st->n = 0;
 }
 
 void sigma_pf_begin(struct sigma_pf_state *st)
@@ -1204,7 +1569,8 @@ void sigma_pf_begin(struct sigma_pf_state *st)
         const struct sigma_prefilter *pf = st->pf;
         memset(st->stamp, 0, (st->nrules + 1) * sizeof(*st->stamp));
         memset(st->astamp, 0, (pf->natoms + 2) * sizeof(*st->astamp));
-        memset(st->fstamp, 0, (pf->nfields + 1) * sizeof(*st->fstamp));
+        memset(st->pstamp, 0, (pf->nprobes + 1) * sizeof(*st->pstamp));
+        memset(st->ustamp, 0, (pf->nunits + 1) * sizeof(*st->ustamp));
         st->epoch = 1;
     }
 }
@@ -1230,34 +1596,34 @@ void sigma_pf_add(struct sigma_pf_state *st, const char *p, size_t n)
     st->n += n + 1;
 }
 
-int32_t sigma_pf_field_next(const struct sigma_prefilter *pf, uint32_t hash, uint32_t *it)
+int32_t sigma_pf_probe_next(const struct sigma_prefilter *pf, uint32_t hash, uint32_t *it)
 {
-    if (!pf->nfields)
+    if (!pf->nprobes)
         return -1;
-    uint32_t mask = pf->nfslots - 1;
+    uint32_t mask = pf->npslots - 1;
     if (*it == 0)
         *it = (hash & mask) + 1;
-    for (uint32_t h = *it - 1; pf->fslots[h]; h = (h + 1) & mask) {
-        uint32_t f = pf->fslots[h] - 1;
-        if (pf->fields[f].hash == hash) {
+    for (uint32_t h = *it - 1; pf->pslots[h]; h = (h + 1) & mask) {
+        uint32_t i = pf->pslots[h] - 1;
+        if (pf->probes[i].hash == hash) {
             *it = ((h + 1) & mask) + 1;
-            return (int32_t)f;
+            return (int32_t)i;
         }
     }
     *it = 0;
     return -1;
 }
 
-const struct sigma_pf_field *sigma_pf_field(const struct sigma_prefilter *pf, uint32_t f)
+const struct sigma_pf_field *sigma_pf_probe_field(const struct sigma_prefilter *pf, uint32_t i)
 {
-    return &pf->fields[f];
+    return &pf->probes[i];
 }
 
-bool sigma_pf_field_once(struct sigma_pf_state *st, uint32_t f)
+bool sigma_pf_probe_once(struct sigma_pf_state *st, uint32_t i)
 {
-    if (st->fstamp[f] == st->epoch)
+    if (st->pstamp[i] == st->epoch)
         return false;
-    st->fstamp[f] = st->epoch;
+    st->pstamp[i] = st->epoch;
     return true;
 }
 
@@ -1280,23 +1646,61 @@ static bool value_number(const char *p, size_t n, double *d)
     return parse_number(p, n, d);
 }
 
-void sigma_pf_exact(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t f,
+/* Stamp the anchored atom of kind found in table tab under hash h whose
+ * text equals p[0..n). */
+/* Stamp the anchored atom of kind filed under hash h whose text is
+ * p[0..n). */
+static void anchor_lookup(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint8_t kind,
+                          uint32_t f, uint32_t h, const char *p, size_t n)
+{
+    uint32_t mask = pf->nxslots - 1;
+    for (uint32_t i = h & mask; pf->xt[i].atom; i = (i + 1) & mask) {
+        const struct xslot *x = &pf->xt[i];
+        if (x->hash == h && x->field == f && pf->xlen[x->atom] == n && pf->xkind[x->atom] == kind &&
+            fold_eq(pf->xtext[x->atom], p, n)) {
+            atom_hit(pf, st, x->atom);
+            if (kind != AT_EXACT)
+                return; /* unique (an exact text may be a number and a string) */
+        }
+    }
+}
+
+static inline void anchor_find(const struct sigma_prefilter *pf, struct sigma_pf_state *st,
+                               uint8_t kind, uint32_t f, uint32_t h, const char *p, size_t n)
+{
+    uint32_t b = h >> (32 - PF_BLOOM_BITS);
+    if (pf->xbloom[b >> 6] & (1ull << (b & 63)))
+        anchor_lookup(pf, st, kind, f, h, p, n);
+}
+
+void sigma_pf_probe(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t f,
                     const char *p, size_t n)
 {
-    uint32_t mask = pf->nxslots - 1, h;
-    if (pf->flens[f] & (1ull << (n < 63 ? n : 63))) { /* some atom has this length */
-        h = fold_hash(p, n, f);
-        for (uint32_t i = h & mask; pf->xt[i].atom; i = (i + 1) & mask) {
-            const struct xslot *x = &pf->xt[i];
-            if (x->hash == h && x->field == f && pf->xlen[x->atom] == n &&
-                fold_eq(pf->xtext[x->atom], p, n))
-                atom_hit(pf, st, x->atom);
+    uint64_t lens = pf->fexact[f];
+    if (lens & (1ull << (n < 63 ? n : 63))) /* some exact atom has this length */
+        anchor_find(pf, st, AT_EXACT, f, anchor_hash(AT_EXACT, f, p, n), p, n);
+    /* prefixes and suffixes of every length some atom has, one pass each */
+    size_t max = n < PF_ANCHOR_MAX ? n : PF_ANCHOR_MAX;
+    if ((lens = pf->fprefix[f] & ((2ull << max) - 1))) {
+        uint32_t h = anchor_seed(AT_PREFIX, f);
+        for (size_t l = 1; lens >> l; l++) {
+            h = anchor_step(h, (unsigned char)p[l - 1]);
+            if (lens & (1ull << l))
+                anchor_find(pf, st, AT_PREFIX, f, h, p, l);
+        }
+    }
+    if ((lens = pf->fsuffix[f] & ((2ull << max) - 1))) {
+        uint32_t h = anchor_seed(AT_SUFFIX, f);
+        for (size_t l = 1; lens >> l; l++) {
+            h = anchor_step(h, (unsigned char)p[n - l]);
+            if (lens & (1ull << l))
+                anchor_find(pf, st, AT_SUFFIX, f, h, p + n - l, l);
         }
     }
     double d;
     if (!pf->fnumeric[f] || !value_number(p, n, &d))
         return;
-    h = num_hash(d, f);
+    uint32_t h = num_hash(d, f), mask = pf->nxslots - 1;
     for (uint32_t i = h & mask; pf->xn[i].atom; i = (i + 1) & mask) {
         const struct xslot *x = &pf->xn[i];
         if (x->hash == h && x->field == f && pf->xnum[x->atom] == d)

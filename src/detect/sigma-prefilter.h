@@ -7,12 +7,16 @@
  * scan buffer, per-rule and per-atom stamps). Per event:
  *
  *   sigma_pf_begin(st)
- *   sigma_pf_add(st, text, n)          for every text a rule could look at
- *   sigma_pf_scan(pf, st)
- *   sigma_pf_exact(pf, st, f, v, n)    for the value(s) of every event field
- *                                      that is an exact field f (found with
- *                                      sigma_pf_field_next(), once per event:
- *                                      sigma_pf_field_once())
+ *   for the unit u of each log source entry of the event (once each):
+ *     sigma_pf_text_reset(st)
+ *     sigma_pf_add(st, text, n)        for every field text u's rules read
+ *     sigma_pf_scan(pf, st, u)
+ *     sigma_pf_add(st, text, n)        if u has keywords: every other text
+ *     sigma_pf_scan_keywords(pf, st, u)
+ *   sigma_pf_probe(pf, st, f, v, n)    for the value(s) of every event field
+ *                                      that is a probe for rule field f (found
+ *                                      with sigma_pf_probe_next(), once per
+ *                                      event: sigma_pf_probe_once())
  *   sigma_pf_verdict(pf, st, &v)
  *   sigma_pf_may_match(&v, rule)       false: the rule cannot match, skip it
  *   sigma_pf_atom_absent(&v, value)    true: the value cannot match
@@ -41,8 +45,10 @@ void sigma_prefilter_free(struct sigma_prefilter *pf);
 /* For reports and tests. */
 struct sigma_pf_counts {
     uint32_t always;   /* rules evaluated on every event of their log source */
-    uint32_t literals; /* literals in the scan database */
-    uint32_t exact;    /* exact-value atoms */
+    uint32_t literals; /* distinct literals */
+    uint32_t units;    /* scan units (databases) */
+    uint32_t compiled; /* literals compiled, over all units */
+    uint32_t anchored; /* exact, prefix and suffix atoms */
     uint32_t fields;   /* fields they name */
 };
 void sigma_prefilter_counts(const struct sigma_prefilter *pf, struct sigma_pf_counts *c);
@@ -53,26 +59,46 @@ void sigma_pf_state_free(struct sigma_pf_state *st);
 
 /* Start an event: forget the previous event's text and hits. */
 void sigma_pf_begin(struct sigma_pf_state *st);
+
+/* Scan units: the literals of the rules of some log source entries, to be
+ * found in the texts of the fields those rules read. */
+/* The unit of log source entry `entry`, or -1 (no rules). */
+int32_t sigma_pf_entry_unit(const struct sigma_prefilter *pf, uint32_t entry);
+/* True the first time unit is asked about in this event. */
+bool sigma_pf_unit_once(struct sigma_pf_state *st, uint32_t unit);
+/* Does it read fields whose name hashes (field_name_hash) to hash? */
+bool sigma_pf_unit_reads(const struct sigma_prefilter *pf, uint32_t unit, uint32_t hash);
+/* Have its rules keyword items (whose literals may be in any text)? */
+bool sigma_pf_unit_keywords(const struct sigma_prefilter *pf, uint32_t unit);
+/* Empty the scan buffer. */
+void sigma_pf_text_reset(struct sigma_pf_state *st);
 /* Add one text of the event (copied into the scan buffer). */
 void sigma_pf_add(struct sigma_pf_state *st, const char *p, size_t n);
-/* Scan the added text. Returns 0, or a negative errno if the scan failed, in
- * which case every rule counts as a possible match. */
-int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st);
+/* Scan the buffer with the unit's field literals / with its keyword literals.
+ * Return 0, or a negative errno if the scan failed, in which case every rule
+ * counts as a possible match. */
+int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t unit);
+int sigma_pf_scan_keywords(const struct sigma_prefilter *pf, struct sigma_pf_state *st,
+                           uint32_t unit);
 
-/* A field named by exact atoms (the name as a rule writes it). */
+/* A probe: an event field name whose value is looked up for the anchored
+ * atoms of a rule field (the same name, or one a log source entry renames
+ * the rule field to). */
 struct sigma_pf_field {
     const char *name;
     uint32_t len, hash; /* hash: field_name_hash(name) */
+    uint32_t field;     /* the rule field whose atoms the value is probed for */
 };
-/* The exact fields whose name hash is hash, one per call: *it starts at 0;
- * returns a field index, or -1 when there are no more. */
-int32_t sigma_pf_field_next(const struct sigma_prefilter *pf, uint32_t hash, uint32_t *it);
-const struct sigma_pf_field *sigma_pf_field(const struct sigma_prefilter *pf, uint32_t f);
-/* True the first time field f is asked about in this event. */
-bool sigma_pf_field_once(struct sigma_pf_state *st, uint32_t f);
-/* The event's field f has the value p[0..n) (one element of an array):
- * stamp the exact atoms it equals, as folded text or as a number. */
-void sigma_pf_exact(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t f,
+/* The probes whose name hash is hash, one per call: *it starts at 0;
+ * returns a probe index, or -1 when there are no more. */
+int32_t sigma_pf_probe_next(const struct sigma_prefilter *pf, uint32_t hash, uint32_t *it);
+const struct sigma_pf_field *sigma_pf_probe_field(const struct sigma_prefilter *pf, uint32_t i);
+/* True the first time probe i is asked about in this event. */
+bool sigma_pf_probe_once(struct sigma_pf_state *st, uint32_t i);
+/* The event's value p[0..n) (one element of an array) for rule field f:
+ * stamp the anchored atoms it meets: equal as folded text or as a number,
+ * starting or ending with. */
+void sigma_pf_probe(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t f,
                     const char *p, size_t n);
 
 /* The outcome of a scan, valid until the next sigma_pf_begin(); read inline
