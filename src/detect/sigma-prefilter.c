@@ -76,6 +76,7 @@
 #endif
 
 #define PF_MAX_DEPTH 200
+#define PF_CLAUSES   3   /* necessary sets kept per rule (all must hit) */
 #define PF_LEN_CAP   12  /* literals longer than this are all "long enough" */
 #define PF_RUN_MAX   255 /* regex runs are cut to this (a part of a run is necessary too) */
 #ifndef PF_MIN_LEN
@@ -139,8 +140,11 @@ struct sigma_prefilter {
     uint8_t *always; /* per rule */
     uint32_t nrules, nalways;
     uint32_t natoms;    /* ids 1 .. natoms */
-    uint32_t *atom_off; /* atom id -> rules atom_rules[atom_off[id] .. atom_off[id+1]) */
+    uint32_t *atom_off; /* atom id -> clauses atom_rules[atom_off[id] .. atom_off[id+1]) */
     uint32_t *atom_rules;
+    uint32_t *clause_rule;  /* per clause: its rule */
+    uint8_t *rule_nclauses; /* per rule: how many clauses must have an atom present */
+    uint32_t nclauses;
     uint32_t nlits, nanchored;
     /* anchored atoms: the kind, text (folded) and number of each, by atom id */
     uint8_t *xkind;
@@ -165,7 +169,10 @@ struct sigma_pf_state {
 #ifdef KENCHI_HAVE_HS
     hs_scratch_t *scratch;
 #endif
-    uint32_t *stamp;  /* per rule: epoch of the last event that hit it */
+    uint32_t *stamp;  /* per rule: epoch of the last event in which each clause had an atom */
+    uint32_t *rstamp; /* per rule: epoch of rcount */
+    uint8_t *rcount;  /* per rule: its clauses hit so far in this event */
+    uint32_t *cstamp; /* per clause: hit in this event */
     uint32_t *astamp; /* per atom */
     uint32_t *pstamp; /* per probe: done in this event */
     uint32_t *ustamp; /* per unit: scanned in this event */
@@ -304,19 +311,6 @@ static int64_t set_score(const struct atomset *s)
             weakest = w;
     }
     return (int64_t)weakest * 1000000 - s->n;
-}
-
-/* Keep the better of best and cand in best (cand is consumed). */
-static void set_keep_best(struct atomset *best, bool *have, struct atomset *cand)
-{
-    if (!*have || set_score(cand) > set_score(best)) {
-        set_clear(best);
-        *best = *cand;
-        *have = true;
-    } else {
-        set_clear(cand);
-    }
-    *cand = (struct atomset){0};
 }
 
 /* A two-byte literal is kept when neither byte is common in log text. */
@@ -606,126 +600,212 @@ static int values_set(struct sigma_set *s, const struct sigma_item *it, uint32_t
     return 0;
 }
 
-static int item_set(struct sigma_set *s, const struct sigma_item *it, struct atomset *out)
+/* A conjunction of necessary sets (clauses), the PF_CLAUSES most selective
+ * kept: every clause must have an atom present. No clause: nothing is
+ * known (always). */
+struct cnf {
+    struct atomset c[PF_CLAUSES];
+    uint32_t n;
+};
+
+static void cnf_clear(struct cnf *f)
 {
-    *out = (struct atomset){0};
-    if (!it->nvals)
-        return 0; /* an item without values never matches */
-    if (it->neq) {
+    for (uint32_t i = 0; i < f->n; i++)
+        set_clear(&f->c[i]);
+    f->n = 0;
+}
+
+/* Add clause c (consumed) if it is among the most selective; an always
+ * clause says nothing and is dropped. */
+static void cnf_add(struct cnf *f, struct atomset *c)
+{
+    if (c->always) {
+        set_clear(c);
+        return;
+    }
+    if (f->n < PF_CLAUSES) {
+        f->c[f->n++] = *c;
+        *c = (struct atomset){0};
+        return;
+    }
+    uint32_t worst = 0;
+    for (uint32_t i = 1; i < f->n; i++)
+        if (set_score(&f->c[i]) < set_score(&f->c[worst]))
+            worst = i;
+    if (set_score(c) > set_score(&f->c[worst])) {
+        set_clear(&f->c[worst]);
+        f->c[worst] = *c;
+        *c = (struct atomset){0};
+    } else {
+        set_clear(c);
+    }
+}
+
+/* dst and= src (src is consumed). */
+static void cnf_and(struct cnf *dst, struct cnf *src)
+{
+    for (uint32_t i = 0; i < src->n; i++)
+        cnf_add(dst, &src->c[i]);
+    src->n = 0;
+}
+
+/* The most selective clause's score, -1 when there is none. */
+static int64_t cnf_score(const struct cnf *f)
+{
+    int64_t best = -1;
+    for (uint32_t i = 0; i < f->n; i++)
+        if (set_score(&f->c[i]) > best)
+            best = set_score(&f->c[i]);
+    return best;
+}
+
+/* out |= the most selective clause of f (out becomes always if f has
+ * none). */
+static int clause_or(struct atomset *out, const struct cnf *f)
+{
+    if (!f->n) {
         set_always(out);
         return 0;
     }
-    if (!it->all)
-        return values_set(s, it, 0, it->nvals, out);
-    bool have = false;
-    for (uint32_t i = 0; i < it->nvals;) {
+    uint32_t b = 0;
+    for (uint32_t i = 1; i < f->n; i++)
+        if (set_score(&f->c[i]) > set_score(&f->c[b]))
+            b = i;
+    return set_union(out, &f->c[b]);
+}
+
+/* A single clause as a cnf (consumed). */
+static void cnf_of(struct cnf *f, struct atomset *c)
+{
+    f->n = 0;
+    cnf_add(f, c);
+}
+
+static int item_cnf(struct sigma_set *s, const struct sigma_item *it, struct cnf *out)
+{
+    out->n = 0;
+    struct atomset c = {0};
+    if (!it->nvals) { /* an item without values never matches: an empty clause */
+        cnf_of(out, &c);
+        return 0;
+    }
+    if (it->neq)
+        return 0;
+    if (!it->all) {
+        int rc = values_set(s, it, 0, it->nvals, &c);
+        cnf_of(out, &c);
+        return rc;
+    }
+    for (uint32_t i = 0; i < it->nvals;) { /* every group of alternatives must match */
         uint32_t j = i;
         while (j < it->nvals && it->vals[j].group == it->vals[i].group)
             j++;
-        struct atomset c = {0};
+        c = (struct atomset){0};
         if (values_set(s, it, i, j, &c) < 0) {
             set_clear(&c);
             return -ENOMEM;
         }
-        set_keep_best(out, &have, &c);
+        cnf_add(out, &c);
         i = j;
     }
     return 0;
 }
 
-static int group_set(struct sigma_set *s, const struct sigma_group *g, struct atomset *out)
+static int group_cnf(struct sigma_set *s, const struct sigma_group *g, struct cnf *out)
 {
-    *out = (struct atomset){0};
-    if (!g->n) { /* an empty AND is true */
-        set_always(out);
-        return 0;
-    }
-    bool have = false;
+    out->n = 0; /* an empty AND is true: nothing known */
     for (uint32_t i = 0; i < g->n; i++) {
-        struct atomset c = {0};
-        if (item_set(s, &g->items[i], &c) < 0) {
-            set_clear(&c);
+        struct cnf k;
+        if (item_cnf(s, &g->items[i], &k) < 0) {
+            cnf_clear(&k);
             return -ENOMEM;
         }
-        set_keep_best(out, &have, &c);
+        cnf_and(out, &k);
     }
     return 0;
 }
 
-static int sel_set(struct sigma_set *s, const struct sigma_sel *sel, struct atomset *out)
+static int sel_cnf(struct sigma_set *s, const struct sigma_sel *sel, struct cnf *out)
 {
-    *out = (struct atomset){0}; /* no groups: never true */
-    for (uint32_t g = 0; g < sel->n && !out->always; g++) {
-        struct atomset c = {0};
-        int rc = group_set(s, &sel->groups[g], &c);
+    out->n = 0;
+    if (sel->n == 1)
+        return group_cnf(s, &sel->groups[0], out);
+    struct atomset u = {0}; /* no groups: never true */
+    for (uint32_t g = 0; g < sel->n && !u.always; g++) {
+        struct cnf k;
+        int rc = group_cnf(s, &sel->groups[g], &k);
         if (rc == 0)
-            rc = set_union(out, &c);
-        set_clear(&c);
-        if (rc < 0)
+            rc = clause_or(&u, &k);
+        cnf_clear(&k);
+        if (rc < 0) {
+            set_clear(&u);
             return rc;
+        }
     }
+    cnf_of(out, &u);
     return 0;
 }
 
-/* "at least a of n identifiers": the a true ones cannot all avoid any n-a+1
- * of them, so the union of the n-a+1 most selective sets is necessary (with
- * a == n, the best one; with a == 1, all of them). */
-static int atleast_set(struct sigma_set *s, const struct sigma_rule *r, const struct cond_node *c,
-                       struct atomset *out)
+static int node_cnf(struct sigma_set *s, const struct sigma_rule *r, uint32_t node, int depth,
+                    struct cnf *out);
+
+/* "at least a of n identifiers": with a == n, all of them; otherwise the a
+ * true ones cannot all avoid any n-a+1 of them, so the union of the best
+ * clauses of the n-a+1 most selective is necessary. */
+static int atleast_cnf(struct sigma_set *s, const struct sigma_rule *r, const struct cond_node *c,
+                       int depth, struct cnf *out)
 {
     const struct cond_tree *t = &r->cond;
-    *out = (struct atomset){0};
-    if (c->a == 0 || c->a > c->n) {
-        set_always(out);
+    out->n = 0;
+    if (c->a == 0 || c->a > c->n)
         return 0;
-    }
-    struct atomset *k = calloc(c->n, sizeof(*k));
+    struct cnf *k = calloc(c->n, sizeof(*k));
     if (!k)
         return -ENOMEM;
     int rc = 0;
     for (uint32_t i = 0; i < c->n && rc == 0; i++) {
         uint32_t sl = t->sels[c->b + i];
         if (sl < r->nsels)
-            rc = sel_set(s, &r->sels[sl], &k[i]);
-        else
-            set_always(&k[i]);
+            rc = sel_cnf(s, &r->sels[sl], &k[i]);
     }
-    /* selection sort by score, best first: n is small */
-    for (uint32_t i = 0; i < c->n && rc == 0; i++)
-        for (uint32_t j = i + 1; j < c->n; j++)
-            if (set_score(&k[j]) > set_score(&k[i])) {
-                struct atomset tmp = k[i];
-                k[i] = k[j];
-                k[j] = tmp;
-            }
-    for (uint32_t i = 0; i < c->n - c->a + 1 && rc == 0 && !out->always; i++)
-        rc = set_union(out, &k[i]);
+    if (c->a == c->n) {
+        for (uint32_t i = 0; i < c->n && rc == 0; i++)
+            cnf_and(out, &k[i]);
+    } else if (rc == 0) {
+        /* selection sort by score, best first: n is small */
+        for (uint32_t i = 0; i < c->n; i++)
+            for (uint32_t j = i + 1; j < c->n; j++)
+                if (cnf_score(&k[j]) > cnf_score(&k[i])) {
+                    struct cnf tmp = k[i];
+                    k[i] = k[j];
+                    k[j] = tmp;
+                }
+        struct atomset u = {0};
+        for (uint32_t i = 0; i < c->n - c->a + 1 && rc == 0 && !u.always; i++)
+            rc = clause_or(&u, &k[i]);
+        cnf_of(out, &u);
+    }
     for (uint32_t i = 0; i < c->n; i++)
-        set_clear(&k[i]);
+        cnf_clear(&k[i]);
     free(k);
+    (void)depth;
     return rc;
 }
 
-static int node_set(struct sigma_set *s, const struct sigma_rule *r, uint32_t node, int depth,
-                    struct atomset *out)
+static int node_cnf(struct sigma_set *s, const struct sigma_rule *r, uint32_t node, int depth,
+                    struct cnf *out)
 {
     const struct cond_tree *t = &r->cond;
     const struct cond_node *c = &t->nodes[node];
-    *out = (struct atomset){0};
-    if (depth > PF_MAX_DEPTH) {
-        set_always(out);
+    out->n = 0;
+    if (depth > PF_MAX_DEPTH)
         return 0;
-    }
     bool conj = c->op == COND_AND || c->op == COND_ALL;
     uint32_t kids[2], nk = 0;
     const uint32_t *list = kids;
     switch (c->op) {
     case COND_SEL:
-        if (c->a >= r->nsels) {
-            set_always(out);
-            return 0;
-        }
-        return sel_set(s, &r->sels[c->a], out);
+        return c->a < r->nsels ? sel_cnf(s, &r->sels[c->a], out) : 0;
     case COND_AND:
     case COND_OR:
         kids[0] = c->a;
@@ -738,34 +818,26 @@ static int node_set(struct sigma_set *s, const struct sigma_rule *r, uint32_t no
         nk = c->n;
         break;
     case COND_ATLEAST:
-        return atleast_set(s, r, c, out);
+        return atleast_cnf(s, r, c, depth, out);
     default: /* NOT, and anything unknown */
-        set_always(out);
         return 0;
     }
-    if (conj && nk == 0) {
-        set_always(out);
-        return 0;
-    }
-    bool have = false;
-    for (uint32_t i = 0; i < nk; i++) {
-        struct atomset k = {0};
-        int rc = node_set(s, r, list[i], depth + 1, &k);
+    struct atomset u = {0}; /* or: the union of the children's best clauses */
+    for (uint32_t i = 0; i < nk && !u.always; i++) {
+        struct cnf k;
+        int rc = node_cnf(s, r, list[i], depth + 1, &k);
+        if (rc == 0 && conj)
+            cnf_and(out, &k);
+        else if (rc == 0)
+            rc = clause_or(&u, &k);
+        cnf_clear(&k);
         if (rc < 0) {
-            set_clear(&k);
+            set_clear(&u);
             return rc;
         }
-        if (conj) {
-            set_keep_best(out, &have, &k);
-        } else {
-            rc = set_union(out, &k);
-            set_clear(&k);
-            if (rc < 0)
-                return rc;
-            if (out->always)
-                break;
-        }
     }
+    if (!conj)
+        cnf_of(out, &u);
     return 0;
 }
 
@@ -1202,7 +1274,7 @@ static int unit_compile(struct pf_unit *u, const struct sigma_set *s, const stru
         if (t->e[a - 1].field >= 0)
             continue;
         for (uint32_t k = pf->atom_off[a]; k < pf->atom_off[a + 1] && !use[a]; k++)
-            use[a] = mark[pf->atom_rules[k]];
+            use[a] = mark[pf->clause_rule[pf->atom_rules[k]]];
     }
     for (uint32_t i = 0; i < e->nrules; i++) {
         const struct sigma_rule *r = s->rules[e->rules[i]];
@@ -1297,23 +1369,28 @@ int sigma_prefilter_build(struct sigma_set *s)
     pf->always = calloc(s->nrules + 1, 1);
     struct atom_table t = {0};
     int rc = pf->always ? 0 : -ENOMEM;
+    pf->clause_rule = malloc((s->nrules * PF_CLAUSES + 1) * sizeof(*pf->clause_rule));
+    pf->rule_nclauses = calloc(s->nrules + 1, 1);
+    if (!pf->clause_rule || !pf->rule_nclauses)
+        rc = -ENOMEM;
     for (uint32_t i = 0; i < s->nrules && rc == 0; i++) {
         struct sigma_rule *r = s->rules[i];
-        struct atomset as = {0};
-        if (!r->cond.nodes || r->cond.root >= r->cond.n) {
-            pf->always[i] = 1;
-            pf->nalways++;
-            continue;
-        }
-        rc = node_set(s, r, r->cond.root, 0, &as);
-        if (rc == 0 && as.always) {
+        struct cnf f = {.n = 0};
+        if (r->cond.nodes && r->cond.root < r->cond.n)
+            rc = node_cnf(s, r, r->cond.root, 0, &f);
+        if (rc == 0 && !f.n) {
             pf->always[i] = 1;
             pf->nalways++;
         }
-        for (uint32_t j = 0; rc == 0 && !as.always && j < as.n; j++)
-            if (!table_add(&t, &as.v[j], i))
-                rc = -ENOMEM;
-        set_clear(&as);
+        pf->rule_nclauses[i] = (uint8_t)f.n;
+        for (uint32_t c = 0; rc == 0 && c < f.n; c++) {
+            uint32_t id = pf->nclauses++;
+            pf->clause_rule[id] = i;
+            for (uint32_t j = 0; rc == 0 && j < f.c[c].n; j++)
+                if (!table_add(&t, &f.c[c].v[j], id))
+                    rc = -ENOMEM;
+        }
+        cnf_clear(&f);
     }
     for (uint32_t i = 0; i < s->nrules && rc == 0; i++)
         rc = rule_value_atoms(s, s->rules[i], &t);
@@ -1361,6 +1438,8 @@ void sigma_prefilter_free(struct sigma_prefilter *pf)
     free(pf->always);
     free(pf->atom_off);
     free(pf->atom_rules);
+    free(pf->clause_rule);
+    free(pf->rule_nclauses);
     free(pf);
 }
 
@@ -1372,13 +1451,17 @@ struct sigma_pf_state *sigma_pf_state_new(const struct sigma_prefilter *pf)
     st->pf = pf;
     st->nrules = pf->nrules;
     st->stamp = calloc(pf->nrules + 1, sizeof(*st->stamp));
+    st->rstamp = calloc(pf->nrules + 1, sizeof(*st->rstamp));
+    st->rcount = calloc(pf->nrules + 1, 1);
+    st->cstamp = calloc(pf->nclauses + 1, sizeof(*st->cstamp));
     st->astamp = calloc(pf->natoms + 2, sizeof(*st->astamp));
     st->pstamp = calloc(pf->nprobes + 1, sizeof(*st->pstamp));
     st->ustamp = calloc(pf->nunits + 1, sizeof(*st->ustamp));
     st->hits = malloc((pf->nrules + 1) * sizeof(*st->hits));
     st->cap = 4096;
     st->buf = malloc(st->cap);
-    if (!st->stamp || !st->astamp || !st->pstamp || !st->ustamp || !st->hits || !st->buf) {
+    if (!st->stamp || !st->rstamp || !st->rcount || !st->cstamp || !st->astamp || !st->pstamp ||
+        !st->ustamp || !st->hits || !st->buf) {
         sigma_pf_state_free(st);
         return NULL;
     }
@@ -1397,6 +1480,9 @@ void sigma_pf_state_free(struct sigma_pf_state *st)
         return;
     hs_free_scratch(st->scratch);
     free(st->stamp);
+    free(st->rstamp);
+    free(st->rcount);
+    free(st->cstamp);
     free(st->astamp);
     free(st->pstamp);
     free(st->ustamp);
@@ -1405,16 +1491,26 @@ void sigma_pf_state_free(struct sigma_pf_state *st)
     free(st);
 }
 
-/* Atom id is present in the event: stamp it and the rules it serves. */
+/* Atom id is present in the event: stamp it and the clauses it is in; a
+ * rule whose clauses are all stamped may match. */
 static void atom_hit(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t id)
 {
-    if (st->astamp[id] == st->epoch)
+    uint32_t ep = st->epoch;
+    if (st->astamp[id] == ep)
         return;
-    st->astamp[id] = st->epoch;
+    st->astamp[id] = ep;
     for (uint32_t k = pf->atom_off[id]; k < pf->atom_off[id + 1]; k++) {
-        uint32_t r = pf->atom_rules[k];
-        if (st->stamp[r] != st->epoch) {
-            st->stamp[r] = st->epoch;
+        uint32_t c = pf->atom_rules[k];
+        if (st->cstamp[c] == ep)
+            continue;
+        st->cstamp[c] = ep;
+        uint32_t r = pf->clause_rule[c];
+        if (st->rstamp[r] != ep) {
+            st->rstamp[r] = ep;
+            st->rcount[r] = 0;
+        }
+        if (++st->rcount[r] == pf->rule_nclauses[r]) {
+            st->stamp[r] = ep;
             st->hits[st->nhits++] = r;
         }
     }
@@ -1568,6 +1664,8 @@ void sigma_pf_begin(struct sigma_pf_state *st)
     if (++st->epoch == 0) {
         const struct sigma_prefilter *pf = st->pf;
         memset(st->stamp, 0, (st->nrules + 1) * sizeof(*st->stamp));
+        memset(st->rstamp, 0, (st->nrules + 1) * sizeof(*st->rstamp));
+        memset(st->cstamp, 0, (pf->nclauses + 1) * sizeof(*st->cstamp));
         memset(st->astamp, 0, (pf->natoms + 2) * sizeof(*st->astamp));
         memset(st->pstamp, 0, (pf->nprobes + 1) * sizeof(*st->pstamp));
         memset(st->ustamp, 0, (pf->nunits + 1) * sizeof(*st->ustamp));
