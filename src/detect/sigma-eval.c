@@ -1034,9 +1034,9 @@ static void scan_add(struct sigma_matcher *m, struct str v, enum value_type type
 
 /* Hand unit u every text its rules can read: the values of the fields they
  * name (what get_field() can return for those names, through the entries'
- * field mappings); then, if it has keyword items, every other text
- * keyword_value() reads: the other native fields, the message (and the raw
- * record when there is neither). */
+ * field mappings); then, if it has keyword items whose database is not
+ * scanned yet, every other text keyword_value() reads: the other native
+ * fields, the message (and the raw record when there is neither). */
 static void scan_unit(struct sigma_matcher *m, uint32_t u)
 {
     const struct sigma_prefilter *pf = m->set->pf;
@@ -1051,7 +1051,8 @@ static void scan_unit(struct sigma_matcher *m, uint32_t u)
         scan_add(m, v, type);
     }
     sigma_pf_scan(pf, st, u); /* on failure every rule may match */
-    if (!sigma_pf_unit_keywords(pf, u))
+    int32_t kdb = sigma_pf_unit_keywords(pf, u);
+    if (kdb < 0 || !sigma_pf_keywords_once(st, (uint32_t)kdb))
         return;
     for (uint32_t k = 0; k < m->nkeys; k++) {
         uint32_t idx = m->keys[k].idx;
@@ -1063,7 +1064,7 @@ static void scan_unit(struct sigma_matcher *m, uint32_t u)
         sigma_pf_add(st, ev->message.p, ev->message.n);
     if (!ev->nfields && !ev->message.n && ev->raw.n)
         sigma_pf_add(st, ev->raw.p, ev->raw.n);
-    sigma_pf_scan_keywords(pf, st, u);
+    sigma_pf_scan_keywords(pf, st, (uint32_t)kdb);
 }
 
 /* The prefilter's view of the event: each scan unit of its log source

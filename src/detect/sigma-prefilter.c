@@ -123,18 +123,31 @@ struct xslot {
  * (entries with the same rules share it) and the fields those rules read. */
 struct pf_unit {
 #ifdef KENCHI_HAVE_HS
-    hs_database_t *db;  /* the field items' literals, NULL: none */
-    hs_database_t *kdb; /* the keyword items' literals, NULL: none */
+    hs_database_t *db; /* the field items' literals, NULL: none */
 #endif
+    int32_t kdb;     /* the keyword items' literals: index in sigma_prefilter.kdbs, -1: none */
     uint32_t first;  /* the first entry it serves (its rules are the unit's) */
     uint64_t *reads; /* field name hashes read, open addressing (bit 32: used) */
     uint32_t nreads; /* slots, power of two */
     uint32_t nlits;
 };
 
+/* A keyword database: the literals of keyword items, found in any text of
+ * the event. Units with the same keyword literals (a product's keyword
+ * rules serve every entry of the product) share one, scanned once. */
+struct pf_kdb {
+#ifdef KENCHI_HAVE_HS
+    hs_database_t *db;
+#endif
+    uint32_t *ids; /* its atoms, ascending */
+    uint32_t n;
+};
+
 struct sigma_prefilter {
     struct pf_unit *units;
     uint32_t nunits;
+    struct pf_kdb *kdbs;
+    uint32_t nkdbs;
     int32_t *entry_unit; /* per log source entry: its unit, -1: none */
     uint32_t nentries;
     uint8_t *always; /* per rule */
@@ -176,6 +189,7 @@ struct sigma_pf_state {
     uint32_t *astamp; /* per atom */
     uint32_t *pstamp; /* per probe: done in this event */
     uint32_t *ustamp; /* per unit: scanned in this event */
+    uint32_t *kstamp; /* per keyword database: scanned in this event */
     uint32_t epoch;
     uint32_t *hits; /* rules hit by the last scan, each once, in hit order */
     uint32_t nhits;
@@ -1261,11 +1275,42 @@ static int compile_lits(const struct atom_table *t, const uint8_t *use, uint8_t 
     return rc;
 }
 
+/* Give unit u the keyword database of the keyword literals marked in use,
+ * compiled unless a unit before has the same. */
+static int unit_keywords(struct pf_unit *u, const struct atom_table *t, struct sigma_prefilter *pf,
+                         const uint8_t *use)
+{
+    u->kdb = -1;
+    uint32_t n = 0;
+    for (uint32_t a = 1; a <= t->n; a++)
+        n += use[a] && (t->e[a - 1].use & USE_KEYWORD);
+    if (!n)
+        return 0;
+    uint32_t *ids = malloc(n * sizeof(*ids));
+    if (!ids)
+        return -ENOMEM;
+    n = 0;
+    for (uint32_t a = 1; a <= t->n; a++)
+        if (use[a] && (t->e[a - 1].use & USE_KEYWORD))
+            ids[n++] = a;
+    for (uint32_t k = 0; k < pf->nkdbs; k++)
+        if (pf->kdbs[k].n == n && !memcmp(pf->kdbs[k].ids, ids, n * sizeof(*ids))) {
+            free(ids);
+            u->kdb = (int32_t)k;
+            return 0;
+        }
+    struct pf_kdb *kd = &pf->kdbs[pf->nkdbs]; /* room for one per unit */
+    *kd = (struct pf_kdb){NULL, ids, n};
+    u->kdb = (int32_t)pf->nkdbs++;
+    uint32_t count = 0;
+    return compile_lits(t, use, USE_KEYWORD, &kd->db, &count);
+}
+
 /* Compile the literals of unit u: those of its rules' necessary sets and
  * those their values keep as atoms, the field items' and the keyword items'
  * apart. mark and use are scratch (per rule, per atom), left zeroed. */
 static int unit_compile(struct pf_unit *u, const struct sigma_set *s, const struct ls_entry *e,
-                        const struct atom_table *t, const struct sigma_prefilter *pf, uint8_t *mark,
+                        const struct atom_table *t, struct sigma_prefilter *pf, uint8_t *mark,
                         uint8_t *use)
 {
     for (uint32_t i = 0; i < e->nrules; i++)
@@ -1292,7 +1337,7 @@ static int unit_compile(struct pf_unit *u, const struct sigma_set *s, const stru
     }
     int rc = compile_lits(t, use, USE_FIELD, &u->db, &u->nlits);
     if (rc == 0)
-        rc = compile_lits(t, use, USE_KEYWORD, &u->kdb, &u->nlits);
+        rc = unit_keywords(u, t, pf, use);
     memset(use, 0, t->n + 1);
     return rc;
 }
@@ -1305,13 +1350,14 @@ static int build_units(struct sigma_prefilter *pf, const struct sigma_set *s,
     pf->nentries = map->n;
     pf->entry_unit = malloc((map->n + 1) * sizeof(*pf->entry_unit));
     pf->units = calloc(map->n + 1, sizeof(*pf->units));
+    pf->kdbs = calloc(map->n + 1, sizeof(*pf->kdbs));
     uint8_t *mark = calloc(s->nrules + 1, 1), *use = calloc(t->n + 2, 1);
     struct {
         uint32_t *v;
         uint32_t n, cap;
     } *reads = calloc(map->n + 1, sizeof(*reads));
     int rc = -ENOMEM;
-    if (!pf->entry_unit || !pf->units || !mark || !use || !reads)
+    if (!pf->entry_unit || !pf->units || !pf->kdbs || !mark || !use || !reads)
         goto out;
     rc = 0;
     for (uint32_t e = 0; e < map->n && rc == 0; e++) {
@@ -1414,9 +1460,13 @@ void sigma_prefilter_free(struct sigma_prefilter *pf)
         return;
     for (uint32_t u = 0; u < pf->nunits; u++) {
         hs_free_database(pf->units[u].db);
-        hs_free_database(pf->units[u].kdb);
         free(pf->units[u].reads);
     }
+    for (uint32_t k = 0; k < pf->nkdbs; k++) {
+        hs_free_database(pf->kdbs[k].db);
+        free(pf->kdbs[k].ids);
+    }
+    free(pf->kdbs);
     free(pf->units);
     free(pf->entry_unit);
     if (pf->xtext)
@@ -1457,17 +1507,22 @@ struct sigma_pf_state *sigma_pf_state_new(const struct sigma_prefilter *pf)
     st->astamp = calloc(pf->natoms + 2, sizeof(*st->astamp));
     st->pstamp = calloc(pf->nprobes + 1, sizeof(*st->pstamp));
     st->ustamp = calloc(pf->nunits + 1, sizeof(*st->ustamp));
+    st->kstamp = calloc(pf->nkdbs + 1, sizeof(*st->kstamp));
     st->hits = malloc((pf->nrules + 1) * sizeof(*st->hits));
     st->cap = 4096;
     st->buf = malloc(st->cap);
     if (!st->stamp || !st->rstamp || !st->rcount || !st->cstamp || !st->astamp || !st->pstamp ||
-        !st->ustamp || !st->hits || !st->buf) {
+        !st->ustamp || !st->kstamp || !st->hits || !st->buf) {
         sigma_pf_state_free(st);
         return NULL;
     }
     for (uint32_t u = 0; u < pf->nunits; u++) /* one scratch that fits every database */
-        if ((pf->units[u].db && hs_alloc_scratch(pf->units[u].db, &st->scratch) != HS_SUCCESS) ||
-            (pf->units[u].kdb && hs_alloc_scratch(pf->units[u].kdb, &st->scratch) != HS_SUCCESS)) {
+        if (pf->units[u].db && hs_alloc_scratch(pf->units[u].db, &st->scratch) != HS_SUCCESS) {
+            sigma_pf_state_free(st);
+            return NULL;
+        }
+    for (uint32_t k = 0; k < pf->nkdbs; k++)
+        if (pf->kdbs[k].db && hs_alloc_scratch(pf->kdbs[k].db, &st->scratch) != HS_SUCCESS) {
             sigma_pf_state_free(st);
             return NULL;
         }
@@ -1486,6 +1541,7 @@ void sigma_pf_state_free(struct sigma_pf_state *st)
     free(st->astamp);
     free(st->pstamp);
     free(st->ustamp);
+    free(st->kstamp);
     free(st->hits);
     free(st->buf);
     free(st);
@@ -1547,14 +1603,9 @@ int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st, u
 }
 
 int sigma_pf_scan_keywords(const struct sigma_prefilter *pf, struct sigma_pf_state *st,
-                           uint32_t unit)
+                           uint32_t kdb)
 {
-    return scan_db(pf->units[unit].kdb, st, st->n);
-}
-
-bool sigma_pf_unit_keywords(const struct sigma_prefilter *pf, uint32_t unit)
-{
-    return pf->units[unit].kdb != NULL;
+    return scan_db(pf->kdbs[kdb].db, st, st->n);
 }
 
 #else /* no Hyperscan: no prefilter, every rule is evaluated */
@@ -1590,19 +1641,12 @@ int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st, u
 }
 
 int sigma_pf_scan_keywords(const struct sigma_prefilter *pf, struct sigma_pf_state *st,
-                           uint32_t unit)
+                           uint32_t kdb)
 {
     (void)pf;
     (void)st;
-    (void)unit;
+    (void)kdb;
     return 0;
-}
-
-bool sigma_pf_unit_keywords(const struct sigma_prefilter *pf, uint32_t unit)
-{
-    (void)pf;
-    (void)unit;
-    return false;
 }
 
 static void atom_hit(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t id)
@@ -1631,6 +1675,19 @@ void sigma_prefilter_counts(const struct sigma_prefilter *pf, struct sigma_pf_co
 int32_t sigma_pf_entry_unit(const struct sigma_prefilter *pf, uint32_t entry)
 {
     return entry < pf->nentries ? pf->entry_unit[entry] : -1;
+}
+
+int32_t sigma_pf_unit_keywords(const struct sigma_prefilter *pf, uint32_t unit)
+{
+    return pf->units[unit].kdb;
+}
+
+bool sigma_pf_keywords_once(struct sigma_pf_state *st, uint32_t kdb)
+{
+    if (st->kstamp[kdb] == st->epoch)
+        return false;
+    st->kstamp[kdb] = st->epoch;
+    return true;
 }
 
 bool sigma_pf_unit_once(struct sigma_pf_state *st, uint32_t unit)
@@ -1669,6 +1726,7 @@ void sigma_pf_begin(struct sigma_pf_state *st)
         memset(st->astamp, 0, (pf->natoms + 2) * sizeof(*st->astamp));
         memset(st->pstamp, 0, (pf->nprobes + 1) * sizeof(*st->pstamp));
         memset(st->ustamp, 0, (pf->nunits + 1) * sizeof(*st->ustamp));
+        memset(st->kstamp, 0, (pf->nkdbs + 1) * sizeof(*st->kstamp));
         st->epoch = 1;
     }
 }

@@ -11,8 +11,9 @@
  *     sigma_pf_text_reset(st)
  *     sigma_pf_add(st, text, n)        for every field text u's rules read
  *     sigma_pf_scan(pf, st, u)
- *     sigma_pf_add(st, text, n)        if u has keywords: every other text
- *     sigma_pf_scan_keywords(pf, st, u)
+ *     if u has a keyword database k not scanned yet in this event:
+ *       sigma_pf_add(st, text, n)      every other text of the event
+ *       sigma_pf_scan_keywords(pf, st, k)
  *   sigma_pf_probe(pf, st, f, v, n)    for the value(s) of every event field
  *                                      that is a probe for rule field f (found
  *                                      with sigma_pf_probe_next(), once per
@@ -68,18 +69,21 @@ int32_t sigma_pf_entry_unit(const struct sigma_prefilter *pf, uint32_t entry);
 bool sigma_pf_unit_once(struct sigma_pf_state *st, uint32_t unit);
 /* Does it read fields whose name hashes (field_name_hash) to hash? */
 bool sigma_pf_unit_reads(const struct sigma_prefilter *pf, uint32_t unit, uint32_t hash);
-/* Have its rules keyword items (whose literals may be in any text)? */
-bool sigma_pf_unit_keywords(const struct sigma_prefilter *pf, uint32_t unit);
+/* The keyword database of the unit's rules (keyword items, whose literals
+ * may be in any text), -1 if none; units may share one. */
+int32_t sigma_pf_unit_keywords(const struct sigma_prefilter *pf, uint32_t unit);
+/* True the first time keyword database kdb is asked about in this event. */
+bool sigma_pf_keywords_once(struct sigma_pf_state *st, uint32_t kdb);
 /* Empty the scan buffer. */
 void sigma_pf_text_reset(struct sigma_pf_state *st);
 /* Add one text of the event (copied into the scan buffer). */
 void sigma_pf_add(struct sigma_pf_state *st, const char *p, size_t n);
-/* Scan the buffer with the unit's field literals / with its keyword literals.
- * Return 0, or a negative errno if the scan failed, in which case every rule
- * counts as a possible match. */
+/* Scan the buffer with the unit's field literals / with keyword database
+ * kdb. Return 0, or a negative errno if the scan failed, in which case every
+ * rule counts as a possible match. */
 int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t unit);
 int sigma_pf_scan_keywords(const struct sigma_prefilter *pf, struct sigma_pf_state *st,
-                           uint32_t unit);
+                           uint32_t kdb);
 
 /* A probe: an event field name whose value is looked up for the anchored
  * atoms of a rule field (the same name, or one a log source entry renames
