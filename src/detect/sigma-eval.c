@@ -109,9 +109,7 @@ struct sigma_matcher {
     bool prefilter;             /* use it (sigma_matcher_set_prefilter) */
     bool confirm;               /* this event was scanned: values may read pv */
     struct sigma_pf_verdict pv;
-    struct key {
-        uint32_t hash, idx;
-    } * keys; /* the indexed fields (name hash, slot index), in index order */
+    uint32_t *keys; /* name hashes of the indexed fields, in index order */
     uint32_t nkeys;
     uint32_t ent[COMBO_MAX_ENTRIES]; /* the log source entries of the event */
     uint32_t nent;
@@ -189,7 +187,7 @@ void sigma_matcher_stats(const struct sigma_matcher *m, struct sigma_match_stats
 
 static void index_put(struct sigma_matcher *m, uint32_t hash, uint32_t idx)
 {
-    m->keys[m->nkeys++] = (struct key){hash, idx};
+    m->keys[m->nkeys++] = hash;
     uint32_t mask = m->nslots - 1, h = hash & mask;
     while (m->slots[h].epoch == m->epoch) {
         if (m->slots[h].hash == hash) {
@@ -981,10 +979,10 @@ static void prefilter_probes(struct sigma_matcher *m)
     for (uint32_t k = 0; k < m->nkeys; k++) {
         uint32_t it = 0;
         int32_t i;
-        while ((i = sigma_pf_probe_next(pf, m->keys[k].hash, &it)) >= 0) {
+        while ((i = sigma_pf_probe_next(pf, m->keys[k], &it)) >= 0) {
             const struct sigma_pf_field *p = sigma_pf_probe_field(pf, (uint32_t)i);
             struct fval fv;
-            if (!sigma_pf_probe_once(st, (uint32_t)i) ||
+            if (!p->anchored || !sigma_pf_probe_once(st, (uint32_t)i) ||
                 !lookup(m, p->name, p->len, p->hash, &fv) || fv.type == VT_NULL)
                 continue;
             if (fv.type == VT_JSON && fv.raw.n && fv.raw.p[0] == '[') {
@@ -999,22 +997,6 @@ static void prefilter_probes(struct sigma_matcher *m)
             }
         }
     }
-}
-
-/* The value of indexed slot idx (see index_event). */
-static struct str slot_raw(const struct sigma_matcher *m, uint32_t idx, enum value_type *type)
-{
-    const struct event *ev = m->ev;
-    *type = VT_STRING;
-    if (idx & IDX_PSEUDO) {
-        const char *ps[N_PSEUDO] = {ev->ls.product, ev->ls.service, ev->ls.category, ev->format};
-        const char *p = ps[idx & IDX_MASK];
-        return str_make(p, strlen(p));
-    }
-    if (idx & IDX_CORE)
-        return ev->core[idx & IDX_MASK];
-    *type = ev->fields[idx].type;
-    return ev->fields[idx].val;
 }
 
 /* Add a value to the scan buffer, a JSON array's elements too as
@@ -1032,34 +1014,35 @@ static void scan_add(struct sigma_matcher *m, struct str v, enum value_type type
     }
 }
 
-/* Hand unit u every text its rules can read: the values of the fields they
- * name (what get_field() can return for those names, through the entries'
- * field mappings); then, if it has keyword items whose database is not
- * scanned yet, every other text keyword_value() reads: the other native
+/* Hand unit u's scans the texts their rules read: for each field, its
+ * value under each name it is read by (what get_field() can return, through
+ * the entries' field mappings); then, if the unit has keyword items whose
+ * database is not scanned yet, every text keyword_value() reads: the native
  * fields, the message (and the raw record when there is neither). */
 static void scan_unit(struct sigma_matcher *m, uint32_t u)
 {
     const struct sigma_prefilter *pf = m->set->pf;
     const struct event *ev = m->ev;
     struct sigma_pf_state *st = m->pfs;
-    sigma_pf_text_reset(st);
-    for (uint32_t k = 0; k < m->nkeys; k++) {
-        if (!sigma_pf_unit_reads(pf, u, m->keys[k].hash))
-            continue;
-        enum value_type type;
-        struct str v = slot_raw(m, m->keys[k].idx, &type);
-        scan_add(m, v, type);
+    uint32_t nscans = sigma_pf_unit_nscans(pf, u);
+    for (uint32_t i = 0; i < nscans; i++) {
+        uint32_t nn;
+        const struct sigma_pf_field *names =
+            sigma_pf_field_names(pf, sigma_pf_unit_scan_field(pf, u, i), &nn);
+        sigma_pf_text_reset(st);
+        for (uint32_t k = 0; k < nn; k++) {
+            struct fval fv;
+            if (lookup(m, names[k].name, names[k].len, names[k].hash, &fv) && fv.type != VT_NULL)
+                scan_add(m, fv.raw, fv.type);
+        }
+        sigma_pf_scan(pf, st, u, i); /* on failure every rule may match */
     }
-    sigma_pf_scan(pf, st, u); /* on failure every rule may match */
     int32_t kdb = sigma_pf_unit_keywords(pf, u);
     if (kdb < 0 || !sigma_pf_keywords_once(st, (uint32_t)kdb))
         return;
-    for (uint32_t k = 0; k < m->nkeys; k++) {
-        uint32_t idx = m->keys[k].idx;
-        if (idx & (IDX_CORE | IDX_PSEUDO) || sigma_pf_unit_reads(pf, u, m->keys[k].hash))
-            continue;
-        sigma_pf_add(st, ev->fields[idx].val.p, ev->fields[idx].val.n);
-    }
+    sigma_pf_text_reset(st);
+    for (uint32_t k = 0; k < ev->nfields; k++)
+        sigma_pf_add(st, ev->fields[k].val.p, ev->fields[k].val.n);
     if (ev->message.n)
         sigma_pf_add(st, ev->message.p, ev->message.n);
     if (!ev->nfields && !ev->message.n && ev->raw.n)

@@ -99,7 +99,7 @@ struct atom {
     uint32_t n;
     uint8_t kind;                  /* enum atom_kind */
     bool keyword;                  /* a literal of a keyword item (found in any text) */
-    const struct sigma_item *item; /* anchored atoms: the item (its field) */
+    const struct sigma_item *item; /* the item (its field); NULL for keyword literals */
     const struct sigma_value *v;   /* anchored atoms: the value (numeric exact ones) */
 };
 
@@ -119,16 +119,22 @@ struct xslot {
     uint32_t hash;
 };
 
-/* A scan unit: the literals of the rules of one or more log source entries
- * (entries with the same rules share it) and the fields those rules read. */
-struct pf_unit {
+/* One field's literals in a scan unit: looked for in that field's value. */
+struct pf_scan {
 #ifdef KENCHI_HAVE_HS
-    hs_database_t *db; /* the field items' literals, NULL: none */
+    hs_database_t *db;
 #endif
-    int32_t kdb;     /* the keyword items' literals: index in sigma_prefilter.kdbs, -1: none */
-    uint32_t first;  /* the first entry it serves (its rules are the unit's) */
-    uint64_t *reads; /* field name hashes read, open addressing (bit 32: used) */
-    uint32_t nreads; /* slots, power of two */
+    uint32_t field; /* index in the field list (names: sigma_pf_field_names) */
+    uint32_t nlits;
+};
+
+/* A scan unit: the literals of the rules of one or more log source entries
+ * (entries with the same rules share it), by field. */
+struct pf_unit {
+    struct pf_scan *scans;
+    uint32_t nscans;
+    int32_t kdb;    /* the keyword items' literals: index in sigma_prefilter.kdbs, -1: none */
+    uint32_t first; /* the first entry it serves (its rules are the unit's) */
     uint32_t nlits;
 };
 
@@ -171,7 +177,9 @@ struct sigma_prefilter {
     /* per field, bit l set if an atom of that kind has length l (exact: 63
      * for 63 and longer; prefixes and suffixes are cut to 63) */
     uint64_t *fexact, *fprefix, *fsuffix;
-    uint8_t *fnumeric;             /* per field: some exact atom compares as a number */
+    uint8_t *fnumeric;  /* per field: some exact atom compares as a number */
+    uint8_t *fanchored; /* per field: has anchored atoms (is probed) */
+    uint32_t *fnames;   /* per field f: its probes are probes[fnames[f] .. fnames[f+1]) */
     struct sigma_pf_field *probes; /* the event field names to probe, each for a field */
     uint32_t nprobes;
     uint32_t *pslots; /* probe name hash -> probe index + 1, open addressing */
@@ -229,33 +237,72 @@ static uint32_t num_hash(double d, uint32_t seed)
     return (uint32_t)b;
 }
 
-/* Hash of an anchored atom's text: FNV-1a over the ASCII-folded bytes,
- * forward for exact values and prefixes, backward for suffixes (so that a
- * value's prefixes or suffixes of every length come from one pass), seeded
- * by kind and field. */
-static inline uint32_t anchor_seed(uint8_t kind, uint32_t f)
+/* The m (0..8) bytes at p, ASCII-folded, as one little-endian word. */
+static inline uint64_t word_at(const char *p, size_t m)
 {
-    return 2166136261u ^ ((f * 4 + kind) * 0x9E3779B1u);
+    uint64_t x = 0;
+    if (m == 8) {
+        memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        x = __builtin_bswap64(x);
+#endif
+    } else {
+        for (size_t i = 0; i < m; i++)
+            x |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    }
+    uint64_t low7 = x & 0x7f7f7f7f7f7f7f7full; /* 0x80 in each byte 'A'..'Z', then +32 */
+    uint64_t upper = ~x & (low7 + 0x3f3f3f3f3f3f3f3full) & ~(low7 + 0x2525252525252525ull) &
+                     0x8080808080808080ull;
+    return x | upper >> 2;
 }
 
-static inline uint32_t anchor_step(uint32_t h, unsigned char c)
+static inline uint64_t anchor_seed(uint8_t kind, uint32_t f, size_t n)
 {
-    if ((unsigned)(c - 'A') < 26u)
-        c += 32;
-    return (h ^ c) * 16777619u;
+    return ((uint64_t)f << 16 | (uint64_t)kind << 12 | (n & 0xfff)) * 0x9E3779B97F4A7C15ull;
 }
 
-static uint32_t anchor_hash(uint8_t kind, uint32_t f, const char *p, size_t n)
+static inline uint64_t anchor_mix(uint64_t h, uint64_t w)
 {
-    uint32_t h = anchor_seed(kind, f);
-    for (size_t i = 0; i < n; i++)
-        h = anchor_step(h, (unsigned char)p[kind == AT_SUFFIX ? n - 1 - i : i]);
-    return h;
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    return h ^ h >> 29;
+}
+
+/* Hash of an exact atom's text, or of a value of the same length: the
+ * folded words of the text. */
+static uint32_t exact_hash(uint32_t f, const char *p, size_t n)
+{
+    uint64_t h = anchor_seed(AT_EXACT, f, n);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        h = anchor_mix(h, word_at(p + i, 8));
+    if (i < n)
+        h = anchor_mix(h, word_at(p + i, n - i));
+    return (uint32_t)(h ^ h >> 32);
+}
+
+/* Hash of a prefix or suffix of length l (<= 16) given as two folded words:
+ * k1 the first (prefix) or last (suffix) min(l, 8) bytes, k2 the rest. A
+ * value's prefixes and suffixes of every length come from two words at each
+ * end, masked or shifted (sigma_pf_probe), with no pass over the bytes. */
+static inline uint32_t window_hash(uint8_t kind, uint32_t f, size_t l, uint64_t k1, uint64_t k2)
+{
+    uint64_t h = anchor_mix(anchor_mix(anchor_seed(kind, f, l), k1), k2);
+    return (uint32_t)(h ^ h >> 32);
 }
 
 /* ---- necessary sets ----------------------------------------------------- */
 
 #ifdef KENCHI_HAVE_HS /* without a database to compile them into, no sets */
+
+static uint32_t anchor_hash(uint8_t kind, uint32_t f, const char *p, size_t l)
+{
+    if (kind == AT_EXACT)
+        return exact_hash(f, p, l);
+    size_t m = l < 8 ? l : 8;
+    if (kind == AT_PREFIX)
+        return window_hash(kind, f, l, word_at(p, m), l > 8 ? word_at(p + 8, l - 8) : 0);
+    return window_hash(kind, f, l, word_at(p + l - m, m), l > 8 ? word_at(p, l - 8) : 0);
+}
 
 static uint32_t fold_hash(const char *p, size_t n, uint32_t seed)
 {
@@ -541,7 +588,7 @@ static bool regex_caseless(const struct sigma_value *v)
  * suffix values of a field are anchored atoms; of a keyword item, literals. */
 static bool value_atom(const struct sigma_item *it, const struct sigma_value *v, struct atom *out)
 {
-    *out = (struct atom){.kind = AT_LIT, .keyword = !it->field};
+    *out = (struct atom){.kind = AT_LIT, .keyword = !it->field, .item = it->field ? it : NULL};
     if (it->field &&
         (v->kind == SV_EXACT || ((v->kind == SV_PREFIX || v->kind == SV_SUFFIX) && v->n > 0))) {
         uint32_t n = v->kind == SV_EXACT || v->n <= PF_ANCHOR_MAX ? v->n : PF_ANCHOR_MAX;
@@ -594,8 +641,10 @@ static int values_set(struct sigma_set *s, const struct sigma_item *it, uint32_t
                 return 0;
             }
             int rc = regex_literals(v->s, v->n, regex_caseless(v), &s->arena, &rs);
-            for (uint32_t k = 0; k < rs.n; k++)
+            for (uint32_t k = 0; k < rs.n; k++) {
                 rs.v[k].keyword = !it->field;
+                rs.v[k].item = it->field ? it : NULL;
+            }
             if (rc == 0)
                 rc = set_union(out, &rs);
             set_clear(&rs);
@@ -857,28 +906,25 @@ static int node_cnf(struct sigma_set *s, const struct sigma_rule *r, uint32_t no
 
 /* ---- the atom table ----------------------------------------------------- */
 
-/* Unique atoms (literals ASCII case-folded; anchored atoms by kind, field,
- * folded text and number), each with its rules. Ids are index + 1. */
+/* Unique atoms by kind, field (-1: keyword literals), folded text and
+ * number, each with the clauses it is in. Ids are index + 1. */
 struct atom_entry {
     char *s; /* folded copy */
     uint32_t n;
-    int32_t field; /* anchored atoms: index in the field list; -1: literal */
+    int32_t field; /* index in the field list; -1: a keyword literal */
     uint8_t kind;  /* enum atom_kind */
     bool numeric;
     double num;
     uint32_t *rules;
     uint32_t nrules, cap;
-    uint8_t use; /* literals: USE_FIELD (a field item's), USE_KEYWORD (a keyword item's) */
 };
-#define USE_FIELD   1
-#define USE_KEYWORD 2
 
 struct atom_table {
     struct atom_entry *e;
     uint32_t n, cap;
     uint32_t *slots; /* open addressing: index + 1, 0 = empty */
     uint32_t nslots;
-    struct sigma_pf_field *fields; /* the fields anchored atoms name */
+    struct sigma_pf_field *fields; /* the fields atoms name */
     uint32_t nfields, capfields;
 };
 
@@ -905,13 +951,22 @@ static int table_grow(struct atom_table *t)
     return 0;
 }
 
-/* The field list index of an anchored atom's field, added if new. */
-static int32_t table_field(struct atom_table *t, const struct sigma_item *it)
+/* The field list index of an item's field, -1 if it is not there. */
+static int32_t table_field_find(const struct atom_table *t, const struct sigma_item *it)
 {
     for (uint32_t i = 0; i < t->nfields; i++)
         if (t->fields[i].hash == it->field_hash && t->fields[i].len == it->field_len &&
             fold_eq(t->fields[i].name, it->field, it->field_len))
             return (int32_t)i;
+    return -1;
+}
+
+/* The field list index of an item's field, added if new. */
+static int32_t table_field(struct atom_table *t, const struct sigma_item *it)
+{
+    int32_t found = table_field_find(t, it);
+    if (found >= 0)
+        return found;
     if (t->nfields == t->capfields) {
         uint32_t cap = t->capfields ? t->capfields * 2 : 32;
         struct sigma_pf_field *f = realloc(t->fields, cap * sizeof(*f));
@@ -920,7 +975,7 @@ static int32_t table_field(struct atom_table *t, const struct sigma_item *it)
         t->fields = f;
         t->capfields = cap;
     }
-    t->fields[t->nfields] = (struct sigma_pf_field){it->field, it->field_len, it->field_hash, 0};
+    t->fields[t->nfields] = (struct sigma_pf_field){it->field, it->field_len, it->field_hash, 0, 0};
     return (int32_t)t->nfields++;
 }
 
@@ -929,11 +984,19 @@ static uint32_t table_find(const struct atom_table *t, const struct atom *a)
 {
     if (!t->nslots)
         return 0;
-    struct atom_entry key = {.s = (char *)a->p, .n = a->n, .field = -1, .kind = AT_LIT};
+    struct atom_entry key = {.s = (char *)a->p, .n = a->n, .field = -1, .kind = a->kind};
+    if (a->item && (key.field = table_field_find(t, a->item)) < 0)
+        return 0;
+    if (a->kind == AT_EXACT) {
+        key.numeric = a->v->numeric;
+        key.num = key.numeric ? a->v->num : 0;
+    }
     uint32_t h = entry_hash(&key) & (t->nslots - 1);
     for (; t->slots[h]; h = (h + 1) & (t->nslots - 1)) {
         const struct atom_entry *e = &t->e[t->slots[h] - 1];
-        if (e->n == key.n && e->field < 0 && fold_eq(e->s, key.s, key.n))
+        if (e->n == key.n && e->kind == key.kind && e->field == key.field &&
+            e->numeric == key.numeric && (!key.numeric || e->num == key.num) &&
+            fold_eq(e->s, key.s, key.n))
             return t->slots[h];
     }
     return 0;
@@ -946,11 +1009,13 @@ static uint32_t table_add(struct atom_table *t, const struct atom *a, uint32_t r
     if ((t->n + 1) * 2 > t->nslots && table_grow(t) < 0)
         return 0;
     struct atom_entry key = {.s = (char *)a->p, .n = a->n, .field = -1, .kind = a->kind};
-    if (a->kind != AT_LIT) {
+    if (a->item) {
         key.field = table_field(t, a->item);
         if (key.field < 0)
             return 0;
-        key.numeric = a->kind == AT_EXACT && a->v->numeric;
+    }
+    if (a->kind == AT_EXACT) {
+        key.numeric = a->v->numeric;
         key.num = key.numeric ? a->v->num : 0;
     }
     uint32_t h = entry_hash(&key) & (t->nslots - 1);
@@ -984,8 +1049,6 @@ static uint32_t table_add(struct atom_table *t, const struct atom *a, uint32_t r
     }
     uint32_t id = t->slots[h];
     struct atom_entry *e = &t->e[id - 1];
-    if (a->kind == AT_LIT)
-        e->use |= a->keyword ? USE_KEYWORD : USE_FIELD;
     if (rule == UINT32_MAX || (e->nrules && e->rules[e->nrules - 1] == rule))
         return id; /* rules are added in order: one entry per rule */
     if (e->nrules == e->cap) {
@@ -1026,8 +1089,8 @@ static int rule_value_atoms(struct sigma_set *s, struct sigma_rule *r, struct at
                     struct atom a;
                     if (v->atom || v->kind == SV_RE || !value_atom(it, v, &a))
                         continue;
-                    if (a.kind == AT_LIT && !table_find(t, &a))
-                        continue; /* a literal only some value needs: not worth scanning for */
+                    if (!table_find(t, &a))
+                        continue; /* an atom no clause needs: not worth looking for */
                     if (!(v->atom = table_add(t, &a, UINT32_MAX)))
                         return -ENOMEM;
                 }
@@ -1064,7 +1127,7 @@ static int probe_add(struct sigma_prefilter *pf, uint32_t *cap, const char *name
         pf->probes = v;
         *cap = c;
     }
-    pf->probes[pf->nprobes++] = (struct sigma_pf_field){name, len, hash, f};
+    pf->probes[pf->nprobes++] = (struct sigma_pf_field){name, len, hash, f, 0};
     return 0;
 }
 
@@ -1090,8 +1153,9 @@ static int compile_table(struct sigma_prefilter *pf, const struct sigma_set *s,
     pf->fprefix = calloc(nf + 1, sizeof(*pf->fprefix));
     pf->fsuffix = calloc(nf + 1, sizeof(*pf->fsuffix));
     pf->fnumeric = calloc(nf + 1, 1);
-    if (!pf->atom_off || !pf->atom_rules || !pf->xkind || !pf->xtext || !pf->xlen || !pf->xnum ||
-        !pf->fexact || !pf->fprefix || !pf->fsuffix || !pf->fnumeric)
+    pf->fanchored = calloc(nf + 1, 1);
+    if (!pf->fanchored || !pf->atom_off || !pf->atom_rules || !pf->xkind || !pf->xtext ||
+        !pf->xlen || !pf->xnum || !pf->fexact || !pf->fprefix || !pf->fsuffix || !pf->fnumeric)
         return -ENOMEM;
     pf->nfields = nf;
     /* atom ids start at 1: atom_off[id] */
@@ -1103,7 +1167,7 @@ static int compile_table(struct sigma_prefilter *pf, const struct sigma_set *s,
         if (e->nrules)
             memcpy(pf->atom_rules + k, e->rules, e->nrules * sizeof(*pf->atom_rules));
         k += e->nrules;
-        if (e->field < 0)
+        if (e->kind == AT_LIT)
             nl++;
         else
             nx++;
@@ -1123,9 +1187,10 @@ static int compile_table(struct sigma_prefilter *pf, const struct sigma_set *s,
         return -ENOMEM;
     for (uint32_t i = 0; i < n; i++) {
         struct atom_entry *e = &t->e[i];
-        if (e->field < 0)
+        if (e->kind == AT_LIT)
             continue;
         uint32_t f = (uint32_t)e->field;
+        pf->fanchored[f] = 1;
         pf->xkind[i + 1] = e->kind;
         pf->xtext[i + 1] = e->s; /* kept: the table's strings move to pf */
         pf->xlen[i + 1] = e->n;
@@ -1159,6 +1224,17 @@ static int compile_table(struct sigma_prefilter *pf, const struct sigma_set *s,
                     return -ENOMEM;
         }
     }
+    for (uint32_t i = 0; i < pf->nprobes; i++)
+        pf->probes[i].anchored = pf->fanchored[pf->probes[i].field];
+    /* probes are added field by field: fnames[f] is where f's begin */
+    pf->fnames = calloc(nf + 2, sizeof(*pf->fnames));
+    if (!pf->fnames)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < pf->nprobes; i++)
+        pf->fnames[pf->probes[i].field + 1] = i + 1;
+    for (uint32_t f = 1; f <= nf; f++)
+        if (pf->fnames[f] < pf->fnames[f - 1])
+            pf->fnames[f] = pf->fnames[f - 1];
     uint32_t np = 16;
     while (np < pf->nprobes * 2 + 2)
         np *= 2;
@@ -1175,89 +1251,27 @@ static int compile_table(struct sigma_prefilter *pf, const struct sigma_set *s,
     return 0;
 }
 
-/* Can item it give its rule a literal (or a regex its literals): is its
- * field's text scanned? */
-static bool item_scanned(const struct sigma_item *it)
-{
-    for (uint32_t j = 0; j < it->nvals; j++) {
-        uint8_t k = it->vals[j].kind;
-        if (k == SV_CONTAINS || k == SV_GLOB || k == SV_RE)
-            return true;
-    }
-    return false;
-}
-
-static int hashes_add(uint32_t **v, uint32_t *n, uint32_t *cap, uint32_t h)
-{
-    if (*n == *cap) {
-        uint32_t c = *cap ? *cap * 2 : 64;
-        uint32_t *nv = realloc(*v, c * sizeof(*nv));
-        if (!nv)
-            return -ENOMEM;
-        *v = nv;
-        *cap = c;
-    }
-    (*v)[(*n)++] = h;
-    return 0;
-}
-
-/* The field name hashes the rules of entry e read through scanned items
- * (the rule's name and, where e renames it, the event's), appended to v. */
-static int entry_reads(const struct sigma_set *s, const struct ls_entry *e, uint32_t **v,
-                       uint32_t *n, uint32_t *cap)
-{
-    for (uint32_t i = 0; i < e->nrules; i++) {
-        const struct sigma_rule *r = s->rules[e->rules[i]];
-        for (uint32_t k = 0; k < r->nsels; k++)
-            for (uint32_t g = 0; g < r->sels[k].n; g++) {
-                const struct sigma_group *gr = &r->sels[k].groups[g];
-                for (uint32_t j = 0; j < gr->n; j++) {
-                    const struct sigma_item *it = &gr->items[j];
-                    if (!it->field || !item_scanned(it))
-                        continue;
-                    if (hashes_add(v, n, cap, it->field_hash) < 0)
-                        return -ENOMEM;
-                    for (uint32_t f = 0; f < e->nfm; f++)
-                        if (e->fm_hash[f] == it->field_hash &&
-                            hashes_add(v, n, cap,
-                                       field_name_hash(e->fm_to[f], strlen(e->fm_to[f]))) < 0)
-                            return -ENOMEM;
-                }
-            }
-    }
-    return 0;
-}
-
 static bool same_rules(const struct ls_entry *a, const struct ls_entry *b)
 {
     return a->nrules == b->nrules && !memcmp(a->rules, b->rules, a->nrules * sizeof(*a->rules));
 }
 
-/* Compile the literals marked in use whose uses include want into *db
- * (NULL when there are none). */
-static int compile_lits(const struct atom_table *t, const uint8_t *use, uint8_t want,
-                        hs_database_t **db, uint32_t *count)
+/* Compile literal atoms ids[0..n) into *db. */
+static int compile_lits(const struct atom_table *t, const uint32_t *ids, uint32_t n,
+                        hs_database_t **db)
 {
-    uint32_t n = 0;
-    for (uint32_t a = 1; a <= t->n; a++)
-        n += use[a] && (t->e[a - 1].use & want);
     *db = NULL;
-    *count += n;
     if (!n)
         return 0;
     const char **exprs = malloc(n * sizeof(*exprs));
     size_t *lens = malloc(n * sizeof(*lens));
-    unsigned *flags = malloc(n * sizeof(*flags)), *ids = malloc(n * sizeof(*ids));
+    unsigned *flags = malloc(n * sizeof(*flags));
     int rc = -ENOMEM;
-    if (exprs && lens && flags && ids) {
-        uint32_t k = 0;
-        for (uint32_t a = 1; a <= t->n; a++) {
-            if (!use[a] || !(t->e[a - 1].use & want))
-                continue;
-            exprs[k] = t->e[a - 1].s;
-            lens[k] = t->e[a - 1].n;
+    if (exprs && lens && flags) {
+        for (uint32_t k = 0; k < n; k++) {
+            exprs[k] = t->e[ids[k] - 1].s;
+            lens[k] = t->e[ids[k] - 1].n;
             flags[k] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
-            ids[k++] = a;
         }
         hs_compile_error_t *err = NULL;
         rc = 0;
@@ -1271,28 +1285,19 @@ static int compile_lits(const struct atom_table *t, const uint8_t *use, uint8_t 
     free(exprs);
     free(lens);
     free(flags);
-    free(ids);
     return rc;
 }
 
-/* Give unit u the keyword database of the keyword literals marked in use,
+/* Give unit u the keyword database of keyword literals ids[0..n) (taken),
  * compiled unless a unit before has the same. */
 static int unit_keywords(struct pf_unit *u, const struct atom_table *t, struct sigma_prefilter *pf,
-                         const uint8_t *use)
+                         uint32_t *ids, uint32_t n)
 {
     u->kdb = -1;
-    uint32_t n = 0;
-    for (uint32_t a = 1; a <= t->n; a++)
-        n += use[a] && (t->e[a - 1].use & USE_KEYWORD);
-    if (!n)
+    if (!n) {
+        free(ids);
         return 0;
-    uint32_t *ids = malloc(n * sizeof(*ids));
-    if (!ids)
-        return -ENOMEM;
-    n = 0;
-    for (uint32_t a = 1; a <= t->n; a++)
-        if (use[a] && (t->e[a - 1].use & USE_KEYWORD))
-            ids[n++] = a;
+    }
     for (uint32_t k = 0; k < pf->nkdbs; k++)
         if (pf->kdbs[k].n == n && !memcmp(pf->kdbs[k].ids, ids, n * sizeof(*ids))) {
             free(ids);
@@ -1302,13 +1307,23 @@ static int unit_keywords(struct pf_unit *u, const struct atom_table *t, struct s
     struct pf_kdb *kd = &pf->kdbs[pf->nkdbs]; /* room for one per unit */
     *kd = (struct pf_kdb){NULL, ids, n};
     u->kdb = (int32_t)pf->nkdbs++;
-    uint32_t count = 0;
-    return compile_lits(t, use, USE_KEYWORD, &kd->db, &count);
+    return compile_lits(t, ids, n, &kd->db);
 }
 
-/* Compile the literals of unit u: those of its rules' necessary sets and
- * those their values keep as atoms, the field items' and the keyword items'
- * apart. mark and use are scratch (per rule, per atom), left zeroed. */
+static const struct atom_table *sort_table; /* for cmp_field: qsort has no context */
+
+static int cmp_field(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    int32_t fx = sort_table->e[x - 1].field, fy = sort_table->e[y - 1].field;
+    return fx != fy ? (fx < fy ? -1 : 1) : (x > y) - (x < y);
+}
+
+/* Compile the literals of unit u: those of its rules' clauses and those
+ * their values keep as atoms, one database per field (the literals of a
+ * field's items are looked for in that field's value only) and the keyword
+ * literals apart. mark and use are scratch (per rule, per atom), left
+ * zeroed. */
 static int unit_compile(struct pf_unit *u, const struct sigma_set *s, const struct ls_entry *e,
                         const struct atom_table *t, struct sigma_prefilter *pf, uint8_t *mark,
                         uint8_t *use)
@@ -1316,7 +1331,7 @@ static int unit_compile(struct pf_unit *u, const struct sigma_set *s, const stru
     for (uint32_t i = 0; i < e->nrules; i++)
         mark[e->rules[i]] = 1;
     for (uint32_t a = 1; a <= t->n; a++) {
-        if (t->e[a - 1].field >= 0)
+        if (t->e[a - 1].kind != AT_LIT)
             continue;
         for (uint32_t k = pf->atom_off[a]; k < pf->atom_off[a + 1] && !use[a]; k++)
             use[a] = mark[pf->clause_rule[pf->atom_rules[k]]];
@@ -1330,15 +1345,53 @@ static int unit_compile(struct pf_unit *u, const struct sigma_set *s, const stru
                 for (uint32_t j = 0; j < gr->n; j++)
                     for (uint32_t q = 0; q < gr->items[j].nvals; q++) {
                         uint32_t a = gr->items[j].vals[q].atom;
-                        if (a && t->e[a - 1].field < 0)
+                        if (a && t->e[a - 1].kind == AT_LIT)
                             use[a] = 1;
                     }
             }
     }
-    int rc = compile_lits(t, use, USE_FIELD, &u->db, &u->nlits);
-    if (rc == 0)
-        rc = unit_keywords(u, t, pf, use);
-    memset(use, 0, t->n + 1);
+    uint32_t n = 0;
+    for (uint32_t a = 1; a <= t->n; a++)
+        n += use[a];
+    uint32_t *ids = malloc((n + 1) * sizeof(*ids));
+    if (!ids)
+        return -ENOMEM;
+    n = 0;
+    for (uint32_t a = 1; a <= t->n; a++)
+        if (use[a]) {
+            ids[n++] = a;
+            use[a] = 0;
+        }
+    sort_table = t;
+    qsort(ids, n, sizeof(*ids), cmp_field); /* keyword literals (field -1) first */
+    uint32_t nk = 0;
+    while (nk < n && t->e[ids[nk] - 1].field < 0)
+        nk++;
+    uint32_t nf = 0;
+    for (uint32_t i = nk; i < n; i++)
+        nf += i == nk || t->e[ids[i] - 1].field != t->e[ids[i - 1] - 1].field;
+    u->scans = calloc(nf + 1, sizeof(*u->scans));
+    int rc = u->scans ? 0 : -ENOMEM;
+    for (uint32_t i = nk; i < n && rc == 0;) {
+        uint32_t j = i;
+        while (j < n && t->e[ids[j] - 1].field == t->e[ids[i] - 1].field)
+            j++;
+        struct pf_scan *sc = &u->scans[u->nscans++];
+        sc->field = (uint32_t)t->e[ids[i] - 1].field;
+        sc->nlits = j - i;
+        u->nlits += j - i;
+        rc = compile_lits(t, ids + i, j - i, &sc->db);
+        i = j;
+    }
+    uint32_t *kids = rc == 0 ? malloc((nk + 1) * sizeof(*kids)) : NULL;
+    if (kids) {
+        memcpy(kids, ids, nk * sizeof(*kids));
+        u->nlits += nk;
+        rc = unit_keywords(u, t, pf, kids, nk);
+    } else if (rc == 0) {
+        rc = -ENOMEM;
+    }
+    free(ids);
     return rc;
 }
 
@@ -1352,12 +1405,8 @@ static int build_units(struct sigma_prefilter *pf, const struct sigma_set *s,
     pf->units = calloc(map->n + 1, sizeof(*pf->units));
     pf->kdbs = calloc(map->n + 1, sizeof(*pf->kdbs));
     uint8_t *mark = calloc(s->nrules + 1, 1), *use = calloc(t->n + 2, 1);
-    struct {
-        uint32_t *v;
-        uint32_t n, cap;
-    } *reads = calloc(map->n + 1, sizeof(*reads));
     int rc = -ENOMEM;
-    if (!pf->entry_unit || !pf->units || !pf->kdbs || !mark || !use || !reads)
+    if (!pf->entry_unit || !pf->units || !pf->kdbs || !mark || !use)
         goto out;
     rc = 0;
     for (uint32_t e = 0; e < map->n && rc == 0; e++) {
@@ -1370,36 +1419,13 @@ static int build_units(struct sigma_prefilter *pf, const struct sigma_set *s,
             u++;
         if (u == pf->nunits) {
             pf->units[u].first = e;
+            pf->units[u].kdb = -1;
             pf->nunits++;
             rc = unit_compile(&pf->units[u], s, le, t, pf, mark, use);
         }
         pf->entry_unit[e] = (int32_t)u;
-        if (rc == 0)
-            rc = entry_reads(s, le, &reads[u].v, &reads[u].n, &reads[u].cap);
-    }
-    for (uint32_t u = 0; u < pf->nunits && rc == 0; u++) {
-        struct pf_unit *un = &pf->units[u];
-        uint32_t ns = 16;
-        while (ns < reads[u].n * 2 + 2)
-            ns *= 2;
-        un->reads = calloc(ns, sizeof(*un->reads));
-        un->nreads = ns;
-        if (!un->reads) {
-            rc = -ENOMEM;
-            break;
-        }
-        for (uint32_t i = 0; i < reads[u].n; i++) {
-            uint32_t h = reads[u].v[i], k = h & (ns - 1);
-            while (un->reads[k] && (uint32_t)un->reads[k] != h)
-                k = (k + 1) & (ns - 1);
-            un->reads[k] = (1ull << 32) | h;
-        }
     }
 out:
-    if (reads)
-        for (uint32_t u = 0; u < map->n; u++)
-            free(reads[u].v);
-    free(reads);
     free(mark);
     free(use);
     return rc;
@@ -1459,8 +1485,9 @@ void sigma_prefilter_free(struct sigma_prefilter *pf)
     if (!pf)
         return;
     for (uint32_t u = 0; u < pf->nunits; u++) {
-        hs_free_database(pf->units[u].db);
-        free(pf->units[u].reads);
+        for (uint32_t i = 0; i < pf->units[u].nscans; i++)
+            hs_free_database(pf->units[u].scans[i].db);
+        free(pf->units[u].scans);
     }
     for (uint32_t k = 0; k < pf->nkdbs; k++) {
         hs_free_database(pf->kdbs[k].db);
@@ -1483,6 +1510,8 @@ void sigma_prefilter_free(struct sigma_prefilter *pf)
     free(pf->fprefix);
     free(pf->fsuffix);
     free(pf->fnumeric);
+    free(pf->fanchored);
+    free(pf->fnames);
     free(pf->probes);
     free(pf->pslots);
     free(pf->always);
@@ -1517,10 +1546,12 @@ struct sigma_pf_state *sigma_pf_state_new(const struct sigma_prefilter *pf)
         return NULL;
     }
     for (uint32_t u = 0; u < pf->nunits; u++) /* one scratch that fits every database */
-        if (pf->units[u].db && hs_alloc_scratch(pf->units[u].db, &st->scratch) != HS_SUCCESS) {
-            sigma_pf_state_free(st);
-            return NULL;
-        }
+        for (uint32_t i = 0; i < pf->units[u].nscans; i++)
+            if (pf->units[u].scans[i].db &&
+                hs_alloc_scratch(pf->units[u].scans[i].db, &st->scratch) != HS_SUCCESS) {
+                sigma_pf_state_free(st);
+                return NULL;
+            }
     for (uint32_t k = 0; k < pf->nkdbs; k++)
         if (pf->kdbs[k].db && hs_alloc_scratch(pf->kdbs[k].db, &st->scratch) != HS_SUCCESS) {
             sigma_pf_state_free(st);
@@ -1597,9 +1628,10 @@ static int scan_db(const hs_database_t *db, struct sigma_pf_state *st, size_t n)
     return 0;
 }
 
-int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t unit)
+int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t unit,
+                  uint32_t i)
 {
-    return scan_db(pf->units[unit].db, st, st->n);
+    return scan_db(pf->units[unit].scans[i].db, st, st->n);
 }
 
 int sigma_pf_scan_keywords(const struct sigma_prefilter *pf, struct sigma_pf_state *st,
@@ -1632,11 +1664,13 @@ void sigma_pf_state_free(struct sigma_pf_state *st)
     (void)st;
 }
 
-int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t unit)
+int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t unit,
+                  uint32_t i)
 {
     (void)pf;
     (void)st;
     (void)unit;
+    (void)i;
     return 0;
 }
 
@@ -1698,14 +1732,21 @@ bool sigma_pf_unit_once(struct sigma_pf_state *st, uint32_t unit)
     return true;
 }
 
-bool sigma_pf_unit_reads(const struct sigma_prefilter *pf, uint32_t unit, uint32_t hash)
+uint32_t sigma_pf_unit_nscans(const struct sigma_prefilter *pf, uint32_t unit)
 {
-    const struct pf_unit *u = &pf->units[unit];
-    uint32_t mask = u->nreads - 1;
-    for (uint32_t k = hash & mask; u->reads[k]; k = (k + 1) & mask)
-        if ((uint32_t)u->reads[k] == hash)
-            return true;
-    return false;
+    return pf->units[unit].nscans;
+}
+
+uint32_t sigma_pf_unit_scan_field(const struct sigma_prefilter *pf, uint32_t unit, uint32_t i)
+{
+    return pf->units[unit].scans[i].field;
+}
+
+const struct sigma_pf_field *sigma_pf_field_names(const struct sigma_prefilter *pf, uint32_t f,
+                                                  uint32_t *n)
+{
+    *n = pf->fnames[f + 1] - pf->fnames[f];
+    return pf->probes + pf->fnames[f];
 }
 
 void sigma_pf_text_reset(struct sigma_pf_state *st)
@@ -1834,23 +1875,27 @@ void sigma_pf_probe(const struct sigma_prefilter *pf, struct sigma_pf_state *st,
 {
     uint64_t lens = pf->fexact[f];
     if (lens & (1ull << (n < 63 ? n : 63))) /* some exact atom has this length */
-        anchor_find(pf, st, AT_EXACT, f, anchor_hash(AT_EXACT, f, p, n), p, n);
-    /* prefixes and suffixes of every length some atom has, one pass each */
+        anchor_find(pf, st, AT_EXACT, f, exact_hash(f, p, n), p, n);
+    /* prefixes and suffixes of every length some atom has, from two words at
+     * each end of the value */
     size_t max = n < PF_ANCHOR_MAX ? n : PF_ANCHOR_MAX;
-    if ((lens = pf->fprefix[f] & ((2ull << max) - 1))) {
-        uint32_t h = anchor_seed(AT_PREFIX, f);
-        for (size_t l = 1; lens >> l; l++) {
-            h = anchor_step(h, (unsigned char)p[l - 1]);
-            if (lens & (1ull << l))
-                anchor_find(pf, st, AT_PREFIX, f, h, p, l);
+    size_t m1 = n < 8 ? n : 8, m2 = n > 8 ? (n - 8 < 8 ? n - 8 : 8) : 0;
+    if ((lens = pf->fprefix[f] & ((2ull << max) - 2))) {
+        uint64_t w1 = word_at(p, m1), w2 = m2 ? word_at(p + 8, m2) : 0;
+        for (; lens; lens &= lens - 1) {
+            size_t l = (size_t)__builtin_ctzll(lens);
+            uint64_t k1 = l >= 8 ? w1 : w1 & ((1ull << (8 * l)) - 1);
+            uint64_t k2 = l <= 8 ? 0 : l == 16 ? w2 : w2 & ((1ull << (8 * (l - 8))) - 1);
+            anchor_find(pf, st, AT_PREFIX, f, window_hash(AT_PREFIX, f, l, k1, k2), p, l);
         }
     }
-    if ((lens = pf->fsuffix[f] & ((2ull << max) - 1))) {
-        uint32_t h = anchor_seed(AT_SUFFIX, f);
-        for (size_t l = 1; lens >> l; l++) {
-            h = anchor_step(h, (unsigned char)p[n - l]);
-            if (lens & (1ull << l))
-                anchor_find(pf, st, AT_SUFFIX, f, h, p + n - l, l);
+    if ((lens = pf->fsuffix[f] & ((2ull << max) - 2))) {
+        uint64_t v1 = word_at(p + n - m1, m1), v2 = m2 ? word_at(p + n - 8 - m2, m2) : 0;
+        for (; lens; lens &= lens - 1) {
+            size_t l = (size_t)__builtin_ctzll(lens);
+            uint64_t k1 = l >= 8 ? v1 : v1 >> (8 * (m1 - l));
+            uint64_t k2 = l <= 8 ? 0 : v2 >> (8 * (m2 - (l - 8)));
+            anchor_find(pf, st, AT_SUFFIX, f, window_hash(AT_SUFFIX, f, l, k1, k2), p + n - l, l);
         }
     }
     double d;

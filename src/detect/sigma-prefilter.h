@@ -8,9 +8,10 @@
  *
  *   sigma_pf_begin(st)
  *   for the unit u of each log source entry of the event (once each):
- *     sigma_pf_text_reset(st)
- *     sigma_pf_add(st, text, n)        for every field text u's rules read
- *     sigma_pf_scan(pf, st, u)
+ *     for each scan i of u:
+ *       sigma_pf_text_reset(st)
+ *       sigma_pf_add(st, text, n)      the value(s) of scan i's field
+ *       sigma_pf_scan(pf, st, u, i)
  *     if u has a keyword database k not scanned yet in this event:
  *       sigma_pf_add(st, text, n)      every other text of the event
  *       sigma_pf_scan_keywords(pf, st, k)
@@ -67,8 +68,11 @@ void sigma_pf_begin(struct sigma_pf_state *st);
 int32_t sigma_pf_entry_unit(const struct sigma_prefilter *pf, uint32_t entry);
 /* True the first time unit is asked about in this event. */
 bool sigma_pf_unit_once(struct sigma_pf_state *st, uint32_t unit);
-/* Does it read fields whose name hashes (field_name_hash) to hash? */
-bool sigma_pf_unit_reads(const struct sigma_prefilter *pf, uint32_t unit, uint32_t hash);
+/* Its literals are looked for field by field: scans 0 .. nscans-1, each
+ * for the value of one rule field (under the names sigma_pf_field_names()
+ * gives). */
+uint32_t sigma_pf_unit_nscans(const struct sigma_prefilter *pf, uint32_t unit);
+uint32_t sigma_pf_unit_scan_field(const struct sigma_prefilter *pf, uint32_t unit, uint32_t i);
 /* The keyword database of the unit's rules (keyword items, whose literals
  * may be in any text), -1 if none; units may share one. */
 int32_t sigma_pf_unit_keywords(const struct sigma_prefilter *pf, uint32_t unit);
@@ -78,21 +82,26 @@ bool sigma_pf_keywords_once(struct sigma_pf_state *st, uint32_t kdb);
 void sigma_pf_text_reset(struct sigma_pf_state *st);
 /* Add one text of the event (copied into the scan buffer). */
 void sigma_pf_add(struct sigma_pf_state *st, const char *p, size_t n);
-/* Scan the buffer with the unit's field literals / with keyword database
- * kdb. Return 0, or a negative errno if the scan failed, in which case every
- * rule counts as a possible match. */
-int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t unit);
+/* Scan the buffer with the unit's scan i / with keyword database kdb.
+ * Return 0, or a negative errno if the scan failed, in which case every rule
+ * counts as a possible match. */
+int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t unit,
+                  uint32_t i);
 int sigma_pf_scan_keywords(const struct sigma_prefilter *pf, struct sigma_pf_state *st,
                            uint32_t kdb);
 
-/* A probe: an event field name whose value is looked up for the anchored
- * atoms of a rule field (the same name, or one a log source entry renames
- * the rule field to). */
+/* A probe: an event field name whose value is looked up for the atoms of a
+ * rule field (the same name, or one a log source entry renames the rule
+ * field to). */
 struct sigma_pf_field {
     const char *name;
     uint32_t len, hash; /* hash: field_name_hash(name) */
-    uint32_t field;     /* the rule field whose atoms the value is probed for */
+    uint32_t field;     /* the rule field whose atoms the value is looked up for */
+    bool anchored;      /* the field has anchored atoms: its value is probed */
 };
+/* The names rule field f is read under (probes), n of them. */
+const struct sigma_pf_field *sigma_pf_field_names(const struct sigma_prefilter *pf, uint32_t f,
+                                                  uint32_t *n);
 /* The probes whose name hash is hash, one per call: *it starts at 0;
  * returns a probe index, or -1 when there are no more. */
 int32_t sigma_pf_probe_next(const struct sigma_prefilter *pf, uint32_t hash, uint32_t *it);
