@@ -91,6 +91,8 @@ struct sigma_value {
     uint32_t atom;     /* prefilter atom that must be present for it to match
                           (sigma-prefilter.c), 0: none */
     uint32_t ref_fid;  /* SV_FIELDREF: the field id of the name in s (see sigma_item.fid) */
+    int16_t re_need;   /* SV_RE: a byte every match contains (-1: none known) */
+    uint32_t re_min;   /* SV_RE: the shortest match, in characters */
 };
 
 /* Regex match state, one per matcher (thread). */
@@ -239,6 +241,8 @@ bool sv_match_string(const struct sigma_value *v, const char *raw, size_t rn, co
                      size_t ln, struct re_state *rs);
 bool cidr_match(const struct sigma_value *v, const char *s, size_t n);
 bool parse_number(const char *s, size_t n, double *out);
+/* Does regex pattern pat set option letter opt inline ("(?i)", "(?-x:")? */
+bool regex_inline_flag(const char *pat, uint32_t n, char opt);
 bool date_part(const char *s, size_t n, uint8_t part, double *out);
 
 /* One row of the log source mapping: the rule log sources it serves and the

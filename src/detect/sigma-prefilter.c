@@ -393,23 +393,6 @@ static bool literal_ok(const char *p, uint32_t n)
     return n == 2 && rare_byte((unsigned char)p[0]) && rare_byte((unsigned char)p[1]);
 }
 
-/* Does the pattern set option letter opt inline, "(?i)" or "(?-x:..."? */
-static bool regex_inline_flag(const char *pat, uint32_t n, char opt)
-{
-    for (uint32_t i = 0; i + 2 < n; i++) {
-        if (pat[i] == '\\') {
-            i++;
-            continue;
-        }
-        if (pat[i] != '(' || pat[i + 1] != '?')
-            continue;
-        for (uint32_t j = i + 2; j < n && pat[j] != ')' && pat[j] != ':'; j++)
-            if (pat[j] == opt)
-                return true;
-    }
-    return false;
-}
-
 static uint32_t skip_to(const char *pat, uint32_t n, uint32_t i, char close)
 {
     while (i < n && pat[i] != close)

@@ -582,6 +582,44 @@ static char re_backtracks(pcre2_code *re, const char *pat, size_t n)
     return found;
 }
 
+/* Does the pattern set option letter opt inline, "(?i)" or "(?-x:..."? */
+bool regex_inline_flag(const char *pat, uint32_t n, char opt)
+{
+    for (uint32_t i = 0; i + 2 < n; i++) {
+        if (pat[i] == '\\') {
+            i++;
+            continue;
+        }
+        if (pat[i] != '(' || pat[i + 1] != '?')
+            continue;
+        for (uint32_t j = i + 2; j < n && pat[j] != ')' && pat[j] != ':'; j++)
+            if (pat[j] == opt)
+                return true;
+    }
+    return false;
+}
+
+/* What every match of re contains, from PCRE2's own analysis: a byte (its
+ * last fixed code unit, else its first; a letter only when the pattern can
+ * have no caseless part) and a length. Matching tests them before running
+ * the regex: a subject without the byte, or shorter, cannot match. */
+static void regex_needs(pcre2_code *re, bool maybe_caseless, struct sigma_value *v)
+{
+    v->re_need = -1;
+    pcre2_pattern_info(re, PCRE2_INFO_MINLENGTH, &v->re_min);
+    static const uint32_t what[2][2] = {{PCRE2_INFO_LASTCODETYPE, PCRE2_INFO_LASTCODEUNIT},
+                                        {PCRE2_INFO_FIRSTCODETYPE, PCRE2_INFO_FIRSTCODEUNIT}};
+    for (int k = 0; k < 2 && v->re_need < 0; k++) {
+        uint32_t type = 0, unit = 0;
+        if (pcre2_pattern_info(re, what[k][0], &type) != 0 || type != 1 ||
+            pcre2_pattern_info(re, what[k][1], &unit) != 0 || unit >= 0x80)
+            continue;
+        bool letter = (unit | 32) >= 'a' && (unit | 32) <= 'z';
+        if (!letter || !maybe_caseless)
+            v->re_need = (int16_t)unit;
+    }
+}
+
 static int compile_regex(struct sv_ctx *c, const char *pat, size_t n, bool ci, bool ml, bool dotall,
                          struct sigma_value *v)
 {
@@ -621,6 +659,7 @@ static int compile_regex(struct sv_ctx *c, const char *pat, size_t n, bool ci, b
     codes[(*c->ncodes)++] = re;
     v->kind = SV_RE;
     v->re = re;
+    regex_needs(re, ci || regex_inline_flag(pat, (uint32_t)n, 'i'), v);
     v->s = arena_strndup(c->arena, pat, n); /* the prefilter reads its literals */
     v->n = (uint32_t)n;
     return 0;
@@ -1368,6 +1407,8 @@ bool sv_match_string(const struct sigma_value *v, const char *raw, size_t rn, co
     case SV_GLOB:
         return glob_match(v, s, n);
     case SV_RE: {
+        if (rn < v->re_min || (v->re_need >= 0 && !memchr(raw, v->re_need, rn)))
+            return false; /* what every match contains is not there */
         int rc = pcre2_match(v->re, (PCRE2_SPTR)raw, rn, 0, 0, rs->md, rs->mc);
         if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
             rs->errors++; /* limit hit or bad subject: counted, no match */

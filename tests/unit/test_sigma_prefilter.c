@@ -80,10 +80,17 @@ static const char rules[] =
     "  sel: {CommandLine|contains: ['^^', \"\\u00a0\"]}\n  condition: sel\n---\n"
     "title: confirm\nlogsource: {product: test}\ndetection:\n"
     "  sel: {CommandLine|contains: 'common', ParentImage|endswith: ['\\rare.exe', '\\odd.exe']}\n"
-    "  filter: {ParentImage|contains: '\\ok\\'}\n  condition: sel and not filter\n";
+    "  filter: {ParentImage|contains: '\\ok\\'}\n  condition: sel and not filter\n---\n"
+    "title: re-need\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|re: '(?i)go&&STOP'}\n  condition: sel\n---\n"
+    "title: re-case\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|re: 'Zed[0-9]+q'}\n  condition: sel\n---\n"
+    "title: anchored\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {User|endswith: '$', Path|startswith: 'c:\\program files (x86)\\vendor\\',\n"
+    "        Tool|endswith: '\\some-long-tool-name.exe'}\n  condition: sel\n";
 
 struct ev_case {
-    const char *kv[8];  /* key, value pairs, NULL-ended */
+    const char *kv[12]; /* key, value pairs, NULL-ended */
     const char *expect; /* titles that match, in rule order, ';'-separated */
 };
 
@@ -138,6 +145,19 @@ static const struct ev_case cases[] = {
      "confirm;"},
     {{"Image", "a.exe", "CommandLine", "common", "ParentImage", "C:\\ok\\odd.exe", NULL}, ""},
     {{"Image", "a.exe", "CommandLine", "common", "ParentImage", "C:\\x\\even.exe", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine", "x GO&&stop", NULL}, "re-need;"},
+    {{"Image", "a.exe", "CommandLine", "x go stop", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine", "Zed12q", NULL}, "re-case;"},
+    {{"Image", "a.exe", "CommandLine", "zed12q", NULL}, ""},
+    {{"Image", "a.exe", "User", "HOST$", "Path", "C:\\Program Files (x86)\\Vendor\\x", "Tool",
+      "D:\\SOME-long-tool-name.EXE", NULL},
+     "anchored;"},
+    {{"Image", "a.exe", "User", "HOST$", "Path", "C:\\Program Files (x86)\\Vendor\\x", "Tool",
+      "D:\\some-other-tool-name.exe", NULL},
+     ""},
+    {{"Image", "a.exe", "User", "HOST", "Path", "C:\\Program Files (x86)\\Vendor\\x", "Tool",
+      "D:\\some-long-tool-name.exe", NULL},
+     ""},
 };
 
 static int setup(void **state)
@@ -194,7 +214,7 @@ static void test_same_matches(void **state)
     sigma_set_finish(s);
     struct sigma_counts cnt;
     sigma_set_counts(s, &cnt);
-    assert_int_equal(cnt.rules, 21);
+    assert_int_equal(cnt.rules, 24);
     struct sigma_matcher *on = sigma_matcher_new(s), *off = sigma_matcher_new(s);
     assert_non_null(on);
     assert_non_null(off);
@@ -218,7 +238,7 @@ static void test_same_matches(void **state)
     struct sigma_match_stats st_on, st_off;
     sigma_matcher_stats(on, &st_on);
     sigma_matcher_stats(off, &st_off);
-    assert_int_equal(st_off.rule_evals, 21 * (sizeof(cases) / sizeof(cases[0])));
+    assert_int_equal(st_off.rule_evals, 24 * (sizeof(cases) / sizeof(cases[0])));
 #ifdef KENCHI_HAVE_HS
     assert_true(st_on.rule_evals < st_off.rule_evals);
     /* only "short" (a two-letter literal) and "not-only" have no atom */
