@@ -48,6 +48,13 @@ struct lowc {
     const char *p;
 };
 
+/* A value parsed as an IP address, once per event, for CIDR values. */
+struct ipc {
+    uint32_t epoch;
+    bool ok;
+    struct ip_addr ip;
+};
+
 struct cand {
     uint32_t rule;
     int32_t fm_entry; /* entry whose field mappings apply, or -1 */
@@ -87,6 +94,7 @@ struct sigma_matcher {
     struct fslot *slots;
     uint32_t nslots; /* power of two */
     struct lowc *low;
+    struct ipc *ipc; /* as low */
     uint32_t nlow;
     struct fcache *fc;  /* per field id */
     struct arena arena; /* per-event scratch */
@@ -164,6 +172,7 @@ void sigma_matcher_free(struct sigma_matcher *m)
     free(m->keys);
     free(m->fc);
     free(m->low);
+    free(m->ipc);
     free(m->selc);
     free(m->stamp);
     pcre2_match_data_free(m->rs.md);
@@ -220,6 +229,8 @@ static void index_event(struct sigma_matcher *m, const struct event *ev)
             memset(m->slots, 0, m->nslots * sizeof(*m->slots));
         if (m->low)
             memset(m->low, 0, m->nlow * sizeof(*m->low));
+        if (m->ipc)
+            memset(m->ipc, 0, m->nlow * sizeof(*m->ipc));
         memset(m->fc, 0, (m->set->nfids + 1) * sizeof(*m->fc));
         m->epoch = 1;
     }
@@ -229,6 +240,8 @@ static void index_event(struct sigma_matcher *m, const struct event *ev)
         grow_or_die((void **)&m->keys, need * sizeof(*m->keys));
         grow_or_die((void **)&m->low, need * sizeof(*m->low));
         memset(m->low + m->nlow, 0, (need - m->nlow) * sizeof(*m->low));
+        grow_or_die((void **)&m->ipc, need * sizeof(*m->ipc));
+        memset(m->ipc + m->nlow, 0, (need - m->nlow) * sizeof(*m->ipc));
         m->nlow = need;
     }
     uint32_t ns = m->nslots ? m->nslots : 64;
@@ -388,6 +401,16 @@ static const char *lowered(struct sigma_matcher *m, const struct fval *fv)
         l->n = (uint32_t)fv->raw.n;
     }
     return l->p;
+}
+
+static const struct ip_addr *ip_of(struct sigma_matcher *m, const struct fval *fv)
+{
+    struct ipc *c = &m->ipc[fv->key];
+    if (c->epoch != m->epoch) {
+        c->epoch = m->epoch;
+        c->ok = ip_parse(fv->raw.p, fv->raw.n, &c->ip);
+    }
+    return c->ok ? &c->ip : NULL;
 }
 
 /* ---- JSON array values ------------------------------------------------- */
@@ -575,6 +598,10 @@ static bool value_match(struct sigma_matcher *m, const struct sigma_value *v, bo
             if (!isnull && match_text(m, v, el, NULL))
                 return true;
         return false;
+    }
+    if (v->kind == SV_CIDR) {
+        const struct ip_addr *ip = ip_of(m, fv);
+        return ip && cidr_match_ip(v, ip);
     }
     return match_text(m, v, fv->raw, needs_low(v) ? lowered(m, fv) : NULL);
 }

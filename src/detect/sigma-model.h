@@ -240,6 +240,14 @@ bool glob_match(const struct sigma_value *v, const char *s, size_t n);
 bool sv_match_string(const struct sigma_value *v, const char *raw, size_t rn, const char *low,
                      size_t ln, struct re_state *rs);
 bool cidr_match(const struct sigma_value *v, const char *s, size_t n);
+/* An address parsed once for every CIDR value: IPv4 (a dotted quad, or
+ * IPv4-mapped IPv6: has4) and/or IPv6 (has6). */
+struct ip_addr {
+    bool has4, has6;
+    uint8_t a4[4], a6[16];
+};
+bool ip_parse(const char *s, size_t n, struct ip_addr *ip);
+bool cidr_match_ip(const struct sigma_value *v, const struct ip_addr *ip);
 bool parse_number(const char *s, size_t n, double *out);
 /* Does regex pattern pat set option letter opt inline ("(?i)", "(?-x:")? */
 bool regex_inline_flag(const char *pat, uint32_t n, char opt);

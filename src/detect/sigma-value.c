@@ -1330,10 +1330,9 @@ bool date_part(const char *s, size_t n, uint8_t part, double *out)
     return true;
 }
 
-bool cidr_match(const struct sigma_value *v, const char *s, size_t n)
+bool ip_parse(const char *s, size_t n, struct ip_addr *ip)
 {
     char buf[64];
-    uint8_t addr[16];
     if (n == 0 || n >= sizeof(buf))
         return false;
     memcpy(buf, s, n);
@@ -1341,18 +1340,21 @@ bool cidr_match(const struct sigma_value *v, const char *s, size_t n)
     char *pct = strchr(buf, '%'); /* IPv6 zone id */
     if (pct)
         *pct = '\0';
-    if (v->family == 4) {
-        if (inet_pton(AF_INET, buf, addr) != 1) {
-            /* IPv4-mapped IPv6 */
-            uint8_t a6[16];
-            static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-            if (inet_pton(AF_INET6, buf, a6) != 1 || memcmp(a6, mapped, 12))
-                return false;
-            memcpy(addr, a6 + 12, 4);
-        }
-    } else if (inet_pton(AF_INET6, buf, addr) != 1) {
-        return false;
+    ip->has4 = inet_pton(AF_INET, buf, ip->a4) == 1;
+    ip->has6 = !ip->has4 && inet_pton(AF_INET6, buf, ip->a6) == 1;
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (ip->has6 && !memcmp(ip->a6, mapped, 12)) { /* IPv4-mapped IPv6 */
+        ip->has4 = true;
+        memcpy(ip->a4, ip->a6 + 12, 4);
     }
+    return ip->has4 || ip->has6;
+}
+
+bool cidr_match_ip(const struct sigma_value *v, const struct ip_addr *ip)
+{
+    const uint8_t *addr = v->family == 4 ? ip->a4 : ip->a6;
+    if (!(v->family == 4 ? ip->has4 : ip->has6))
+        return false;
     unsigned full = v->prefix / 8, rest = v->prefix % 8;
     if (memcmp(addr, v->addr, full))
         return false;
@@ -1362,6 +1364,12 @@ bool cidr_match(const struct sigma_value *v, const char *s, size_t n)
             return false;
     }
     return true;
+}
+
+bool cidr_match(const struct sigma_value *v, const char *s, size_t n)
+{
+    struct ip_addr ip;
+    return ip_parse(s, n, &ip) && cidr_match_ip(v, &ip);
 }
 
 static bool cmp_num(double a, uint8_t cmp, double b)
