@@ -76,7 +76,7 @@
 #endif
 
 #define PF_MAX_DEPTH 200
-#define PF_CLAUSES   3   /* necessary sets kept per rule (all must hit) */
+#define PF_CLAUSES   2   /* necessary sets kept per rule (all must hit) */
 #define PF_LEN_CAP   12  /* literals longer than this are all "long enough" */
 #define PF_RUN_MAX   255 /* regex runs are cut to this (a part of a run is necessary too) */
 #ifndef PF_MIN_LEN
