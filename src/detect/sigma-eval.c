@@ -995,21 +995,28 @@ static const struct cand *candidates(struct sigma_matcher *m, uint32_t *ncand, s
 
 /* ---- the prefilter scan ------------------------------------------------ */
 
-/* Hand the prefilter the value of each probe the event has (a field
- * anchored atoms name, under its own name or a name an entry renames it
- * to), as lookup() returns it, JSON array elements one by one as
- * value_match() sees them. */
-static void prefilter_probes(struct sigma_matcher *m)
+/* The prefilter's view of the event: its log source entries, then, for each
+ * probe the event has (a rule field under its own name or a name an entry
+ * renames it to), the value lookup() returns, JSON array elements one by one
+ * as value_match() sees them; then, if some rule has keyword items, every
+ * text keyword_value() reads: the native fields, the message (and the raw
+ * record when there is neither). */
+static void prefilter_scan(struct sigma_matcher *m)
 {
     const struct sigma_prefilter *pf = m->set->pf;
+    const struct event *ev = m->ev;
     struct sigma_pf_state *st = m->pfs;
+    sigma_pf_begin(st);
+    for (uint32_t i = 0; i < m->nent; i++)
+        sigma_pf_entry(pf, st, m->ent[i]);
     for (uint32_t k = 0; k < m->nkeys; k++) {
         uint32_t it = 0;
         int32_t i;
         while ((i = sigma_pf_probe_next(pf, m->keys[k], &it)) >= 0) {
             const struct sigma_pf_field *p = sigma_pf_probe_field(pf, (uint32_t)i);
             struct fval fv;
-            if (!p->anchored || !sigma_pf_probe_once(st, (uint32_t)i) ||
+            if (!sigma_pf_probe_once(st, (uint32_t)i) ||
+                !sigma_pf_probe_wanted(pf, st, (uint32_t)i) ||
                 !lookup(m, p->name, p->len, p->hash, &fv) || fv.type == VT_NULL)
                 continue;
             if (fv.type == VT_JSON && fv.raw.n && fv.raw.p[0] == '[') {
@@ -1018,54 +1025,13 @@ static void prefilter_probes(struct sigma_matcher *m)
                 bool isnull;
                 while (json_next(m, fv.raw.p, fv.raw.n, &pos, &el, &isnull))
                     if (!isnull)
-                        sigma_pf_probe(pf, st, p->field, el.p, el.n);
+                        sigma_pf_value(pf, st, (uint32_t)i, el.p, el.n);
             } else {
-                sigma_pf_probe(pf, st, p->field, fv.raw.p, fv.raw.n);
+                sigma_pf_value(pf, st, (uint32_t)i, fv.raw.p, fv.raw.n);
             }
         }
     }
-}
-
-/* Add a value to the scan buffer, a JSON array's elements too as
- * value_match() sees them. */
-static void scan_add(struct sigma_matcher *m, struct str v, enum value_type type)
-{
-    struct sigma_pf_state *st = m->pfs;
-    sigma_pf_add(st, v.p, v.n);
-    if (type == VT_JSON && v.n && v.p[0] == '[') {
-        size_t pos = 0;
-        struct str el;
-        bool isnull;
-        while (json_next(m, v.p, v.n, &pos, &el, &isnull))
-            sigma_pf_add(st, el.p, el.n);
-    }
-}
-
-/* Hand unit u's scans the texts their rules read: for each field, its
- * value under each name it is read by (what get_field() can return, through
- * the entries' field mappings); then, if the unit has keyword items whose
- * database is not scanned yet, every text keyword_value() reads: the native
- * fields, the message (and the raw record when there is neither). */
-static void scan_unit(struct sigma_matcher *m, uint32_t u)
-{
-    const struct sigma_prefilter *pf = m->set->pf;
-    const struct event *ev = m->ev;
-    struct sigma_pf_state *st = m->pfs;
-    uint32_t nscans = sigma_pf_unit_nscans(pf, u);
-    for (uint32_t i = 0; i < nscans; i++) {
-        uint32_t nn;
-        const struct sigma_pf_field *names =
-            sigma_pf_field_names(pf, sigma_pf_unit_scan_field(pf, u, i), &nn);
-        sigma_pf_text_reset(st);
-        for (uint32_t k = 0; k < nn; k++) {
-            struct fval fv;
-            if (lookup(m, names[k].name, names[k].len, names[k].hash, &fv) && fv.type != VT_NULL)
-                scan_add(m, fv.raw, fv.type);
-        }
-        sigma_pf_scan(pf, st, u, i); /* on failure every rule may match */
-    }
-    int32_t kdb = sigma_pf_unit_keywords(pf, u);
-    if (kdb < 0 || !sigma_pf_keywords_once(st, (uint32_t)kdb))
+    if (!sigma_pf_has_keywords(pf, st))
         return;
     sigma_pf_text_reset(st);
     for (uint32_t k = 0; k < ev->nfields; k++)
@@ -1074,21 +1040,7 @@ static void scan_unit(struct sigma_matcher *m, uint32_t u)
         sigma_pf_add(st, ev->message.p, ev->message.n);
     if (!ev->nfields && !ev->message.n && ev->raw.n)
         sigma_pf_add(st, ev->raw.p, ev->raw.n);
-    sigma_pf_scan_keywords(pf, st, (uint32_t)kdb);
-}
-
-/* The prefilter's view of the event: each scan unit of its log source
- * entries once, then the probes of its anchored atoms. */
-static void prefilter_scan(struct sigma_matcher *m)
-{
-    const struct sigma_prefilter *pf = m->set->pf;
-    sigma_pf_begin(m->pfs);
-    for (uint32_t i = 0; i < m->nent; i++) {
-        int32_t u = sigma_pf_entry_unit(pf, m->ent[i]);
-        if (u >= 0 && sigma_pf_unit_once(m->pfs, (uint32_t)u))
-            scan_unit(m, (uint32_t)u);
-    }
-    prefilter_probes(m);
+    sigma_pf_scan_keywords(pf, st);
 }
 
 /* Evaluate one candidate; calls fn on a match. Returns 0 or fn's error. */

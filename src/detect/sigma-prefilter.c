@@ -149,11 +149,20 @@ struct pf_kdb {
     uint32_t n;
 };
 
+/* A unit's scan of one field, listed under the field. */
+struct pf_scanref {
+    uint32_t unit, scan;
+};
+
 struct sigma_prefilter {
     struct pf_unit *units;
     uint32_t nunits;
     struct pf_kdb *kdbs;
     uint32_t nkdbs;
+    uint64_t *kdb_within; /* per keyword database: bit k set if database k has all its
+                             literals (up to 64 databases; beyond, none is skipped) */
+    uint32_t *fscan_off;  /* per field f: its scans are fscans[fscan_off[f] .. fscan_off[f+1]) */
+    struct pf_scanref *fscans;
     int32_t *entry_unit; /* per log source entry: its unit, -1: none */
     uint32_t nentries;
     uint8_t *always; /* per rule */
@@ -198,6 +207,8 @@ struct sigma_pf_state {
     uint32_t *pstamp; /* per probe: done in this event */
     uint32_t *ustamp; /* per unit: scanned in this event */
     uint32_t *kstamp; /* per keyword database: scanned in this event */
+    uint32_t *active; /* the units of the event's log source entries */
+    uint32_t nactive;
     uint32_t epoch;
     uint32_t *hits; /* rules hit by the last scan, each once, in hit order */
     uint32_t nhits;
@@ -1408,6 +1419,43 @@ static int build_units(struct sigma_prefilter *pf, const struct sigma_set *s,
         }
         pf->entry_unit[e] = (int32_t)u;
     }
+    /* the scans of each field */
+    pf->fscan_off = calloc(t->nfields + 2, sizeof(*pf->fscan_off));
+    uint32_t total = 0;
+    for (uint32_t u = 0; u < pf->nunits; u++)
+        total += pf->units[u].nscans;
+    pf->fscans = malloc((total + 1) * sizeof(*pf->fscans));
+    pf->kdb_within = calloc(pf->nkdbs + 1, sizeof(*pf->kdb_within));
+    if (rc == 0 && (!pf->fscan_off || !pf->fscans || !pf->kdb_within))
+        rc = -ENOMEM;
+    for (uint32_t u = 0; u < pf->nunits && rc == 0; u++)
+        for (uint32_t i = 0; i < pf->units[u].nscans; i++)
+            pf->fscan_off[pf->units[u].scans[i].field + 1]++;
+    for (uint32_t f = 0; f < t->nfields && rc == 0; f++)
+        pf->fscan_off[f + 1] += pf->fscan_off[f];
+    for (uint32_t u = 0; u < pf->nunits && rc == 0; u++)
+        for (uint32_t i = 0; i < pf->units[u].nscans; i++) {
+            uint32_t f = pf->units[u].scans[i].field;
+            uint32_t at = pf->fscan_off[f]++;
+            pf->fscans[at] = (struct pf_scanref){u, i};
+        }
+    for (uint32_t f = t->nfields; f > 0 && rc == 0; f--) /* undo the shift the fill made */
+        pf->fscan_off[f] = pf->fscan_off[f - 1];
+    if (rc == 0)
+        pf->fscan_off[0] = 0;
+    /* keyword databases within others: scanning the larger one stamps theirs too */
+    for (uint32_t a = 0; a < pf->nkdbs && a < 64 && rc == 0; a++)
+        for (uint32_t b = 0; b < pf->nkdbs && b < 64; b++) {
+            const struct pf_kdb *x = &pf->kdbs[a], *y = &pf->kdbs[b];
+            uint32_t i = 0, j = 0;
+            while (i < x->n && j < y->n) { /* ids ascending: is x within y? */
+                if (x->ids[i] == y->ids[j])
+                    i++;
+                j++;
+            }
+            if (a != b && i == x->n)
+                pf->kdb_within[a] |= 1ull << b;
+        }
 out:
     free(mark);
     free(use);
@@ -1477,6 +1525,9 @@ void sigma_prefilter_free(struct sigma_prefilter *pf)
         free(pf->kdbs[k].ids);
     }
     free(pf->kdbs);
+    free(pf->kdb_within);
+    free(pf->fscan_off);
+    free(pf->fscans);
     free(pf->units);
     free(pf->entry_unit);
     if (pf->xtext)
@@ -1520,11 +1571,12 @@ struct sigma_pf_state *sigma_pf_state_new(const struct sigma_prefilter *pf)
     st->pstamp = calloc(pf->nprobes + 1, sizeof(*st->pstamp));
     st->ustamp = calloc(pf->nunits + 1, sizeof(*st->ustamp));
     st->kstamp = calloc(pf->nkdbs + 1, sizeof(*st->kstamp));
+    st->active = malloc((pf->nunits + 1) * sizeof(*st->active));
     st->hits = malloc((pf->nrules + 1) * sizeof(*st->hits));
     st->cap = 4096;
     st->buf = malloc(st->cap);
     if (!st->stamp || !st->rstamp || !st->rcount || !st->cstamp || !st->astamp || !st->pstamp ||
-        !st->ustamp || !st->kstamp || !st->hits || !st->buf) {
+        !st->ustamp || !st->kstamp || !st->active || !st->hits || !st->buf) {
         sigma_pf_state_free(st);
         return NULL;
     }
@@ -1556,6 +1608,7 @@ void sigma_pf_state_free(struct sigma_pf_state *st)
     free(st->pstamp);
     free(st->ustamp);
     free(st->kstamp);
+    free(st->active);
     free(st->hits);
     free(st->buf);
     free(st);
@@ -1594,33 +1647,48 @@ static int on_literal(unsigned int id, unsigned long long from, unsigned long lo
     return 0;
 }
 
-static int scan_db(const hs_database_t *db, struct sigma_pf_state *st, size_t n)
+static void scan_db(const hs_database_t *db, struct sigma_pf_state *st, const char *p, size_t n)
 {
     if (!db || st->failed || !n)
-        return st->failed ? -ENOMEM : 0;
+        return;
     size_t off = 0;
     while (off < n) { /* hs_scan takes an unsigned int length */
         size_t len = n - off > (1u << 30) ? (1u << 30) : n - off;
-        if (hs_scan(db, st->buf + off, (unsigned)len, 0, st->scratch, on_literal, st) !=
-            HS_SUCCESS) {
-            st->failed = true;
-            return -EIO;
+        if (hs_scan(db, p + off, (unsigned)len, 0, st->scratch, on_literal, st) != HS_SUCCESS) {
+            st->failed = true; /* every rule may match: still exact */
+            return;
         }
         off += len;
     }
-    return 0;
 }
 
-int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t unit,
-                  uint32_t i)
+/* Scan p[0..n) with the databases of field f in the active units. */
+static void scan_field(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t f,
+                       const char *p, size_t n)
 {
-    return scan_db(pf->units[unit].scans[i].db, st, st->n);
+    for (uint32_t k = pf->fscan_off[f]; k < pf->fscan_off[f + 1]; k++) {
+        const struct pf_scanref *r = &pf->fscans[k];
+        if (st->ustamp[r->unit] == st->epoch)
+            scan_db(pf->units[r->unit].scans[r->scan].db, st, p, n);
+    }
 }
 
-int sigma_pf_scan_keywords(const struct sigma_prefilter *pf, struct sigma_pf_state *st,
-                           uint32_t kdb)
+void sigma_pf_scan_keywords(const struct sigma_prefilter *pf, struct sigma_pf_state *st)
 {
-    return scan_db(pf->kdbs[kdb].db, st, st->n);
+    /* the active units' keyword databases, each once, none within another */
+    uint64_t active = 0;
+    for (uint32_t i = 0; i < st->nactive; i++) {
+        int32_t k = pf->units[st->active[i]].kdb;
+        if (k >= 0 && k < 64)
+            active |= 1ull << k;
+        else if (k >= 0 && st->kstamp[k] != st->epoch) {
+            st->kstamp[k] = st->epoch;
+            scan_db(pf->kdbs[k].db, st, st->buf, st->n);
+        }
+    }
+    for (uint32_t k = 0; active >> k; k++)
+        if ((active >> k & 1) && !(pf->kdb_within[k] & active & ~(1ull << k)))
+            scan_db(pf->kdbs[k].db, st, st->buf, st->n);
 }
 
 #else /* no Hyperscan: no prefilter, every rule is evaluated */
@@ -1647,23 +1715,20 @@ void sigma_pf_state_free(struct sigma_pf_state *st)
     (void)st;
 }
 
-int sigma_pf_scan(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t unit,
-                  uint32_t i)
+static void scan_field(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t f,
+                       const char *p, size_t n)
 {
     (void)pf;
     (void)st;
-    (void)unit;
-    (void)i;
-    return 0;
+    (void)f;
+    (void)p;
+    (void)n;
 }
 
-int sigma_pf_scan_keywords(const struct sigma_prefilter *pf, struct sigma_pf_state *st,
-                           uint32_t kdb)
+void sigma_pf_scan_keywords(const struct sigma_prefilter *pf, struct sigma_pf_state *st)
 {
     (void)pf;
     (void)st;
-    (void)kdb;
-    return 0;
 }
 
 static void atom_hit(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t id)
@@ -1689,47 +1754,45 @@ void sigma_prefilter_counts(const struct sigma_prefilter *pf, struct sigma_pf_co
     c->fields = pf->nfields;
 }
 
-int32_t sigma_pf_entry_unit(const struct sigma_prefilter *pf, uint32_t entry)
+void sigma_pf_entry(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t entry)
 {
-    return entry < pf->nentries ? pf->entry_unit[entry] : -1;
+    int32_t u = entry < pf->nentries ? pf->entry_unit[entry] : -1;
+    if (u < 0 || st->ustamp[u] == st->epoch)
+        return;
+    st->ustamp[u] = st->epoch;
+    st->active[st->nactive++] = (uint32_t)u;
 }
 
-int32_t sigma_pf_unit_keywords(const struct sigma_prefilter *pf, uint32_t unit)
+bool sigma_pf_has_keywords(const struct sigma_prefilter *pf, const struct sigma_pf_state *st)
 {
-    return pf->units[unit].kdb;
+    for (uint32_t i = 0; i < st->nactive; i++)
+        if (pf->units[st->active[i]].kdb >= 0)
+            return true;
+    return false;
 }
 
-bool sigma_pf_keywords_once(struct sigma_pf_state *st, uint32_t kdb)
+static void probe(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t f,
+                  const char *p, size_t n);
+
+bool sigma_pf_probe_wanted(const struct sigma_prefilter *pf, const struct sigma_pf_state *st,
+                           uint32_t i)
 {
-    if (st->kstamp[kdb] == st->epoch)
-        return false;
-    st->kstamp[kdb] = st->epoch;
-    return true;
+    const struct sigma_pf_field *p = &pf->probes[i];
+    if (p->anchored)
+        return true;
+    for (uint32_t k = pf->fscan_off[p->field]; k < pf->fscan_off[p->field + 1]; k++)
+        if (st->ustamp[pf->fscans[k].unit] == st->epoch)
+            return true;
+    return false;
 }
 
-bool sigma_pf_unit_once(struct sigma_pf_state *st, uint32_t unit)
+void sigma_pf_value(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t i,
+                    const char *p, size_t n)
 {
-    if (st->ustamp[unit] == st->epoch)
-        return false;
-    st->ustamp[unit] = st->epoch;
-    return true;
-}
-
-uint32_t sigma_pf_unit_nscans(const struct sigma_prefilter *pf, uint32_t unit)
-{
-    return pf->units[unit].nscans;
-}
-
-uint32_t sigma_pf_unit_scan_field(const struct sigma_prefilter *pf, uint32_t unit, uint32_t i)
-{
-    return pf->units[unit].scans[i].field;
-}
-
-const struct sigma_pf_field *sigma_pf_field_names(const struct sigma_prefilter *pf, uint32_t f,
-                                                  uint32_t *n)
-{
-    *n = pf->fnames[f + 1] - pf->fnames[f];
-    return pf->probes + pf->fnames[f];
+    const struct sigma_pf_field *pr = &pf->probes[i];
+    if (pr->anchored)
+        probe(pf, st, pr->field, p, n);
+    scan_field(pf, st, pr->field, p, n);
 }
 
 void sigma_pf_text_reset(struct sigma_pf_state *st)
@@ -1741,6 +1804,7 @@ void sigma_pf_begin(struct sigma_pf_state *st)
 {
     st->n = 0;
     st->nhits = 0;
+    st->nactive = 0;
     st->failed = false;
     if (++st->epoch == 0) {
         const struct sigma_prefilter *pf = st->pf;
@@ -1853,8 +1917,10 @@ static inline void anchor_find(const struct sigma_prefilter *pf, struct sigma_pf
         anchor_lookup(pf, st, kind, f, h, p, n);
 }
 
-void sigma_pf_probe(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t f,
-                    const char *p, size_t n)
+/* The value p[0..n) of rule field f: stamp the anchored atoms it meets:
+ * equal as folded text or as a number, starting or ending with. */
+static void probe(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t f,
+                  const char *p, size_t n)
 {
     uint64_t lens = pf->fexact[f];
     if (lens & (1ull << (n < 63 ? n : 63))) /* some exact atom has this length */
