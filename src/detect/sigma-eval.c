@@ -79,6 +79,25 @@ struct fval {
     uint32_t key; /* lowercase cache slot */
 };
 
+/* Which log source entries an event belongs to depends only on the values of
+ * the fields the entries' conditions read (Channel, EventID, ...): events of
+ * one kind have the same values there, so the entries found for them are
+ * kept, under those values, and found again by comparing them. */
+#define KIND_SLOTS      64
+#define KIND_MAX_FIELDS 16
+#define KIND_MAX_BYTES  512
+
+struct kind {
+    bool used;
+    uint64_t sig;
+    uint32_t nent;
+    uint32_t ent[COMBO_MAX_ENTRIES];
+    uint8_t types[KIND_MAX_FIELDS]; /* value type, KIND_ABSENT when the event lacks it */
+    uint16_t lens[KIND_MAX_FIELDS];
+    char bytes[KIND_MAX_BYTES]; /* the values, one after the other */
+};
+#define KIND_ABSENT 0xff
+
 /* A field's value as items read it, kept for the event (per field id). */
 struct fcache {
     uint32_t epoch;
@@ -121,7 +140,48 @@ struct sigma_matcher {
     uint32_t nkeys;
     uint32_t ent[COMBO_MAX_ENTRIES]; /* the log source entries of the event */
     uint32_t nent;
+    struct {
+        const char *name;
+        uint32_t len, hash;
+    } kfields[KIND_MAX_FIELDS]; /* the fields the entries' conditions read */
+    uint32_t nkfields;
+    bool kinds_on;      /* every entry condition names its fields (no keywords) */
+    struct kind *kinds; /* KIND_SLOTS, NULL until first use */
 };
+
+static void kind_field(struct sigma_matcher *m, const char *name, uint32_t len)
+{
+    for (uint32_t i = 0; i < m->nkfields; i++)
+        if (m->kfields[i].len == len && !memcmp(m->kfields[i].name, name, len))
+            return;
+    if (m->nkfields == KIND_MAX_FIELDS) {
+        m->kinds_on = false;
+        return;
+    }
+    m->kfields[m->nkfields].name = name;
+    m->kfields[m->nkfields].len = len;
+    m->kfields[m->nkfields++].hash = field_name_hash(name, len);
+}
+
+/* The fields the entries' conditions read (and the field references they
+ * make); a keyword item reads everything: no kinds then. */
+static void kind_fields(struct sigma_matcher *m)
+{
+    const struct ls_map *map = &m->set->map;
+    m->kinds_on = true;
+    for (uint32_t e = 0; e < map->n && m->kinds_on; e++)
+        for (uint32_t i = 0; i < map->e[e].cond.n && m->kinds_on; i++) {
+            const struct sigma_item *it = &map->e[e].cond.items[i];
+            if (!it->field) {
+                m->kinds_on = false;
+                break;
+            }
+            kind_field(m, it->field, it->field_len);
+            for (uint32_t v = 0; v < it->nvals; v++)
+                if (it->vals[v].kind == SV_FIELDREF)
+                    kind_field(m, it->vals[v].s, it->vals[v].n);
+        }
+}
 
 struct sigma_matcher *sigma_matcher_new(const struct sigma_set *s)
 {
@@ -150,6 +210,7 @@ struct sigma_matcher *sigma_matcher_new(const struct sigma_set *s)
         m->core_hash[i] = field_name_hash(core_fields[i].name, strlen(core_fields[i].name));
     for (int i = 0; i < N_PSEUDO; i++)
         m->pseudo_hash[i] = field_name_hash(pseudo_names[i], strlen(pseudo_names[i]));
+    kind_fields(m);
     return m;
 }
 
@@ -170,6 +231,7 @@ void sigma_matcher_free(struct sigma_matcher *m)
     free(m->tmp);
     free(m->slots);
     free(m->keys);
+    free(m->kinds);
     free(m->fc);
     free(m->low);
     free(m->ipc);
@@ -950,11 +1012,69 @@ static uint32_t event_entries(struct sigma_matcher *m, uint32_t *ent)
     return n;
 }
 
+static uint64_t bytes_hash(uint64_t h, const char *p, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+    }
+    for (; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 0x100000001B3ull;
+    return h ^ h >> 31;
+}
+
+/* The entries of the event, through the kinds seen before when it can. */
+static uint32_t entries_of_kind(struct sigma_matcher *m, uint32_t *ent)
+{
+    if (!m->kinds_on)
+        return event_entries(m, ent);
+    struct fval v[KIND_MAX_FIELDS];
+    uint8_t types[KIND_MAX_FIELDS];
+    uint64_t sig = 0x243F6A8885A308D3ull;
+    size_t total = 0;
+    for (uint32_t i = 0; i < m->nkfields; i++) {
+        if (!lookup(m, m->kfields[i].name, m->kfields[i].len, m->kfields[i].hash, &v[i])) {
+            types[i] = KIND_ABSENT;
+            v[i].raw = str_make("", 0);
+        } else {
+            types[i] = (uint8_t)v[i].type;
+        }
+        total += v[i].raw.n;
+        sig = bytes_hash((sig ^ types[i]) * 31 + v[i].raw.n, v[i].raw.p, v[i].raw.n);
+    }
+    if (total > KIND_MAX_BYTES)
+        return event_entries(m, ent);
+    if (!m->kinds && !(m->kinds = calloc(KIND_SLOTS, sizeof(*m->kinds))))
+        return event_entries(m, ent);
+    struct kind *k = &m->kinds[sig & (KIND_SLOTS - 1)];
+    bool same = k->used && k->sig == sig;
+    for (uint32_t i = 0, off = 0; i < m->nkfields && same; off += v[i].raw.n, i++)
+        same = k->types[i] == types[i] && k->lens[i] == v[i].raw.n &&
+               !memcmp(k->bytes + off, v[i].raw.p, v[i].raw.n);
+    if (same) {
+        memcpy(ent, k->ent, k->nent * sizeof(*ent));
+        return k->nent;
+    }
+    uint32_t n = event_entries(m, ent);
+    k->used = true;
+    k->sig = sig;
+    k->nent = n;
+    memcpy(k->ent, ent, n * sizeof(*ent));
+    for (uint32_t i = 0, off = 0; i < m->nkfields; off += v[i].raw.n, i++) {
+        k->types[i] = types[i];
+        k->lens[i] = (uint16_t)v[i].raw.n;
+        memcpy(k->bytes + off, v[i].raw.p, v[i].raw.n);
+    }
+    return n;
+}
+
 static const struct cand *candidates(struct sigma_matcher *m, uint32_t *ncand, struct combo **combo)
 {
     *combo = NULL;
     uint32_t *ent = m->ent;
-    uint32_t n = m->nent = event_entries(m, ent);
+    uint32_t n = m->nent = entries_of_kind(m, ent);
     if (n == 0) {
         *ncand = 0;
         return NULL;
