@@ -106,8 +106,17 @@ struct fcache {
     struct fval fv;
 };
 
+#define NAME_SLOTS_LOG2 8
+
+struct name_slot {
+    uint32_t n; /* length + 1, 0: empty */
+    uint32_t hash;
+    uint64_t w[2];
+};
+
 struct sigma_matcher {
     const struct sigma_set *set;
+    struct name_slot names[1 << NAME_SLOTS_LOG2]; /* field name hashes (name_hash) */
     const struct event *ev;
     uint32_t epoch;
     struct fslot *slots;
@@ -282,6 +291,25 @@ static void grow_or_die(void **p, size_t n)
     *p = q;
 }
 
+/* field_name_hash(), through a small cache of short names: a name of at
+ * most 16 bytes is its length and two words, compared in full. */
+static uint32_t name_hash(struct sigma_matcher *m, const char *p, size_t n)
+{
+    if (n > 16)
+        return field_name_hash(p, n);
+    uint64_t w[2] = {0, 0};
+    memcpy(w, p, n);
+    uint64_t x = (w[0] ^ (w[1] * 0x9E3779B97F4A7C15ull) ^ n) * 0xbf58476d1ce4e5b9ull;
+    struct name_slot *sl = &m->names[x >> (64 - NAME_SLOTS_LOG2)];
+    if (sl->n == n + 1 && sl->w[0] == w[0] && sl->w[1] == w[1])
+        return sl->hash;
+    sl->n = (uint32_t)n + 1;
+    sl->w[0] = w[0];
+    sl->w[1] = w[1];
+    sl->hash = field_name_hash(p, n);
+    return sl->hash;
+}
+
 static void index_event(struct sigma_matcher *m, const struct event *ev)
 {
     m->ev = ev;
@@ -316,7 +344,7 @@ static void index_event(struct sigma_matcher *m, const struct event *ev)
     }
     m->nkeys = 0;
     for (uint32_t i = 0; i < ev->nfields; i++)
-        index_put(m, field_name_hash(ev->fields[i].key.p, ev->fields[i].key.n), i);
+        index_put(m, name_hash(m, ev->fields[i].key.p, ev->fields[i].key.n), i);
     for (uint32_t c = 0; c < CORE__COUNT; c++)
         if (ev->core[c].n)
             index_put(m, m->core_hash[c], IDX_CORE | c);
