@@ -411,6 +411,42 @@ static uint32_t skip_to(const char *pat, uint32_t n, uint32_t i, char close)
     return i;
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* pat[i] follows a backslash: the ASCII byte the escape stands for when it
+ * is one of \n \t \r \f \e \a \xHH, else -1. */
+static int escape_byte(const char *pat, uint32_t n, uint32_t i)
+{
+    switch (pat[i]) {
+    case 'n':
+        return '\n';
+    case 't':
+        return '\t';
+    case 'r':
+        return '\r';
+    case 'f':
+        return '\f';
+    case 'e':
+        return 0x1b;
+    case 'a':
+        return 0x07;
+    case 'x': {
+        if (i + 2 >= n)
+            return -1;
+        int hi = hexval(pat[i + 1]), lo = hexval(pat[i + 2]);
+        return hi >= 0 && lo >= 0 && hi < 8 ? hi * 16 + lo : -1;
+    }
+    default:
+        return -1;
+    }
+}
+
 /* pat[i] follows a backslash and is a letter or digit: the index of the
  * escape's last byte (\x41, \x{263a}, \o{12}, \012, \1, \cA, \p{L}, \g{-1},
  * \k<name> ...). */
@@ -490,14 +526,13 @@ static int branch_end(struct run *r, struct arena *a, struct atomset *out)
  * longest run of bytes that every match of the branch contains; out becomes
  * always when a branch has none or the pattern is beyond this reader. Runs
  * are plain bytes at the top level (a group may be optional or repeated, so
- * its inside is skipped, alternatives and all) and escaped punctuation
- * (`\.` is a dot); other escapes, classes, '.', anchors and groups end a
- * run. A quantifier that allows zero ('?', '*', '{') takes its atom out of
- * the run, '+' keeps it; both end the run. \Q and extended mode give up.
- * When the pattern is caseless, Unicode case folding lets 'k' match the
- * Kelvin sign and 's' the long s, which a case-blind ASCII scan would not
- * see: those letters end a run; so does every non-ASCII byte (a quantifier
- * after a multi-byte character applies to all of it). */
+ * its inside is skipped, alternatives and all), escaped punctuation (`\.`
+ * is a dot) and the escapes of one ASCII byte (\n \t \r \f \e \a \xHH);
+ * other escapes, classes, '.', anchors and groups end a run. A quantifier that allows zero ('?',
+ * '*', '{') takes its atom out of the run, '+' keeps it; both end the run. \Q and extended mode
+ * give up. When the pattern is caseless, Unicode case folding lets 'k' match the Kelvin sign and
+ * 's' the long s, which a case-blind ASCII scan would not see: those letters end a run; so does
+ * every non-ASCII byte (a quantifier after a multi-byte character applies to all of it). */
 static int regex_literals(const char *pat, uint32_t n, bool caseless, struct arena *a,
                           struct atomset *out)
 {
@@ -527,7 +562,12 @@ static int regex_literals(const char *pat, uint32_t n, bool caseless, struct are
                 set_always(out);
                 break;
             }
-            if ((e | 32) >= 'a' && (e | 32) <= 'z')
+            int byte = escape_byte(pat, n, i);
+            if (byte >= 0) {
+                i += e == 'x' ? 2 : 0;
+                if (depth == 0)
+                    lit = byte;
+            } else if ((e | 32) >= 'a' && (e | 32) <= 'z')
                 i = escape_end(pat, n, i);
             else if (e >= '0' && e <= '9')
                 i = escape_end(pat, n, i);
@@ -716,19 +756,52 @@ static int64_t cnf_score(const struct cnf *f)
     return best;
 }
 
-/* out |= the most selective clause of f (out becomes always if f has
- * none). */
-static int clause_or(struct atomset *out, const struct cnf *f)
+/* An or of conjunctions: (A1 and A2) or (B1 and B2) implies (A1 or B1) and
+ * (A2 or B2), and any such pairing of one clause from each side. Clause j
+ * of the result is the union of each side's j-th most selective clause (its
+ * last one when it has fewer). */
+struct or_acc {
+    struct atomset u[PF_CLAUSES];
+    uint32_t depth; /* most clauses a side had */
+};
+
+/* acc or= f (f's clauses are reordered, best first). */
+static int or_add(struct or_acc *acc, struct cnf *f)
 {
-    if (!f->n) {
-        set_always(out);
-        return 0;
+    for (uint32_t i = 0; i < f->n; i++) /* selection sort by score: n is tiny */
+        for (uint32_t j = i + 1; j < f->n; j++)
+            if (set_score(&f->c[j]) > set_score(&f->c[i])) {
+                struct atomset tmp = f->c[i];
+                f->c[i] = f->c[j];
+                f->c[j] = tmp;
+            }
+    if (f->n > acc->depth)
+        acc->depth = f->n;
+    for (uint32_t j = 0; j < PF_CLAUSES; j++) {
+        if (!f->n)
+            set_always(&acc->u[j]);
+        else if (set_union(&acc->u[j], &f->c[j < f->n ? j : f->n - 1]) < 0)
+            return -ENOMEM;
     }
-    uint32_t b = 0;
-    for (uint32_t i = 1; i < f->n; i++)
-        if (set_score(&f->c[i]) > set_score(&f->c[b]))
-            b = i;
-    return set_union(out, &f->c[b]);
+    return 0;
+}
+
+/* The accumulated or as a cnf (acc is consumed). */
+static void or_done(struct or_acc *acc, struct cnf *out)
+{
+    out->n = 0;
+    for (uint32_t j = 0; j < PF_CLAUSES; j++) {
+        if (j == 0 || j < acc->depth)
+            cnf_add(out, &acc->u[j]);
+        else
+            set_clear(&acc->u[j]);
+    }
+}
+
+static void or_clear(struct or_acc *acc)
+{
+    for (uint32_t j = 0; j < PF_CLAUSES; j++)
+        set_clear(&acc->u[j]);
 }
 
 /* A single clause as a cnf (consumed). */
@@ -787,19 +860,19 @@ static int sel_cnf(struct sigma_set *s, const struct sigma_sel *sel, struct cnf 
     out->n = 0;
     if (sel->n == 1)
         return group_cnf(s, &sel->groups[0], out);
-    struct atomset u = {0}; /* no groups: never true */
-    for (uint32_t g = 0; g < sel->n && !u.always; g++) {
+    struct or_acc acc = {0}; /* no groups: never true */
+    for (uint32_t g = 0; g < sel->n; g++) {
         struct cnf k;
         int rc = group_cnf(s, &sel->groups[g], &k);
         if (rc == 0)
-            rc = clause_or(&u, &k);
+            rc = or_add(&acc, &k);
         cnf_clear(&k);
         if (rc < 0) {
-            set_clear(&u);
+            or_clear(&acc);
             return rc;
         }
     }
-    cnf_of(out, &u);
+    or_done(&acc, out);
     return 0;
 }
 
@@ -837,10 +910,13 @@ static int atleast_cnf(struct sigma_set *s, const struct sigma_rule *r, const st
                     k[i] = k[j];
                     k[j] = tmp;
                 }
-        struct atomset u = {0};
-        for (uint32_t i = 0; i < c->n - c->a + 1 && rc == 0 && !u.always; i++)
-            rc = clause_or(&u, &k[i]);
-        cnf_of(out, &u);
+        struct or_acc acc = {0};
+        for (uint32_t i = 0; i < c->n - c->a + 1 && rc == 0; i++)
+            rc = or_add(&acc, &k[i]);
+        if (rc == 0)
+            or_done(&acc, out);
+        else
+            or_clear(&acc);
     }
     for (uint32_t i = 0; i < c->n; i++)
         cnf_clear(&k[i]);
@@ -879,22 +955,22 @@ static int node_cnf(struct sigma_set *s, const struct sigma_rule *r, uint32_t no
     default: /* NOT, and anything unknown */
         return 0;
     }
-    struct atomset u = {0}; /* or: the union of the children's best clauses */
-    for (uint32_t i = 0; i < nk && !u.always; i++) {
+    struct or_acc acc = {0};
+    for (uint32_t i = 0; i < nk; i++) {
         struct cnf k;
         int rc = node_cnf(s, r, list[i], depth + 1, &k);
         if (rc == 0 && conj)
             cnf_and(out, &k);
         else if (rc == 0)
-            rc = clause_or(&u, &k);
+            rc = or_add(&acc, &k);
         cnf_clear(&k);
         if (rc < 0) {
-            set_clear(&u);
+            or_clear(&acc);
             return rc;
         }
     }
     if (!conj)
-        cnf_of(out, &u);
+        or_done(&acc, out);
     return 0;
 }
 

@@ -87,7 +87,12 @@ static const char rules[] =
     "  sel: {CommandLine|re: 'Zed[0-9]+q'}\n  condition: sel\n---\n"
     "title: anchored\nlogsource: {product: test}\ndetection:\n"
     "  sel: {User|endswith: '$', Path|startswith: 'c:\\program files (x86)\\vendor\\',\n"
-    "        Tool|endswith: '\\some-long-tool-name.exe'}\n  condition: sel\n";
+    "        Tool|endswith: '\\some-long-tool-name.exe'}\n  condition: sel\n---\n"
+    "title: re-escape\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|re: 'x\\x2dy\\tz'}\n  condition: sel\n---\n"
+    "title: or-of-and\nlogsource: {product: test}\ndetection:\n"
+    "  sel_a: {Image|contains: 'comm', CommandLine|contains: 'rareone'}\n"
+    "  sel_b: {CommandLine|contains: 'raretwo'}\n  condition: 1 of sel_*\n";
 
 struct ev_case {
     const char *kv[12]; /* key, value pairs, NULL-ended */
@@ -158,6 +163,11 @@ static const struct ev_case cases[] = {
     {{"Image", "a.exe", "User", "HOST", "Path", "C:\\Program Files (x86)\\Vendor\\x", "Tool",
       "D:\\some-long-tool-name.exe", NULL},
      ""},
+    {{"Image", "a.exe", "CommandLine", "x-y\tz", NULL}, "re-escape;"},
+    {{"Image", "a.exe", "CommandLine", "x-y z", NULL}, ""},
+    {{"Image", "comm.exe", "CommandLine", "RAREONE", NULL}, "or-of-and;"},
+    {{"Image", "comm.exe", "CommandLine", "none", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine", "raretwo", NULL}, "or-of-and;"},
 };
 
 static int setup(void **state)
@@ -214,7 +224,7 @@ static void test_same_matches(void **state)
     sigma_set_finish(s);
     struct sigma_counts cnt;
     sigma_set_counts(s, &cnt);
-    assert_int_equal(cnt.rules, 24);
+    assert_int_equal(cnt.rules, 26);
     struct sigma_matcher *on = sigma_matcher_new(s), *off = sigma_matcher_new(s);
     assert_non_null(on);
     assert_non_null(off);
@@ -238,7 +248,7 @@ static void test_same_matches(void **state)
     struct sigma_match_stats st_on, st_off;
     sigma_matcher_stats(on, &st_on);
     sigma_matcher_stats(off, &st_off);
-    assert_int_equal(st_off.rule_evals, 24 * (sizeof(cases) / sizeof(cases[0])));
+    assert_int_equal(st_off.rule_evals, 26 * (sizeof(cases) / sizeof(cases[0])));
 #ifdef KENCHI_HAVE_HS
     assert_true(st_on.rule_evals < st_off.rule_evals);
     /* only "short" (a two-letter literal) and "not-only" have no atom */
