@@ -145,7 +145,9 @@ struct sigma_matcher {
     bool prefilter;             /* use it (sigma_matcher_set_prefilter) */
     bool confirm;               /* this event was scanned: values may read pv */
     struct sigma_pf_verdict pv;
-    uint32_t *keys; /* name hashes of the indexed fields, in index order */
+    struct key {
+        uint32_t hash, idx;
+    } * keys; /* the indexed fields (name hash, slot index), in index order */
     uint32_t nkeys;
     uint32_t ent[COMBO_MAX_ENTRIES]; /* the log source entries of the event */
     uint32_t nent;
@@ -267,7 +269,7 @@ void sigma_matcher_stats(const struct sigma_matcher *m, struct sigma_match_stats
 
 static void index_put(struct sigma_matcher *m, uint32_t hash, uint32_t idx)
 {
-    m->keys[m->nkeys++] = hash;
+    m->keys[m->nkeys++] = (struct key){hash, idx};
     uint32_t mask = m->nslots - 1, h = hash & mask;
     while (m->slots[h].epoch == m->epoch) {
         if (m->slots[h].hash == hash) {
@@ -1160,12 +1162,14 @@ static void prefilter_scan(struct sigma_matcher *m)
     for (uint32_t k = 0; k < m->nkeys; k++) {
         uint32_t it = 0;
         int32_t i;
-        while ((i = sigma_pf_probe_next(pf, m->keys[k], &it)) >= 0) {
+        while ((i = sigma_pf_probe_next(pf, m->keys[k].hash, &it)) >= 0) {
             const struct sigma_pf_field *p = sigma_pf_probe_field(pf, (uint32_t)i);
             struct fval fv;
-            if (!sigma_pf_probe_once(st, (uint32_t)i) ||
-                !sigma_pf_probe_wanted(pf, st, (uint32_t)i) ||
-                !lookup(m, p->name, p->len, p->hash, &fv) || fv.type == VT_NULL)
+            /* the first field of the name, in index order, is the one lookup()
+             * finds */
+            if (!slot_value(m, m->keys[k].idx, p->name, p->len, &fv) ||
+                !sigma_pf_probe_once(st, (uint32_t)i) || fv.type == VT_NULL ||
+                !sigma_pf_probe_wanted(pf, st, (uint32_t)i))
                 continue;
             if (fv.type == VT_JSON && fv.raw.n && fv.raw.p[0] == '[') {
                 size_t pos = 0;

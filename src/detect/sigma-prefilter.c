@@ -183,8 +183,9 @@ struct sigma_prefilter {
     uint32_t nxslots;      /* power of two, each table */
     uint64_t *xbloom;      /* bit (hash >> (32 - PF_BLOOM_BITS)) set for each text atom */
     uint32_t nfields;      /* fields anchored atoms name */
-    /* per field, bit l set if an atom of that kind has length l (exact: 63
-     * for 63 and longer; prefixes and suffixes are cut to 63) */
+    /* per field, bit l set if an atom of that kind has length l (prefixes and
+     * suffixes are cut to PF_ANCHOR_MAX); exact: two words per field, bit
+     * l % 64 of the first for lengths below 64, of the second for the others */
     uint64_t *fexact, *fprefix, *fsuffix;
     uint8_t *fnumeric;  /* per field: some exact atom compares as a number */
     uint8_t *fanchored; /* per field: has anchored atoms (is probed) */
@@ -394,7 +395,7 @@ static bool rare_byte(unsigned char c)
         return false;
     if (c >= '0' && c <= '9')
         return false;
-    return !strchr(" \t\r\n\\/.-_:,=\"'()[]{}%$@&+*", c);
+    return !strchr(" \t\r\n\\/.-_:,=\"'()[]{}%$@+", c);
 }
 
 static bool literal_ok(const char *p, uint32_t n)
@@ -1219,7 +1220,7 @@ static int compile_table(struct sigma_prefilter *pf, const struct sigma_set *s,
     pf->xtext = calloc(n + 1, sizeof(*pf->xtext));
     pf->xlen = calloc(n + 1, sizeof(*pf->xlen));
     pf->xnum = calloc(n + 1, sizeof(*pf->xnum));
-    pf->fexact = calloc(nf + 1, sizeof(*pf->fexact));
+    pf->fexact = calloc(2 * (nf + 1), sizeof(*pf->fexact));
     pf->fprefix = calloc(nf + 1, sizeof(*pf->fprefix));
     pf->fsuffix = calloc(nf + 1, sizeof(*pf->fsuffix));
     pf->fnumeric = calloc(nf + 1, 1);
@@ -1266,7 +1267,7 @@ static int compile_table(struct sigma_prefilter *pf, const struct sigma_set *s,
         pf->xlen[i + 1] = e->n;
         uint32_t h = anchor_hash(e->kind, f, e->s, e->n);
         if (e->kind == AT_EXACT)
-            pf->fexact[f] |= 1ull << (e->n < 63 ? e->n : 63);
+            pf->fexact[2 * f + (e->n >= 64)] |= 1ull << (e->n & 63);
         else if (e->kind == AT_PREFIX)
             pf->fprefix[f] |= 1ull << e->n;
         else
@@ -1998,12 +1999,12 @@ static inline void anchor_find(const struct sigma_prefilter *pf, struct sigma_pf
 static void probe(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t f,
                   const char *p, size_t n)
 {
-    uint64_t lens = pf->fexact[f];
-    if (lens & (1ull << (n < 63 ? n : 63))) /* some exact atom has this length */
+    if (pf->fexact[2 * f + (n >= 64)] & (1ull << (n & 63))) /* an exact atom may have this length */
         anchor_find(pf, st, AT_EXACT, f, exact_hash(f, p, n), p, n);
     /* prefixes and suffixes of every length some atom has, from two words at
      * each end of the value */
     size_t max = n < PF_ANCHOR_MAX ? n : PF_ANCHOR_MAX;
+    uint64_t lens;
     size_t m1 = n < 8 ? n : 8, m2 = n > 8 ? (n - 8 < 8 ? n - 8 : 8) : 0;
     if ((lens = pf->fprefix[f] & ((2ull << max) - 2))) {
         uint64_t w1 = word_at(p, m1), w2 = m2 ? word_at(p + 8, m2) : 0;
