@@ -89,6 +89,7 @@ struct fval {
 
 struct kind {
     bool used;
+    uint32_t last; /* when it was last found (kind_clock) */
     uint64_t sig;
     uint32_t nent;
     uint32_t ent[COMBO_MAX_ENTRIES];
@@ -158,6 +159,7 @@ struct sigma_matcher {
     uint32_t nkfields;
     bool kinds_on;      /* every entry condition names its fields (no keywords) */
     struct kind *kinds; /* KIND_SLOTS, NULL until first use */
+    uint32_t kind_clock;
 };
 
 static void kind_field(struct sigma_matcher *m, const char *name, uint32_t len)
@@ -1078,15 +1080,26 @@ static uint32_t entries_of_kind(struct sigma_matcher *m, uint32_t *ent)
         return event_entries(m, ent);
     if (!m->kinds && !(m->kinds = calloc(KIND_SLOTS, sizeof(*m->kinds))))
         return event_entries(m, ent);
-    struct kind *k = &m->kinds[sig & (KIND_SLOTS - 1)];
-    bool same = k->used && k->sig == sig;
-    for (uint32_t i = 0, off = 0; i < m->nkfields && same; off += v[i].raw.n, i++)
-        same = k->types[i] == types[i] && k->lens[i] == v[i].raw.n &&
-               !memcmp(k->bytes + off, v[i].raw.p, v[i].raw.n);
-    if (same) {
-        memcpy(ent, k->ent, k->nent * sizeof(*ent));
-        return k->nent;
+    /* two places a kind may be kept in; a new kind takes the one found least
+     * recently */
+    struct kind *two[2] = {&m->kinds[sig & (KIND_SLOTS - 1)],
+                           &m->kinds[(sig >> 32) & (KIND_SLOTS - 1)]};
+    m->kind_clock++;
+    for (int w = 0; w < 2; w++) {
+        struct kind *c = two[w];
+        bool same = c->used && c->sig == sig;
+        for (uint32_t i = 0, off = 0; i < m->nkfields && same; off += v[i].raw.n, i++)
+            same = c->types[i] == types[i] && c->lens[i] == v[i].raw.n &&
+                   !memcmp(c->bytes + off, v[i].raw.p, v[i].raw.n);
+        if (same) {
+            c->last = m->kind_clock;
+            memcpy(ent, c->ent, c->nent * sizeof(*ent));
+            return c->nent;
+        }
     }
+    struct kind *k =
+        !two[0]->used || (two[1]->used && two[0]->last < two[1]->last) ? two[0] : two[1];
+    k->last = m->kind_clock;
     uint32_t n = event_entries(m, ent);
     k->used = true;
     k->sig = sig;
