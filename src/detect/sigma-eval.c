@@ -1196,6 +1196,7 @@ static void prefilter_scan(struct sigma_matcher *m)
             }
         }
     }
+    sigma_pf_scan_small(pf, st);
     if (!sigma_pf_has_keywords(pf, st))
         return;
     sigma_pf_text_reset(st);

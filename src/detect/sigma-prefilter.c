@@ -91,6 +91,7 @@ enum atom_kind {
 };
 
 #define PF_ANCHOR_MAX 12 /* prefixes and suffixes are cut to this (and still necessary) */
+#define PF_SMALL      64 /* a field with fewer literals in a unit shares the unit's small database */
 #define PF_BLOOM_BITS 17 /* 2^17 bits: a probe that finds no atom mostly stops there */
 
 /* One element of a necessary set. */
@@ -131,8 +132,13 @@ struct pf_scan {
 /* A scan unit: the literals of the rules of one or more log source entries
  * (entries with the same rules share it), by field. */
 struct pf_unit {
-    struct pf_scan *scans;
+    struct pf_scan *scans; /* the fields with many literals */
     uint32_t nscans;
+#ifdef KENCHI_HAVE_HS
+    hs_database_t *sdb; /* the literals of its other fields, all in one database */
+#endif
+    uint32_t *sfields; /* those fields */
+    uint32_t nsfields;
     int32_t kdb;    /* the keyword items' literals: index in sigma_prefilter.kdbs, -1: none */
     uint32_t first; /* the first entry it serves (its rules are the unit's) */
     uint32_t nlits;
@@ -163,7 +169,10 @@ struct sigma_prefilter {
                              literals (up to 64 databases; beyond, none is skipped) */
     uint32_t *fscan_off;  /* per field f: its scans are fscans[fscan_off[f] .. fscan_off[f+1]) */
     struct pf_scanref *fscans;
-    int32_t *entry_unit; /* per log source entry: its unit, -1: none */
+    uint32_t *fsmall_off; /* per field f: the units whose small database has its literals, */
+    uint32_t *fsmall;     /* fsmall[fsmall_off[f] .. fsmall_off[f+1]) */
+    int32_t *afield;      /* per atom id: its field, -1 for keyword literals */
+    int32_t *entry_unit;  /* per log source entry: its unit, -1: none */
     uint32_t nentries;
     uint8_t *always; /* per rule */
     uint32_t nrules, nalways;
@@ -210,6 +219,14 @@ struct sigma_pf_state {
     uint32_t *kstamp; /* per keyword database: scanned in this event */
     uint32_t *active; /* the units of the event's log source entries */
     uint32_t nactive;
+    /* the values of the fields the active units' small databases look at,
+     * one after the other, and where each is */
+    char *sbuf;
+    size_t sn, scap;
+    struct pf_seg {
+        uint32_t field, start, end;
+    } * seg;
+    uint32_t nseg, capseg;
     uint32_t epoch;
     uint32_t *hits; /* rules hit by the last scan, each once, in hit order */
     uint32_t nhits;
@@ -1256,8 +1273,13 @@ static int compile_table(struct sigma_prefilter *pf, const struct sigma_set *s,
     pf->xbloom = calloc((1u << PF_BLOOM_BITS) / 64, sizeof(*pf->xbloom));
     if (!pf->xt || !pf->xn || !pf->xbloom)
         return -ENOMEM;
+    pf->afield = malloc((n + 2) * sizeof(*pf->afield));
+    if (!pf->afield)
+        return -ENOMEM;
     for (uint32_t i = 0; i < n; i++) {
         struct atom_entry *e = &t->e[i];
+        pf->afield[i + 1] = e->field;
+        pf->xlen[i + 1] = e->n;
         if (e->kind == AT_LIT)
             continue;
         uint32_t f = (uint32_t)e->field;
@@ -1328,7 +1350,7 @@ static bool same_rules(const struct ls_entry *a, const struct ls_entry *b)
 }
 
 /* Compile literal atoms ids[0..n) into *db. */
-static int compile_lits(const struct atom_table *t, const uint32_t *ids, uint32_t n,
+static int compile_lits(const struct atom_table *t, const uint32_t *ids, uint32_t n, bool every,
                         hs_database_t **db)
 {
     *db = NULL;
@@ -1342,7 +1364,7 @@ static int compile_lits(const struct atom_table *t, const uint32_t *ids, uint32_
         for (uint32_t k = 0; k < n; k++) {
             exprs[k] = t->e[ids[k] - 1].s;
             lens[k] = t->e[ids[k] - 1].n;
-            flags[k] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+            flags[k] = HS_FLAG_CASELESS | (every ? 0 : HS_FLAG_SINGLEMATCH);
         }
         hs_compile_error_t *err = NULL;
         rc = 0;
@@ -1378,7 +1400,7 @@ static int unit_keywords(struct pf_unit *u, const struct atom_table *t, struct s
     struct pf_kdb *kd = &pf->kdbs[pf->nkdbs]; /* room for one per unit */
     *kd = (struct pf_kdb){NULL, ids, n};
     u->kdb = (int32_t)pf->nkdbs++;
-    return compile_lits(t, ids, n, &kd->db);
+    return compile_lits(t, ids, n, false, &kd->db);
 }
 
 static const struct atom_table *sort_table; /* for cmp_field: qsort has no context */
@@ -1442,18 +1464,31 @@ static int unit_compile(struct pf_unit *u, const struct sigma_set *s, const stru
     for (uint32_t i = nk; i < n; i++)
         nf += i == nk || t->e[ids[i] - 1].field != t->e[ids[i - 1] - 1].field;
     u->scans = calloc(nf + 1, sizeof(*u->scans));
-    int rc = u->scans ? 0 : -ENOMEM;
+    u->sfields = calloc(nf + 1, sizeof(*u->sfields));
+    uint32_t *small = malloc((n + 1) * sizeof(*small)), nsmall = 0;
+    int rc = u->scans && u->sfields && small ? 0 : -ENOMEM;
     for (uint32_t i = nk; i < n && rc == 0;) {
         uint32_t j = i;
         while (j < n && t->e[ids[j] - 1].field == t->e[ids[i] - 1].field)
             j++;
+        u->nlits += j - i;
+        if (j - i < PF_SMALL) { /* one scan for all such fields: fewer calls */
+            memcpy(small + nsmall, ids + i, (j - i) * sizeof(*small));
+            nsmall += j - i;
+            u->sfields[u->nsfields++] = (uint32_t)t->e[ids[i] - 1].field;
+            i = j;
+            continue;
+        }
         struct pf_scan *sc = &u->scans[u->nscans++];
         sc->field = (uint32_t)t->e[ids[i] - 1].field;
         sc->nlits = j - i;
-        u->nlits += j - i;
-        rc = compile_lits(t, ids + i, j - i, &sc->db);
+        rc = compile_lits(t, ids + i, j - i, false, &sc->db);
         i = j;
     }
+    /* every occurrence reported: a literal counts only in its own field */
+    if (rc == 0)
+        rc = compile_lits(t, small, nsmall, true, &u->sdb);
+    free(small);
     uint32_t *kids = rc == 0 ? malloc((nk + 1) * sizeof(*kids)) : NULL;
     if (kids) {
         memcpy(kids, ids, nk * sizeof(*kids));
@@ -1520,6 +1555,26 @@ static int build_units(struct sigma_prefilter *pf, const struct sigma_set *s,
         pf->fscan_off[f] = pf->fscan_off[f - 1];
     if (rc == 0)
         pf->fscan_off[0] = 0;
+    /* the units whose small database has each field's literals */
+    pf->fsmall_off = calloc(t->nfields + 2, sizeof(*pf->fsmall_off));
+    total = 0;
+    for (uint32_t u = 0; u < pf->nunits; u++)
+        total += pf->units[u].nsfields;
+    pf->fsmall = malloc((total + 1) * sizeof(*pf->fsmall));
+    if (rc == 0 && (!pf->fsmall_off || !pf->fsmall))
+        rc = -ENOMEM;
+    for (uint32_t u = 0; u < pf->nunits && rc == 0; u++)
+        for (uint32_t i = 0; i < pf->units[u].nsfields; i++)
+            pf->fsmall_off[pf->units[u].sfields[i] + 1]++;
+    for (uint32_t f = 0; f < t->nfields && rc == 0; f++)
+        pf->fsmall_off[f + 1] += pf->fsmall_off[f];
+    for (uint32_t u = 0; u < pf->nunits && rc == 0; u++)
+        for (uint32_t i = 0; i < pf->units[u].nsfields; i++)
+            pf->fsmall[pf->fsmall_off[pf->units[u].sfields[i]]++] = u;
+    for (uint32_t f = t->nfields; f > 0 && rc == 0; f--)
+        pf->fsmall_off[f] = pf->fsmall_off[f - 1];
+    if (rc == 0)
+        pf->fsmall_off[0] = 0;
     /* keyword databases within others: scanning the larger one stamps theirs too */
     for (uint32_t a = 0; a < pf->nkdbs && a < 64 && rc == 0; a++)
         for (uint32_t b = 0; b < pf->nkdbs && b < 64; b++) {
@@ -1596,6 +1651,8 @@ void sigma_prefilter_free(struct sigma_prefilter *pf)
         for (uint32_t i = 0; i < pf->units[u].nscans; i++)
             hs_free_database(pf->units[u].scans[i].db);
         free(pf->units[u].scans);
+        hs_free_database(pf->units[u].sdb);
+        free(pf->units[u].sfields);
     }
     for (uint32_t k = 0; k < pf->nkdbs; k++) {
         hs_free_database(pf->kdbs[k].db);
@@ -1605,6 +1662,9 @@ void sigma_prefilter_free(struct sigma_prefilter *pf)
     free(pf->kdb_within);
     free(pf->fscan_off);
     free(pf->fscans);
+    free(pf->fsmall_off);
+    free(pf->fsmall);
+    free(pf->afield);
     free(pf->units);
     free(pf->entry_unit);
     if (pf->xtext)
@@ -1658,12 +1718,14 @@ struct sigma_pf_state *sigma_pf_state_new(const struct sigma_prefilter *pf)
         return NULL;
     }
     for (uint32_t u = 0; u < pf->nunits; u++) /* one scratch that fits every database */
-        for (uint32_t i = 0; i < pf->units[u].nscans; i++)
-            if (pf->units[u].scans[i].db &&
-                hs_alloc_scratch(pf->units[u].scans[i].db, &st->scratch) != HS_SUCCESS) {
+        for (uint32_t i = 0; i <= pf->units[u].nscans; i++) {
+            const hs_database_t *db =
+                i < pf->units[u].nscans ? pf->units[u].scans[i].db : pf->units[u].sdb;
+            if (db && hs_alloc_scratch(db, &st->scratch) != HS_SUCCESS) {
                 sigma_pf_state_free(st);
                 return NULL;
             }
+        }
     for (uint32_t k = 0; k < pf->nkdbs; k++)
         if (pf->kdbs[k].db && hs_alloc_scratch(pf->kdbs[k].db, &st->scratch) != HS_SUCCESS) {
             sigma_pf_state_free(st);
@@ -1686,6 +1748,8 @@ void sigma_pf_state_free(struct sigma_pf_state *st)
     free(st->ustamp);
     free(st->kstamp);
     free(st->active);
+    free(st->sbuf);
+    free(st->seg);
     free(st->hits);
     free(st->buf);
     free(st);
@@ -1724,6 +1788,25 @@ static int on_literal(unsigned int id, unsigned long long from, unsigned long lo
     return 0;
 }
 
+/* A literal of a small database: it counts if it lies in a value of its own
+ * field. */
+static int on_small(unsigned int id, unsigned long long from, unsigned long long to,
+                    unsigned int flags, void *opaque)
+{
+    struct sigma_pf_state *st = opaque;
+    const struct sigma_prefilter *pf = st->pf;
+    if (st->astamp[id] == st->epoch)
+        return 0;
+    uint32_t f = (uint32_t)pf->afield[id];
+    unsigned long long start = to - pf->xlen[id];
+    for (uint32_t i = 0; i < st->nseg; i++)
+        if (st->seg[i].field == f && st->seg[i].start <= start && to <= st->seg[i].end) {
+            atom_hit(pf, st, id);
+            break;
+        }
+    return 0;
+}
+
 static void scan_db(const hs_database_t *db, struct sigma_pf_state *st, const char *p, size_t n)
 {
     if (!db || st->failed || !n)
@@ -1747,6 +1830,18 @@ static void scan_field(const struct sigma_prefilter *pf, struct sigma_pf_state *
         const struct pf_scanref *r = &pf->fscans[k];
         if (st->ustamp[r->unit] == st->epoch)
             scan_db(pf->units[r->unit].scans[r->scan].db, st, p, n);
+    }
+}
+
+void sigma_pf_scan_small(const struct sigma_prefilter *pf, struct sigma_pf_state *st)
+{
+    if (!st->sn || st->failed || st->sn > UINT32_MAX)
+        return;
+    for (uint32_t i = 0; i < st->nactive; i++) {
+        const hs_database_t *db = pf->units[st->active[i]].sdb;
+        if (db &&
+            hs_scan(db, st->sbuf, (unsigned)st->sn, 0, st->scratch, on_small, st) != HS_SUCCESS)
+            st->failed = true; /* every rule may match: still exact */
     }
 }
 
@@ -1808,6 +1903,12 @@ void sigma_pf_scan_keywords(const struct sigma_prefilter *pf, struct sigma_pf_st
     (void)st;
 }
 
+void sigma_pf_scan_small(const struct sigma_prefilter *pf, struct sigma_pf_state *st)
+{
+    (void)pf;
+    (void)st;
+}
+
 static void atom_hit(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t id)
 {
     (void)pf;
@@ -1840,6 +1941,45 @@ void sigma_pf_entry(const struct sigma_prefilter *pf, struct sigma_pf_state *st,
     st->active[st->nactive++] = (uint32_t)u;
 }
 
+/* Does an active unit's small database have literals of field f? */
+static bool small_wanted(const struct sigma_prefilter *pf, const struct sigma_pf_state *st,
+                         uint32_t f)
+{
+    for (uint32_t k = pf->fsmall_off[f]; k < pf->fsmall_off[f + 1]; k++)
+        if (st->ustamp[pf->fsmall[k]] == st->epoch)
+            return true;
+    return false;
+}
+
+/* Append the value p[0..n) of field f to the small databases' text. */
+static void small_add(struct sigma_pf_state *st, uint32_t f, const char *p, size_t n)
+{
+    if (st->failed)
+        return;
+    if (st->sn + n + 1 > st->scap || st->nseg == st->capseg) {
+        size_t cap = st->scap ? st->scap : 1024;
+        while (st->sn + n + 1 > cap)
+            cap *= 2;
+        uint32_t capseg = st->nseg == st->capseg ? (st->capseg ? st->capseg * 2 : 32) : st->capseg;
+        char *b = realloc(st->sbuf, cap);
+        if (b)
+            st->sbuf = b;
+        struct pf_seg *sg = realloc(st->seg, capseg * sizeof(*sg));
+        if (sg)
+            st->seg = sg;
+        if (!b || !sg) {
+            st->failed = true; /* every rule may match: still exact */
+            return;
+        }
+        st->scap = cap;
+        st->capseg = capseg;
+    }
+    memcpy(st->sbuf + st->sn, p, n);
+    st->seg[st->nseg++] = (struct pf_seg){f, (uint32_t)st->sn, (uint32_t)(st->sn + n)};
+    st->sbuf[st->sn + n] = '\n';
+    st->sn += n + 1;
+}
+
 bool sigma_pf_has_keywords(const struct sigma_prefilter *pf, const struct sigma_pf_state *st)
 {
     for (uint32_t i = 0; i < st->nactive; i++)
@@ -1860,7 +2000,7 @@ bool sigma_pf_probe_wanted(const struct sigma_prefilter *pf, const struct sigma_
     for (uint32_t k = pf->fscan_off[p->field]; k < pf->fscan_off[p->field + 1]; k++)
         if (st->ustamp[pf->fscans[k].unit] == st->epoch)
             return true;
-    return false;
+    return small_wanted(pf, st, p->field);
 }
 
 void sigma_pf_value(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t i,
@@ -1870,6 +2010,8 @@ void sigma_pf_value(const struct sigma_prefilter *pf, struct sigma_pf_state *st,
     if (pr->anchored)
         probe(pf, st, pr->field, p, n);
     scan_field(pf, st, pr->field, p, n);
+    if (small_wanted(pf, st, pr->field))
+        small_add(st, pr->field, p, n);
 }
 
 void sigma_pf_text_reset(struct sigma_pf_state *st)
@@ -1882,6 +2024,8 @@ void sigma_pf_begin(struct sigma_pf_state *st)
     st->n = 0;
     st->nhits = 0;
     st->nactive = 0;
+    st->sn = 0;
+    st->nseg = 0;
     st->failed = false;
     if (++st->epoch == 0) {
         const struct sigma_prefilter *pf = st->pf;

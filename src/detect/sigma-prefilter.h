@@ -12,6 +12,7 @@
  *   (sigma_pf_probe_next()), once (sigma_pf_probe_once()), if wanted
  *   (sigma_pf_probe_wanted()):
  *     sigma_pf_value(pf, st, i, v, n)  its value (each element of an array)
+ *   sigma_pf_scan_small(pf, st)
  *   if sigma_pf_has_keywords(pf, st):
  *     sigma_pf_text_reset(st), sigma_pf_add(st, text, n) for every text,
  *     sigma_pf_scan_keywords(pf, st)
@@ -84,6 +85,9 @@ bool sigma_pf_probe_wanted(const struct sigma_prefilter *pf, const struct sigma_
  * starting or ending with) and scan it for the field's literals. */
 void sigma_pf_value(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint32_t i,
                     const char *p, size_t n);
+
+/* After the values: scan the fields whose literals are few, all at once. */
+void sigma_pf_scan_small(const struct sigma_prefilter *pf, struct sigma_pf_state *st);
 
 /* Keyword items (literals found in any text): have the event's entries'
  * rules some? Then the texts keyword_value() reads go into the buffer

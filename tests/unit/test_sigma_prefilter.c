@@ -92,7 +92,10 @@ static const char rules[] =
     "  sel: {CommandLine|re: 'x\\x2dy\\tz'}\n  condition: sel\n---\n"
     "title: or-of-and\nlogsource: {product: test}\ndetection:\n"
     "  sel_a: {Image|contains: 'comm', CommandLine|contains: 'rareone'}\n"
-    "  sel_b: {CommandLine|contains: 'raretwo'}\n  condition: 1 of sel_*\n";
+    "  sel_b: {CommandLine|contains: 'raretwo'}\n  condition: 1 of sel_*\n---\n"
+    "title: field-scoped\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|contains: 'zeta-lit', Note|contains: ['one-lit', 'two-lit']}\n"
+    "  condition: sel\n";
 
 struct ev_case {
     const char *kv[12]; /* key, value pairs, NULL-ended */
@@ -168,6 +171,9 @@ static const struct ev_case cases[] = {
     {{"Image", "comm.exe", "CommandLine", "RAREONE", NULL}, "or-of-and;"},
     {{"Image", "comm.exe", "CommandLine", "none", NULL}, ""},
     {{"Image", "a.exe", "CommandLine", "raretwo", NULL}, "or-of-and;"},
+    {{"Image", "a.exe", "CommandLine", "x zeta-lit", "Note", "[\"two-lit\"]", NULL},
+     "field-scoped;"},
+    {{"Image", "zeta-lit.exe", "CommandLine", "x", "Note", "one-lit zeta-lit", NULL}, ""},
 };
 
 static int setup(void **state)
@@ -224,7 +230,7 @@ static void test_same_matches(void **state)
     sigma_set_finish(s);
     struct sigma_counts cnt;
     sigma_set_counts(s, &cnt);
-    assert_int_equal(cnt.rules, 26);
+    assert_int_equal(cnt.rules, 27);
     struct sigma_matcher *on = sigma_matcher_new(s), *off = sigma_matcher_new(s);
     assert_non_null(on);
     assert_non_null(off);
@@ -248,7 +254,7 @@ static void test_same_matches(void **state)
     struct sigma_match_stats st_on, st_off;
     sigma_matcher_stats(on, &st_on);
     sigma_matcher_stats(off, &st_off);
-    assert_int_equal(st_off.rule_evals, 26 * (sizeof(cases) / sizeof(cases[0])));
+    assert_int_equal(st_off.rule_evals, 27 * (sizeof(cases) / sizeof(cases[0])));
 #ifdef KENCHI_HAVE_HS
     assert_true(st_on.rule_evals < st_off.rule_evals);
     /* only "short" (a two-letter literal) and "not-only" have no atom */
