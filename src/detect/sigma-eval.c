@@ -296,13 +296,27 @@ static void grow_or_die(void **p, size_t n)
 }
 
 /* field_name_hash(), through a small cache of short names: a name of at
- * most 16 bytes is its length and two words, compared in full. */
+ * most 16 bytes is its length and two words that cover it, compared in
+ * full. */
 static uint32_t name_hash(struct sigma_matcher *m, const char *p, size_t n)
 {
     if (n > 16)
         return field_name_hash(p, n);
+    /* its first and last 8 bytes (overlapping, or fewer, for shorter names)
+     * with its length stand for it */
     uint64_t w[2] = {0, 0};
-    memcpy(w, p, n);
+    if (n >= 8) {
+        memcpy(&w[0], p, 8);
+        memcpy(&w[1], p + n - 8, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        w[0] = (uint64_t)a << 32 | b;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            w[0] = w[0] << 8 | (unsigned char)p[i];
+    }
     uint64_t x = (w[0] ^ (w[1] * 0x9E3779B97F4A7C15ull) ^ n) * 0xbf58476d1ce4e5b9ull;
     struct name_slot *sl = &m->names[x >> (64 - NAME_SLOTS_LOG2)];
     if (sl->n == n + 1 && sl->w[0] == w[0] && sl->w[1] == w[1])
