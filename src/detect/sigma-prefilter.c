@@ -76,7 +76,7 @@
 #endif
 
 #define PF_MAX_DEPTH 200
-#define PF_CLAUSES   2   /* necessary sets kept per rule (all must hit) */
+#define PF_CLAUSES   2   /* necessary sets kept per rule (all must hit); one bit each */
 #define PF_LEN_CAP   12  /* literals longer than this are all "long enough" */
 #define PF_RUN_MAX   255 /* regex runs are cut to this (a part of a run is necessary too) */
 #ifndef PF_MIN_LEN
@@ -176,12 +176,12 @@ struct sigma_prefilter {
     uint32_t nentries;
     uint8_t *always; /* per rule */
     uint32_t nrules, nalways;
-    uint32_t natoms;    /* ids 1 .. natoms */
-    uint32_t *atom_off; /* atom id -> clauses atom_rules[atom_off[id] .. atom_off[id+1]) */
+    uint32_t natoms; /* ids 1 .. natoms */
+    /* atom id -> the clauses it is in, atom_rules[atom_off[id] .. atom_off[id+1]),
+     * each as rule << 1 | the clause's index in its rule (PF_CLAUSES is 2) */
+    uint32_t *atom_off;
     uint32_t *atom_rules;
-    uint32_t *clause_rule;  /* per clause: its rule */
-    uint8_t *rule_nclauses; /* per rule: how many clauses must have an atom present */
-    uint32_t nclauses;
+    uint8_t *rule_full; /* per rule: the bits of its clauses (1 << n) - 1 */
     uint32_t nlits, nanchored;
     /* anchored atoms: the kind, text (folded) and number of each, by atom id */
     uint8_t *xkind;
@@ -209,15 +209,16 @@ struct sigma_pf_state {
 #ifdef KENCHI_HAVE_HS
     hs_scratch_t *scratch;
 #endif
-    uint32_t *stamp;  /* per rule: epoch of the last event in which each clause had an atom */
-    uint32_t *rstamp; /* per rule: epoch of rcount */
-    uint8_t *rcount;  /* per rule: its clauses hit so far in this event */
-    uint32_t *cstamp; /* per clause: hit in this event */
-    uint32_t *astamp; /* per atom */
-    uint32_t *pstamp; /* per probe: done in this event */
-    uint32_t *ustamp; /* per unit: scanned in this event */
-    uint32_t *kstamp; /* per keyword database: scanned in this event */
-    uint32_t *active; /* the units of the event's log source entries */
+    uint32_t *stamp; /* per rule: epoch of the last event in which each clause had an atom */
+    struct rule_hit {
+        uint32_t epoch; /* of bits */
+        uint32_t bits;  /* its clauses with an atom present in this event */
+    } * rhit;           /* per rule */
+    uint32_t *astamp;   /* per atom */
+    uint32_t *pstamp;   /* per probe: done in this event */
+    uint32_t *ustamp;   /* per unit: scanned in this event */
+    uint32_t *kstamp;   /* per keyword database: scanned in this event */
+    uint32_t *active;   /* the units of the event's log source entries */
     uint32_t nactive;
     /* the values of the fields the active units' small databases look at,
      * one after the other, and where each is */
@@ -1427,7 +1428,7 @@ static int unit_compile(struct pf_unit *u, const struct sigma_set *s, const stru
         if (t->e[a - 1].kind != AT_LIT)
             continue;
         for (uint32_t k = pf->atom_off[a]; k < pf->atom_off[a + 1] && !use[a]; k++)
-            use[a] = mark[pf->clause_rule[pf->atom_rules[k]]];
+            use[a] = mark[pf->atom_rules[k] >> 1];
     }
     for (uint32_t i = 0; i < e->nrules; i++) {
         const struct sigma_rule *r = s->rules[e->rules[i]];
@@ -1604,9 +1605,8 @@ int sigma_prefilter_build(struct sigma_set *s)
     pf->always = calloc(s->nrules + 1, 1);
     struct atom_table t = {0};
     int rc = pf->always ? 0 : -ENOMEM;
-    pf->clause_rule = malloc((s->nrules * PF_CLAUSES + 1) * sizeof(*pf->clause_rule));
-    pf->rule_nclauses = calloc(s->nrules + 1, 1);
-    if (!pf->clause_rule || !pf->rule_nclauses)
+    pf->rule_full = calloc(s->nrules + 1, 1);
+    if (!pf->rule_full)
         rc = -ENOMEM;
     for (uint32_t i = 0; i < s->nrules && rc == 0; i++) {
         struct sigma_rule *r = s->rules[i];
@@ -1617,10 +1617,9 @@ int sigma_prefilter_build(struct sigma_set *s)
             pf->always[i] = 1;
             pf->nalways++;
         }
-        pf->rule_nclauses[i] = (uint8_t)f.n;
+        pf->rule_full[i] = (uint8_t)((1u << f.n) - 1);
         for (uint32_t c = 0; rc == 0 && c < f.n; c++) {
-            uint32_t id = pf->nclauses++;
-            pf->clause_rule[id] = i;
+            uint32_t id = i << 1 | c;
             for (uint32_t j = 0; rc == 0 && j < f.c[c].n; j++)
                 if (!table_add(&t, &f.c[c].v[j], id))
                     rc = -ENOMEM;
@@ -1688,8 +1687,7 @@ void sigma_prefilter_free(struct sigma_prefilter *pf)
     free(pf->always);
     free(pf->atom_off);
     free(pf->atom_rules);
-    free(pf->clause_rule);
-    free(pf->rule_nclauses);
+    free(pf->rule_full);
     free(pf);
 }
 
@@ -1701,9 +1699,7 @@ struct sigma_pf_state *sigma_pf_state_new(const struct sigma_prefilter *pf)
     st->pf = pf;
     st->nrules = pf->nrules;
     st->stamp = calloc(pf->nrules + 1, sizeof(*st->stamp));
-    st->rstamp = calloc(pf->nrules + 1, sizeof(*st->rstamp));
-    st->rcount = calloc(pf->nrules + 1, 1);
-    st->cstamp = calloc(pf->nclauses + 1, sizeof(*st->cstamp));
+    st->rhit = calloc(pf->nrules + 1, sizeof(*st->rhit));
     st->astamp = calloc(pf->natoms + 2, sizeof(*st->astamp));
     st->pstamp = calloc(pf->nprobes + 1, sizeof(*st->pstamp));
     st->ustamp = calloc(pf->nunits + 1, sizeof(*st->ustamp));
@@ -1712,8 +1708,8 @@ struct sigma_pf_state *sigma_pf_state_new(const struct sigma_prefilter *pf)
     st->hits = malloc((pf->nrules + 1) * sizeof(*st->hits));
     st->cap = 4096;
     st->buf = malloc(st->cap);
-    if (!st->stamp || !st->rstamp || !st->rcount || !st->cstamp || !st->astamp || !st->pstamp ||
-        !st->ustamp || !st->kstamp || !st->active || !st->hits || !st->buf) {
+    if (!st->stamp || !st->rhit || !st->astamp || !st->pstamp || !st->ustamp || !st->kstamp ||
+        !st->active || !st->hits || !st->buf) {
         sigma_pf_state_free(st);
         return NULL;
     }
@@ -1740,9 +1736,7 @@ void sigma_pf_state_free(struct sigma_pf_state *st)
         return;
     hs_free_scratch(st->scratch);
     free(st->stamp);
-    free(st->rstamp);
-    free(st->rcount);
-    free(st->cstamp);
+    free(st->rhit);
     free(st->astamp);
     free(st->pstamp);
     free(st->ustamp);
@@ -1764,16 +1758,16 @@ static void atom_hit(const struct sigma_prefilter *pf, struct sigma_pf_state *st
         return;
     st->astamp[id] = ep;
     for (uint32_t k = pf->atom_off[id]; k < pf->atom_off[id + 1]; k++) {
-        uint32_t c = pf->atom_rules[k];
-        if (st->cstamp[c] == ep)
-            continue;
-        st->cstamp[c] = ep;
-        uint32_t r = pf->clause_rule[c];
-        if (st->rstamp[r] != ep) {
-            st->rstamp[r] = ep;
-            st->rcount[r] = 0;
+        uint32_t c = pf->atom_rules[k], r = c >> 1, bit = 1u << (c & 1);
+        struct rule_hit *h = &st->rhit[r];
+        if (h->epoch != ep) {
+            h->epoch = ep;
+            h->bits = 0;
         }
-        if (++st->rcount[r] == pf->rule_nclauses[r]) {
+        if (h->bits & bit)
+            continue;
+        h->bits |= bit;
+        if (h->bits == pf->rule_full[r]) {
             st->stamp[r] = ep;
             st->hits[st->nhits++] = r;
         }
@@ -2030,8 +2024,7 @@ void sigma_pf_begin(struct sigma_pf_state *st)
     if (++st->epoch == 0) {
         const struct sigma_prefilter *pf = st->pf;
         memset(st->stamp, 0, (st->nrules + 1) * sizeof(*st->stamp));
-        memset(st->rstamp, 0, (st->nrules + 1) * sizeof(*st->rstamp));
-        memset(st->cstamp, 0, (pf->nclauses + 1) * sizeof(*st->cstamp));
+        memset(st->rhit, 0, (st->nrules + 1) * sizeof(*st->rhit));
         memset(st->astamp, 0, (pf->natoms + 2) * sizeof(*st->astamp));
         memset(st->pstamp, 0, (pf->nprobes + 1) * sizeof(*st->pstamp));
         memset(st->ustamp, 0, (pf->nunits + 1) * sizeof(*st->ustamp));
