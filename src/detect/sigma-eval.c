@@ -137,8 +137,8 @@ struct sigma_matcher {
     uint32_t nbits;   /* words */
     uint32_t tmpcap;
     struct re_state rs;
-    uint32_t core_hash[CORE__COUNT];
-    uint32_t pseudo_hash[N_PSEUDO];
+    uint32_t core_hash[CORE__COUNT], core_len[CORE__COUNT];
+    uint32_t pseudo_hash[N_PSEUDO], pseudo_len[N_PSEUDO];
     struct sigma_hit_field hits[MAX_HITS];
     uint32_t nhits;
     struct sigma_match_stats st;
@@ -220,9 +220,11 @@ struct sigma_matcher *sigma_matcher_new(const struct sigma_set *s)
     pcre2_set_match_limit(m->rs.mc, SIGMA_RE_MATCH_LIMIT);
     pcre2_set_depth_limit(m->rs.mc, SIGMA_RE_DEPTH_LIMIT);
     for (int i = 0; i < CORE__COUNT; i++)
-        m->core_hash[i] = field_name_hash(core_fields[i].name, strlen(core_fields[i].name));
+        m->core_hash[i] = field_name_hash(core_fields[i].name,
+                                          m->core_len[i] = (uint32_t)strlen(core_fields[i].name));
     for (int i = 0; i < N_PSEUDO; i++)
-        m->pseudo_hash[i] = field_name_hash(pseudo_names[i], strlen(pseudo_names[i]));
+        m->pseudo_hash[i] =
+            field_name_hash(pseudo_names[i], m->pseudo_len[i] = (uint32_t)strlen(pseudo_names[i]));
     kind_fields(m);
     return m;
 }
@@ -403,7 +405,7 @@ static bool slot_value(const struct sigma_matcher *m, uint32_t idx, const char *
     const struct event *ev = m->ev;
     if (idx & IDX_PSEUDO) {
         uint32_t k = idx & IDX_MASK;
-        if (!name_eq(name, nl, pseudo_names[k], strlen(pseudo_names[k])))
+        if (!name_eq(name, nl, pseudo_names[k], m->pseudo_len[k]))
             return false;
         const char *ps[N_PSEUDO] = {ev->ls.product, ev->ls.service, ev->ls.category, ev->format};
         out->raw = str_make(ps[k], strlen(ps[k]));
@@ -413,7 +415,7 @@ static bool slot_value(const struct sigma_matcher *m, uint32_t idx, const char *
     }
     if (idx & IDX_CORE) {
         uint32_t c = idx & IDX_MASK;
-        if (!name_eq(name, nl, core_fields[c].name, strlen(core_fields[c].name)))
+        if (!name_eq(name, nl, core_fields[c].name, m->core_len[c]))
             return false;
         out->raw = ev->core[c];
         out->type = VT_STRING;
