@@ -7,16 +7,23 @@
  *      ECS core, then the pseudo fields logsource.product / .service /
  *      .category and event.module), so each rule field lookup is one probe;
  *   2. the log source entries the event belongs to are found by hashing its
- *      values of the dispatch fields (sigma-logsource.c), and their rule
- *      lists are merged into a candidate list, cached per combination of
- *      entries (an event kind), so steady state does no merging at all;
- *   3. each candidate rule's condition is evaluated lazily: a search
- *      identifier is computed at most once per rule and event, and
- *      and/or short-circuit.
+ *      values of the dispatch fields (sigma-logsource.c), or found again for
+ *      an event of a kind seen before (the same values of the fields the
+ *      entries' conditions read); their rule lists are merged into a
+ *      candidate list, cached per combination of entries, so steady state
+ *      does no merging at all;
+ *   3. with the prefilter (sigma-prefilter.c), one pass over the event's
+ *      fields hands it the values its atoms may be in; the candidates whose
+ *      clauses all had an atom present, and those without clauses, remain;
+ *   4. each remaining rule's condition is evaluated lazily: a search
+ *      identifier is computed at most once per rule and event, and/or
+ *      short-circuit, and a value whose prefilter atom is absent is false.
  *
- * Values are lowercased at most once per event and field, into a per-event
- * arena that is reset (not freed) between events: after warm-up nothing is
- * allocated per event. JSON array values match when any element matches.
+ * A field's value is looked up at most once per event and name (field ids),
+ * lowercased at most once into a per-event arena that is reset (not freed)
+ * between events, parsed as an IP address at most once: after warm-up
+ * nothing is allocated per event. JSON array values match when any element
+ * matches.
  */
 #include <errno.h>
 #include <stdlib.h>

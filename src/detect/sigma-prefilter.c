@@ -1,67 +1,72 @@
 /*
- * sigma-prefilter.c - skip the rules an event cannot match, after one
- * multi-literal scan of the event's text and a few hash probes of its
- * values.
+ * sigma-prefilter.c - skip the rules an event cannot match, after hash
+ * probes of its field values and multi-literal scans of them.
  *
  * Most rules can only be true if something is present in the event:
- * `Image|endswith: '\rundll32.exe'` needs "\rundll32.exe" somewhere in its
- * text, `EventID: 4720` needs an EventID field equal to 4720. Such a thing is
- * an *atom*:
+ * `Image|endswith: '\rundll32.exe'` needs an Image ending so, `EventID: 4720`
+ * an EventID equal to 4720, `CommandLine|contains: 'mimikatz'` that text in
+ * the CommandLine. Such a thing is an *atom*, of a rule field (the item's
+ * field name; through the log source entries' field mappings it may be read
+ * under other names, all probed and scanned):
  *
- *   literal     a byte string that occurs (ASCII case-blind) somewhere in the
- *               event's text: found by one Hyperscan scan of the text;
- *   exact       a field whose whole value (ASCII case-blind, or as a number)
- *               equals a value: found by looking the event's value of that
- *               field up in a hash table.
+ *   exact       the field's value equals a text (ASCII case-blind) or a number
+ *   prefix      the value starts with a text (cut to PF_ANCHOR_MAX bytes:
+ *   suffix      the value ends with one       a part of one is necessary too)
+ *   literal     the value contains a text; for a keyword item, any text of
+ *               the event (the native fields, the message) does
  *
- * For each rule a conservative *necessary set* of atoms is derived from its
- * condition tree:
+ * The first three are *anchored*: found by hashing the event's value (whole,
+ * or its first / last bytes at each length some atom has, from two words at
+ * each end) behind a bloom filter. Literals are found by Hyperscan, caseless:
+ * evaluation lowercases ASCII only and Hyperscan folds ASCII only, so a
+ * literal found case-blind is exactly the condition "may match".
  *
- *   value      exact (a field the log source mapping never renames): an
- *              exact atom; exact elsewhere, prefix, suffix, contains: its
+ * For each rule a conservative conjunction of *necessary sets* (clauses) of
+ * atoms is derived from its condition tree, every clause needing one of its
+ * atoms present:
+ *
+ *   value      exact, prefix, suffix of a field: anchored; contains: a
  *              literal; a glob: its longest literal token; a regex: the
- *              longest run of plain bytes of every top-level branch (one
- *              literal per branch); anything else (CIDR, number comparison,
- *              null, exists, field reference, numeric exact on a renamed
- *              field): none
- *   item       every value needs an atom, their union (|all: the best
- *              group of alternatives, since every group must match); a
- *              negated item (neq) has none
- *   group (AND of items), condition AND, all-of: the best child's set
- *   search id (OR of groups), condition OR, any-of, N-of: the union, and
- *              only if every child has a set
+ *              longest run of plain bytes of every top-level alternative
+ *              (one literal each); anything else (CIDR, number comparison,
+ *              null, exists, field reference): none
+ *   item       every value needs an atom, their union (|all: each group of
+ *              alternatives is a clause); a negated item (neq) has none
+ *   group (AND of items), condition AND, all-of: the clauses of the parts,
+ *              the PF_CLAUSES most selective kept
+ *   search id (OR of groups), condition OR, any-of, N-of: the union of the
+ *              parts' best clauses, and the union of their second best
+ *              (a part's best if it has one): (A1 and A2) or (B1 and B2)
+ *              implies (A1 or B1) and (A2 or B2); nothing if a part has none
  *   not        none
  *
- * where "none" makes the whole subtree unusable ("always"), and "best" is the
- * set whose weakest atom is strongest (exact atoms and long literals are
- * strong; then the smallest set). A rule whose root is "always" is evaluated
- * on every event of its log source. A subset of a necessary literal is
- * necessary too, so nothing here has to be exact: the prefilter only ever
- * says "cannot match" when no atom of the set is present, and evaluation
- * stays the judge.
+ * where "selective" is the weakest atom (exact atoms, long anchored and
+ * literal ones are strong), then the smallest set. A rule with no clause is
+ * evaluated on every event of its log source; the others only when each
+ * clause had an atom present. Nothing here has to be exact: the prefilter
+ * only ever says "cannot match" when some clause has no atom present, and
+ * evaluation stays the judge.
  *
  * Literals shorter than 3 bytes hit nearly every event and slow the scan, so
  * they count as none, except two-byte literals with no letter, digit, space
- * or common path punctuation ("^^", or a non-ASCII character such as a
+ * or common path punctuation ("^^", "&&", a non-ASCII character such as a
  * Cyrillic homoglyph), which are rare in logs.
  *
- * Every value that has an atom also keeps its id (sigma_value.atom), whether
- * or not the atom is in its rule's necessary set, and the atom is compiled
- * too: during evaluation a value whose atom is absent from the event is false
+ * A value whose atom is in some clause keeps its id (sigma_value.atom):
+ * during evaluation a value whose atom is absent from the event is false
  * without being compared (sigma-eval.c), so a rule let through by a common
- * literal costs a few loads for each of its other values.
+ * atom costs a few loads for each of its other values.
  *
- * All literals (deduplicated) go into one Hyperscan block-mode database of
- * caseless literals (HS_FLAG_SINGLEMATCH), whose match ids are atom ids; each
- * atom lists the rules it serves. Evaluation lowercases ASCII only, and
- * Hyperscan's caseless matching is ASCII-only too, so a literal found
- * case-blind is exactly the condition "may match". Per event the matcher
- * copies the texts a rule can read into one buffer separated by newlines,
- * scans it once, and stamps each atom found and the rules it serves. A
- * literal straddling a separator only adds a candidate. The exact atoms are
- * found by the matcher too: for each field of the event that some exact atom
- * names, the value a rule would read (each element of a JSON array) is probed
- * once as folded text and once as a number (`0x10` equals 16).
+ * Literals are compiled per scan unit (the log source entries with the same
+ * rules share one) and per field: a field with many literals in the unit has
+ * its own database (HS_FLAG_SINGLEMATCH), scanned over that field's value
+ * only; the fields with few share the unit's small database, scanned once
+ * over all their values and reporting every occurrence, a hit counting when
+ * it lies in a value of its own field. Keyword literals have one database
+ * per unit (units with the same share it; one whose literals another active
+ * one has is skipped), scanned over every native field and the message.
+ * Match ids are atom ids; each atom lists its clauses, as rule and clause
+ * bit, and a rule whose clause bits are all set in an event is a candidate.
  */
 #include "detect/sigma-prefilter.h"
 
