@@ -7,16 +7,23 @@
  *      ECS core, then the pseudo fields logsource.product / .service /
  *      .category and event.module), so each rule field lookup is one probe;
  *   2. the log source entries the event belongs to are found by hashing its
- *      values of the dispatch fields (sigma-logsource.c), and their rule
- *      lists are merged into a candidate list, cached per combination of
- *      entries (an event kind), so steady state does no merging at all;
- *   3. each candidate rule's condition is evaluated lazily: a search
- *      identifier is computed at most once per rule and event, and
- *      and/or short-circuit.
+ *      values of the dispatch fields (sigma-logsource.c), or found again for
+ *      an event of a kind seen before (the same values of the fields the
+ *      entries' conditions read); their rule lists are merged into a
+ *      candidate list, cached per combination of entries, so steady state
+ *      does no merging at all;
+ *   3. with the prefilter (sigma-prefilter.c), one pass over the event's
+ *      fields hands it the values its atoms may be in; the candidates whose
+ *      clauses all had an atom present, and those without clauses, remain;
+ *   4. each remaining rule's condition is evaluated lazily: a search
+ *      identifier is computed at most once per rule and event, and/or
+ *      short-circuit, and a value whose prefilter atom is absent is false.
  *
- * Values are lowercased at most once per event and field, into a per-event
- * arena that is reset (not freed) between events: after warm-up nothing is
- * allocated per event. JSON array values match when any element matches.
+ * A field's value is looked up at most once per event and name (field ids),
+ * lowercased at most once into a per-event arena that is reset (not freed)
+ * between events, parsed as an IP address at most once: after warm-up
+ * nothing is allocated per event. JSON array values match when any element
+ * matches.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -48,6 +55,13 @@ struct lowc {
     const char *p;
 };
 
+/* A value parsed as an IP address, once per event, for CIDR values. */
+struct ipc {
+    uint32_t epoch;
+    bool ok;
+    struct ip_addr ip;
+};
+
 struct cand {
     uint32_t rule;
     int32_t fm_entry; /* entry whose field mappings apply, or -1 */
@@ -72,14 +86,53 @@ struct fval {
     uint32_t key; /* lowercase cache slot */
 };
 
+/* Which log source entries an event belongs to depends only on the values of
+ * the fields the entries' conditions read (Channel, EventID, ...): events of
+ * one kind have the same values there, so the entries found for them are
+ * kept, under those values, and found again by comparing them. */
+#define KIND_SLOTS      64
+#define KIND_MAX_FIELDS 16
+#define KIND_MAX_BYTES  512
+
+struct kind {
+    bool used;
+    uint32_t last; /* when it was last found (kind_clock) */
+    uint64_t sig;
+    uint32_t nent;
+    uint32_t ent[COMBO_MAX_ENTRIES];
+    uint8_t types[KIND_MAX_FIELDS]; /* value type, KIND_ABSENT when the event lacks it */
+    uint16_t lens[KIND_MAX_FIELDS];
+    char bytes[KIND_MAX_BYTES]; /* the values, one after the other */
+};
+#define KIND_ABSENT 0xff
+
+/* A field's value as items read it, kept for the event (per field id). */
+struct fcache {
+    uint32_t epoch;
+    bool found;
+    const struct ls_entry *fm; /* the field mappings it was read through */
+    struct fval fv;
+};
+
+#define NAME_SLOTS_LOG2 8
+
+struct name_slot {
+    uint32_t n; /* length + 1, 0: empty */
+    uint32_t hash;
+    uint64_t w[2];
+};
+
 struct sigma_matcher {
     const struct sigma_set *set;
+    struct name_slot names[1 << NAME_SLOTS_LOG2]; /* field name hashes (name_hash) */
     const struct event *ev;
     uint32_t epoch;
     struct fslot *slots;
     uint32_t nslots; /* power of two */
     struct lowc *low;
+    struct ipc *ipc; /* as low */
     uint32_t nlow;
+    struct fcache *fc;  /* per field id */
     struct arena arena; /* per-event scratch */
     int8_t *selc;       /* per search identifier: -1 unknown, 0, 1 */
     uint32_t *stamp;    /* per rule, while merging a combination */
@@ -91,14 +144,64 @@ struct sigma_matcher {
     uint32_t nbits;   /* words */
     uint32_t tmpcap;
     struct re_state rs;
-    uint32_t core_hash[CORE__COUNT];
-    uint32_t pseudo_hash[N_PSEUDO];
+    uint32_t core_hash[CORE__COUNT], core_len[CORE__COUNT];
+    uint32_t pseudo_hash[N_PSEUDO], pseudo_len[N_PSEUDO];
     struct sigma_hit_field hits[MAX_HITS];
     uint32_t nhits;
     struct sigma_match_stats st;
     struct sigma_pf_state *pfs; /* NULL: no prefilter in this set */
     bool prefilter;             /* use it (sigma_matcher_set_prefilter) */
+    bool confirm;               /* this event was scanned: values may read pv */
+    struct sigma_pf_verdict pv;
+    struct key {
+        uint32_t hash, idx;
+    } * keys; /* the indexed fields (name hash, slot index), in index order */
+    uint32_t nkeys;
+    uint32_t ent[COMBO_MAX_ENTRIES]; /* the log source entries of the event */
+    uint32_t nent;
+    struct {
+        const char *name;
+        uint32_t len, hash;
+    } kfields[KIND_MAX_FIELDS]; /* the fields the entries' conditions read */
+    uint32_t nkfields;
+    bool kinds_on;      /* every entry condition names its fields (no keywords) */
+    struct kind *kinds; /* KIND_SLOTS, NULL until first use */
+    uint32_t kind_clock;
 };
+
+static void kind_field(struct sigma_matcher *m, const char *name, uint32_t len)
+{
+    for (uint32_t i = 0; i < m->nkfields; i++)
+        if (m->kfields[i].len == len && !memcmp(m->kfields[i].name, name, len))
+            return;
+    if (m->nkfields == KIND_MAX_FIELDS) {
+        m->kinds_on = false;
+        return;
+    }
+    m->kfields[m->nkfields].name = name;
+    m->kfields[m->nkfields].len = len;
+    m->kfields[m->nkfields++].hash = field_name_hash(name, len);
+}
+
+/* The fields the entries' conditions read (and the field references they
+ * make); a keyword item reads everything: no kinds then. */
+static void kind_fields(struct sigma_matcher *m)
+{
+    const struct ls_map *map = &m->set->map;
+    m->kinds_on = true;
+    for (uint32_t e = 0; e < map->n && m->kinds_on; e++)
+        for (uint32_t i = 0; i < map->e[e].cond.n && m->kinds_on; i++) {
+            const struct sigma_item *it = &map->e[e].cond.items[i];
+            if (!it->field) {
+                m->kinds_on = false;
+                break;
+            }
+            kind_field(m, it->field, it->field_len);
+            for (uint32_t v = 0; v < it->nvals; v++)
+                if (it->vals[v].kind == SV_FIELDREF)
+                    kind_field(m, it->vals[v].s, it->vals[v].n);
+        }
+}
 
 struct sigma_matcher *sigma_matcher_new(const struct sigma_set *s)
 {
@@ -109,9 +212,10 @@ struct sigma_matcher *sigma_matcher_new(const struct sigma_set *s)
     arena_init(&m->arena, 64 * 1024);
     m->selc = malloc(s->max_sels + 1);
     m->stamp = calloc(s->nrules + 1, sizeof(*m->stamp));
+    m->fc = calloc(s->nfids + 1, sizeof(*m->fc));
     m->rs.md = pcre2_match_data_create(1, NULL);
     m->rs.mc = pcre2_match_context_create(NULL);
-    if (!m->selc || !m->stamp || !m->rs.md || !m->rs.mc) {
+    if (!m->selc || !m->stamp || !m->fc || !m->rs.md || !m->rs.mc) {
         sigma_matcher_free(m);
         return NULL;
     }
@@ -123,9 +227,12 @@ struct sigma_matcher *sigma_matcher_new(const struct sigma_set *s)
     pcre2_set_match_limit(m->rs.mc, SIGMA_RE_MATCH_LIMIT);
     pcre2_set_depth_limit(m->rs.mc, SIGMA_RE_DEPTH_LIMIT);
     for (int i = 0; i < CORE__COUNT; i++)
-        m->core_hash[i] = field_name_hash(core_fields[i].name, strlen(core_fields[i].name));
+        m->core_hash[i] = field_name_hash(core_fields[i].name,
+                                          m->core_len[i] = (uint32_t)strlen(core_fields[i].name));
     for (int i = 0; i < N_PSEUDO; i++)
-        m->pseudo_hash[i] = field_name_hash(pseudo_names[i], strlen(pseudo_names[i]));
+        m->pseudo_hash[i] =
+            field_name_hash(pseudo_names[i], m->pseudo_len[i] = (uint32_t)strlen(pseudo_names[i]));
+    kind_fields(m);
     return m;
 }
 
@@ -145,7 +252,11 @@ void sigma_matcher_free(struct sigma_matcher *m)
     free(m->bits);
     free(m->tmp);
     free(m->slots);
+    free(m->keys);
+    free(m->kinds);
+    free(m->fc);
     free(m->low);
+    free(m->ipc);
     free(m->selc);
     free(m->stamp);
     pcre2_match_data_free(m->rs.md);
@@ -169,6 +280,7 @@ void sigma_matcher_stats(const struct sigma_matcher *m, struct sigma_match_stats
 
 static void index_put(struct sigma_matcher *m, uint32_t hash, uint32_t idx)
 {
+    m->keys[m->nkeys++] = (struct key){hash, idx};
     uint32_t mask = m->nslots - 1, h = hash & mask;
     while (m->slots[h].epoch == m->epoch) {
         if (m->slots[h].hash == hash) {
@@ -192,6 +304,39 @@ static void grow_or_die(void **p, size_t n)
     *p = q;
 }
 
+/* field_name_hash(), through a small cache of short names: a name of at
+ * most 16 bytes is its length and two words that cover it, compared in
+ * full. */
+static uint32_t name_hash(struct sigma_matcher *m, const char *p, size_t n)
+{
+    if (n > 16)
+        return field_name_hash(p, n);
+    /* its first and last 8 bytes (overlapping, or fewer, for shorter names)
+     * with its length stand for it */
+    uint64_t w[2] = {0, 0};
+    if (n >= 8) {
+        memcpy(&w[0], p, 8);
+        memcpy(&w[1], p + n - 8, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        w[0] = (uint64_t)a << 32 | b;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            w[0] = w[0] << 8 | (unsigned char)p[i];
+    }
+    uint64_t x = (w[0] ^ (w[1] * 0x9E3779B97F4A7C15ull) ^ n) * 0xbf58476d1ce4e5b9ull;
+    struct name_slot *sl = &m->names[x >> (64 - NAME_SLOTS_LOG2)];
+    if (sl->n == n + 1 && sl->w[0] == w[0] && sl->w[1] == w[1])
+        return sl->hash;
+    sl->n = (uint32_t)n + 1;
+    sl->w[0] = w[0];
+    sl->w[1] = w[1];
+    sl->hash = field_name_hash(p, n);
+    return sl->hash;
+}
+
 static void index_event(struct sigma_matcher *m, const struct event *ev)
 {
     m->ev = ev;
@@ -201,13 +346,19 @@ static void index_event(struct sigma_matcher *m, const struct event *ev)
             memset(m->slots, 0, m->nslots * sizeof(*m->slots));
         if (m->low)
             memset(m->low, 0, m->nlow * sizeof(*m->low));
+        if (m->ipc)
+            memset(m->ipc, 0, m->nlow * sizeof(*m->ipc));
+        memset(m->fc, 0, (m->set->nfids + 1) * sizeof(*m->fc));
         m->epoch = 1;
     }
     arena_reset(&m->arena);
     uint32_t need = ev->nfields + CORE__COUNT + N_PSEUDO;
     if (need > m->nlow) {
+        grow_or_die((void **)&m->keys, need * sizeof(*m->keys));
         grow_or_die((void **)&m->low, need * sizeof(*m->low));
         memset(m->low + m->nlow, 0, (need - m->nlow) * sizeof(*m->low));
+        grow_or_die((void **)&m->ipc, need * sizeof(*m->ipc));
+        memset(m->ipc + m->nlow, 0, (need - m->nlow) * sizeof(*m->ipc));
         m->nlow = need;
     }
     uint32_t ns = m->nslots ? m->nslots : 64;
@@ -218,8 +369,9 @@ static void index_event(struct sigma_matcher *m, const struct event *ev)
         memset(m->slots, 0, ns * sizeof(*m->slots));
         m->nslots = ns;
     }
+    m->nkeys = 0;
     for (uint32_t i = 0; i < ev->nfields; i++)
-        index_put(m, field_name_hash(ev->fields[i].key.p, ev->fields[i].key.n), i);
+        index_put(m, name_hash(m, ev->fields[i].key.p, ev->fields[i].key.n), i);
     for (uint32_t c = 0; c < CORE__COUNT; c++)
         if (ev->core[c].n)
             index_put(m, m->core_hash[c], IDX_CORE | c);
@@ -260,7 +412,7 @@ static bool slot_value(const struct sigma_matcher *m, uint32_t idx, const char *
     const struct event *ev = m->ev;
     if (idx & IDX_PSEUDO) {
         uint32_t k = idx & IDX_MASK;
-        if (!name_eq(name, nl, pseudo_names[k], strlen(pseudo_names[k])))
+        if (!name_eq(name, nl, pseudo_names[k], m->pseudo_len[k]))
             return false;
         const char *ps[N_PSEUDO] = {ev->ls.product, ev->ls.service, ev->ls.category, ev->format};
         out->raw = str_make(ps[k], strlen(ps[k]));
@@ -270,7 +422,7 @@ static bool slot_value(const struct sigma_matcher *m, uint32_t idx, const char *
     }
     if (idx & IDX_CORE) {
         uint32_t c = idx & IDX_MASK;
-        if (!name_eq(name, nl, core_fields[c].name, strlen(core_fields[c].name)))
+        if (!name_eq(name, nl, core_fields[c].name, m->core_len[c]))
             return false;
         out->raw = ev->core[c];
         out->type = VT_STRING;
@@ -317,6 +469,25 @@ static bool get_field(const struct sigma_matcher *m, const char *name, size_t nl
     return lookup(m, name, nl, hash, out);
 }
 
+/* get_field() for a name with field id fid, through the event's cache. */
+static bool cached_field(struct sigma_matcher *m, uint32_t fid, const char *name, size_t nl,
+                         uint32_t hash, const struct ls_entry *fm, struct fval *out)
+{
+    struct fcache *c = &m->fc[fid];
+    if (fid && c->epoch == m->epoch && c->fm == fm) {
+        *out = c->fv;
+        return c->found;
+    }
+    bool found = get_field(m, name, nl, hash, fm, out);
+    if (fid) {
+        c->epoch = m->epoch;
+        c->found = found;
+        c->fm = fm;
+        c->fv = *out;
+    }
+    return found;
+}
+
 static bool has_upper(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -347,6 +518,16 @@ static const char *lowered(struct sigma_matcher *m, const struct fval *fv)
         l->n = (uint32_t)fv->raw.n;
     }
     return l->p;
+}
+
+static const struct ip_addr *ip_of(struct sigma_matcher *m, const struct fval *fv)
+{
+    struct ipc *c = &m->ipc[fv->key];
+    if (c->epoch != m->epoch) {
+        c->epoch = m->epoch;
+        c->ok = ip_parse(fv->raw.p, fv->raw.n, &c->ip);
+    }
+    return c->ok ? &c->ip : NULL;
 }
 
 /* ---- JSON array values ------------------------------------------------- */
@@ -498,7 +679,7 @@ static bool fieldref_match(struct sigma_matcher *m, const struct sigma_value *v,
                            const struct fval *fv, const struct ls_entry *fm)
 {
     struct fval other;
-    if (!get_field(m, v->s, v->n, v->ref_hash, fm, &other) || other.type == VT_NULL)
+    if (!cached_field(m, v->ref_fid, v->s, v->n, v->ref_hash, fm, &other) || other.type == VT_NULL)
         return false;
     const char *a = v->cased ? fv->raw.p : lowered(m, fv);
     const char *b = v->cased ? other.raw.p : lowered(m, &other);
@@ -518,6 +699,8 @@ static bool fieldref_match(struct sigma_matcher *m, const struct sigma_value *v,
 static bool value_match(struct sigma_matcher *m, const struct sigma_value *v, bool found,
                         const struct fval *fv, const struct ls_entry *fm)
 {
+    if (v->atom && m->confirm && sigma_pf_atom_absent(&m->pv, v->atom))
+        return false; /* what it needs is nowhere in the event */
     if (v->kind == SV_NULL)
         return !found || fv->type == VT_NULL;
     if (v->kind == SV_NOTHING || !found || fv->type == VT_NULL)
@@ -532,6 +715,10 @@ static bool value_match(struct sigma_matcher *m, const struct sigma_value *v, bo
             if (!isnull && match_text(m, v, el, NULL))
                 return true;
         return false;
+    }
+    if (v->kind == SV_CIDR) {
+        const struct ip_addr *ip = ip_of(m, fv);
+        return ip && cidr_match_ip(v, ip);
     }
     return match_text(m, v, fv->raw, needs_low(v) ? lowered(m, fv) : NULL);
 }
@@ -563,6 +750,8 @@ static bool values_match(struct sigma_matcher *m, const struct sigma_item *it, b
 static bool keyword_value(struct sigma_matcher *m, const struct sigma_value *v)
 {
     const struct event *ev = m->ev;
+    if (v->atom && m->confirm && sigma_pf_atom_absent(&m->pv, v->atom))
+        return false;
     if (ev->message.n && match_text(m, v, ev->message, NULL))
         return true;
     for (uint32_t i = 0; i < ev->nfields; i++) {
@@ -607,7 +796,7 @@ static bool item_match(struct sigma_matcher *m, const struct sigma_item *it,
     if (!it->field)
         return keyword_match(m, it);
     struct fval fv = {0};
-    bool found = get_field(m, it->field, it->field_len, it->field_hash, fm, &fv);
+    bool found = cached_field(m, it->fid, it->field, it->field_len, it->field_hash, fm, &fv);
     if (fv_out) {
         *fv_out = fv;
         *found_out = found;
@@ -816,6 +1005,35 @@ static void add_entry(uint32_t *ent, uint32_t *n, uint32_t e)
         ent[(*n)++] = e;
 }
 
+/* A decimal integer as ls_number_key() writes it. */
+static bool canonical_int(const char *s, size_t n)
+{
+    if (!n || n > 15 || (s[0] == '0' && n > 1))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)(s[i] - '0') > 9u)
+            return false;
+    return true;
+}
+
+/* Add the entries filed under dispatch field d with value low[0..n) whose
+ * conditions the event meets. */
+static void dispatch(struct sigma_matcher *m, uint32_t d, const char *low, size_t n, uint32_t *ent,
+                     uint32_t *nent)
+{
+    const struct ls_map *map = &m->set->map;
+    uint32_t h = 2166136261u ^ d;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)low[i]) * 16777619u;
+    uint32_t mask = map->nslots - 1;
+    for (uint32_t s = h & mask; map->slots[s].disp != UINT32_MAX; s = (s + 1) & mask) {
+        const struct ls_slot *sl = &map->slots[s];
+        if (sl->hash == h && sl->disp == d && sl->vlen == n && !memcmp(sl->val, low, n) &&
+            group_match(m, &map->e[sl->entry].cond, NULL))
+            add_entry(ent, nent, sl->entry);
+    }
+}
+
 /* The entries ev belongs to, sorted. */
 static uint32_t event_entries(struct sigma_matcher *m, uint32_t *ent)
 {
@@ -826,15 +1044,15 @@ static uint32_t event_entries(struct sigma_matcher *m, uint32_t *ent)
         if (!lookup(m, map->disp[d].field, map->disp[d].len, map->disp[d].hash, &fv))
             continue;
         const char *low = lowered(m, &fv);
-        uint32_t h = 2166136261u ^ d;
-        for (size_t i = 0; i < fv.raw.n; i++)
-            h = (h ^ (unsigned char)low[i]) * 16777619u;
-        uint32_t mask = map->nslots - 1;
-        for (uint32_t s = h & mask; map->slots[s].disp != UINT32_MAX; s = (s + 1) & mask) {
-            const struct ls_slot *sl = &map->slots[s];
-            if (sl->hash == h && sl->disp == d && sl->vlen == fv.raw.n &&
-                !memcmp(sl->val, low, sl->vlen) && group_match(m, &map->e[sl->entry].cond, NULL))
-                add_entry(ent, &n, sl->entry);
+        dispatch(m, d, low, fv.raw.n, ent, &n);
+        /* a number written otherwise (0x1, 1.0) is also looked up by its key */
+        double num;
+        if (!canonical_int(low, fv.raw.n) && parse_number(fv.raw.p, fv.raw.n, &num)) {
+            char key[48];
+            ls_number_key(num, key, sizeof(key));
+            size_t kl = strlen(key);
+            if (kl != fv.raw.n || memcmp(key, low, kl))
+                dispatch(m, d, key, kl, ent, &n);
         }
     }
     for (uint32_t i = 0; i < map->nalways; i++)
@@ -849,11 +1067,80 @@ static uint32_t event_entries(struct sigma_matcher *m, uint32_t *ent)
     return n;
 }
 
+static uint64_t bytes_hash(uint64_t h, const char *p, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+    }
+    for (; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 0x100000001B3ull;
+    return h ^ h >> 31;
+}
+
+/* The entries of the event, through the kinds seen before when it can. */
+static uint32_t entries_of_kind(struct sigma_matcher *m, uint32_t *ent)
+{
+    if (!m->kinds_on)
+        return event_entries(m, ent);
+    struct fval v[KIND_MAX_FIELDS];
+    uint8_t types[KIND_MAX_FIELDS];
+    uint64_t sig = 0x243F6A8885A308D3ull;
+    size_t total = 0;
+    for (uint32_t i = 0; i < m->nkfields; i++) {
+        if (!lookup(m, m->kfields[i].name, m->kfields[i].len, m->kfields[i].hash, &v[i])) {
+            types[i] = KIND_ABSENT;
+            v[i].raw = str_make("", 0);
+        } else {
+            types[i] = (uint8_t)v[i].type;
+        }
+        total += v[i].raw.n;
+        sig = bytes_hash((sig ^ types[i]) * 31 + v[i].raw.n, v[i].raw.p, v[i].raw.n);
+    }
+    if (total > KIND_MAX_BYTES)
+        return event_entries(m, ent);
+    if (!m->kinds && !(m->kinds = calloc(KIND_SLOTS, sizeof(*m->kinds))))
+        return event_entries(m, ent);
+    /* two places a kind may be kept in; a new kind takes the one found least
+     * recently */
+    struct kind *two[2] = {&m->kinds[sig & (KIND_SLOTS - 1)],
+                           &m->kinds[(sig >> 32) & (KIND_SLOTS - 1)]};
+    m->kind_clock++;
+    for (int w = 0; w < 2; w++) {
+        struct kind *c = two[w];
+        bool same = c->used && c->sig == sig;
+        for (uint32_t i = 0, off = 0; i < m->nkfields && same; off += v[i].raw.n, i++)
+            same = c->types[i] == types[i] && c->lens[i] == v[i].raw.n &&
+                   !memcmp(c->bytes + off, v[i].raw.p, v[i].raw.n);
+        if (same) {
+            c->last = m->kind_clock;
+            memcpy(ent, c->ent, c->nent * sizeof(*ent));
+            return c->nent;
+        }
+    }
+    struct kind *k =
+        !two[0]->used || (two[1]->used && two[0]->last < two[1]->last) ? two[0] : two[1];
+    k->last = m->kind_clock;
+    uint32_t n = event_entries(m, ent);
+    k->used = true;
+    k->sig = sig;
+    k->nent = n;
+    memcpy(k->ent, ent, n * sizeof(*ent));
+    for (uint32_t i = 0, off = 0; i < m->nkfields; off += v[i].raw.n, i++) {
+        k->types[i] = types[i];
+        k->lens[i] = (uint16_t)v[i].raw.n;
+        memcpy(k->bytes + off, v[i].raw.p, v[i].raw.n);
+    }
+    return n;
+}
+
 static const struct cand *candidates(struct sigma_matcher *m, uint32_t *ncand, struct combo **combo)
 {
     *combo = NULL;
-    uint32_t ent[COMBO_MAX_ENTRIES];
-    uint32_t n = event_entries(m, ent);
+    uint32_t *ent = m->ent;
+    uint32_t n = m->nent = entries_of_kind(m, ent);
     if (n == 0) {
         *ncand = 0;
         return NULL;
@@ -894,37 +1181,55 @@ static const struct cand *candidates(struct sigma_matcher *m, uint32_t *ncand, s
 
 /* ---- the prefilter scan ------------------------------------------------ */
 
-/* Hand the prefilter every text a rule can read: what get_field() can
- * return (native, core and pseudo values; JSON array elements as
- * value_match() sees them) and what keyword_value() reads. */
+/* The prefilter's view of the event: its log source entries, then, for each
+ * probe the event has (a rule field under its own name or a name an entry
+ * renames it to), the value lookup() returns, JSON array elements one by one
+ * as value_match() sees them; then, if some rule has keyword items, every
+ * text keyword_value() reads: the native fields, the message (and the raw
+ * record when there is neither). */
 static void prefilter_scan(struct sigma_matcher *m)
 {
+    const struct sigma_prefilter *pf = m->set->pf;
     const struct event *ev = m->ev;
     struct sigma_pf_state *st = m->pfs;
     sigma_pf_begin(st);
-    for (uint32_t i = 0; i < ev->nfields; i++) {
-        const struct field *f = &ev->fields[i];
-        sigma_pf_add(st, f->val.p, f->val.n);
-        if (f->type == VT_JSON && f->val.n && f->val.p[0] == '[') {
-            size_t pos = 0;
-            struct str el;
-            bool isnull;
-            while (json_next(m, f->val.p, f->val.n, &pos, &el, &isnull))
-                sigma_pf_add(st, el.p, el.n);
+    for (uint32_t i = 0; i < m->nent; i++)
+        sigma_pf_entry(pf, st, m->ent[i]);
+    for (uint32_t k = 0; k < m->nkeys; k++) {
+        uint32_t it = 0;
+        int32_t i;
+        while ((i = sigma_pf_probe_next(pf, m->keys[k].hash, &it)) >= 0) {
+            const struct sigma_pf_field *p = sigma_pf_probe_field(pf, (uint32_t)i);
+            struct fval fv;
+            /* the first field of the name, in index order, is the one lookup()
+             * finds */
+            if (!slot_value(m, m->keys[k].idx, p->name, p->len, &fv) ||
+                !sigma_pf_probe_once(st, (uint32_t)i) || fv.type == VT_NULL ||
+                !sigma_pf_probe_wanted(pf, st, (uint32_t)i))
+                continue;
+            if (fv.type == VT_JSON && fv.raw.n && fv.raw.p[0] == '[') {
+                size_t pos = 0;
+                struct str el;
+                bool isnull;
+                while (json_next(m, fv.raw.p, fv.raw.n, &pos, &el, &isnull))
+                    if (!isnull)
+                        sigma_pf_value(pf, st, (uint32_t)i, el.p, el.n);
+            } else {
+                sigma_pf_value(pf, st, (uint32_t)i, fv.raw.p, fv.raw.n);
+            }
         }
     }
-    for (uint32_t c = 0; c < CORE__COUNT; c++)
-        if (ev->core[c].n)
-            sigma_pf_add(st, ev->core[c].p, ev->core[c].n);
-    const char *ps[N_PSEUDO] = {ev->ls.product, ev->ls.service, ev->ls.category, ev->format};
-    for (uint32_t k = 0; k < N_PSEUDO; k++)
-        if (ps[k])
-            sigma_pf_add(st, ps[k], strlen(ps[k]));
+    sigma_pf_scan_small(pf, st);
+    if (!sigma_pf_has_keywords(pf, st))
+        return;
+    sigma_pf_text_reset(st);
+    for (uint32_t k = 0; k < ev->nfields; k++)
+        sigma_pf_add(st, ev->fields[k].val.p, ev->fields[k].val.n);
     if (ev->message.n)
         sigma_pf_add(st, ev->message.p, ev->message.n);
     if (!ev->nfields && !ev->message.n && ev->raw.n)
         sigma_pf_add(st, ev->raw.p, ev->raw.n);
-    sigma_pf_scan(m->set->pf, st); /* on failure every rule may match */
+    sigma_pf_scan_keywords(pf, st);
 }
 
 /* Evaluate one candidate; calls fn on a match. Returns 0 or fn's error. */
@@ -1001,6 +1306,7 @@ int sigma_match(struct sigma_matcher *m, const struct event *ev, sigma_match_fn 
 {
     const struct sigma_set *s = m->set;
     m->st.events++;
+    m->confirm = false;
     if (!s->nrules)
         return 0;
     index_event(m, ev);
@@ -1008,15 +1314,16 @@ int sigma_match(struct sigma_matcher *m, const struct event *ev, sigma_match_fn 
     struct combo *k;
     const struct cand *c = candidates(m, &nc, &k);
     bool pf = m->prefilter && nc;
-    struct sigma_pf_verdict v;
+    struct sigma_pf_verdict *v = &m->pv;
     if (pf) {
         prefilter_scan(m);
-        sigma_pf_verdict(s->pf, m->pfs, &v);
-        if (k && !v.all && (k->pos || combo_prepare(m, k, &v)))
-            return match_hits(m, k, &v, fn, opaque);
+        sigma_pf_verdict(s->pf, m->pfs, v);
+        m->confirm = !v->all;
+        if (k && !v->all && (k->pos || combo_prepare(m, k, v)))
+            return match_hits(m, k, v, fn, opaque);
     }
     for (uint32_t i = 0; i < nc; i++) {
-        if (pf && !sigma_pf_may_match(&v, c[i].rule))
+        if (pf && !sigma_pf_may_match(v, c[i].rule))
             continue;
         int rc = eval_cand(m, &c[i], fn, opaque);
         if (rc < 0)

@@ -15,9 +15,9 @@
  * its events.
  *
  * For speed, each entry is filed under one of its exact-match conditions
- * (field, value) in a hash table; an event then looks up its own values of
- * the few dispatch fields instead of testing every entry. Entries without
- * such a condition are tested on every event.
+ * (field, value) in a hash table, the one the fewest entries share; an event
+ * then looks up its own values of the few dispatch fields instead of testing
+ * every entry. Entries without such a condition are tested on every event.
  *
  * An entry whose rule side says `service: '*'` stands for every service of
  * its product: it is copied for each service the loaded rules name, with
@@ -89,51 +89,119 @@ static int bad(FILE *err, const char *path, struct ymark m, const char *msg)
     return -EINVAL;
 }
 
-/* Choose the item to file entry e under, and register its values. */
-static void file_entry(struct ls_map *m, uint32_t ei, struct ls_slot **slots, size_t *nslots,
-                       size_t *cap)
+void ls_number_key(double d, char *buf, size_t n)
 {
-    const struct ls_entry *e = &m->e[ei];
-    for (uint32_t i = 0; i < e->cond.n; i++) {
-        const struct sigma_item *it = &e->cond.items[i];
-        if (!it->field || it->neq || it->all || !it->nvals)
-            continue;
-        bool exact = true;
-        for (uint32_t k = 0; k < it->nvals; k++)
-            if (it->vals[k].kind != SV_EXACT || it->vals[k].cased)
-                exact = false;
-        if (!exact)
-            continue;
-        uint32_t d = UINT32_MAX;
-        for (uint32_t k = 0; k < m->ndisp; k++)
-            if (m->disp[k].hash == it->field_hash && m->disp[k].len == it->field_len &&
-                !strcasecmp(m->disp[k].field, it->field))
-                d = k;
-        if (d == UINT32_MAX) {
-            if (m->ndisp == LS_MAX_DISPATCH)
-                continue;
-            d = m->ndisp++;
-            m->disp[d].field = it->field;
-            m->disp[d].len = it->field_len;
-            m->disp[d].hash = it->field_hash;
-        }
-        for (uint32_t k = 0; k < it->nvals; k++) {
-            if (*nslots == *cap) {
-                *cap = *cap ? *cap * 2 : 64;
-                *slots = realloc(*slots, *cap * sizeof(**slots));
-                if (!*slots)
-                    abort();
-            }
-            (*slots)[(*nslots)++] = (struct ls_slot){d, ei, it->vals[k].s, it->vals[k].n,
-                                                     val_hash(d, it->vals[k].s, it->vals[k].n)};
-        }
-        return;
-    }
-    m->always[m->nalways++] = ei;
+    if (d > -1e15 && d < 1e15 && (double)(long long)d == d)
+        snprintf(buf, n, "%lld", (long long)d);
+    else
+        snprintf(buf, n, "%.17g", d);
 }
 
-static void build_dispatch(struct ls_map *m)
+/* Can entry item it be a dispatch key: a field equal to one of a few
+ * case-blind literals? */
+static bool dispatch_item(const struct sigma_item *it)
 {
+    if (!it->field || it->neq || it->all || !it->nvals)
+        return false;
+    for (uint32_t k = 0; k < it->nvals; k++)
+        if (it->vals[k].kind != SV_EXACT || it->vals[k].cased)
+            return false;
+    return true;
+}
+
+/* How many values of dispatch items of all entries equal value v of item
+ * it (same field): the entries an event with that value would test. */
+static uint32_t value_load(const struct ls_map *m, const struct sigma_item *it,
+                           const struct sigma_value *v)
+{
+    uint32_t n = 0;
+    for (uint32_t e = 0; e < m->n; e++)
+        for (uint32_t i = 0; i < m->e[e].cond.n; i++) {
+            const struct sigma_item *o = &m->e[e].cond.items[i];
+            if (!dispatch_item(o) || o->field_hash != it->field_hash ||
+                strcasecmp(o->field, it->field))
+                continue;
+            for (uint32_t k = 0; k < o->nvals; k++)
+                n += o->vals[k].n == v->n && !memcmp(o->vals[k].s, v->s, v->n);
+        }
+    return n;
+}
+
+static void push_slot(struct ls_slot **slots, size_t *nslots, size_t *cap, struct ls_slot sl)
+{
+    if (*nslots == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        *slots = realloc(*slots, *cap * sizeof(**slots));
+        if (!*slots)
+            abort();
+    }
+    (*slots)[(*nslots)++] = sl;
+}
+
+/* Choose the item to file entry e under (the one whose values the fewest
+ * other entries share: EventID: 1 rather than the Sysmon channel), and
+ * register its values. A number is filed under its text and under its
+ * ls_number_key(), which an event value written otherwise (0x1, 1.0) is
+ * looked up by too. */
+static void file_entry(struct sigma_set *s, uint32_t ei, struct ls_slot **slots, size_t *nslots,
+                       size_t *cap)
+{
+    struct ls_map *m = &s->map;
+    const struct ls_entry *e = &m->e[ei];
+    const struct sigma_item *best = NULL;
+    uint32_t best_load = UINT32_MAX;
+    for (uint32_t i = 0; i < e->cond.n; i++) {
+        const struct sigma_item *it = &e->cond.items[i];
+        if (!dispatch_item(it))
+            continue;
+        bool known = false;
+        for (uint32_t k = 0; k < m->ndisp; k++)
+            known |= m->disp[k].hash == it->field_hash && m->disp[k].len == it->field_len &&
+                     !strcasecmp(m->disp[k].field, it->field);
+        if (!known && m->ndisp == LS_MAX_DISPATCH)
+            continue;
+        uint32_t load = 0;
+        for (uint32_t k = 0; k < it->nvals; k++)
+            load += value_load(m, it, &it->vals[k]);
+        if (load < best_load) {
+            best = it;
+            best_load = load;
+        }
+    }
+    if (!best) {
+        m->always[m->nalways++] = ei;
+        return;
+    }
+    uint32_t d = UINT32_MAX;
+    for (uint32_t k = 0; k < m->ndisp; k++)
+        if (m->disp[k].hash == best->field_hash && m->disp[k].len == best->field_len &&
+            !strcasecmp(m->disp[k].field, best->field))
+            d = k;
+    if (d == UINT32_MAX) {
+        d = m->ndisp++;
+        m->disp[d].field = best->field;
+        m->disp[d].len = best->field_len;
+        m->disp[d].hash = best->field_hash;
+    }
+    for (uint32_t k = 0; k < best->nvals; k++) {
+        const struct sigma_value *v = &best->vals[k];
+        push_slot(slots, nslots, cap, (struct ls_slot){d, ei, v->s, v->n, val_hash(d, v->s, v->n)});
+        if (!v->numeric)
+            continue;
+        char key[48];
+        ls_number_key(v->num, key, sizeof(key));
+        size_t kl = strlen(key);
+        if (kl != v->n || memcmp(key, v->s, kl)) {
+            const char *ks = arena_strndup(&s->arena, key, kl);
+            push_slot(slots, nslots, cap,
+                      (struct ls_slot){d, ei, ks, (uint32_t)kl, val_hash(d, ks, kl)});
+        }
+    }
+}
+
+static void build_dispatch(struct sigma_set *s)
+{
+    struct ls_map *m = &s->map;
     struct ls_slot *list = NULL;
     size_t n = 0, cap = 0;
     m->always = calloc(m->n + 1, sizeof(uint32_t));
@@ -141,7 +209,7 @@ static void build_dispatch(struct ls_map *m)
         abort();
     for (uint32_t i = 0; i < m->n; i++)
         if (!m->e[i].service || strcmp(m->e[i].service, "*"))
-            file_entry(m, i, &list, &n, &cap);
+            file_entry(s, i, &list, &n, &cap);
     uint32_t ns = 16;
     while (ns < n * 2 + 2)
         ns *= 2;
@@ -337,7 +405,7 @@ void ls_map_bind(struct sigma_set *s)
 {
     struct ls_map *m = &s->map;
     expand_wildcards(s);
-    build_dispatch(m);
+    build_dispatch(s);
     for (uint32_t i = 0; i < s->nrules; i++) {
         struct sigma_rule *r = s->rules[i];
         r->nvariants = 0;

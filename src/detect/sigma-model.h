@@ -88,6 +88,11 @@ struct sigma_value {
     uint32_t anchor;   /* SV_CONTAINS: offset of the needle's rarest byte */
     bool numeric;      /* SV_EXACT from a YAML number: num holds it, and event
                           values written otherwise (0x10, 16.0) compare as numbers */
+    uint32_t atom;     /* prefilter atom that must be present for it to match
+                          (sigma-prefilter.c), 0: none */
+    uint32_t ref_fid;  /* SV_FIELDREF: the field id of the name in s (see sigma_item.fid) */
+    int16_t re_need;   /* SV_RE: a byte every match contains (-1: none known) */
+    uint32_t re_min;   /* SV_RE: the shortest match, in characters */
 };
 
 /* Regex match state, one per matcher (thread). */
@@ -101,6 +106,8 @@ struct sigma_item {
     const char *field; /* NULL: keyword (full-text) item */
     uint32_t field_len;
     uint32_t field_hash; /* field_name_hash(field) */
+    uint32_t fid;        /* the name's id in the set (equal names, equal ids; 0: none),
+                            under which matching keeps the field's value per event */
     bool all;            /* every value must match (|all) */
     bool neq;            /* the field must differ from the values */
     struct sigma_value *vals;
@@ -233,7 +240,17 @@ bool glob_match(const struct sigma_value *v, const char *s, size_t n);
 bool sv_match_string(const struct sigma_value *v, const char *raw, size_t rn, const char *low,
                      size_t ln, struct re_state *rs);
 bool cidr_match(const struct sigma_value *v, const char *s, size_t n);
+/* An address parsed once for every CIDR value: IPv4 (a dotted quad, or
+ * IPv4-mapped IPv6: has4) and/or IPv6 (has6). */
+struct ip_addr {
+    bool has4, has6;
+    uint8_t a4[4], a6[16];
+};
+bool ip_parse(const char *s, size_t n, struct ip_addr *ip);
+bool cidr_match_ip(const struct sigma_value *v, const struct ip_addr *ip);
 bool parse_number(const char *s, size_t n, double *out);
+/* Does regex pattern pat set option letter opt inline ("(?i)", "(?-x:")? */
+bool regex_inline_flag(const char *pat, uint32_t n, char opt);
 bool date_part(const char *s, size_t n, uint8_t part, double *out);
 
 /* One row of the log source mapping: the rule log sources it serves and the
@@ -292,6 +309,7 @@ struct sigma_set {
     pcre2_code **codes;
     size_t ncodes;
     uint32_t max_sels; /* most search identifiers in one rule (after filters) */
+    uint32_t nfids;    /* field ids given (sigma_item.fid): 1 .. nfids */
     bool finished;
     struct sigma_prefilter *pf; /* literal prefilter (sigma-prefilter.c), or NULL */
 };
@@ -309,6 +327,9 @@ int sigma_group_compile(struct sv_ctx *c, const struct ynode *map, struct sigma_
                         const struct ynode **where);
 
 /* Log source mapping (sigma-logsource.c). */
+/* The text a number is filed under in the dispatch table (and looked up by):
+ * equal numbers, equal keys. */
+void ls_number_key(double d, char *buf, size_t n);
 int ls_map_load(struct sigma_set *s, const char *path, FILE *err);
 void ls_map_bind(struct sigma_set *s); /* attach rules to entries, mark inactive ones */
 void ls_map_free(struct ls_map *m);

@@ -314,6 +314,75 @@ static void corr_check_cycles(struct sigma_set *s)
     free(depth);
 }
 
+/* Field ids: one per distinct field name (byte for byte) that items and
+ * field references read. */
+struct fid_table {
+    struct fid_slot {
+        const char *name;
+        uint32_t len, id;
+    } * slots;
+    uint32_t nslots, n;
+};
+
+static uint32_t fid_of(struct fid_table *t, const char *name, uint32_t len)
+{
+    if (!t->slots || (t->n + 1) * 2 > t->nslots)
+        return 0; /* the table is sized before; 0 leaves the field uncached */
+    uint32_t h = 2166136261u;
+    for (uint32_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)name[i]) * 16777619u;
+    for (h &= t->nslots - 1; t->slots[h].name; h = (h + 1) & (t->nslots - 1))
+        if (t->slots[h].len == len && !memcmp(t->slots[h].name, name, len))
+            return t->slots[h].id;
+    t->slots[h] = (struct fid_slot){name, len, ++t->n};
+    return t->n;
+}
+
+static void intern_group(struct fid_table *t, struct sigma_group *g)
+{
+    for (uint32_t i = 0; i < g->n; i++) {
+        struct sigma_item *it = &g->items[i];
+        if (it->field)
+            it->fid = fid_of(t, it->field, it->field_len);
+        for (uint32_t j = 0; j < it->nvals; j++)
+            if (it->vals[j].kind == SV_FIELDREF)
+                it->vals[j].ref_fid = fid_of(t, it->vals[j].s, it->vals[j].n);
+    }
+}
+
+/* Give the field names read by rules (filters grafted) and by the log source
+ * entries' conditions their ids. Without memory, ids stay 0: matching then
+ * looks every field up each time, with the same results. */
+static void intern_fields(struct sigma_set *s)
+{
+    uint64_t items = 0;
+    for (uint32_t r = 0; r < s->nrules; r++)
+        for (uint32_t k = 0; k < s->rules[r]->nsels; k++)
+            for (uint32_t g = 0; g < s->rules[r]->sels[k].n; g++) {
+                const struct sigma_group *gr = &s->rules[r]->sels[k].groups[g];
+                items += gr->n;
+                for (uint32_t i = 0; i < gr->n; i++)
+                    items += gr->items[i].nvals;
+            }
+    for (uint32_t e = 0; e < s->map.n; e++)
+        items += s->map.e[e].cond.n;
+    struct fid_table t = {0};
+    t.nslots = 64;
+    while (t.nslots < items * 2 + 2)
+        t.nslots *= 2;
+    t.slots = calloc(t.nslots, sizeof(*t.slots));
+    if (!t.slots)
+        return;
+    for (uint32_t r = 0; r < s->nrules; r++)
+        for (uint32_t k = 0; k < s->rules[r]->nsels; k++)
+            for (uint32_t g = 0; g < s->rules[r]->sels[k].n; g++)
+                intern_group(&t, &s->rules[r]->sels[k].groups[g]);
+    for (uint32_t e = 0; e < s->map.n; e++)
+        intern_group(&t, &s->map.e[e].cond);
+    s->nfids = t.n;
+    free(t.slots);
+}
+
 int sigma_set_finish(struct sigma_set *s)
 {
     if (s->finished)
@@ -369,6 +438,7 @@ int sigma_set_finish(struct sigma_set *s)
             s->max_sels = s->rules[j]->nsels;
     }
     ls_map_bind(s);
+    intern_fields(s);
     /* on failure s->pf stays NULL and every candidate rule is evaluated */
     (void)sigma_prefilter_build(s);
     return 0;

@@ -323,16 +323,63 @@ static char lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 }
 
+/* The name's bytes without spaces, ASCII-folded, are taken 8 at a time
+ * (little-endian, the last word zero-padded): most names have no space and
+ * are read a word at a time, folded with word arithmetic. */
+static inline uint64_t name_mix(uint64_t h, uint64_t w)
+{
+    return (h ^ w) * 0x9E3779B97F4A7C15ull;
+}
+
+static inline uint64_t fold_word(uint64_t x)
+{
+    uint64_t low7 = x & 0x7f7f7f7f7f7f7f7full;
+    uint64_t upper = ~x & (low7 + 0x3f3f3f3f3f3f3f3full) & ~(low7 + 0x2525252525252525ull) &
+                     0x8080808080808080ull; /* 0x80 in each byte 'A'..'Z' */
+    return x | upper >> 2;
+}
+
+static inline uint64_t load_le(const char *p, size_t n)
+{
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++)
+        x |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    return x;
+}
+
 uint32_t field_name_hash(const char *s, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == ' ')
-            continue; /* "Threat Name" is ThreatName to a rule */
-        h ^= (unsigned char)lower(s[i]);
-        h *= 16777619u;
+    uint64_t h = 0x243F6A8885A308D3ull;
+    if (!memchr(s, ' ', n)) {
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+            w = __builtin_bswap64(w);
+#endif
+            h = name_mix(h, fold_word(w));
+        }
+        if (i < n)
+            h = name_mix(h, fold_word(load_le(s + i, n - i)));
+    } else { /* "Threat Name" is ThreatName to a rule */
+        uint64_t w = 0;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] == ' ')
+                continue;
+            w |= (uint64_t)(unsigned char)lower(s[i]) << (8 * k);
+            if (++k == 8) {
+                h = name_mix(h, w);
+                w = 0;
+                k = 0;
+            }
+        }
+        if (k)
+            h = name_mix(h, w);
     }
-    return h;
+    h ^= h >> 32;
+    return (uint32_t)h;
 }
 
 static int errf(struct sv_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -535,6 +582,44 @@ static char re_backtracks(pcre2_code *re, const char *pat, size_t n)
     return found;
 }
 
+/* Does the pattern set option letter opt inline, "(?i)" or "(?-x:..."? */
+bool regex_inline_flag(const char *pat, uint32_t n, char opt)
+{
+    for (uint32_t i = 0; i + 2 < n; i++) {
+        if (pat[i] == '\\') {
+            i++;
+            continue;
+        }
+        if (pat[i] != '(' || pat[i + 1] != '?')
+            continue;
+        for (uint32_t j = i + 2; j < n && pat[j] != ')' && pat[j] != ':'; j++)
+            if (pat[j] == opt)
+                return true;
+    }
+    return false;
+}
+
+/* What every match of re contains, from PCRE2's own analysis: a byte (its
+ * last fixed code unit, else its first; a letter only when the pattern can
+ * have no caseless part) and a length. Matching tests them before running
+ * the regex: a subject without the byte, or shorter, cannot match. */
+static void regex_needs(pcre2_code *re, bool maybe_caseless, struct sigma_value *v)
+{
+    v->re_need = -1;
+    pcre2_pattern_info(re, PCRE2_INFO_MINLENGTH, &v->re_min);
+    static const uint32_t what[2][2] = {{PCRE2_INFO_LASTCODETYPE, PCRE2_INFO_LASTCODEUNIT},
+                                        {PCRE2_INFO_FIRSTCODETYPE, PCRE2_INFO_FIRSTCODEUNIT}};
+    for (int k = 0; k < 2 && v->re_need < 0; k++) {
+        uint32_t type = 0, unit = 0;
+        if (pcre2_pattern_info(re, what[k][0], &type) != 0 || type != 1 ||
+            pcre2_pattern_info(re, what[k][1], &unit) != 0 || unit >= 0x80)
+            continue;
+        bool letter = (unit | 32) >= 'a' && (unit | 32) <= 'z';
+        if (!letter || !maybe_caseless)
+            v->re_need = (int16_t)unit;
+    }
+}
+
 static int compile_regex(struct sv_ctx *c, const char *pat, size_t n, bool ci, bool ml, bool dotall,
                          struct sigma_value *v)
 {
@@ -574,6 +659,7 @@ static int compile_regex(struct sv_ctx *c, const char *pat, size_t n, bool ci, b
     codes[(*c->ncodes)++] = re;
     v->kind = SV_RE;
     v->re = re;
+    regex_needs(re, ci || regex_inline_flag(pat, (uint32_t)n, 'i'), v);
     v->s = arena_strndup(c->arena, pat, n); /* the prefilter reads its literals */
     v->n = (uint32_t)n;
     return 0;
@@ -1244,10 +1330,9 @@ bool date_part(const char *s, size_t n, uint8_t part, double *out)
     return true;
 }
 
-bool cidr_match(const struct sigma_value *v, const char *s, size_t n)
+bool ip_parse(const char *s, size_t n, struct ip_addr *ip)
 {
     char buf[64];
-    uint8_t addr[16];
     if (n == 0 || n >= sizeof(buf))
         return false;
     memcpy(buf, s, n);
@@ -1255,18 +1340,21 @@ bool cidr_match(const struct sigma_value *v, const char *s, size_t n)
     char *pct = strchr(buf, '%'); /* IPv6 zone id */
     if (pct)
         *pct = '\0';
-    if (v->family == 4) {
-        if (inet_pton(AF_INET, buf, addr) != 1) {
-            /* IPv4-mapped IPv6 */
-            uint8_t a6[16];
-            static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-            if (inet_pton(AF_INET6, buf, a6) != 1 || memcmp(a6, mapped, 12))
-                return false;
-            memcpy(addr, a6 + 12, 4);
-        }
-    } else if (inet_pton(AF_INET6, buf, addr) != 1) {
-        return false;
+    ip->has4 = inet_pton(AF_INET, buf, ip->a4) == 1;
+    ip->has6 = !ip->has4 && inet_pton(AF_INET6, buf, ip->a6) == 1;
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (ip->has6 && !memcmp(ip->a6, mapped, 12)) { /* IPv4-mapped IPv6 */
+        ip->has4 = true;
+        memcpy(ip->a4, ip->a6 + 12, 4);
     }
+    return ip->has4 || ip->has6;
+}
+
+bool cidr_match_ip(const struct sigma_value *v, const struct ip_addr *ip)
+{
+    const uint8_t *addr = v->family == 4 ? ip->a4 : ip->a6;
+    if (!(v->family == 4 ? ip->has4 : ip->has6))
+        return false;
     unsigned full = v->prefix / 8, rest = v->prefix % 8;
     if (memcmp(addr, v->addr, full))
         return false;
@@ -1276,6 +1364,12 @@ bool cidr_match(const struct sigma_value *v, const char *s, size_t n)
             return false;
     }
     return true;
+}
+
+bool cidr_match(const struct sigma_value *v, const char *s, size_t n)
+{
+    struct ip_addr ip;
+    return ip_parse(s, n, &ip) && cidr_match_ip(v, &ip);
 }
 
 static bool cmp_num(double a, uint8_t cmp, double b)
@@ -1321,6 +1415,8 @@ bool sv_match_string(const struct sigma_value *v, const char *raw, size_t rn, co
     case SV_GLOB:
         return glob_match(v, s, n);
     case SV_RE: {
+        if (rn < v->re_min || (v->re_need >= 0 && !memchr(raw, v->re_need, rn)))
+            return false; /* what every match contains is not there */
         int rc = pcre2_match(v->re, (PCRE2_SPTR)raw, rn, 0, 0, rs->md, rs->mc);
         if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
             rs->errors++; /* limit hit or bad subject: counted, no match */

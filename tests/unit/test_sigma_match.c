@@ -408,16 +408,37 @@ static void test_fieldmapping_and_index(void **state)
     event_add_copy(&ev, "NewProcessName", "C:\\cmd.exe", 10, VT_STRING);
     sigma_match(m, &ev, count_cb, &hits);
     assert_int_equal(hits, 2);
+    /* event ids written otherwise are the same numbers (the entries are
+     * found by a hash of the event id: its text, then its number) */
+    event_init(&ev, &a);
+    ev.ls.product = "test";
+    event_add_copy(&ev, "EventID", "0x1", 3, VT_STRING);
+    event_add_copy(&ev, "Image", "C:\\cmd.exe", 10, VT_STRING);
+    sigma_match(m, &ev, count_cb, &hits);
+    assert_int_equal(hits, 3);
+    event_init(&ev, &a);
+    ev.ls.product = "test";
+    event_add_copy(&ev, "EventID", "4.688e3", 7, VT_STRING);
+    event_add_copy(&ev, "NewProcessName", "C:\\cmd.exe", 10, VT_STRING);
+    sigma_match(m, &ev, count_cb, &hits);
+    assert_int_equal(hits, 4);
     /* another event id: not of the category, not tested */
     event_init(&ev, &a);
     ev.ls.product = "test";
     event_add_copy(&ev, "EventID", "3", 1, VT_NUMBER);
     event_add_copy(&ev, "Image", "C:\\cmd.exe", 10, VT_STRING);
     sigma_match(m, &ev, count_cb, &hits);
-    assert_int_equal(hits, 2);
+    assert_int_equal(hits, 4);
+    /* "01" is the number 1 too */
+    event_init(&ev, &a);
+    ev.ls.product = "test";
+    event_add_copy(&ev, "EventID", "01", 2, VT_STRING);
+    event_add_copy(&ev, "Image", "C:\\cmd.exe", 10, VT_STRING);
+    sigma_match(m, &ev, count_cb, &hits);
+    assert_int_equal(hits, 5);
     struct sigma_match_stats st;
     sigma_matcher_stats(m, &st);
-    assert_int_equal(st.rule_evals, 2);
+    assert_int_equal(st.rule_evals, 5);
     sigma_matcher_free(m);
     sigma_set_free(s);
     arena_free(&a);

@@ -1,10 +1,13 @@
-/* Unit tests for the Sigma literal prefilter: rules whose conditions mix
+/* Unit tests for the Sigma prefilter: rules whose conditions mix
  * and / or / not, N-of, |all, globs, windash, regexes (with their literals,
- * caseless with Unicode folding), numbers, |cased,
- * keywords and JSON arrays with escapes, matched against hand-built events
- * with the prefilter on and off: the rules that match must be the same, the
- * expected ones must match, and with Hyperscan built in the prefilter must
- * actually skip rules. */
+ * caseless with Unicode folding, alternatives at the top level and inside
+ * groups, escapes), numbers, |cased, exact values looked up by field (as
+ * text and as numbers, in JSON arrays, on a field that a log source entry
+ * renames), two-byte literals, keywords and JSON arrays with escapes, and a
+ * rule let through by a common literal whose other values are absent,
+ * matched against hand-built events with the prefilter on and off: the rules
+ * that match must be the same, the expected ones must match, and with
+ * Hyperscan built in the prefilter must actually skip rules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "detect/sigma-model.h"
+#include "detect/sigma-prefilter.h"
 #include "detect/sigma.h"
 #include "util/arena.h"
 
@@ -23,7 +28,10 @@ static char mapping_path[64];
 
 static const char mapping[] = "logsources:\n"
                               "  - rule: {product: test}\n"
-                              "    events: {logsource.product: test}\n";
+                              "    events: {logsource.product: test}\n"
+                              "  - rule: {product: test}\n"
+                              "    events: {logsource.product: test, Kind: mapped}\n"
+                              "    fieldmappings: {Image: NewImage}\n";
 
 static const char rules[] =
     "title: and-not\nlogsource: {product: test}\ndetection:\n"
@@ -57,10 +65,40 @@ static const char rules[] =
     "title: regex-lit\nlogsource: {product: test}\ndetection:\n"
     "  sel: {CommandLine|re: 'cmd.{0,5}/c.+power[s]hell\\.exe?'}\n  condition: sel\n---\n"
     "title: regex-caseless\nlogsource: {product: test}\ndetection:\n"
-    "  sel: {CommandLine|re|i: 'kelvin-test'}\n  condition: sel\n";
+    "  sel: {CommandLine|re|i: 'kelvin-test'}\n  condition: sel\n---\n"
+    "title: exact-text\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {Status: 'Failed Logon', LogonType: [3, 10]}\n  condition: sel\n---\n"
+    "title: exact-array\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {Groups: 'admins'}\n  condition: sel\n---\n"
+    "title: exact-mapped\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {Image: 'c:\\tools\\x.exe'}\n  condition: sel\n---\n"
+    "title: regex-alt\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|re: 'foo\\.bar|(?:x|y)baz\\b'}\n  condition: sel\n---\n"
+    "title: regex-group-alt\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|re: 'cmd.{0,5}(?:/c|/r).+pow\\x65rgrid'}\n  condition: sel\n---\n"
+    "title: two-bytes\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|contains: ['^^', \"\\u00a0\"]}\n  condition: sel\n---\n"
+    "title: confirm\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|contains: 'common', ParentImage|endswith: ['\\rare.exe', '\\odd.exe']}\n"
+    "  filter: {ParentImage|contains: '\\ok\\'}\n  condition: sel and not filter\n---\n"
+    "title: re-need\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|re: '(?i)go&&STOP'}\n  condition: sel\n---\n"
+    "title: re-case\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|re: 'Zed[0-9]+q'}\n  condition: sel\n---\n"
+    "title: anchored\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {User|endswith: '$', Path|startswith: 'c:\\program files (x86)\\vendor\\',\n"
+    "        Tool|endswith: '\\some-long-tool-name.exe'}\n  condition: sel\n---\n"
+    "title: re-escape\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|re: 'x\\x2dy\\tz'}\n  condition: sel\n---\n"
+    "title: or-of-and\nlogsource: {product: test}\ndetection:\n"
+    "  sel_a: {Image|contains: 'comm', CommandLine|contains: 'rareone'}\n"
+    "  sel_b: {CommandLine|contains: 'raretwo'}\n  condition: 1 of sel_*\n---\n"
+    "title: field-scoped\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|contains: 'zeta-lit', Note|contains: ['one-lit', 'two-lit']}\n"
+    "  condition: sel\n";
 
 struct ev_case {
-    const char *kv[8];  /* key, value pairs, NULL-ended */
+    const char *kv[12]; /* key, value pairs, NULL-ended */
     const char *expect; /* titles that match, in rule order, ';'-separated */
 };
 
@@ -90,6 +128,52 @@ static const struct ev_case cases[] = {
       "ELVIN-TE\xc5\xbfT",
       NULL},
      "regex-caseless;"},
+    {{"Image", "a.exe", "Status", "FAILED LOGON", "LogonType", "0x3", NULL}, "exact-text;"},
+    {{"Image", "a.exe", "Status", "failed logon", "LogonType", "10.0", NULL}, "exact-text;"},
+    {{"Image", "a.exe", "Status", "failed logon ", "LogonType", "3", NULL}, ""},
+    {{"Image", "a.exe", "Status", "Failed Logon", "LogonType", "4", NULL}, ""},
+    {{"Image", "a.exe", "Groups", "[\"users\", \"ADMINS\"]", NULL}, "exact-array;"},
+    {{"Image", "a.exe", "Groups", "[\"users\", \"admins2\"]", NULL}, ""},
+    {{"Kind", "mapped", "NewImage", "C:\\Tools\\X.exe", "Image", "a.exe", NULL}, "exact-mapped;"},
+    {{"Kind", "other", "NewImage", "C:\\Tools\\X.exe", "Image", "a.exe", NULL}, ""},
+    {{"Image", "C:\\tools\\X.EXE", NULL}, "exact-mapped;"},
+    {{"Image", "a.exe", "CommandLine", "run foo.bar now", NULL}, "regex-alt;"},
+    {{"Image", "a.exe", "CommandLine", "run ybaz", NULL}, "regex-alt;"},
+    {{"Image", "a.exe", "CommandLine", "run zbaz FOO.BAR", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine", "cmd.exe /r x powergrid", NULL}, "regex-group-alt;"},
+    {{"Image", "a.exe", "CommandLine", "cmd.exe /k x powergrid", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine", "a^^b", NULL}, "two-bytes;"},
+    {{"Image", "a.exe", "CommandLine",
+      "a\xc2\xa0"
+      "b",
+      NULL},
+     "two-bytes;"},
+    {{"Image", "a.exe", "CommandLine", "a^b^", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine", "common", "ParentImage", "C:\\x\\ODD.exe", NULL},
+     "confirm;"},
+    {{"Image", "a.exe", "CommandLine", "common", "ParentImage", "C:\\ok\\odd.exe", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine", "common", "ParentImage", "C:\\x\\even.exe", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine", "x GO&&stop", NULL}, "re-need;"},
+    {{"Image", "a.exe", "CommandLine", "x go stop", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine", "Zed12q", NULL}, "re-case;"},
+    {{"Image", "a.exe", "CommandLine", "zed12q", NULL}, ""},
+    {{"Image", "a.exe", "User", "HOST$", "Path", "C:\\Program Files (x86)\\Vendor\\x", "Tool",
+      "D:\\SOME-long-tool-name.EXE", NULL},
+     "anchored;"},
+    {{"Image", "a.exe", "User", "HOST$", "Path", "C:\\Program Files (x86)\\Vendor\\x", "Tool",
+      "D:\\some-other-tool-name.exe", NULL},
+     ""},
+    {{"Image", "a.exe", "User", "HOST", "Path", "C:\\Program Files (x86)\\Vendor\\x", "Tool",
+      "D:\\some-long-tool-name.exe", NULL},
+     ""},
+    {{"Image", "a.exe", "CommandLine", "x-y\tz", NULL}, "re-escape;"},
+    {{"Image", "a.exe", "CommandLine", "x-y z", NULL}, ""},
+    {{"Image", "comm.exe", "CommandLine", "RAREONE", NULL}, "or-of-and;"},
+    {{"Image", "comm.exe", "CommandLine", "none", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine", "raretwo", NULL}, "or-of-and;"},
+    {{"Image", "a.exe", "CommandLine", "x zeta-lit", "Note", "[\"two-lit\"]", NULL},
+     "field-scoped;"},
+    {{"Image", "zeta-lit.exe", "CommandLine", "x", "Note", "one-lit zeta-lit", NULL}, ""},
 };
 
 static int setup(void **state)
@@ -146,7 +230,7 @@ static void test_same_matches(void **state)
     sigma_set_finish(s);
     struct sigma_counts cnt;
     sigma_set_counts(s, &cnt);
-    assert_int_equal(cnt.rules, 14);
+    assert_int_equal(cnt.rules, 27);
     struct sigma_matcher *on = sigma_matcher_new(s), *off = sigma_matcher_new(s);
     assert_non_null(on);
     assert_non_null(off);
@@ -170,9 +254,13 @@ static void test_same_matches(void **state)
     struct sigma_match_stats st_on, st_off;
     sigma_matcher_stats(on, &st_on);
     sigma_matcher_stats(off, &st_off);
-    assert_int_equal(st_off.rule_evals, 14 * (sizeof(cases) / sizeof(cases[0])));
+    assert_int_equal(st_off.rule_evals, 27 * (sizeof(cases) / sizeof(cases[0])));
 #ifdef KENCHI_HAVE_HS
     assert_true(st_on.rule_evals < st_off.rule_evals);
+    /* only "short" (a two-letter literal) and "not-only" have no atom */
+    struct sigma_pf_counts pc;
+    sigma_prefilter_counts(s->pf, &pc);
+    assert_int_equal(pc.always, 2);
 #endif
     arena_free(&a);
     sigma_matcher_free(on);
