@@ -126,6 +126,11 @@ int intel_load_store(struct store *s, struct intel_set **set, const char *verb, 
 int intel_read_batch(const struct intel_opts *io, struct ioc_batch *out, const char *verb,
                      FILE *diag);
 
+/* Parse a --since/--until value (time_parse_user, ages counted back from
+ * now) into *out; on a bad value say so ("kenchi VERB: OPT: ...") and return
+ * -EINVAL. */
+int cli_parse_time(const char *verb, const char *opt, const char *arg, int64_t *out);
+
 /* True when stdout is a terminal (tables) rather than a pipe (JSON lines). */
 bool stdout_is_tty(void);
 

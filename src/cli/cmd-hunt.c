@@ -526,19 +526,6 @@ static void print_csv(const struct hunt_report *r, FILE *out)
 
 enum { OPT_SINCE = 0x200, OPT_UNTIL, OPT_IMPORT };
 
-static int parse_time(const char *opt, const char *arg, int64_t *out)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    if (time_parse_user(arg, (int64_t)now.tv_sec * NS_PER_SEC + now.tv_nsec, out) == 0)
-        return 0;
-    fprintf(stderr,
-            "kenchi hunt: %s: '%s' is not a time (use 2024-03-01T10:00:00Z, 2024-03-01, "
-            "or an age such as 7d)\n",
-            opt, arg);
-    return -EINVAL;
-}
-
 static int parse_count(const char *opt, const char *arg, bool zero_ok, uint64_t *out)
 {
     char *end;
@@ -613,11 +600,11 @@ int cmd_hunt(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case OPT_SINCE:
-            if (parse_time("--since", optarg, &ho.since_ns) < 0)
+            if (cli_parse_time("hunt", "--since", optarg, &ho.since_ns) < 0)
                 return EXIT_USAGE;
             break;
         case OPT_UNTIL:
-            if (parse_time("--until", optarg, &ho.until_ns) < 0)
+            if (cli_parse_time("hunt", "--until", optarg, &ho.until_ns) < 0)
                 return EXIT_USAGE;
             break;
         case 'o':

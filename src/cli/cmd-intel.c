@@ -654,16 +654,6 @@ static int do_export(const char *store_path, const struct export_opts *eo)
 
 /* ---- the verb ------------------------------------------------------------- */
 
-static int parse_time_opt(const char *opt, const char *arg, int64_t *out)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    if (time_parse_user(arg, (int64_t)now.tv_sec * NS_PER_SEC + now.tv_nsec, out) == 0)
-        return 0;
-    fprintf(stderr, "kenchi intel: %s: '%s' is not a time\n", opt, arg);
-    return -EINVAL;
-}
-
 enum {
     O_WARNINGLISTS = 0x300,
     O_HUNT,
@@ -784,11 +774,11 @@ int cmd_intel(int argc, char **argv)
             eo.domains[eo.ndomains++] = optarg;
             break;
         case O_SINCE:
-            if (parse_time_opt("--since", optarg, &eo.since_ns) < 0)
+            if (cli_parse_time("intel", "--since", optarg, &eo.since_ns) < 0)
                 return EXIT_USAGE;
             break;
         case O_UNTIL:
-            if (parse_time_opt("--until", optarg, &eo.until_ns) < 0)
+            if (cli_parse_time("intel", "--until", optarg, &eo.until_ns) < 0)
                 return EXIT_USAGE;
             break;
         case O_NO_SIGHTINGS:

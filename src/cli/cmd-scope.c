@@ -46,19 +46,6 @@ static void usage(FILE *out)
           out);
 }
 
-static int parse_time(const char *opt, const char *arg, int64_t *out)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    if (time_parse_user(arg, (int64_t)now.tv_sec * NS_PER_SEC + now.tv_nsec, out) == 0)
-        return 0;
-    fprintf(stderr,
-            "kenchi scope: %s: '%s' is not a time (use 2024-03-01T10:00:00Z, 2024-03-01, "
-            "or an age such as 7d)\n",
-            opt, arg);
-    return -EINVAL;
-}
-
 int cmd_scope(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -85,11 +72,11 @@ int cmd_scope(int argc, char **argv)
             path = optarg;
             break;
         case 'S':
-            if (parse_time("--since", optarg, &so.since_ns) < 0)
+            if (cli_parse_time("scope", "--since", optarg, &so.since_ns) < 0)
                 return EXIT_USAGE;
             break;
         case 'U':
-            if (parse_time("--until", optarg, &so.until_ns) < 0)
+            if (cli_parse_time("scope", "--until", optarg, &so.until_ns) < 0)
                 return EXIT_USAGE;
             break;
         case 'i':

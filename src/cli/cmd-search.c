@@ -244,19 +244,6 @@ static int jsonl_row(void *opaque, const struct store_row *r)
 
 enum { OPT_SINCE = 0x200, OPT_UNTIL, OPT_EXPLAIN };
 
-static int parse_time(const char *opt, const char *arg, int64_t *out)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    if (time_parse_user(arg, (int64_t)now.tv_sec * NS_PER_SEC + now.tv_nsec, out) == 0)
-        return 0;
-    fprintf(stderr,
-            "kenchi search: %s: '%s' is not a time (use 2024-03-01T10:00:00Z, 2024-03-01, "
-            "or an age such as 7d)\n",
-            opt, arg);
-    return -EINVAL;
-}
-
 int cmd_search(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -293,11 +280,11 @@ int cmd_search(int argc, char **argv)
             q.email = optarg;
             break;
         case OPT_SINCE:
-            if (parse_time("--since", optarg, &q.since_ns) < 0)
+            if (cli_parse_time("search", "--since", optarg, &q.since_ns) < 0)
                 return EXIT_USAGE;
             break;
         case OPT_UNTIL:
-            if (parse_time("--until", optarg, &q.until_ns) < 0)
+            if (cli_parse_time("search", "--until", optarg, &q.until_ns) < 0)
                 return EXIT_USAGE;
             break;
         case 'n': {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <time.h>
 #include "cli/cli.h"
 #include "decode/decode.h"
 #include "util/timeconv.h"
@@ -74,4 +75,17 @@ void read_opts_help(FILE *out)
 bool stdout_is_tty(void)
 {
     return isatty(STDOUT_FILENO) == 1;
+}
+
+int cli_parse_time(const char *verb, const char *opt, const char *arg, int64_t *out)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (time_parse_user(arg, (int64_t)now.tv_sec * NS_PER_SEC + now.tv_nsec, out) == 0)
+        return 0;
+    fprintf(stderr,
+            "kenchi %s: %s: '%s' is not a time (use 2024-03-01T10:00:00Z, 2024-03-01, "
+            "or an age such as 7d)\n",
+            verb, opt, arg);
+    return -EINVAL;
 }

@@ -1945,15 +1945,13 @@ static int row_to_cb(struct store *s, sqlite3 *db, sqlite3_stmt *st, char sip[64
     return cb(opaque, &r);
 }
 
-int store_search(struct store *s, const struct store_query *q,
-                 int (*cb)(void *opaque, const struct store_row *r), void *opaque)
+/* Step st to its end, handing every row to cb (row_to_cb); finalize it.
+ * doing names the work in an error message. */
+static int run_rows(struct store *s, sqlite3 *db, sqlite3_stmt *st, const char *doing,
+                    int (*cb)(void *opaque, const struct store_row *r), void *opaque)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    int rc = prepare_query(s, q, "", &db, &st);
-    if (rc < 0)
-        return rc;
     char sip[64], dip[64];
+    int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int e = row_to_cb(s, db, st, sip, dip, cb, opaque);
         if (e < 0) {
@@ -1961,9 +1959,33 @@ int store_search(struct store *s, const struct store_query *q,
             return e;
         }
     }
-    int ret = rc == SQLITE_DONE ? 0 : sql_err(s, db, rc, "searching");
+    int ret = rc == SQLITE_DONE ? 0 : sql_err(s, db, rc, doing);
     sqlite3_finalize(st);
     return ret;
+}
+
+/* Append the plan an EXPLAIN QUERY PLAN statement gives, a step a line;
+ * finalize it. */
+static int run_plan(struct store *s, sqlite3 *db, sqlite3_stmt *st, const char *doing,
+                    struct buf *out)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        buf_puts(out, (const char *)sqlite3_column_text(st, 3));
+        buf_putc(out, '\n');
+    }
+    int ret = rc == SQLITE_DONE ? 0 : sql_err(s, db, rc, doing);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int store_search(struct store *s, const struct store_query *q,
+                 int (*cb)(void *opaque, const struct store_row *r), void *opaque)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int rc = prepare_query(s, q, "", &db, &st);
+    return rc < 0 ? rc : run_rows(s, db, st, "searching", cb, opaque);
 }
 
 int store_explain(struct store *s, const struct store_query *q, struct buf *out)
@@ -1971,15 +1993,7 @@ int store_explain(struct store *s, const struct store_query *q, struct buf *out)
     sqlite3 *db;
     sqlite3_stmt *st;
     int rc = prepare_query(s, q, "EXPLAIN QUERY PLAN ", &db, &st);
-    if (rc < 0)
-        return rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        buf_puts(out, (const char *)sqlite3_column_text(st, 3));
-        buf_putc(out, '\n');
-    }
-    int ret = rc == SQLITE_DONE ? 0 : sql_err(s, db, rc, "explaining the search");
-    sqlite3_finalize(st);
-    return ret;
+    return rc < 0 ? rc : run_plan(s, db, st, "explaining the search", out);
 }
 
 int64_t store_count(struct store *s)
@@ -2068,19 +2082,7 @@ int store_scan(struct store *s, const struct store_scan *q,
     sqlite3 *db;
     sqlite3_stmt *st;
     int rc = prepare_scan(s, q, "", &db, &st);
-    if (rc < 0)
-        return rc;
-    char sip[64], dip[64];
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int e = row_to_cb(s, db, st, sip, dip, cb, opaque);
-        if (e < 0) {
-            sqlite3_finalize(st);
-            return e;
-        }
-    }
-    int ret = rc == SQLITE_DONE ? 0 : sql_err(s, db, rc, "scanning a time window");
-    sqlite3_finalize(st);
-    return ret;
+    return rc < 0 ? rc : run_rows(s, db, st, "scanning a time window", cb, opaque);
 }
 
 int store_scan_explain(struct store *s, const struct store_scan *q, struct buf *out)
@@ -2088,13 +2090,5 @@ int store_scan_explain(struct store *s, const struct store_scan *q, struct buf *
     sqlite3 *db;
     sqlite3_stmt *st;
     int rc = prepare_scan(s, q, "EXPLAIN QUERY PLAN ", &db, &st);
-    if (rc < 0)
-        return rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        buf_puts(out, (const char *)sqlite3_column_text(st, 3));
-        buf_putc(out, '\n');
-    }
-    int ret = rc == SQLITE_DONE ? 0 : sql_err(s, db, rc, "explaining the window scan");
-    sqlite3_finalize(st);
-    return ret;
+    return rc < 0 ? rc : run_plan(s, db, st, "explaining the window scan", out);
 }
