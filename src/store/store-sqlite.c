@@ -1032,6 +1032,11 @@ static void *ckpt_main(void *arg)
          * the WAL: readers still find them, the next checkpoint retries,
          * and store_close() reports what its own checkpoint meets */
         sqlite3_wal_checkpoint_v2(s->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        struct timespec cpu;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+        pthread_mutex_lock(&s->mu);
+        s->st.ckpt_cpu_ns = (uint64_t)cpu.tv_sec * NS_PER_SEC + (uint64_t)cpu.tv_nsec;
+        pthread_mutex_unlock(&s->mu);
         pthread_mutex_lock(&s->ckmu);
         s->ckpt_running = false;
         pthread_cond_broadcast(&s->cv_ckpt);
@@ -1044,7 +1049,10 @@ static void *ckpt_main(void *arg)
  * connection) SQLite's automatic checkpoints stay on. */
 static void ckpt_start(struct store *s)
 {
-    if (store_connect(s, false, &s->cdb) < 0) {
+    /* a first read opens the WAL on the connection: before it, a
+     * checkpoint on it finds no WAL and does nothing */
+    if (store_connect(s, false, &s->cdb) < 0 ||
+        sqlite3_exec(s->cdb, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK) {
         sqlite3_close(s->cdb);
         s->cdb = NULL;
         s->errmsg[0] = '\0';
@@ -1271,17 +1279,34 @@ static int add_hunt(struct store *s, const struct sbatch *b, const struct srow *
     return 0;
 }
 
+/* Do rows q and r of b have the same column c (both NULL, or equal bytes)? */
+static bool col_equal(const struct sbatch *b, const struct srow *q, const struct srow *r,
+                      enum col c)
+{
+    if (q->len[c] != r->len[c])
+        return false;
+    return q->len[c] == LEN_NULL ||
+           !memcmp(b->bytes.data + q->off[c], b->bytes.data + r->off[c], r->len[c]);
+}
+
 /* Insert the rows of b. Adds to *stored / *dup / the doc byte counters. */
 static int insert_batch(struct store *s, struct sbatch *b, struct store_stats *acc)
 {
     struct zdict *d = atomic_load(&s->dict);
+    int64_t file_id = 0, ls_id = 0, host_id = 0;
     for (size_t i = 0; i < b->n; i++) {
         struct srow *r = &b->rows[i];
-        int64_t file_id = 0, ls_id = 0, host_id = 0;
+        /* the previous row's file, log source and host: usually the same */
+        const struct srow *q = i ? &b->rows[i - 1] : NULL;
+        bool same_file = q && col_equal(b, q, r, C_FILE);
+        bool same_ls = q && col_equal(b, q, r, C_MODULE) && col_equal(b, q, r, C_PRODUCT) &&
+                       col_equal(b, q, r, C_SERVICE) && col_equal(b, q, r, C_CATEGORY);
+        bool same_host = q && col_equal(b, q, r, C_HOST);
         const char *fp = b->bytes.data + r->off[C_FILE];
-        int rc = intern_id(s, &s->files, s->file_get, s->file_put, fp, r->len[C_FILE], &fp,
-                           &r->len[C_FILE], 1, &file_id);
-        if (rc == 0) {
+        int rc = same_file ? 0
+                           : intern_id(s, &s->files, s->file_get, s->file_put, fp, r->len[C_FILE],
+                                       &fp, &r->len[C_FILE], 1, &file_id);
+        if (rc == 0 && !same_ls) {
             /* cache key: each part behind its 2-byte length, so that no
              * choice of names can make two log sources collide */
             const char *parts[4];
@@ -1309,7 +1334,9 @@ static int insert_batch(struct store *s, struct sbatch *b, struct store_stats *a
                                &ls_id);
             }
         }
-        if (rc == 0 && r->len[C_HOST] != LEN_NULL) {
+        if (rc == 0 && !same_host && r->len[C_HOST] == LEN_NULL)
+            host_id = 0;
+        else if (rc == 0 && !same_host) {
             const char *p = b->bytes.data + r->off[C_HOST];
             rc = intern_id(s, &s->hosts, s->host_get, s->host_put, p, r->len[C_HOST], &p,
                            &r->len[C_HOST], 1, &host_id);

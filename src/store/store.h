@@ -94,6 +94,7 @@ struct store_stats {
                                store are counted uncompressed, as first written) */
     uint64_t transactions;
     uint64_t writer_cpu_ns; /* CPU time the writer thread has used */
+    uint64_t ckpt_cpu_ns;   /* CPU time the checkpointer thread has used */
 };
 
 /* Counters so far (of committed work; call store_sync() first for exact
