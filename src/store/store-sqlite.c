@@ -5,7 +5,9 @@
  * ------
  * One file, WAL mode, synchronous=NORMAL: a commit is an append to the
  * write-ahead log without fsync (a power cut may lose the last commits, never
- * corrupt the file); readers (hunts) run beside the writer.
+ * corrupt the file); readers (hunts) run beside the writer. Checkpoints run
+ * on a third thread with its own connection, so the writer only appends to
+ * the WAL (see "checkpoints" below).
  *
  * Threads. The pipeline thread calls store_add_batch(): it serialises every
  * event (event_to_json), compresses the document, encodes the IP addresses
