@@ -145,6 +145,14 @@ struct store {
     struct wjob *job; /* the pending or running job */
     bool in_job;      /* the writer is running s->job */
 
+    /* the checkpointer thread (store-sqlite.c, "Checkpoints"), under ckmu */
+    pthread_mutex_t ckmu;
+    pthread_cond_t cv_ckpt; /* work for the checkpointer, or it finished */
+    pthread_t ckpt_thread;
+    bool ckpt_started, ckpt_want, ckpt_running, ckpt_stop;
+    int wal_frames; /* frames in the WAL after the writer's last commit */
+    sqlite3 *cdb;   /* the checkpointer's connection */
+
     /* producer only */
     struct sbatch *filling;
     ZSTD_CCtx *pcctx;

@@ -43,6 +43,8 @@ struct store_opts {
     uint64_t max_bytes;   /* refuse to grow the file past this (-ENOSPC); 0: no limit */
     size_t hunt_entries;  /* index entries a hunt holds to read the index in one
                              sweep (default 4 Mi: 96 MiB); past it, probe by probe */
+    size_t wal_pages;     /* WAL pages past which the writer restarts the WAL
+                             (default 16384: 64 MiB; store-sqlite.c, "checkpoints") */
 };
 
 void store_opts_default(struct store_opts *o);
@@ -92,6 +94,7 @@ struct store_stats {
                                store are counted uncompressed, as first written) */
     uint64_t transactions;
     uint64_t writer_cpu_ns; /* CPU time the writer thread has used */
+    uint64_t ckpt_cpu_ns;   /* CPU time the checkpointer thread has used */
 };
 
 /* Counters so far (of committed work; call store_sync() first for exact

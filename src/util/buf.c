@@ -21,7 +21,7 @@ void buf_free(struct buf *b)
     buf_init(b);
 }
 
-void buf_reserve(struct buf *b, size_t n)
+void buf_grow(struct buf *b, size_t n)
 {
     if (b->len + n + 1 <= b->cap)
         return;
@@ -37,25 +37,9 @@ void buf_reserve(struct buf *b, size_t n)
     b->cap = cap;
 }
 
-void buf_append(struct buf *b, const void *p, size_t n)
-{
-    buf_reserve(b, n);
-    if (n)
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
 void buf_puts(struct buf *b, const char *s)
 {
     buf_append(b, s, strlen(s));
-}
-
-void buf_putc(struct buf *b, char c)
-{
-    buf_reserve(b, 1);
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
 }
 
 void buf_printf(struct buf *b, const char *fmt, ...)
@@ -131,6 +115,21 @@ void json_put_string(struct buf *b, const char *s, size_t n)
     size_t run = 0; /* start of the pending run of bytes that need no escape */
     size_t i = 0;
     while (i < n) {
+        /* skip 8 plain bytes at a time: none below 0x20, none 0x80 or
+         * above, no '"', no '\\' (the usual test for a zero byte, on w and
+         * on w with the quote and the backslash xor-ed to zero) */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+            uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+            uint64_t bad = (w - ones * 0x20) | w | ((q - ones) & ~q) | ((bs - ones) & ~bs);
+            if (bad & high)
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         unsigned char c = p[i];
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
             i++;

@@ -28,11 +28,31 @@ static inline void buf_clear(struct buf *b)
     if (b->data)
         b->data[0] = '\0';
 }
-/* Make room for n more bytes (plus the terminating NUL). Aborts on OOM. */
-void buf_reserve(struct buf *b, size_t n);
-void buf_append(struct buf *b, const void *p, size_t n);
+/* The slow path of buf_reserve: grow the buffer. Aborts on OOM. */
+void buf_grow(struct buf *b, size_t n);
+/* Make room for n more bytes (plus the terminating NUL). Aborts on OOM.
+ * Inline, like buf_putc and buf_append: JSON rendering calls them for
+ * every token. */
+static inline void buf_reserve(struct buf *b, size_t n)
+{
+    if (b->len + n + 1 > b->cap)
+        buf_grow(b, n);
+}
+static inline void buf_append(struct buf *b, const void *p, size_t n)
+{
+    buf_reserve(b, n);
+    if (n)
+        __builtin_memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+static inline void buf_putc(struct buf *b, char c)
+{
+    buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
 void buf_puts(struct buf *b, const char *s);
-void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_put_u64(struct buf *b, uint64_t v);
 void buf_put_i64(struct buf *b, int64_t v);

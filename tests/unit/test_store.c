@@ -487,6 +487,45 @@ static void test_backpressure(void **state)
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), 2000);
 }
 
+static int64_t wal_bytes(const struct fx *f)
+{
+    char p[160];
+    snprintf(p, sizeof(p), "%s-wal", f->path);
+    struct stat sb;
+    return stat(p, &sb) == 0 ? (int64_t)sb.st_size : 0;
+}
+
+/* Checkpoints run on a thread of their own, beside the writer; the WAL
+ * still stays bounded (the writer restarts it past opts.wal_pages), and
+ * what store_sync() has returned for is committed: another connection
+ * sees it. Without the restart this WAL would grow to the whole store
+ * (20,000 events, several MB). */
+static void test_wal_bounded(void **state)
+{
+    struct fx *f = *state;
+    struct store_opts o;
+    store_opts_default(&o);
+    o.commit_rows = 200;
+    o.wal_pages = 32;
+    struct store *s = open_rw(f, &o);
+    int64_t max_wal = 0;
+    for (unsigned k = 0; k < 100; k++) {
+        insert(f, s, k * 200, 200);
+        assert_int_equal(store_sync(s), 0);
+        assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), (k + 1) * 200);
+        int64_t w = wal_bytes(f);
+        if (w > max_wal)
+            max_wal = w;
+    }
+    int64_t db_bytes = store_file_bytes(f->path);
+    assert_int_equal(store_close(s), 0);
+    assert_true(max_wal > 0);
+    assert_true(max_wal < 2 * 1024 * 1024);
+    assert_true(db_bytes > 4 * max_wal); /* a WAL that never restarted holds all of it */
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), 20000);
+    assert_int_equal(wal_bytes(f), 0); /* folded back at close */
+}
+
 static void test_open_errors(void **state)
 {
     struct fx *f = *state;
@@ -581,6 +620,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_compression_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_small_store_trains_at_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wal_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
     };

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,114 @@ static void test_json_escape(void **state)
     buf_free(&b);
 }
 
+/* The escaper skips plain bytes 8 at a time: every byte that needs care
+ * (quote, backslash, control, NUL, bytes >= 0x80) at every offset of a
+ * word, and at the ends, gives what a byte-by-byte escaper gives. */
+static void ref_escape(struct buf *b, const unsigned char *p, size_t n)
+{
+    buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        char e[8];
+        if (c == '"' || c == '\\') {
+            buf_putc(b, '\\');
+            buf_putc(b, (char)c);
+        } else if (c == '\n') {
+            buf_puts(b, "\\n");
+        } else if (c == '\r') {
+            buf_puts(b, "\\r");
+        } else if (c == '\t') {
+            buf_puts(b, "\\t");
+        } else if (c < 0x20) {
+            snprintf(e, sizeof(e), "\\u%04x", c);
+            buf_puts(b, e);
+        } else if (c >= 0x80) {
+            buf_puts(b, "\xEF\xBF\xBD"); /* only lone bytes >= 0x80 below */
+        } else {
+            buf_putc(b, (char)c);
+        }
+    }
+    buf_putc(b, '"');
+}
+
+static void test_json_escape_words(void **state)
+{
+    (void)state;
+    static const unsigned char special[] = {'"', '\\', 0, 1, '\n', 0x1f, 0x80, 0xff, ' ', '~'};
+    struct buf got, want;
+    buf_init(&got);
+    buf_init(&want);
+    unsigned char s[40];
+    for (size_t len = 0; len <= sizeof(s); len++)
+        for (size_t at = 0; at < len; at++)
+            for (size_t k = 0; k < sizeof(special); k++) {
+                for (size_t i = 0; i < len; i++)
+                    s[i] = (unsigned char)('a' + i % 26);
+                s[at] = special[k];
+                buf_clear(&got);
+                buf_clear(&want);
+                json_put_string(&got, (const char *)s, len);
+                ref_escape(&want, s, len);
+                assert_int_equal(got.len, want.len);
+                assert_memory_equal(got.data, want.data, got.len);
+            }
+    buf_free(&got);
+    buf_free(&want);
+}
+
+/* time_format writes its digits by hand for years 0..9999: the same text
+ * as the printf format it replaces, over a spread of times. */
+static void test_time_format_digits(void **state)
+{
+    (void)state;
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        /* years about 1843..2096, and now and then 0..9999 */
+        int64_t t = (int64_t)(x % (8000000000ULL * NS_PER_SEC)) - 4000000000LL * NS_PER_SEC;
+        if (i % 10 == 0)
+            t = time_from_utc((int)(x % 10000), 1 + (int)(x % 12), 1 + (int)(x % 28), (int)(x % 24),
+                              (int)(x % 60), (int)(x % 60), (long)(x % 1000000000));
+        char got[32], want[64];
+        time_format(t, got);
+        int64_t secs = t / NS_PER_SEC, ns = t % NS_PER_SEC;
+        if (ns < 0) {
+            ns += NS_PER_SEC;
+            secs--;
+        }
+        int64_t days = secs / 86400, rem = secs % 86400;
+        if (rem < 0) {
+            rem += 86400;
+            days--;
+        }
+        /* the reference: days back to a date the long way (month lengths) */
+        int64_t y = 1970;
+        for (;;) {
+            int64_t yd = (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? 366 : 365;
+            if (days >= yd) {
+                days -= yd;
+                y++;
+            } else if (days < 0) {
+                y--;
+                days += (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? 366 : 365;
+            } else {
+                break;
+            }
+        }
+        int ml[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        if (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+            ml[1] = 29;
+        int m = 0;
+        while (days >= ml[m])
+            days -= ml[m++];
+        snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%09dZ", (int)y, m + 1,
+                 (int)days + 1, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)ns);
+        assert_string_equal(got, want);
+    }
+}
+
 static void test_arena(void **state)
 {
     (void)state;
@@ -110,9 +219,10 @@ static void test_arena(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_civil_roundtrip), cmocka_unit_test(test_iso_parse),
-        cmocka_unit_test(test_local_zone),      cmocka_unit_test(test_user_time),
-        cmocka_unit_test(test_json_escape),     cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_civil_roundtrip),   cmocka_unit_test(test_iso_parse),
+        cmocka_unit_test(test_local_zone),        cmocka_unit_test(test_user_time),
+        cmocka_unit_test(test_json_escape),       cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_json_escape_words), cmocka_unit_test(test_time_format_digits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
