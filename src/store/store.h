@@ -217,6 +217,30 @@ struct store_intel_import {
 int store_intel_import(struct store *s, const struct ioc_batch *b, int64_t *import_id,
                        struct store_intel_import *counts);
 
+/* A streamed import, for feeds too large to hold as one batch: fn runs on
+ * the store's writer thread (the caller waits) and hands the store one
+ * chunk after another with store_intel_stream_add(), then ends the import
+ * with store_intel_stream_end(); all of one import is one transaction, so
+ * nothing of it is written unless it ends well. fn may run several imports
+ * one after the other. Chunks follow intel_read_opts' chunk_fn contract:
+ * metas[i] is the same record in every chunk of an import (a chunk may add
+ * records), iocs and problems are new in each. fn must not call other
+ * store functions; what it returns is returned (an import left open is
+ * rolled back). On an error of the add/end calls store_errmsg() explains
+ * once fn has returned. */
+struct store_intel_stream;
+typedef int (*store_intel_stream_fn)(void *opaque, struct store_intel_stream *x);
+int store_intel_import_stream(struct store *s, store_intel_stream_fn fn, void *opaque);
+/* Store the indicators of b in the current import (begun by the first
+ * call). Returns 0 or a negative errno (the import is then rolled back). */
+int store_intel_stream_add(struct store_intel_stream *x, const struct ioc_batch *b);
+/* Store b (NULL: nothing more) and commit the import; its id and counts
+ * (source and format NULL: they are b's) as store_intel_import(). */
+int store_intel_stream_end(struct store_intel_stream *x, const struct ioc_batch *b,
+                           int64_t *import_id, struct store_intel_import *counts);
+/* Roll back the current import, if any. */
+void store_intel_stream_cancel(struct store_intel_stream *x);
+
 /* Called per stored indicator: ioc->meta is 0 (meaningless here), meta_id
  * identifies the metadata record (equal ids: the same record, so a caller
  * can share it); everything is valid only during the call. Return 0 to go
