@@ -346,6 +346,14 @@ int store_event_get(struct store *s, int64_t ev, bool with_doc, struct store_row
 int store_message_events(struct store *s, const char *qid, int64_t ts_ns,
                          int (*cb)(void *opaque, int64_t ev, int64_t ts_ns), void *opaque);
 
+/* The row ids of the events of [since, until) (events without a time are
+ * never part of a window), in time order then row order: cb(opaque, ev,
+ * ts); cb may read events (store_event_get) meanwhile. For what no hunting
+ * key answers (a STIX pattern without an indexable value): its cost grows
+ * with the window. Returns 0 or a negative errno (cb's included). */
+int store_window_events(struct store *s, int64_t since_ns, int64_t until_ns,
+                        int (*cb)(void *opaque, int64_t ev, int64_t ts_ns), void *opaque);
+
 /* About how many events were stored before the store was upgraded to
  * schema 2 (they have no domain, URL, hash, file name, user agent or
  * queue id keys): 0 for a store created with schema 2. Negative errno on
