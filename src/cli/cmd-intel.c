@@ -128,6 +128,7 @@ struct import_ctx {
     int64_t ids[1024];
     size_t nids;
     const char *url, *tmp;   /* importing a URL: fetched into tmp */
+    bool feed;               /* ... a MISP feed, into the directory tmp */
     struct file_tally t;     /* the file being read */
     char failed_source[512]; /* the source a store error stopped */
     int error;               /* a store error: stop */
@@ -199,6 +200,31 @@ static void name_by_url(struct import_ctx *ic, struct ioc_batch *b)
     for (uint32_t i = 0; i < b->nmetas; i++)
         if (b->metas[i].feed && strstr(b->metas[i].feed, "kenchi-feed-"))
             b->metas[i].feed = ioc_batch_strdup(b, ic->url);
+    /* a fetched feed's files: named by their URL */
+    size_t tl = ic->tmp ? strlen(ic->tmp) : 0;
+    for (size_t i = 0; tl && i < b->nproblems; i++) {
+        const char *w = b->problems[i].where;
+        if (!w || strncmp(w, ic->tmp, tl))
+            continue;
+        const char *rest = w + tl;
+        /* a feed's files are beside its manifest, under its URL */
+        while (ic->feed && *rest == '/')
+            rest++;
+        char *nw = NULL;
+        if (asprintf(&nw, "%s%s", ic->url, rest) < 0)
+            abort();
+        b->problems[i].where = ioc_batch_strdup(b, nw);
+        free(nw);
+    }
+}
+
+/* An event of a MISP feed the fetch could not get. */
+static void on_fetch_problem(void *opaque, const char *where, const char *why)
+{
+    struct import_ctx *ic = opaque;
+    if (ic->problems_shown++ < PROBLEMS_SHOWN)
+        fprintf(stderr, "kenchi %s: %s: %s\n", g_verb, where, why);
+    ic->problems++;
 }
 
 static void store_failed(struct import_ctx *ic, const struct ioc_batch *b, int r)
@@ -325,18 +351,39 @@ static int do_import(int argc, char **argv, const char *store_path, const char *
     ro.chunk = IMPORT_CHUNK;
     ic.ro = &ro;
     for (int i = 0; i < argc && !ic.error; i++) {
-        char *tmp = NULL;
+        char *tmp = NULL, feed_url[2048];
+        bool feed = false;
         const char *path = argv[i];
         if (!strncasecmp(path, "http://", 7) || !strncasecmp(path, "https://", 8)) {
-            char err[256];
-            if (intel_fetch_url(path, &tmp, err, sizeof(err)) < 0) {
+            char err[640];
+            feed = intel_fetch_is_feed_url(path, format);
+            if (feed) {
+                /* a feed is known by its directory's URL, however it was
+                 * named (the directory, its manifest.json, or --format
+                 * misp-feed and the directory without its '/') */
+                size_t ul = strcspn(path, "?#");
+                static const char man[] = "manifest.json";
+                bool named_man = ul >= sizeof(man) - 1 &&
+                                 !strncasecmp(path + ul - (sizeof(man) - 1), man, sizeof(man) - 1);
+                if (named_man)
+                    ul -= sizeof(man) - 1;
+                snprintf(feed_url, sizeof(feed_url), "%.*s%s", (int)ul, path,
+                         ul && path[ul - 1] != '/' ? "/" : "");
+            }
+            int fr = feed ? intel_fetch_misp_feed(feed_url, &tmp, on_fetch_problem, &ic, err,
+                                                  sizeof(err))
+                          : intel_fetch_url(path, &tmp, err, sizeof(err));
+            if (fr < 0) {
                 fprintf(stderr, "kenchi intel import: %s: %s\n", path, err);
                 ic.failed++;
                 continue;
             }
             path = tmp;
             ic.url = argv[i];
+            if (feed)
+                ic.url = feed_url;
             ic.tmp = tmp;
+            ic.feed = feed;
         }
         ic.path = path;
         ic.ran = false;
@@ -352,8 +399,12 @@ static int do_import(int argc, char **argv, const char *store_path, const char *
             ic.failed++;
         }
         ic.url = ic.tmp = NULL;
+        ic.feed = false;
         if (tmp) {
-            unlink(tmp);
+            if (feed)
+                intel_fetch_cleanup(tmp);
+            else
+                unlink(tmp);
             free(tmp);
         }
     }
