@@ -1,6 +1,12 @@
 /*
  * stored-event.c - an event of the store back into a struct event (see
  * stored-event.h).
+ *
+ * The document is walked with the allocation-free iterator of
+ * decode/json-scan.h (a window scan reads every event of its window: a DOM
+ * per event cost more than everything else together). Nested objects give
+ * dotted names ("email" {"from" {"address"}} is email.from.address), which
+ * are matched against the core field names.
  */
 #include "hunt/stored-event.h"
 
@@ -8,70 +14,208 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
+#include "decode/json-scan.h"
 
-#define DOC_MAX (1u << 20)
+#define DOC_MAX   (1u << 20)
+#define NAME_MAX_ 128
 
-/* The text of a scalar or nested value, in the arena; its type. */
-static struct str value_text(struct arena *a, json_t *v, enum value_type *type)
+struct walk {
+    struct arena *a;
+    struct event *ev;
+};
+
+static bool is(const char *path, size_t n, const char *lit)
 {
-    char tmp[64];
-    int n;
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        *type = VT_STRING;
-        return str_make(arena_strndup(a, json_string_value(v), json_string_length(v)),
-                        json_string_length(v));
-    case JSON_INTEGER:
-        *type = VT_NUMBER;
-        n = snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
-        return str_make(arena_strndup(a, tmp, (size_t)n), (size_t)n);
-    case JSON_REAL:
-        *type = VT_NUMBER;
-        n = snprintf(tmp, sizeof(tmp), "%.17g", json_real_value(v));
-        return str_make(arena_strndup(a, tmp, (size_t)n), (size_t)n);
-    case JSON_TRUE:
-        *type = VT_BOOL;
-        return STR_LIT("true");
-    case JSON_FALSE:
-        *type = VT_BOOL;
-        return STR_LIT("false");
-    case JSON_NULL:
-        *type = VT_NULL;
-        return STR_LIT("null");
-    default: {
-        *type = VT_JSON;
-        char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (!d)
-            return STR_LIT("null");
-        size_t len = strlen(d);
-        struct str s = str_make(arena_strndup(a, d, len), len);
-        free(d);
-        return s;
-    }
+    return strlen(lit) == n && !memcmp(path, lit, n);
+}
+
+/* A scalar at path[0..n) of the document (not under "native"). */
+static void put_scalar(struct walk *w, const char *path, size_t n, struct str raw)
+{
+    struct event *ev = w->ev;
+    struct str v;
+    enum value_type t;
+    if (json_value_decode(w->a, raw, &v, &t) < 0 || t == VT_NULL || t == VT_JSON)
+        return;
+    if (is(path, n, "event.module")) {
+        ev->format = arena_strndup(w->a, v.p, v.n);
+    } else if (is(path, n, "event.original")) {
+        ev->parsed = false;
+        ev->raw = v;
+    } else if (is(path, n, "source.record")) {
+        unsigned long long rec = 0;
+        for (size_t i = 0; i < v.n && v.p[i] >= '0' && v.p[i] <= '9'; i++)
+            rec = rec * 10 + (unsigned)(v.p[i] - '0');
+        ev->record = rec;
+        ev->line = 0;
+    } else if (is(path, n, "logsource.product")) {
+        ev->ls.product = arena_strndup(w->a, v.p, v.n);
+    } else if (is(path, n, "logsource.service")) {
+        ev->ls.service = arena_strndup(w->a, v.p, v.n);
+    } else if (is(path, n, "logsource.category")) {
+        ev->ls.category = arena_strndup(w->a, v.p, v.n);
+    } else if (is(path, n, "message")) {
+        ev->message = v;
+    } else {
+        int f = core_field_by_name(path, n);
+        if (f >= 0)
+            ev->core[f] = v;
     }
 }
 
-/* doc's value at a dotted path ("email.from.address"), or NULL. */
-static json_t *at_path(json_t *doc, const char *path)
+/* Is v an object (not an array: the iterator walks both)? */
+static bool is_object(struct str v)
 {
-    json_t *cur = doc;
-    const char *p = path;
-    while (cur && *p) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        if (!json_is_object(cur))
-            return NULL;
-        cur = json_object_getn(cur, p, n);
-        p += n + (dot != NULL);
-    }
-    return cur;
+    size_t i = 0;
+    while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == '\n' || v.p[i] == '\r'))
+        i++;
+    return i < v.n && v.p[i] == '{';
 }
 
-static const char *str_at(struct arena *a, json_t *doc, const char *path)
+/* A JSON number, strictly. */
+static bool number_ok(struct str v)
 {
-    json_t *v = at_path(doc, path);
-    return json_is_string(v) ? arena_strndup(a, json_string_value(v), json_string_length(v)) : NULL;
+    size_t i = 0;
+    if (i < v.n && v.p[i] == '-')
+        i++;
+    if (i >= v.n || v.p[i] < '0' || v.p[i] > '9')
+        return false;
+    if (v.p[i] == '0')
+        i++;
+    else
+        while (i < v.n && v.p[i] >= '0' && v.p[i] <= '9')
+            i++;
+    if (i < v.n && v.p[i] == '.') {
+        size_t d = ++i;
+        while (i < v.n && v.p[i] >= '0' && v.p[i] <= '9')
+            i++;
+        if (i == d)
+            return false;
+    }
+    if (i < v.n && (v.p[i] == 'e' || v.p[i] == 'E')) {
+        i++;
+        if (i < v.n && (v.p[i] == '+' || v.p[i] == '-'))
+            i++;
+        size_t d = i;
+        while (i < v.n && v.p[i] >= '0' && v.p[i] <= '9')
+            i++;
+        if (i == d)
+            return false;
+    }
+    return i == v.n;
+}
+
+/* A string token as JSON writes it: no control characters, UTF-8. */
+static bool token_ok(struct str v)
+{
+    const unsigned char *p = (const unsigned char *)v.p;
+    for (size_t i = 0; i < v.n;) {
+        unsigned c = p[i];
+        if (c < 0x20)
+            return false;
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xe0) == 0xc0 ? 2
+                     : (c & 0xf0) == 0xe0 ? 3
+                     : (c & 0xf8) == 0xf0 ? 4
+                                          : 0;
+        if (!len || i + len > v.n || (len == 2 && c < 0xc2) || (len == 4 && c > 0xf4))
+            return false;
+        for (size_t k = 1; k < len; k++)
+            if ((p[i + k] & 0xc0) != 0x80)
+                return false;
+        if (len == 3 && ((c == 0xe0 && p[i + 1] < 0xa0) || (c == 0xed && p[i + 1] >= 0xa0)))
+            return false; /* overlong, surrogate */
+        if (len == 4 && ((c == 0xf0 && p[i + 1] < 0x90) || (c == 0xf4 && p[i + 1] >= 0x90)))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+/* Is the raw value v valid JSON (nested at most 32 deep)? A document the
+ * store did not write may hold anything; nested values are written back
+ * as they are, so they must be. */
+static bool raw_ok(struct arena *a, struct str v, int depth)
+{
+    while (v.n && (v.p[v.n - 1] == ' ' || v.p[v.n - 1] == '\n' || v.p[v.n - 1] == '\t' ||
+                   v.p[v.n - 1] == '\r'))
+        v.n--;
+    while (v.n && (v.p[0] == ' ' || v.p[0] == '\n' || v.p[0] == '\t' || v.p[0] == '\r'))
+        v.p++, v.n--;
+    if (!v.n || depth > 32)
+        return false;
+    struct str out;
+    switch (v.p[0]) {
+    case '"':
+        return token_ok(v) && json_string_decode(a, v, &out) == 0;
+    case '{':
+    case '[': {
+        bool obj = v.p[0] == '{';
+        struct json_iter it;
+        if (json_iter_init(&it, v) < 0)
+            return false;
+        struct str k, e;
+        int r;
+        while ((r = json_iter_next(&it, obj ? &k : NULL, &e)) == 1)
+            if ((obj && (!token_ok(k) || json_string_decode(a, k, &out) < 0)) ||
+                !raw_ok(a, e, depth + 1))
+                return false;
+        return r == 0;
+    }
+    case 't':
+        return v.n == 4 && !memcmp(v.p, "true", 4);
+    case 'f':
+        return v.n == 5 && !memcmp(v.p, "false", 5);
+    case 'n':
+        return v.n == 4 && !memcmp(v.p, "null", 4);
+    default:
+        return number_ok(v);
+    }
+}
+
+static int walk_object(struct walk *w, struct str obj, char *path, size_t plen, int depth)
+{
+    struct json_iter it;
+    if (!is_object(obj) || json_iter_init(&it, obj) < 0)
+        return -EBADMSG;
+    struct str k, v;
+    int r;
+    while ((r = json_iter_next(&it, &k, &v)) == 1) {
+        struct str key;
+        if (json_string_decode(w->a, k, &key) < 0)
+            return -EBADMSG;
+        if (depth == 0 && json_key_is(k, "native")) {
+            struct json_iter nt;
+            if (!is_object(v) || json_iter_init(&nt, v) < 0)
+                continue;
+            struct str nk, nv;
+            while (json_iter_next(&nt, &nk, &nv) == 1) {
+                struct str name, val;
+                enum value_type t;
+                if (json_string_decode(w->a, nk, &name) < 0 ||
+                    json_value_decode(w->a, nv, &val, &t) < 0)
+                    return -EBADMSG;
+                if (t != VT_STRING && !raw_ok(w->a, nv, 0))
+                    t = VT_STRING; /* not JSON: kept as text */
+                event_add(w->ev, name, val, t);
+            }
+            continue;
+        }
+        size_t n = plen + (plen ? 1 : 0) + key.n;
+        if (n >= NAME_MAX_)
+            continue; /* no core name is that long */
+        if (plen)
+            path[plen] = '.';
+        memcpy(path + plen + (plen ? 1 : 0), key.p, key.n);
+        enum value_type t = json_raw_type(v);
+        if (t == VT_JSON) {
+            if (is_object(v) && depth < 4 && walk_object(w, v, path, n, depth + 1) < 0)
+                return -EBADMSG;
+        } else {
+            put_scalar(w, path, n, v);
+        }
+    }
+    return r < 0 ? -EBADMSG : 0;
 }
 
 int stored_event_read(const struct store_row *r, uint64_t id, struct arena *a, struct event *ev)
@@ -84,50 +228,7 @@ int stored_event_read(const struct store_row *r, uint64_t id, struct arena *a, s
     ev->parsed = true;
     if (!r->json || r->json_len > DOC_MAX)
         return -EBADMSG;
-    json_error_t err;
-    json_t *doc = json_loadb(r->json, r->json_len, 0, &err);
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        return -EBADMSG;
-    }
-    json_t *rec = at_path(doc, "source.record");
-    if (json_is_integer(rec)) {
-        ev->record = (uint64_t)json_integer_value(rec);
-        ev->line = 0;
-    }
-    ev->format = str_at(a, doc, "event.module");
-    ev->ls.product = str_at(a, doc, "logsource.product");
-    ev->ls.service = str_at(a, doc, "logsource.service");
-    ev->ls.category = str_at(a, doc, "logsource.category");
-    json_t *orig = at_path(doc, "event.original");
-    if (json_is_string(orig)) {
-        ev->parsed = false;
-        ev->raw = str_make(arena_strndup(a, json_string_value(orig), json_string_length(orig)),
-                           json_string_length(orig));
-    }
-    for (int f = 0; f < CORE__COUNT; f++) {
-        json_t *v = at_path(doc, core_fields[f].name);
-        if (!v || json_is_null(v))
-            continue;
-        enum value_type t;
-        ev->core[f] = value_text(a, v, &t);
-    }
-    json_t *nat = json_object_get(doc, "native");
-    if (json_is_object(nat)) {
-        const char *k;
-        size_t kl;
-        json_t *v;
-        json_object_keylen_foreach(nat, k, kl, v)
-        {
-            enum value_type t;
-            struct str val = value_text(a, v, &t);
-            event_add(ev, str_make(arena_strndup(a, k, kl), kl), val, t);
-        }
-    }
-    json_t *msg = json_object_get(doc, "message");
-    if (json_is_string(msg))
-        ev->message = str_make(arena_strndup(a, json_string_value(msg), json_string_length(msg)),
-                               json_string_length(msg));
-    json_decref(doc);
-    return 0;
+    char path[NAME_MAX_];
+    struct walk w = {a, ev};
+    return walk_object(&w, str_make(r->json, r->json_len), path, 0, 0);
 }
