@@ -244,6 +244,9 @@ static void print_table(const struct hunt_report *r, FILE *out)
             buf_printf(&b, "  seen:      %s .. %s, %llu event%s\n", short_time(h->first_ns, t1),
                        short_time(h->last_ns, t2), (unsigned long long)h->events,
                        h->events == 1 ? "" : "s");
+            if (c->type == IOC_PATTERN)
+                buf_printf(&b, "  matched:   %llu time%s (the pattern whole, by distinct events)\n",
+                           (unsigned long long)h->matches, h->matches == 1 ? "" : "s");
             static const char *const names[] = {"accounts:  ", "hosts:     ", "mailboxes: "};
             const struct hunt_list *ls[] = {&h->accounts, &h->hosts, &h->mailboxes};
             for (int k = 0; k < 3; k++) {
@@ -300,9 +303,21 @@ static void print_table(const struct hunt_report *r, FILE *out)
     if (r->skipped_revoked || r->skipped_window || r->skipped_pattern)
         buf_printf(&b,
                    " (not hunted: %llu revoked, %llu outside their validity, %llu STIX "
-                   "patterns)",
+                   "patterns the grammar refuses)",
                    (unsigned long long)r->skipped_revoked, (unsigned long long)r->skipped_window,
                    (unsigned long long)r->skipped_pattern);
+    if (r->patterns) {
+        buf_printf(&b,
+                   "; %llu STIX pattern%s: %llu through the index (%llu events), %llu over "
+                   "their window (%llu events)",
+                   (unsigned long long)r->patterns, r->patterns == 1 ? "" : "s",
+                   (unsigned long long)r->patterns_indexed,
+                   (unsigned long long)r->pattern_candidates,
+                   (unsigned long long)r->patterns_scanned, (unsigned long long)r->window_events);
+        if (r->patterns_partial)
+            buf_printf(&b, ", %llu cut at their candidate limit",
+                       (unsigned long long)r->patterns_partial);
+    }
     buf_printf(&b, "; %.2f s.\n", r->seconds);
     fwrite(b.data, 1, b.len, out);
     buf_free(&b);
@@ -400,6 +415,8 @@ static void print_json(const struct hunt_report *r, const char *store, FILE *out
         jtime(&b, "first_seen", h->first_ns);
         jtime(&b, "last_seen", h->last_ns);
         buf_printf(&b, ",\"events\":%llu", (unsigned long long)h->events);
+        if (c->type == IOC_PATTERN)
+            buf_printf(&b, ",\"matches\":%llu", (unsigned long long)h->matches);
         jlist(&b, "accounts", &h->accounts);
         jlist(&b, "hosts", &h->hosts);
         jlist(&b, "mailboxes", &h->mailboxes);
@@ -444,12 +461,18 @@ static void print_json(const struct hunt_report *r, const char *store, FILE *out
     buf_printf(&b,
                ",\"indicators\":%llu,\"hunted\":%llu,\"skipped\":{\"revoked\":%llu,"
                "\"outside_validity\":%llu,\"patterns\":%llu},\"hits\":%llu,\"warned_seen\":%llu,"
-               "\"events\":%llu,\"events_before_v2\":%lld,\"seconds\":%.3f}\n",
+               "\"events\":%llu,\"events_before_v2\":%lld,\"patterns\":{\"hunted\":%llu,"
+               "\"indexed\":%llu,\"scanned\":%llu,\"partial\":%llu,\"index_events\":%llu,"
+               "\"window_events\":%llu},\"seconds\":%.3f}\n",
                (unsigned long long)r->indicators, (unsigned long long)r->hunted,
                (unsigned long long)r->skipped_revoked, (unsigned long long)r->skipped_window,
                (unsigned long long)r->skipped_pattern, (unsigned long long)r->hits,
                (unsigned long long)r->warned_seen, (unsigned long long)r->events,
-               (long long)(r->needs_v2_keys ? r->events_before_v2 : 0), r->seconds);
+               (long long)(r->needs_v2_keys ? r->events_before_v2 : 0),
+               (unsigned long long)r->patterns, (unsigned long long)r->patterns_indexed,
+               (unsigned long long)r->patterns_scanned, (unsigned long long)r->patterns_partial,
+               (unsigned long long)r->pattern_candidates, (unsigned long long)r->window_events,
+               r->seconds);
     fwrite(b.data, 1, b.len, out);
     buf_free(&b);
 }

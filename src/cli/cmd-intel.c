@@ -36,6 +36,9 @@
 
 #define PROBLEMS_SHOWN   20
 #define WARNINGLISTS_MAX 64
+/* Indicators of a file stored at a time: an import's memory stays flat
+ * whatever the size of the feed. */
+#define IMPORT_CHUNK 50000
 
 static void usage(FILE *out)
 {
@@ -103,15 +106,32 @@ static void put_count(FILE *f, const char *what, uint64_t n)
 
 /* ---- import --------------------------------------------------------------- */
 
+/* What one file gave, over the chunks of a streamed import. */
+struct file_tally {
+    uint64_t niocs, by_type[IOC__COUNT], not_detect, warned, problems;
+    struct warned {
+        const char *name; /* the list's name, owned by the warning lists */
+        uint64_t n;
+    } w[16];
+    size_t nw;
+    uint64_t other;
+};
+
 struct import_ctx {
     struct store *store;
     struct warninglists *wl;
-    bool hunt;
+    const struct intel_read_opts *ro;
+    const char *path;             /* what is being read */
+    struct store_intel_stream *x; /* the import in progress (on the writer) */
+    bool hunt, ran;
     uint64_t problems_shown, problems, files, imported, failed;
     int64_t ids[1024];
     size_t nids;
-    const char *url, *tmp; /* importing a URL: fetched into tmp */
-    int error;             /* a store error: stop */
+    const char *url, *tmp;   /* importing a URL: fetched into tmp */
+    bool feed;               /* ... a MISP feed, into the directory tmp */
+    struct file_tally t;     /* the file being read */
+    char failed_source[512]; /* the source a store error stopped */
+    int error;               /* a store error: stop */
 };
 
 static void report_problems(struct import_ctx *ic, const struct ioc_batch *b)
@@ -127,100 +147,172 @@ static void report_problems(struct import_ctx *ic, const struct ioc_batch *b)
                 b->nproblems_dropped);
 }
 
-/* How many indicators of b each warning list covers, most first. */
-static void report_warned(const struct ioc_batch *b)
+/* Count what b holds into t. */
+static void tally(struct file_tally *t, const struct ioc_batch *b)
 {
-    struct warned {
-        const char *name;
-        uint64_t n;
-    } w[16];
-    size_t nw = 0;
-    uint64_t other = 0;
+    t->niocs += b->niocs;
+    t->problems += b->nproblems + b->nproblems_dropped;
     for (size_t i = 0; i < b->niocs; i++) {
+        t->by_type[b->iocs[i].type]++;
+        t->not_detect += !b->iocs[i].detect;
         const char *name = b->iocs[i].warning;
         if (!name)
             continue;
+        t->warned++;
         size_t k = 0;
-        while (k < nw && strcmp(w[k].name, name))
+        while (k < t->nw && strcmp(t->w[k].name, name))
             k++;
-        if (k < nw)
-            w[k].n++;
-        else if (nw < 16)
-            w[nw++] = (struct warned){name, 1};
+        if (k < t->nw)
+            t->w[k].n++;
+        else if (t->nw < 16)
+            t->w[t->nw++] = (struct warned){name, 1};
         else
-            other++;
+            t->other++;
     }
+}
+
+/* How many indicators each warning list covers, most first. */
+static void report_warned(struct file_tally *t)
+{
+    struct warned *w = t->w;
+    size_t nw = t->nw;
     for (size_t i = 0; i < nw; i++)
         for (size_t j = i + 1; j < nw; j++)
             if (w[j].n > w[i].n) {
-                struct warned t = w[i];
+                struct warned x = w[i];
                 w[i] = w[j];
-                w[j] = t;
+                w[j] = x;
             }
     for (size_t i = 0; i < nw; i++)
         printf("    suppressed %llu: on the warning list \"%s\"\n", (unsigned long long)w[i].n,
                w[i].name);
-    if (other)
-        printf("    suppressed %llu: on other warning lists\n", (unsigned long long)other);
+    if (t->other)
+        printf("    suppressed %llu: on other warning lists\n", (unsigned long long)t->other);
 }
 
+/* Provenance is the URL, not the temporary file it was fetched into. */
+static void name_by_url(struct import_ctx *ic, struct ioc_batch *b)
+{
+    if (!ic->url)
+        return;
+    if (b->source && strstr(b->source, "kenchi-feed-"))
+        b->source = ioc_batch_strdup(b, ic->url);
+    for (uint32_t i = 0; i < b->nmetas; i++)
+        if (b->metas[i].feed && strstr(b->metas[i].feed, "kenchi-feed-"))
+            b->metas[i].feed = ioc_batch_strdup(b, ic->url);
+    /* a fetched feed's files: named by their URL */
+    size_t tl = ic->tmp ? strlen(ic->tmp) : 0;
+    for (size_t i = 0; tl && i < b->nproblems; i++) {
+        const char *w = b->problems[i].where;
+        if (!w || strncmp(w, ic->tmp, tl))
+            continue;
+        const char *rest = w + tl;
+        /* a feed's files are beside its manifest, under its URL */
+        while (ic->feed && *rest == '/')
+            rest++;
+        char *nw = NULL;
+        if (asprintf(&nw, "%s%s", ic->url, rest) < 0)
+            abort();
+        b->problems[i].where = ioc_batch_strdup(b, nw);
+        free(nw);
+    }
+}
+
+/* An event of a MISP feed the fetch could not get. */
+static void on_fetch_problem(void *opaque, const char *where, const char *why)
+{
+    struct import_ctx *ic = opaque;
+    if (ic->problems_shown++ < PROBLEMS_SHOWN)
+        fprintf(stderr, "kenchi %s: %s: %s\n", g_verb, where, why);
+    ic->problems++;
+}
+
+static void store_failed(struct import_ctx *ic, const struct ioc_batch *b, int r)
+{
+    ic->error = r;
+    snprintf(ic->failed_source, sizeof(ic->failed_source), "%s", b->source ? b->source : "");
+}
+
+/* A part of a long file: stored at once in the file's import. */
+static int on_import_chunk(void *opaque, struct ioc_batch *b)
+{
+    struct import_ctx *ic = opaque;
+    if (ic->error)
+        return ic->error;
+    name_by_url(ic, b);
+    report_problems(ic, b);
+    if (ic->wl)
+        warninglist_apply(ic->wl, b);
+    tally(&ic->t, b);
+    int r = store_intel_stream_add(ic->x, b);
+    if (r < 0)
+        store_failed(ic, b, r);
+    return r;
+}
+
+/* The end of a file: the rest of it, and the import committed. */
 static int on_import_batch(void *opaque, struct ioc_batch *b, int rc)
 {
     struct import_ctx *ic = opaque;
+    if (ic->error) /* a chunk failed to store: the import is rolled back */
+        return ic->error;
     ic->files++;
-    if (ic->url) {
-        /* provenance is the URL, not the temporary file it was fetched into */
-        if (b->source && strstr(b->source, "kenchi-feed-"))
-            b->source = ioc_batch_strdup(b, ic->url);
-        for (uint32_t i = 0; i < b->nmetas; i++)
-            if (b->metas[i].feed && strstr(b->metas[i].feed, "kenchi-feed-"))
-                b->metas[i].feed = ioc_batch_strdup(b, ic->url);
-    }
-
+    name_by_url(ic, b);
     report_problems(ic, b);
-    if (rc < 0 && b->niocs == 0) {
+    if (rc < 0 && b->niocs == 0 && ic->t.niocs == 0) {
+        store_intel_stream_cancel(ic->x);
+        memset(&ic->t, 0, sizeof(ic->t));
         ic->failed++;
         fprintf(stderr, "kenchi %s: %s: nothing imported\n", g_verb, b->source);
         return 0;
     }
-    uint64_t warned = ic->wl ? warninglist_apply(ic->wl, b) : 0;
+    if (ic->wl)
+        warninglist_apply(ic->wl, b);
+    tally(&ic->t, b);
     struct store_intel_import imp;
     int64_t id = 0;
-    int r = store_intel_import(ic->store, b, &id, &imp);
+    int r = store_intel_stream_end(ic->x, b, &id, &imp);
     if (r < 0) {
-        fprintf(stderr, "kenchi %s: %s: not imported: %s\n", g_verb, b->source,
-                store_errmsg(ic->store));
-        ic->error = r;
+        store_failed(ic, b, r);
         return r;
     }
-    ic->imported += b->niocs;
+    struct file_tally *t = &ic->t;
+    ic->imported += t->niocs;
     if (ic->nids < sizeof(ic->ids) / sizeof(ic->ids[0]))
         ic->ids[ic->nids++] = id;
-    uint64_t by_type[IOC__COUNT] = {0};
-    uint64_t not_detect = 0;
-    for (size_t i = 0; i < b->niocs; i++) {
-        by_type[b->iocs[i].type]++;
-        not_detect += !b->iocs[i].detect;
-    }
-    printf("import #%lld  %s (%s): %zu indicators", (long long)id, b->source, b->format, b->niocs);
+    printf("import #%lld  %s (%s): %llu indicators", (long long)id, b->source, b->format,
+           (unsigned long long)t->niocs);
     put_count(stdout, "new", imp.added);
     put_count(stdout, "already known", imp.updated);
     if (imp.removed)
         put_count(stdout, "withdrawn", imp.removed);
-    if (warned)
-        put_count(stdout, "on warning lists", warned);
-    if (not_detect)
-        put_count(stdout, "for context only", not_detect);
-    if (b->nproblems || b->nproblems_dropped)
-        put_count(stdout, "problems", b->nproblems + b->nproblems_dropped);
+    if (t->warned)
+        put_count(stdout, "on warning lists", t->warned);
+    if (t->not_detect)
+        put_count(stdout, "for context only", t->not_detect);
+    if (t->problems)
+        put_count(stdout, "problems", t->problems);
     fputs("\n   ", stdout);
-    for (int t = 0; t < IOC__COUNT; t++)
-        if (by_type[t])
-            printf(" %s %llu", ioc_type_name((enum ioc_type)t), (unsigned long long)by_type[t]);
+    for (int k = 0; k < IOC__COUNT; k++)
+        if (t->by_type[k])
+            printf(" %s %llu", ioc_type_name((enum ioc_type)k), (unsigned long long)t->by_type[k]);
     putchar('\n');
-    if (warned)
-        report_warned(b);
+    if (t->warned)
+        report_warned(t);
+    memset(t, 0, sizeof(*t));
     return 0;
+}
+
+/* Runs on the store's writer thread: read ic->path, one import per file. */
+static int import_path(void *opaque, struct store_intel_stream *x)
+{
+    struct import_ctx *ic = opaque;
+    ic->x = x;
+    ic->ran = true;
+    memset(&ic->t, 0, sizeof(ic->t));
+    int rc = intel_read_tree(ic->path, ic->ro, on_import_batch, ic);
+    ic->x = NULL;
+    return rc;
 }
 
 static int run_hunt_after(struct store *s, const int64_t *ids, size_t n);
@@ -254,28 +346,65 @@ static int do_import(int argc, char **argv, const char *store_path, const char *
     intel_read_opts_default(&ro);
     ro.format = format;
     ro.type = type;
+    ro.chunk_fn = on_import_chunk;
+    ro.chunk_opaque = &ic;
+    ro.chunk = IMPORT_CHUNK;
+    ic.ro = &ro;
     for (int i = 0; i < argc && !ic.error; i++) {
-        char *tmp = NULL;
+        char *tmp = NULL, feed_url[2048];
+        bool feed = false;
         const char *path = argv[i];
         if (!strncasecmp(path, "http://", 7) || !strncasecmp(path, "https://", 8)) {
-            char err[256];
-            if (intel_fetch_url(path, &tmp, err, sizeof(err)) < 0) {
+            char err[640];
+            feed = intel_fetch_is_feed_url(path, format);
+            if (feed) {
+                /* a feed is known by its directory's URL, however it was
+                 * named (the directory, its manifest.json, or --format
+                 * misp-feed and the directory without its '/') */
+                size_t ul = strcspn(path, "?#");
+                static const char man[] = "manifest.json";
+                bool named_man = ul >= sizeof(man) - 1 &&
+                                 !strncasecmp(path + ul - (sizeof(man) - 1), man, sizeof(man) - 1);
+                if (named_man)
+                    ul -= sizeof(man) - 1;
+                snprintf(feed_url, sizeof(feed_url), "%.*s%s", (int)ul, path,
+                         ul && path[ul - 1] != '/' ? "/" : "");
+            }
+            int fr = feed ? intel_fetch_misp_feed(feed_url, &tmp, on_fetch_problem, &ic, err,
+                                                  sizeof(err))
+                          : intel_fetch_url(path, &tmp, err, sizeof(err));
+            if (fr < 0) {
                 fprintf(stderr, "kenchi intel import: %s: %s\n", path, err);
                 ic.failed++;
                 continue;
             }
             path = tmp;
             ic.url = argv[i];
+            if (feed)
+                ic.url = feed_url;
             ic.tmp = tmp;
+            ic.feed = feed;
         }
-        int rc = intel_read_tree(path, &ro, on_import_batch, &ic);
-        if (rc < 0 && !ic.error) {
+        ic.path = path;
+        ic.ran = false;
+        int rc = store_intel_import_stream(ic.store, import_path, &ic);
+        if (ic.error) {
+            fprintf(stderr, "kenchi %s: %s: not imported: %s\n", g_verb, ic.failed_source,
+                    store_errmsg(ic.store));
+        } else if (rc < 0 && !ic.ran) { /* the store could not start the import */
+            fprintf(stderr, "kenchi %s: %s\n", g_verb, store_errmsg(ic.store));
+            ic.error = rc;
+        } else if (rc < 0) {
             fprintf(stderr, "kenchi intel import: %s: %s\n", argv[i], strerror(-rc));
             ic.failed++;
         }
         ic.url = ic.tmp = NULL;
+        ic.feed = false;
         if (tmp) {
-            unlink(tmp);
+            if (feed)
+                intel_fetch_cleanup(tmp);
+            else
+                unlink(tmp);
             free(tmp);
         }
     }
@@ -412,6 +541,22 @@ struct pull_ctx {
     char why[256];
 };
 
+struct page_job {
+    struct import_ctx *ic;
+    struct ioc_batch *b;
+    int rc;
+};
+
+/* Runs on the store's writer thread: one page, one import. */
+static int import_page(void *opaque, struct store_intel_stream *x)
+{
+    struct page_job *pj = opaque;
+    pj->ic->x = x;
+    int r = on_import_batch(pj->ic, pj->b, pj->rc);
+    pj->ic->x = NULL;
+    return r;
+}
+
 static int on_objects(void *opaque, const char *json, size_t n, const char *url)
 {
     struct pull_ctx *pc = opaque;
@@ -422,7 +567,14 @@ static int on_objects(void *opaque, const char *json, size_t n, const char *url)
     int rc = stix_objects_read(json, n, where, &b);
     pc->pages++;
     pc->indicators += b.niocs;
-    int r = on_import_batch(pc->ic, &b, rc);
+    struct page_job pj = {pc->ic, &b, rc};
+    int r = store_intel_import_stream(pc->ic->store, import_page, &pj);
+    if (r < 0) {
+        if (!pc->ic->error)
+            store_failed(pc->ic, &b, r);
+        fprintf(stderr, "kenchi %s: %s: not imported: %s\n", g_verb, pc->ic->failed_source,
+                store_errmsg(pc->ic->store));
+    }
     ioc_batch_free(&b);
     if (r < 0) {
         snprintf(pc->why, sizeof(pc->why), "the store refused the page: %s", strerror(-r));

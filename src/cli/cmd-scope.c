@@ -40,6 +40,8 @@ static void usage(FILE *out)
           "                        any they are inferred and the report says which\n"
           "  -o, --output F        table (default on a terminal), json (default otherwise),\n"
           "                        or csv (the external correspondents, one per row)\n"
+          "      --mail-scan       read the window's mail by a scan of every Postfix line\n"
+          "                        (default: the messages the index names, see docs/intel.md)\n"
           "  -h, --help            show this help\n\n"
           "Exit status: 0 success (whether or not anything was touched), 2 usage error,\n"
           "3 the store could not be read.\n",
@@ -49,15 +51,11 @@ static void usage(FILE *out)
 int cmd_scope(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"store", required_argument, NULL, 's'},
-        {"since", required_argument, NULL, 'S'},
-        {"until", required_argument, NULL, 'U'},
-        {"indicator", required_argument, NULL, 'i'},
-        {"entity", required_argument, NULL, 'e'},
-        {"domain", required_argument, NULL, 'd'},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"store", required_argument, NULL, 's'},  {"since", required_argument, NULL, 'S'},
+        {"until", required_argument, NULL, 'U'},  {"indicator", required_argument, NULL, 'i'},
+        {"entity", required_argument, NULL, 'e'}, {"domain", required_argument, NULL, 'd'},
+        {"output", required_argument, NULL, 'o'}, {"mail-scan", no_argument, NULL, 'M'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *path = STORE_DEFAULT_PATH, *output = NULL;
     static struct scope_target targets[SCOPE_TARGETS_MAX];
@@ -70,6 +68,9 @@ int cmd_scope(int argc, char **argv)
         switch (c) {
         case 's':
             path = optarg;
+            break;
+        case 'M':
+            so.mail_scan = true;
             break;
         case 'S':
             if (cli_parse_time("scope", "--since", optarg, &so.since_ns) < 0)

@@ -164,6 +164,13 @@ void intel_alert_render_json(const struct intel_set *s, const struct event *ev,
                              const struct intel_hit *h, const uint32_t *ids, size_t n,
                              size_t omitted, struct buf *b)
 {
+    intel_alert_render_group_json(s, ev, &h, 1, ids, n, omitted, b);
+}
+
+void intel_alert_render_group_json(const struct intel_set *s, const struct event *ev,
+                                   const struct intel_hit *const *hs, size_t nh,
+                                   const uint32_t *ids, size_t n, size_t omitted, struct buf *b)
+{
     struct intel_indicator in;
     intel_set_get(s, ids[0], &in);
     const struct ioc_meta *m = in.meta;
@@ -201,13 +208,23 @@ void intel_alert_render_json(const struct intel_set *s, const struct event *ev,
     buf_puts(b, "],\"indicators_omitted\":");
     buf_put_u64(b, omitted);
     buf_puts(b, ",\"matched\":{");
-    for (unsigned i = 0; i < h->nfields; i++) {
-        if (i)
-            buf_putc(b, ',');
-        put_str(b, h->field[i].name);
-        buf_putc(b, ':');
-        json_put_string(b, h->field[i].value.p, h->field[i].value.n);
-    }
+    bool firstf = true;
+    for (size_t k = 0; k < nh; k++)
+        for (unsigned i = 0; i < hs[k]->nfields; i++) {
+            const char *fname = hs[k]->field[i].name;
+            bool dup = false; /* a field named twice keeps its first value */
+            for (size_t k2 = 0; k2 <= k && !dup; k2++)
+                for (unsigned i2 = 0; i2 < (k2 < k ? hs[k2]->nfields : i) && !dup; i2++)
+                    dup = !strcmp(hs[k2]->field[i2].name, fname);
+            if (dup)
+                continue;
+            if (!firstf)
+                buf_putc(b, ',');
+            firstf = false;
+            put_str(b, fname);
+            buf_putc(b, ':');
+            json_put_string(b, hs[k]->field[i].value.p, hs[k]->field[i].value.n);
+        }
     buf_puts(b, "},");
     alert_put_events(b, ev);
     buf_puts(b, ",\"entity\":");
@@ -341,6 +358,17 @@ static int on_event(void *opaque, struct detector *d, const struct event *ev)
     }
     const struct intel_hit *hits;
     size_t nh = intel_match_event(x->m, ev, &hits);
+    /* per hit, its alerting indicators; hits whose most confident
+     * indicator shares a metadata record with a reference (one STIX
+     * indicator, one MISP event, one advisory) make one alert */
+    struct {
+        uint32_t best_meta;
+        bool alert, grouped;
+    } hv[INTEL_MAX_HITS];
+    for (size_t i = 0; i < nh; i++) {
+        hv[i].alert = hv[i].grouped = false;
+        hv[i].best_meta = INTEL_NONE;
+    }
     for (size_t i = 0; i < nh; i++) {
         const struct intel_hit *h = &hits[i];
         uint32_t ids[INTEL_MAX_PER_VALUE];
@@ -365,11 +393,40 @@ static int on_event(void *opaque, struct detector *d, const struct event *ev)
             continue;
         }
         sort_ids(x->s, ids, n);
-        size_t shown = n > INTEL_ALERT_MAX_INDICATORS ? INTEL_ALERT_MAX_INDICATORS : n;
-        buf_clear(&x->json);
-        intel_alert_render_json(x->s, ev, h, ids, shown, n - shown, &x->json);
         struct intel_indicator best;
         intel_set_get(x->s, ids[0], &best);
+        hv[i].alert = true;
+        hv[i].best_meta = best.meta && best.meta->ref ? best.meta_index : INTEL_NONE;
+        if (hv[i].grouped)
+            continue; /* already in an earlier hit's alert */
+        const struct intel_hit *group[INTEL_MAX_HITS];
+        size_t ng = 0;
+        group[ng++] = h;
+        for (size_t j = i + 1; j < nh && hv[i].best_meta != INTEL_NONE; j++) {
+            /* a later hit of the same record: its best alerting indicator */
+            uint32_t bj = INTEL_NONE;
+            int cj = -2;
+            for (uint32_t id = hits[j].head; id != INTEL_NONE; id = intel_set_next(x->s, id)) {
+                if (!intel_set_valid_at(x->s, id, ev->ts_ns))
+                    continue;
+                struct intel_indicator v;
+                intel_set_get(x->s, id, &v);
+                if (!v.detect || v.warning)
+                    continue;
+                if (v.meta->confidence > cj) {
+                    cj = v.meta->confidence;
+                    bj = v.meta_index;
+                }
+            }
+            if (bj == hv[i].best_meta) {
+                hv[j].grouped = true;
+                group[ng++] = &hits[j];
+                x->st.grouped++;
+            }
+        }
+        size_t shown = n > INTEL_ALERT_MAX_INDICATORS ? INTEL_ALERT_MAX_INDICATORS : n;
+        buf_clear(&x->json);
+        intel_alert_render_group_json(x->s, ev, group, ng, ids, shown, n - shown, &x->json);
         char title[160];
         snprintf(title, sizeof(title), "%s: %s %s", best.meta->feed ? best.meta->feed : "?",
                  ioc_type_name(best.type), best.value);

@@ -39,6 +39,7 @@ struct intel_detector_stats {
     uint64_t patterns;         /* STIX patterns on the stream (beyond single values) */
     uint64_t patterns_refused; /* patterns that could not be compiled or added */
     uint64_t pattern_alerts;   /* of the alerts, from patterns */
+    uint64_t grouped;          /* values folded into another value's alert (same record) */
 };
 void intel_detector_stats(const struct intel_detector *x, struct intel_detector_stats *st);
 
@@ -52,5 +53,12 @@ struct buf;
 void intel_alert_render_json(const struct intel_set *s, const struct event *ev,
                              const struct intel_hit *h, const uint32_t *ids, size_t n,
                              size_t omitted, struct buf *out);
+/* The same for hits hs[0..nh) of one indicator record (grouped: several
+ * values of one STIX indicator, MISP event or advisory in one event): the
+ * indicator is hs[0]'s, `matched` lists the fields of every hit (a field
+ * named twice keeps its first value). */
+void intel_alert_render_group_json(const struct intel_set *s, const struct event *ev,
+                                   const struct intel_hit *const *hs, size_t nh,
+                                   const uint32_t *ids, size_t n, size_t omitted, struct buf *out);
 
 #endif

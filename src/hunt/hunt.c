@@ -29,6 +29,8 @@
 
 #include <xxhash.h>
 
+#include "hunt/stored-event.h"
+#include "intel/stix-pattern.h"
 #include "util/timeconv.h"
 
 #define DAY_NS (86400 * NS_PER_SEC)
@@ -42,6 +44,7 @@ void hunt_opts_default(struct hunt_opts *o)
     o->max_values = 100;
     o->max_messages = 100;
     o->max_rows = 100000;
+    o->max_pattern_events = 1000000;
 }
 
 static double now_s(void)
@@ -515,6 +518,294 @@ static int cmp_result(const void *a, const void *b, void *batch)
     return c ? c : (x->ioc > y->ioc) - (x->ioc < y->ioc);
 }
 
+/* ---- STIX patterns ------------------------------------------------------------ */
+
+/* One pattern being hunted. */
+struct hpat {
+    size_t ioc;
+    struct stix_pattern *sp;
+    struct stix_matcher *m;
+    int64_t since, until;
+    bool warned, indexed, partial;
+    uint64_t candidates; /* events of the index for it */
+    uint64_t matches;
+    struct phit {
+        int64_t ts, ev;
+    } * hits; /* the events of its matches */
+    size_t nhits, caphits;
+};
+
+struct cand {
+    int64_t ts, ev;
+    uint32_t pat;
+};
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const struct cand *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    if (x->ev != y->ev)
+        return x->ev < y->ev ? -1 : 1;
+    return (x->pat > y->pat) - (x->pat < y->pat);
+}
+
+static int cmp_phit(const void *a, const void *b)
+{
+    const struct phit *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return (x->ev > y->ev) - (x->ev < y->ev);
+}
+
+/* Everything the pattern hunt holds. */
+struct prun {
+    struct store *s;
+    const struct hunt_opts *o;
+    struct hunt_report *r;
+    struct hpat *pats;
+    size_t npats;
+    /* the index's probes: one per (pattern, value) */
+    struct store_probe *probes;
+    uint32_t *probe_pat;
+    size_t nprobes, capprobes;
+    struct arena values;
+    uint32_t cur; /* the pattern whose values are being listed */
+    int error;
+    struct cand *cands;
+    size_t ncands, capcands;
+    /* the event being fed */
+    struct arena evarena;
+    struct event ev;
+};
+
+static void on_index_value(void *opaque, uint32_t obs, enum ioc_type t, const char *v, size_t n)
+{
+    (void)obs;
+    struct prun *pr = opaque;
+    const struct hpat *hp = &pr->pats[pr->cur];
+    if (pr->error)
+        return;
+    if (reserve((void **)&pr->probes, &pr->capprobes, pr->nprobes + 1, sizeof(*pr->probes)) < 0 ||
+        !(pr->probe_pat = realloc(pr->probe_pat, pr->capprobes * sizeof(*pr->probe_pat)))) {
+        pr->error = -ENOMEM;
+        return;
+    }
+    pr->probes[pr->nprobes] =
+        (struct store_probe){t, arena_strndup(&pr->values, v, n), hp->since, hp->until};
+    pr->probe_pat[pr->nprobes++] = pr->cur;
+}
+
+static int on_pattern_candidate(void *opaque, const struct store_hit *h)
+{
+    struct prun *pr = opaque;
+    uint32_t pi = pr->probe_pat[h->probe];
+    struct hpat *hp = &pr->pats[pi];
+    if (hp->candidates >= pr->o->max_pattern_events) {
+        hp->partial = true;
+        return 0;
+    }
+    hp->candidates++;
+    if (reserve((void **)&pr->cands, &pr->capcands, pr->ncands + 1, sizeof(*pr->cands)) < 0)
+        return -ENOMEM;
+    pr->cands[pr->ncands++] = (struct cand){h->ts_ns, h->ev, pi};
+    return 0;
+}
+
+static int on_pattern_match(void *opaque, void *user, const struct stix_evref *evs, size_t nevs)
+{
+    (void)opaque;
+    struct hpat *hp = user;
+    hp->matches++;
+    for (size_t i = 0; i < nevs; i++) {
+        if (reserve((void **)&hp->hits, &hp->caphits, hp->nhits + 1, sizeof(*hp->hits)) < 0)
+            return -ENOMEM;
+        hp->hits[hp->nhits++] = (struct phit){evs[i].ts_ns, (int64_t)evs[i].id};
+    }
+    return 0;
+}
+
+/* Read stored event ev into pr->ev. Returns 0, 1 when it cannot be read
+ * back (gone, or not an event's JSON: skipped), or a negative errno. */
+static int load_event(struct prun *pr, int64_t ev)
+{
+    struct store_row row;
+    int rc = store_event_get(pr->s, ev, true, &row);
+    if (rc == -ENOENT)
+        return 1;
+    if (rc < 0)
+        return rc;
+    arena_reset(&pr->evarena);
+    return stored_event_read(&row, (uint64_t)ev, &pr->evarena, &pr->ev) < 0 ? 1 : 0;
+}
+
+static int feed(struct prun *pr, struct hpat *hp)
+{
+    int rc = stix_matcher_feed(hp->m, &pr->ev, on_pattern_match, pr);
+    return rc < 0 ? rc : 0;
+}
+
+/* A window scan: every event of the window, to every pattern that needs
+ * it. */
+static int on_window_event(void *opaque, int64_t ev, int64_t ts)
+{
+    struct prun *pr = opaque;
+    bool wanted = false;
+    for (size_t i = 0; i < pr->npats && !wanted; i++) {
+        const struct hpat *hp = &pr->pats[i];
+        wanted = !hp->indexed && hp->m && (hp->since == TIME_NONE || ts >= hp->since) &&
+                 (hp->until == TIME_NONE || ts < hp->until);
+    }
+    if (!wanted)
+        return 0;
+    int rc = load_event(pr, ev);
+    if (rc)
+        return rc < 0 ? rc : 0;
+    pr->r->window_events++;
+    for (size_t i = 0; i < pr->npats && rc == 0; i++) {
+        struct hpat *hp = &pr->pats[i];
+        if (!hp->indexed && hp->m && (hp->since == TIME_NONE || ts >= hp->since) &&
+            (hp->until == TIME_NONE || ts < hp->until))
+            rc = feed(pr, hp);
+    }
+    return rc;
+}
+
+/* Hunt the STIX patterns pats[0..n) (compiled, windows set) and append
+ * the answers of those that matched to r->results. */
+static int hunt_patterns(struct store *s, const struct hunt_opts *o, struct hpat *pats, size_t n,
+                         struct hunt_report *r)
+{
+    struct prun pr = {.s = s, .o = o, .r = r, .pats = pats, .npats = n};
+    arena_init(&pr.values, 1 << 14);
+    arena_init(&pr.evarena, 1 << 16);
+    int rc = 0;
+    bool scan = false;
+    int64_t wsince = INT64_MAX, wuntil = INT64_MIN;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct hpat *hp = &pats[i];
+        hp->m = stix_matcher_new(NULL);
+        if (!hp->m || stix_matcher_add(hp->m, hp->sp, hp) < 0) {
+            /* a pattern that needs more observations than can be kept
+             * never matches */
+            stix_matcher_free(hp->m);
+            hp->m = NULL;
+            continue;
+        }
+        pr.cur = (uint32_t)i;
+        hp->indexed = stix_pattern_index_values(hp->sp, on_index_value, &pr) == 1;
+        rc = pr.error;
+        if (hp->indexed) {
+            r->patterns_indexed++;
+        } else {
+            r->patterns_scanned++;
+            scan = true;
+            wsince = hp->since == TIME_NONE ? INT64_MIN : (hp->since < wsince ? hp->since : wsince);
+            wuntil = hp->until == TIME_NONE ? INT64_MAX : (hp->until > wuntil ? hp->until : wuntil);
+        }
+    }
+    /* 1. the indexed patterns: their candidates, in time order */
+    if (rc == 0 && pr.nprobes)
+        rc = store_hunt(s, pr.probes, pr.nprobes, on_pattern_candidate, NULL, &pr);
+    if (rc == 0 && pr.ncands) {
+        qsort(pr.cands, pr.ncands, sizeof(*pr.cands), cmp_cand);
+        int64_t cur = 0;
+        bool have = false, ok = false;
+        for (size_t i = 0; i < pr.ncands && rc == 0; i++) {
+            const struct cand *c = &pr.cands[i];
+            if (i && c->ev == pr.cands[i - 1].ev && c->pat == pr.cands[i - 1].pat)
+                continue; /* two values of the pattern in one event */
+            if (!have || c->ev != cur) {
+                cur = c->ev;
+                have = true;
+                int lr = load_event(&pr, c->ev);
+                rc = lr < 0 ? lr : 0;
+                ok = lr == 0;
+                r->pattern_candidates += ok;
+            }
+            if (ok && rc == 0)
+                rc = feed(&pr, &pats[c->pat]);
+        }
+    }
+    /* 2. the others: every event of their window */
+    if (rc == 0 && scan)
+        rc = store_window_events(s, wsince == INT64_MIN ? TIME_NONE : wsince,
+                                 wuntil == INT64_MAX ? TIME_NONE : wuntil, on_window_event, &pr);
+    /* 3. the events of the matches: answers as for values */
+    size_t nm = 0;
+    for (size_t i = 0; i < n; i++)
+        nm += pats[i].nhits != 0;
+    struct agg *aggs = calloc(nm + 1, sizeof(*aggs));
+    size_t *of = calloc(nm + 1, sizeof(*of));
+    struct run u = {.s = s, .o = o, .aggs = aggs};
+    if (rc == 0 && (!aggs || !of))
+        rc = -ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct hpat *hp = &pats[i];
+        r->patterns_partial += hp->partial;
+        if (!hp->nhits)
+            continue;
+        qsort(hp->hits, hp->nhits, sizeof(*hp->hits), cmp_phit);
+        aggs[k].warned = hp->warned;
+        of[k] = i;
+        for (size_t j = 0; j < hp->nhits && rc == 0; j++) {
+            struct store_hit h = {k, hp->hits[j].ts, hp->hits[j].ev};
+            rc = on_hit(&u, &h);
+        }
+        k++;
+    }
+    if (rc == 0)
+        rc = sweep(&u);
+    for (size_t i = 0; i < k; i++)
+        finish_agg(&aggs[i]);
+    for (size_t i = 0; i < k && rc == 0; i++) {
+        struct hunt_result *nr = realloc(r->results, (r->nresults + 1) * sizeof(*nr));
+        if (!nr) {
+            rc = -ENOMEM;
+            break;
+        }
+        r->results = nr;
+        struct hunt_result *res = &r->results[r->nresults++];
+        *res = aggs[i].res; /* moved */
+        memset(&aggs[i].res, 0, sizeof(aggs[i].res));
+        res->ioc = pats[of[i]].ioc;
+        res->warned = aggs[i].warned;
+        res->matches = pats[of[i]].matches;
+        if (res->warned) {
+            r->warned_seen++;
+        } else {
+            r->hits++;
+            r->events += res->events;
+        }
+    }
+    for (size_t i = 0; i < k; i++) {
+        list_free(&aggs[i].acc.l);
+        list_free(&aggs[i].hosts.l);
+        list_free(&aggs[i].mail.l);
+        hset_free(&aggs[i].acc.seen);
+        hset_free(&aggs[i].hosts.seen);
+        hset_free(&aggs[i].mail.seen);
+        hset_free(&aggs[i].qids);
+        free(aggs[i].tl_ev);
+        result_free(&aggs[i].res);
+    }
+    free(aggs);
+    free(of);
+    free(u.pairs);
+    free(u.joined);
+    for (size_t i = 0; i < n; i++) {
+        stix_matcher_free(pats[i].m);
+        pats[i].m = NULL;
+    }
+    free(pr.probes);
+    free(pr.probe_pat);
+    free(pr.cands);
+    arena_free(&pr.values);
+    arena_free(&pr.evarena);
+    return rc;
+}
+
 /* ---- the hunt ----------------------------------------------------------------- */
 
 static int64_t max_bound(int64_t a, int64_t b)
@@ -548,16 +839,15 @@ static int hunt_run(struct store *s, const struct ioc_batch *b, const struct hun
 
     /* 1. probes */
     struct pkey *keys = calloc(b->niocs + 1, sizeof(*keys));
-    size_t nk = 0;
+    size_t nk = 0, npats = 0;
+    struct hpat *pats = NULL;
     if (!keys)
         return -ENOMEM;
     for (size_t i = 0; i < b->niocs; i++) {
         const struct ioc *c = &b->iocs[i];
         const struct ioc_meta *m = c->meta < b->nmetas ? &b->metas[c->meta] : NULL;
-        if (c->type == IOC_PATTERN || !c->value) {
-            r->skipped_pattern++;
+        if (!c->value)
             continue;
-        }
         if (m && m->revoked) {
             r->skipped_revoked++;
             continue;
@@ -566,6 +856,25 @@ static int hunt_run(struct store *s, const struct ioc_batch *b, const struct hun
         int64_t until = min_bound(o.until_ns, m ? m->valid_until : TIME_NONE);
         if (since != TIME_NONE && until != TIME_NONE && until <= since) {
             r->skipped_window++;
+            continue;
+        }
+        if (c->type == IOC_PATTERN) {
+            struct stix_pattern *sp = NULL;
+            char err[256];
+            if (stix_pattern_compile(c->value, strlen(c->value), &sp, err, sizeof(err)) < 0) {
+                r->skipped_pattern++; /* the import reported why */
+                continue;
+            }
+            struct hpat *np_ = realloc(pats, (npats + 1) * sizeof(*np_));
+            if (!np_) {
+                stix_pattern_free(sp);
+                break;
+            }
+            pats = np_;
+            pats[npats++] = (struct hpat){
+                .ioc = i, .sp = sp, .since = since, .until = until, .warned = c->warning != NULL};
+            r->patterns++;
+            r->hunted++;
             continue;
         }
         switch (c->type) {
@@ -608,10 +917,13 @@ static int hunt_run(struct store *s, const struct ioc_batch *b, const struct hun
     /* the rows still queued */
     if (rc == 0)
         rc = sweep(&u);
-    if (snapshot)
-        store_read_end(s);
     for (size_t i = 0; i < np; i++)
         finish_agg(&aggs[i]);
+    /* the STIX patterns, in the same snapshot */
+    if (rc == 0 && npats)
+        rc = hunt_patterns(s, &o, pats, npats, r);
+    if (snapshot)
+        store_read_end(s);
 
     /* 4. every indicator gets its probe's answer */
     for (size_t i = 0; i < nk && rc == 0; i++) {
@@ -658,6 +970,11 @@ static int hunt_run(struct store *s, const struct ioc_batch *b, const struct hun
     free(probes);
     free(probe_of);
     free(keys);
+    for (size_t i = 0; i < npats; i++) {
+        stix_pattern_free(pats[i].sp);
+        free(pats[i].hits);
+    }
+    free(pats);
     free(u.pairs);
     free(u.joined);
     r->seconds = now_s() - t0;

@@ -342,6 +342,7 @@ static void write_json(const struct scope_report *r, struct buf *b)
     buf_putc(b, '{');
     put_u64(b, &g, "indexed", r->events_indexed);
     put_u64(b, &g, "scanned", r->events_scanned);
+    buf_printf(b, ",\"mail\":\"%s\"", r->mail_indexed ? "index" : "scan");
     buf_putc(b, '}');
     buf_puts(b, "}\n");
 }
@@ -695,8 +696,10 @@ static void write_table(const struct scope_report *r, struct buf *b)
                    ", recipients not de-duplicated %" PRIu64 "\n",
                    l->accounts, l->logins, l->correspondents, l->forwards, l->changes,
                    l->indicator_mail, l->sessions, l->queue_ids_lost, l->recipients_nodup);
-    buf_printf(b, "\n(%" PRIu64 " events read through the index, %" PRIu64 " by window scans)\n",
-               r->events_indexed, r->events_scanned);
+    buf_printf(
+        b, "\n(%" PRIu64 " events read through the index, %" PRIu64 " by window scans; mail %s)\n",
+        r->events_indexed, r->events_scanned,
+        r->mail_indexed ? "joined through the queue-id key" : "read by a window scan");
 }
 
 int scope_write(const struct scope_report *r, enum scope_format f, FILE *out)

@@ -10,8 +10,15 @@
  * "from=<...>" (sender key) and one "to=<...>, orig_to=<...>" line per
  * recipient (recipient key). Who alice wrote to, who wrote to her, and which
  * of her messages an alias forwarded out (orig_to) need those joins. The
- * store has no queue-id key, so the mail step is one time-bounded scan of
- * the window over the Postfix lines that carry a queue id (store_scan),
+ * hunting index keys a Postfix line by its queue id ('q') when the line
+ * names an account, address or mailbox, so the mail step reads the queue
+ * ids of the Postfix lines of the involved accounts, their mailboxes and
+ * the indicators, then each message's lines (store_message_events; its
+ * unkeyed message-id line from a scan of the message's seconds when Sieve
+ * forwards must be recognised). What the index cannot reach (all the mail
+ * of a host entity, relay and client host names matching a domain
+ * indicator) takes one time-bounded scan of the window over the Postfix
+ * lines that carry a queue id (store_scan). Either way the lines are
  * joined in time order through a bounded table of live queue ids (a ring:
  * when it is full the oldest live message is dropped and counted). Every
  * other step reads the hunting index: the events of each address indicator
@@ -32,7 +39,8 @@
  *      indicator's sessions), M365 MailItemsAccessed, sends, inbox rules,
  *      forwarding, permission changes, Dovecot Sieve forwards (whose
  *      message-ids mark the forwarded copies in step 4).
- *   4. mail: the scan, see above.
+ *   4. mail: the messages through the queue-id key, or the scan; see
+ *      above.
  *
  * Documents: steps 1 and 3 parse each event's JSON with jansson; the scan
  * reads the few flat Postfix fields it needs (queue_id, from, to, orig_to,
@@ -449,6 +457,7 @@ struct scope_state {
     size_t head;
     struct smap qids;
     size_t rcpt_slots;
+    bool mail_index; /* joining messages found through the queue-id key */
 
     /* domain inference */
     size_t local_deliveries;
@@ -1543,7 +1552,10 @@ static void mail_delivery(struct scope_state *S, const struct store_row *r, stru
 static int mail_row(void *opaque, const struct store_row *r)
 {
     struct scope_state *S = opaque;
-    S->r->events_scanned++;
+    if (S->mail_index)
+        S->r->events_indexed++;
+    else
+        S->r->events_scanned++;
     char qid[64];
     if (!r->action || !jfast(r->json, r->json_len, "queue_id", qid, sizeof(qid)) ||
         !strcmp(qid, "NOQUEUE"))
@@ -1616,8 +1628,217 @@ static int mail_row(void *opaque, const struct store_row *r)
     return S->err;
 }
 
+/* ---- step 4 through the queue-id key ------------------------------------- */
+
+/* A message to join: its queue id, host, and the time of an event of it. */
+struct seed {
+    char qid[64];
+    char host[256];
+    int64_t ts;
+};
+
+struct seeds {
+    struct scope_state *S;
+    struct seed *v;
+    size_t n, cap;
+    struct smap seen; /* "qid\x1fhost" -> index */
+};
+
+static int seed_row(void *opaque, const struct store_row *r)
+{
+    struct seeds *sd = opaque;
+    struct scope_state *S = sd->S;
+    S->r->events_indexed++;
+    char qid[64], key[64 + 257];
+    if (!r->module || strcmp(r->module, "postfix") ||
+        !jfast(r->json, r->json_len, "queue_id", qid, sizeof(qid)) || !strcmp(qid, "NOQUEUE"))
+        return 0;
+    snprintf(key, sizeof(key), "%s\x1f%s", qid, r->host ? r->host : "");
+    if (smap_get(&sd->seen, key))
+        return 0;
+    if (grow_array((void **)&sd->v, &sd->cap, sd->n, sizeof(*sd->v)) < 0 ||
+        smap_put(&sd->seen, key, sd->n) < 0)
+        return -ENOMEM;
+    struct seed *s = &sd->v[sd->n++];
+    snprintf(s->qid, sizeof(s->qid), "%s", qid);
+    snprintf(s->host, sizeof(s->host), "%s", r->host ? r->host : "");
+    s->ts = r->ts_ns;
+    return 0;
+}
+
+static int seed_search(struct seeds *sd, const char *user, const char *ip, const char *email)
+{
+    struct store_query q;
+    store_query_init(&q);
+    q.user = user;
+    q.ip = ip;
+    q.email = email;
+    q.since_ns = sd->S->o->since_ns;
+    q.until_ns = sd->S->o->until_ns;
+    return store_search(sd->S->st, &q, seed_row, sd);
+}
+
+static int cmp_seed(const void *a, const void *b)
+{
+    const struct seed *x = a, *y = b;
+    return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+/* The keyed events of one message, to read in time order. */
+struct msg_evs {
+    struct {
+        int64_t ev, ts;
+    } * v;
+    size_t n, cap;
+};
+
+static int on_msg_event(void *opaque, int64_t ev, int64_t ts)
+{
+    struct msg_evs *m = opaque;
+    if (grow_array((void **)&m->v, &m->cap, m->n, sizeof(*m->v)) < 0)
+        return -ENOMEM;
+    m->v[m->n].ev = ev;
+    m->v[m->n].ts = ts;
+    m->n++;
+    return 0;
+}
+
+static int cmp_msg_ev(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b; /* {ev, ts} */
+    if (x[1] != y[1])
+        return x[1] < y[1] ? -1 : 1;
+    return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+static bool mail_action(const char *a)
+{
+    static const char *const actions[] = {"client", "pickup",   "message-id",
+                                          "queued", "delivery", "removed"};
+    for (size_t i = 0; a && i < sizeof(actions) / sizeof(actions[0]); i++)
+        if (!strcmp(a, actions[i]))
+            return true;
+    return false;
+}
+
+/* The message-id line of the message being joined (not keyed: it names no
+ * account or address), from a scan of the message's own seconds. */
+struct msgid_scan {
+    struct scope_state *S;
+    const char *qid;
+};
+
+static int msgid_row(void *opaque, const struct store_row *r)
+{
+    struct msgid_scan *m = opaque;
+    char qid[64];
+    m->S->r->events_scanned++;
+    if (!jfast(r->json, r->json_len, "queue_id", qid, sizeof(qid)) || strcmp(qid, m->qid))
+        return 0;
+    m->S->r->events_scanned--; /* counted by mail_row */
+    return mail_row(m->S, r);
+}
+
+static int join_message(struct scope_state *S, const struct seed *sd, struct msg_evs *m)
+{
+    m->n = 0;
+    int rc = store_message_events(S->st, sd->qid, sd->ts, on_msg_event, m);
+    if (rc < 0 || !m->n)
+        return rc;
+    qsort(m->v, m->n, sizeof(*m->v), cmp_msg_ev);
+    /* the message-id line matters only to recognise Sieve forwards, and
+     * before the line that queues the message: read it first */
+    if (S->fwd_msgids.n) {
+        static const char *const mid[] = {"message-id"};
+        struct store_scan q = {m->v[0].ts, m->v[m->n - 1].ts + 1, "postfix", sd->host, mid, 1};
+        struct msgid_scan ms = {S, sd->qid};
+        rc = store_scan(S->st, &q, msgid_row, &ms);
+    }
+    for (size_t i = 0; i < m->n && rc == 0; i++) {
+        if (i && m->v[i].ev == m->v[i - 1].ev)
+            continue;
+        struct store_row r;
+        rc = store_event_get(S->st, m->v[i].ev, true, &r);
+        if (rc == -ENOENT) {
+            rc = 0;
+            continue;
+        }
+        if (rc < 0)
+            break;
+        char qid[64];
+        /* the same queue id on another host, or outside the window */
+        if (!r.module || strcmp(r.module, "postfix") || !mail_action(r.action) ||
+            strcmp(r.host ? r.host : "", sd->host) ||
+            (S->o->since_ns != TIME_NONE && r.ts_ns < S->o->since_ns) ||
+            (S->o->until_ns != TIME_NONE && r.ts_ns >= S->o->until_ns) ||
+            !jfast(r.json, r.json_len, "queue_id", qid, sizeof(qid)) || strcmp(qid, sd->qid))
+            continue;
+        rc = mail_row(S, &r);
+    }
+    /* the message is done: its entry goes (as a "removed" line would) */
+    char key[64 + 256];
+    snprintf(key, sizeof(key), "%s %s", sd->qid, sd->host);
+    size_t *e = smap_get(&S->qids, key);
+    if (e) {
+        qent_clear(S, &S->ring[*e]);
+        smap_del(&S->qids, key);
+    }
+    return rc ? rc : S->err;
+}
+
+/* Can the index find every message step 4 must see? Not the mail of a
+ * host (all of it) nor the mail matched by a domain indicator (host names
+ * of relays and clients are not keyed). */
+static bool mail_by_index(const struct scope_state *S)
+{
+    if (S->o->mail_scan)
+        return false;
+    for (size_t t = 0; t < S->r->ntargets; t++)
+        if (S->r->targets[t].kind == SCOPE_HOST || S->r->targets[t].kind == SCOPE_DOMAIN)
+            return false;
+    return true;
+}
+
+static int step_mail_index(struct scope_state *S)
+{
+    struct scope_report *R = S->r;
+    struct seeds sd = {.S = S};
+    int rc = 0;
+    /* the messages of the involved accounts (as SASL user), of their
+     * mailboxes (as sender or recipient), of the indicators */
+    for (size_t i = 0; i < R->naccounts && rc == 0; i++)
+        rc = seed_search(&sd, R->accounts[i].name, NULL, NULL);
+    for (size_t i = 0; i < S->mailboxes.cap && rc == 0; i++)
+        if (S->mailboxes.keys[i])
+            rc = seed_search(&sd, NULL, NULL, S->mailboxes.keys[i]);
+    for (size_t t = 0; t < R->ntargets && rc == 0; t++) {
+        const struct scope_target *tg = &R->targets[t];
+        if (tg->kind == SCOPE_IP)
+            rc = seed_search(&sd, NULL, tg->value, NULL);
+        else if (tg->kind == SCOPE_EMAIL)
+            rc = seed_search(&sd, NULL, NULL, tg->value);
+    }
+    smap_clear(&sd.seen);
+    if (rc == 0 && sd.n) {
+        qsort(sd.v, sd.n, sizeof(*sd.v), cmp_seed);
+        S->ring = calloc(SCOPE_QUEUE_SLOTS, sizeof(*S->ring));
+        rc = S->ring ? 0 : -ENOMEM;
+        S->mail_index = true;
+        struct msg_evs m = {0};
+        for (size_t i = 0; i < sd.n && rc == 0; i++)
+            rc = join_message(S, &sd.v[i], &m);
+        free(m.v);
+        S->mail_index = false;
+    }
+    R->mail_indexed = true;
+    free(sd.v);
+    return rc;
+}
+
 static int step_mail(struct scope_state *S)
 {
+    if (mail_by_index(S))
+        return step_mail_index(S);
     S->ring = calloc(SCOPE_QUEUE_SLOTS, sizeof(*S->ring));
     if (!S->ring)
         return -ENOMEM;

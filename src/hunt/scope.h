@@ -14,11 +14,15 @@
  *   3. accounts - per involved account, its events through the hunting
  *      index (user name): sessions, bytes read, M365 mailbox access, sends,
  *      inbox rules, forwarding and permission changes, Sieve forwards;
- *   4. mail - one window scan of the Postfix lines that carry a queue id
- *      (client, pickup, message-id, queued, delivery, removed), joined by
- *      queue id in a bounded table: messages sent, received and forwarded
- *      by the involved mailboxes, mail of a host entity, mail exchanged
- *      with e-mail, domain and address indicators.
+ *   4. mail - the Postfix messages of the involved accounts, their
+ *      mailboxes and the address and e-mail indicators, found and joined
+ *      through the hunting index (queue-id key); with a host entity or a
+ *      domain indicator, or mail_scan, one window scan of the Postfix lines
+ *      that carry a queue id (client, pickup, message-id, queued,
+ *      delivery, removed) instead. Joined by queue id in a bounded table:
+ *      messages sent, received and forwarded by the involved mailboxes,
+ *      mail of a host entity, mail exchanged with e-mail, domain and
+ *      address indicators.
  * The result is a struct scope_report, written by scope_write() as a
  * table, one JSON object, or CSV (docs/intel.md, "Scope").
  *
@@ -72,6 +76,7 @@ struct scope_opts {
     size_t ntargets;
     const char *const *domains; /* --domain: the organisation's own; none: inferred */
     size_t ndomains;
+    bool mail_scan; /* step 4 by a window scan even when the index would do */
 };
 
 /* ---- the report ---------------------------------------------------------- */
@@ -227,6 +232,7 @@ struct scope_report {
     uint64_t messages_sent, messages_received, messages_forwarded;
     uint64_t events_indexed; /* events read through the hunting index */
     uint64_t events_scanned; /* events read by window scans */
+    bool mail_indexed;       /* step 4 read the messages through the queue-id key */
     struct scope_limits limits;
 };
 

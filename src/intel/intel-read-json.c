@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "intel/intel-read.h"
 #include "intel/misp.h"
@@ -58,6 +59,16 @@ int intel_misp_sniff(const char *head, size_t n, const char *path)
 /* The whole input, at most max bytes (decompressed). */
 static int slurp(struct intel_read_ctx *c, size_t max, char **out, size_t *len)
 {
+    struct stat sb;
+    if (input_codec(c->in) == CODEC_PLAIN && strcmp(c->path, "-") && stat(c->path, &sb) == 0 &&
+        S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > max) {
+        /* refused before anything is read */
+        ioc_batch_problem(c->out, c->path,
+                          "larger than the limit of %zu bytes (%zu MiB) for a JSON document, "
+                          "which is read whole: not read (split the bundle or event)",
+                          max, max >> 20);
+        return -EFBIG;
+    }
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap + 1);
     if (!buf)
@@ -66,7 +77,11 @@ static int slurp(struct intel_read_ctx *c, size_t max, char **out, size_t *len)
         if (n == cap) {
             if (cap >= max) {
                 free(buf);
-                ioc_batch_problem(c->out, c->path, "larger than %zu bytes: not read", max);
+                ioc_batch_problem(c->out, c->path,
+                                  "larger than the limit of %zu bytes (%zu MiB) for a JSON "
+                                  "document, which is read whole: not read (split the bundle "
+                                  "or event)",
+                                  max, max >> 20);
                 return -EFBIG;
             }
             cap = cap * 2 > max ? max : cap * 2;

@@ -74,6 +74,7 @@ static int add_value(struct intel_read_ctx *c, int t, const char *v, size_t n, u
  * metadata records. */
 static void hand_over(struct intel_read_ctx *c)
 {
+    intel_expand_patterns(c->out);
     int rc = c->o->chunk_fn(c->o->chunk_opaque, c->out);
     if (rc < 0 && !c->chunk_error)
         c->chunk_error = rc;

@@ -57,14 +57,16 @@ struct intel_read_opts {
     size_t max_line;                /* longest line read (bytes); longer ones are skipped */
     uint64_t max_indicators;        /* per file; the rest of the file is counted, not kept */
     struct intel_read_stats *stats; /* NULL: not kept */
-    /* Optional, for consumers that copy the indicators (the matcher): every
-     * `chunk` indicators (default 1,000,000) the batch is handed to
-     * chunk_fn, then reading goes on into an empty batch that keeps the
-     * metadata records (same indexes) but not the indicators and problems
-     * handed over, so that a long feed is never held twice. A file whose
-     * metadata records outnumber an eighth of its indicators is not cut.
-     * chunk_fn returns 0 or a negative errno (reading stops). NULL: one
-     * batch per file (an import into the store). */
+    /* Optional, for consumers that copy the indicators (the matcher, a
+     * streamed import into the store): every `chunk` indicators (default
+     * 1,000,000) the batch (its STIX patterns expanded, as
+     * intel_read_path() does) is handed to chunk_fn, then reading goes on
+     * into an empty batch that keeps the metadata records (same indexes)
+     * but not the indicators and problems handed over, so that a long
+     * feed is never held whole nor twice. A file whose metadata records
+     * outnumber an eighth of its indicators is not cut. chunk_fn returns 0
+     * or a negative errno (reading stops). NULL: one batch per file. The
+     * last part of a file is the batch intel_read_path() returns. */
     int (*chunk_fn)(void *opaque, struct ioc_batch *b);
     void *chunk_opaque;
     size_t chunk;

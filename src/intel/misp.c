@@ -775,7 +775,8 @@ int misp_feed_read_ex(const char *dir, const struct misp_read_opts *o, struct io
     json_t *man = NULL;
     if (rc < 0) {
         ioc_batch_problem(b, path, "cannot read the feed's manifest: %s",
-                          rc == -EFBIG ? "larger than the size limit" : strerror(-rc));
+                          rc == -EFBIG ? "larger than the size limit of a JSON document"
+                                       : strerror(-rc));
     } else {
         man = intel_json_parse(text, n, r.lim.max_depth, 1, why, sizeof(why));
         free(text);

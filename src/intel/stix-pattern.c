@@ -1587,3 +1587,130 @@ bool stix_pattern_match_event(const struct stix_pattern *p, const struct event *
     sp_ctx_free(&c);
     return r;
 }
+
+/* ---- values for an index ------------------------------------------------ */
+
+/* The indicator type the hunting index keys a test's path by, or -1: the
+ * paths of stix_pattern_simple_values, and the network-traffic and
+ * email-message references to the same addresses. */
+static int index_type(const struct sp_test *t)
+{
+    if (t->prop == SP_PROP_NONE)
+        return -1;
+    const struct sp_prop *pr = &sp_props[t->prop];
+    if (pr->ioc >= 0)
+        return pr->ioc;
+    static const struct {
+        const char *path;
+        int type;
+    } refs[] = {
+        {"network-traffic:src_ref.value", IOC_IP},   {"network-traffic:dst_ref.value", IOC_IP},
+        {"email-message:from_ref.value", IOC_EMAIL}, {"email-message:sender_ref.value", IOC_EMAIL},
+        {"email-message:to_refs.value", IOC_EMAIL},  {"email-message:cc_refs.value", IOC_EMAIL},
+        {"email-message:bcc_refs.value", IOC_EMAIL},
+    };
+    for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
+        if (!strcmp(pr->path, refs[i].path))
+            return refs[i].type;
+    return -1;
+}
+
+/* A test's constant as a normalised indicator value into buf (cap >= rawn
+ * + 64), or -1 when it is none. */
+static int index_value(const struct sp_const *kc, int type, char *buf, const char **why)
+{
+    if (kc->type != CT_STR)
+        return -1;
+    return ioc_normalise((enum ioc_type)type, kc->raw, kc->rawn, buf, why);
+}
+
+/* Number of values that cover comparison node i (an event satisfies it
+ * only if it holds one of them), or -1 when none do. */
+static long index_count(const struct stix_pattern *p, uint32_t i)
+{
+    const struct sp_cnode *c = &p->cn[i];
+    if (c->kind == CN_OR || c->kind == CN_AND) {
+        long best = -1, sum = 0;
+        for (uint32_t k = 0; k < c->n; k++) {
+            long n = index_count(p, p->ckids[c->a + k]);
+            if (c->kind == CN_OR && n < 0)
+                return -1;
+            sum += n;
+            if (n >= 0 && (best < 0 || n < best))
+                best = n;
+        }
+        return c->kind == CN_OR ? sum : best;
+    }
+    const struct sp_test *t = &p->tests[c->a];
+    int type = index_type(t);
+    if (t->negated || type < 0 || t->nc == 0)
+        return -1;
+    if (t->op != OP_EQ && t->op != OP_IN && !(t->op == OP_ISSUBSET && type == IOC_IP))
+        return -1;
+    for (uint32_t k = 0; k < t->nc; k++) {
+        const struct sp_const *kc = &p->consts[t->c0 + k];
+        char stackbuf[512];
+        char *buf = kc->rawn + 64 <= sizeof(stackbuf) ? stackbuf : malloc(kc->rawn + 64);
+        if (!buf)
+            abort();
+        const char *why;
+        int r = index_value(kc, type, buf, &why);
+        if (buf != stackbuf)
+            free(buf);
+        if (r < 0)
+            return -1;
+    }
+    return (long)t->nc;
+}
+
+static void index_emit(const struct stix_pattern *p, uint32_t i,
+                       void (*cb)(void *opaque, uint32_t obs, enum ioc_type t, const char *v,
+                                  size_t n),
+                       void *opaque, uint32_t obs)
+{
+    const struct sp_cnode *c = &p->cn[i];
+    if (c->kind == CN_OR) {
+        for (uint32_t k = 0; k < c->n; k++)
+            index_emit(p, p->ckids[c->a + k], cb, opaque, obs);
+        return;
+    }
+    if (c->kind == CN_AND) {
+        long best = -1;
+        uint32_t pick = 0;
+        for (uint32_t k = 0; k < c->n; k++) {
+            long n = index_count(p, p->ckids[c->a + k]);
+            if (n >= 0 && (best < 0 || n < best)) {
+                best = n;
+                pick = p->ckids[c->a + k];
+            }
+        }
+        index_emit(p, pick, cb, opaque, obs);
+        return;
+    }
+    const struct sp_test *t = &p->tests[c->a];
+    int type = index_type(t);
+    for (uint32_t k = 0; k < t->nc; k++) {
+        const struct sp_const *kc = &p->consts[t->c0 + k];
+        char *buf = malloc(kc->rawn + 64);
+        if (!buf)
+            abort();
+        const char *why;
+        int n = index_value(kc, type, buf, &why);
+        if (n >= 0)
+            cb(opaque, obs, (enum ioc_type)type, buf, (size_t)n);
+        free(buf);
+    }
+}
+
+int stix_pattern_index_values(const struct stix_pattern *p,
+                              void (*cb)(void *opaque, uint32_t obs, enum ioc_type t, const char *v,
+                                         size_t n),
+                              void *opaque)
+{
+    for (uint32_t l = 0; l < p->nleaves; l++)
+        if (index_count(p, p->leaves[l].croot) < 0)
+            return 0;
+    for (uint32_t l = 0; l < p->nleaves; l++)
+        index_emit(p, p->leaves[l].croot, cb, opaque, l);
+    return 1;
+}

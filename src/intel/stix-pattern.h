@@ -73,6 +73,22 @@ int stix_pattern_simple_values(const struct stix_pattern *p,
                                void (*cb)(void *opaque, enum ioc_type t, const char *v, size_t n),
                                void *opaque);
 
+/* The values that lead to every event p can use, for a search through an
+ * index of values (the store's hunting index): per observation expression
+ * obs, a set of (type, value) such that an event satisfies the expression
+ * only if it holds one of them: = and IN (and ISSUBSET for addresses) on
+ * the paths of stix_pattern_simple_values and on the addresses that
+ * network-traffic and email-message refer to; AND takes its operand with
+ * the fewest values, OR the union of all. Values are normalised
+ * (ioc_normalise). Returns 1 after calling cb for every value, or 0 (cb
+ * never called) when some observation expression can hold on an event
+ * without any such value (a != or LIKE test, a path of another kind): such
+ * a pattern needs every event of its time window. */
+int stix_pattern_index_values(const struct stix_pattern *p,
+                              void (*cb)(void *opaque, uint32_t obs, enum ioc_type t, const char *v,
+                                         size_t n),
+                              void *opaque);
+
 /* True when p is a single observation expression and ev satisfies it. A
  * START/STOP qualifier is checked against the event's time, WITHIN is
  * trivially true for one observation; REPEATS n > 1 and patterns of several

@@ -752,3 +752,29 @@ int store_message_events(struct store *s, const char *qid, int64_t ts_ns,
     sqlite3_finalize(st);
     return rc;
 }
+
+int store_window_events(struct store *s, int64_t since_ns, int64_t until_ns,
+                        int (*cb)(void *opaque, int64_t ev, int64_t ts_ns), void *opaque)
+{
+    sqlite3 *db;
+    int rc = query_db(s, &db);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *st;
+    rc = sqlite3_prepare_v2(db,
+                            "SELECT rowid, ts FROM events WHERE ts >= ?1 AND ts < ?2"
+                            " ORDER BY ts, rowid",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sql_err(s, db, rc, "scanning a time window");
+    sqlite3_bind_int64(st, 1, since_ns == TIME_NONE ? INT64_MIN + 1 : since_ns);
+    sqlite3_bind_int64(st, 2, until_ns == TIME_NONE ? INT64_MAX : until_ns);
+    int r = SQLITE_DONE;
+    rc = 0;
+    while (rc == 0 && (r = sqlite3_step(st)) == SQLITE_ROW)
+        rc = cb(opaque, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+    if (rc == 0 && r != SQLITE_DONE)
+        rc = sql_err(s, db, r, "scanning a time window");
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -17,11 +17,18 @@
  * that created it. Types are stored by name (ioc_type_name), TLP as its
  * 2.0 name, times as UTC nanoseconds (NULL: no bound).
  *
- * Writes run as writer jobs (store-sqlite.c): the whole batch in one
+ * Writes run as writer jobs (store-sqlite.c): the whole import in one
  * transaction on the writer's connection, between event transactions, so
  * a concurrent event stream neither blocks on SQLite's lock nor fails with
  * SQLITE_BUSY. Reads use the query connection. Loading streams rows; a
  * metadata record is read only when the next indicator names another one.
+ *
+ * A streamed import (store_intel_import_stream) runs its producer on the
+ * writer thread inside the job: each chunk is written as it comes, into
+ * the one open transaction, and only the per-record state (row id, was it
+ * known, how many indicators) is kept between chunks, so memory does not
+ * grow with the feed; SQLite spills what the transaction holds to the
+ * write-ahead log. Any error rolls the whole import back.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -68,12 +75,6 @@ static int step_done(struct store *s, sqlite3 *db, sqlite3_stmt *st, const char 
 
 /* ---- import --------------------------------------------------------------- */
 
-struct import_job {
-    const struct ioc_batch *b;
-    int64_t id;
-    struct store_intel_import counts;
-};
-
 enum {
     ST_IMP_PUT,
     ST_IMP_UPD,
@@ -89,9 +90,9 @@ enum {
 
 static const char *const import_sql[ST__N] = {
     [ST_IMP_PUT] = "INSERT INTO intel_imports(time_ns, source, format, indicators, added, updated,"
-                   " removed, problems, warned) VALUES(?,?,?,0,0,0,0,0,0)",
+                   " removed, problems, warned) VALUES(?,'','',0,0,0,0,0,0)",
     [ST_IMP_UPD] = "UPDATE intel_imports SET indicators=?, added=?, updated=?, removed=?,"
-                   " problems=?, warned=? WHERE id=?",
+                   " problems=?, warned=?, source=?, format=? WHERE id=?",
     [ST_META_GET] = "SELECT id FROM intel_metas WHERE feed=? AND ref=?",
     [ST_META_PUT] = "INSERT INTO intel_metas(import, feed, ref, name, confidence, tlp, valid_from,"
                     " valid_until, revoked, labels, kill_chain, related)"
@@ -106,6 +107,25 @@ static const char *const import_sql[ST__N] = {
     [ST_META_EMPTY] = "DELETE FROM intel_metas WHERE id=?1 AND NOT EXISTS"
                       " (SELECT 1 FROM intel WHERE meta=?1)",
     [ST_COUNT] = "SELECT count(*), coalesce(sum(first_import=?1), 0) FROM intel WHERE import=?1",
+};
+
+/* What an import knows of a metadata record of its batches. */
+struct meta_state {
+    int64_t id;    /* its row; 0 while not stored */
+    bool old;      /* it was in the store before this import */
+    uint64_t iocs; /* indicators of it stored by this import */
+};
+
+/* One import in progress: a transaction open on the writer's connection. */
+struct store_intel_stream {
+    struct store *s;
+    sqlite3_stmt *st[ST__N];
+    bool open;
+    int64_t id;
+    struct meta_state *metas;
+    uint32_t nmetas, capmetas; /* records looked up so far (batch indexes) */
+    struct store_intel_import counts;
+    char *source, *format;
 };
 
 static void bind_meta(sqlite3_stmt *st, int64_t import_id, const struct ioc_meta *m)
@@ -124,78 +144,166 @@ static void bind_meta(sqlite3_stmt *st, int64_t import_id, const struct ioc_meta
     bind_text_or_null(st, 12, m->related_json);
 }
 
-static int import_run(struct store *s, struct import_job *j, sqlite3_stmt **st, int64_t *meta_ids,
-                      bool *meta_old, const size_t *per_meta)
+static void stream_reset(struct store_intel_stream *x)
 {
+    for (int k = 0; k < ST__N; k++) {
+        sqlite3_finalize(x->st[k]);
+        x->st[k] = NULL;
+    }
+    free(x->metas);
+    free(x->source);
+    free(x->format);
+    struct store *s = x->s;
+    memset(x, 0, sizeof(*x));
+    x->s = s;
+}
+
+static void stream_abort(struct store_intel_stream *x)
+{
+    if (x->open)
+        sqlite3_exec(x->s->db, "ROLLBACK", NULL, NULL, NULL);
+    stream_reset(x);
+}
+
+/* Open the transaction and the import's row. */
+static int stream_begin(struct store_intel_stream *x)
+{
+    struct store *s = x->s;
+    const char *doing = "importing intelligence";
+    int rc = store_exec(s, s->db, "BEGIN IMMEDIATE", doing);
+    if (rc < 0)
+        return rc;
+    x->open = true;
+    for (int k = 0; k < ST__N && rc == 0; k++)
+        rc = prep(s, s->db, &x->st[k], import_sql[k]);
+    if (rc == 0) {
+        sqlite3_bind_int64(x->st[ST_IMP_PUT], 1, now_ns());
+        rc = step_done(s, s->db, x->st[ST_IMP_PUT], doing);
+    }
+    if (rc < 0) {
+        stream_abort(x);
+        return rc;
+    }
+    x->id = sqlite3_last_insert_rowid(s->db);
+    sqlite3_bind_int64(x->st[ST_IOC_PUT], 1, x->id);
+    return 0;
+}
+
+/* Store the indicators of b (and the records they name) in the open
+ * import. */
+static int stream_chunk(struct store_intel_stream *x, const struct ioc_batch *b)
+{
+    struct store *s = x->s;
     sqlite3 *db = s->db;
-    const struct ioc_batch *b = j->b;
     const char *doing = "importing intelligence";
     int rc = 0;
-    for (int k = 0; k < ST__N && rc == 0; k++)
-        rc = prep(s, db, &st[k], import_sql[k]);
-    if (rc < 0)
-        return rc;
-    sqlite3_bind_int64(st[ST_IMP_PUT], 1, now_ns());
-    sqlite3_bind_text(st[ST_IMP_PUT], 2, b->source ? b->source : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st[ST_IMP_PUT], 3, b->format ? b->format : "", -1, SQLITE_STATIC);
-    rc = step_done(s, db, st[ST_IMP_PUT], doing);
-    if (rc < 0)
-        return rc;
-    j->id = sqlite3_last_insert_rowid(db);
-
-    /* the metadata records: update the known ones, add the new ones that
-     * have indicators */
-    for (uint32_t m = 0; m < b->nmetas && rc == 0; m++) {
+    if (b->nmetas > x->capmetas) {
+        uint32_t cap = x->capmetas ? x->capmetas : 16;
+        while (cap < b->nmetas)
+            cap = cap > UINT32_MAX / 2 ? b->nmetas : cap * 2;
+        struct meta_state *nm = realloc(x->metas, (size_t)cap * sizeof(*nm));
+        if (!nm)
+            return set_err(s, -ENOMEM, "out of memory");
+        memset(nm + x->capmetas, 0, (size_t)(cap - x->capmetas) * sizeof(*nm));
+        x->metas = nm;
+        x->capmetas = cap;
+    }
+    /* records new to this import: update the known ones */
+    for (uint32_t m = x->nmetas; m < b->nmetas && rc == 0; m++) {
         const struct ioc_meta *mm = &b->metas[m];
-        sqlite3_stmt *g = st[ST_META_GET];
+        sqlite3_stmt *g = x->st[ST_META_GET];
         sqlite3_bind_text(g, 1, mm->feed ? mm->feed : "", -1, SQLITE_STATIC);
         sqlite3_bind_text(g, 2, mm->ref ? mm->ref : "", -1, SQLITE_STATIC);
         int r = sqlite3_step(g);
-        meta_ids[m] = r == SQLITE_ROW ? sqlite3_column_int64(g, 0) : 0;
+        x->metas[m].id = r == SQLITE_ROW ? sqlite3_column_int64(g, 0) : 0;
         sqlite3_reset(g);
         if (r != SQLITE_ROW && r != SQLITE_DONE)
             return sql_err(s, db, r, doing);
-        meta_old[m] = meta_ids[m] != 0;
-        if (meta_old[m]) {
-            bind_meta(st[ST_META_UPD], j->id, mm);
-            rc = step_done(s, db, st[ST_META_UPD], doing);
-        } else if (per_meta[m]) {
-            bind_meta(st[ST_META_PUT], j->id, mm);
-            rc = step_done(s, db, st[ST_META_PUT], doing);
-            meta_ids[m] = sqlite3_last_insert_rowid(db);
+        x->metas[m].old = x->metas[m].id != 0;
+        if (x->metas[m].old) {
+            bind_meta(x->st[ST_META_UPD], x->id, mm);
+            rc = step_done(s, db, x->st[ST_META_UPD], doing);
         }
     }
-    uint64_t warned = 0;
-    sqlite3_stmt *ip = st[ST_IOC_PUT];
-    sqlite3_bind_int64(ip, 1, j->id);
+    if (b->nmetas > x->nmetas)
+        x->nmetas = b->nmetas;
+    sqlite3_stmt *ip = x->st[ST_IOC_PUT];
     for (size_t i = 0; i < b->niocs && rc == 0; i++) {
         const struct ioc *c = &b->iocs[i];
         if (c->meta >= b->nmetas || !c->value)
             continue; /* a reader's bug: no record to hang it on */
-        sqlite3_bind_int64(ip, 2, meta_ids[c->meta]);
+        struct meta_state *ms = &x->metas[c->meta];
+        if (!ms->id) {
+            /* a new record gets its row with its first indicator, unless
+             * another record of the batches with the same (feed, ref) got
+             * it first */
+            const struct ioc_meta *mm = &b->metas[c->meta];
+            sqlite3_stmt *g = x->st[ST_META_GET];
+            sqlite3_bind_text(g, 1, mm->feed ? mm->feed : "", -1, SQLITE_STATIC);
+            sqlite3_bind_text(g, 2, mm->ref ? mm->ref : "", -1, SQLITE_STATIC);
+            int r = sqlite3_step(g);
+            ms->id = r == SQLITE_ROW ? sqlite3_column_int64(g, 0) : 0;
+            sqlite3_reset(g);
+            if (r != SQLITE_ROW && r != SQLITE_DONE) {
+                rc = sql_err(s, db, r, doing);
+                break;
+            }
+            if (!ms->id) {
+                bind_meta(x->st[ST_META_PUT], x->id, mm);
+                rc = step_done(s, db, x->st[ST_META_PUT], doing);
+                if (rc < 0)
+                    break;
+                ms->id = sqlite3_last_insert_rowid(db);
+            }
+        }
+        ms->iocs++;
+        sqlite3_bind_int64(ip, 2, ms->id);
         sqlite3_bind_text(ip, 3, ioc_type_name(c->type), -1, SQLITE_STATIC);
         sqlite3_bind_text(ip, 4, c->value, -1, SQLITE_STATIC);
         sqlite3_bind_int(ip, 5, c->detect);
         bind_text_or_null(ip, 6, c->warning);
         rc = step_done(s, db, ip, doing);
-        warned += c->warning != NULL;
+        x->counts.warned += c->warning != NULL;
+        x->counts.indicators++;
     }
-    /* a re-imported record keeps only what it holds now */
-    for (uint32_t m = 0; m < b->nmetas && rc == 0; m++) {
-        if (!meta_old[m])
+    x->counts.problems += b->nproblems + b->nproblems_dropped;
+    const char *src = b->source ? b->source : "", *fmt = b->format ? b->format : "";
+    if (rc == 0 && (!x->source || strcmp(x->source, src))) {
+        free(x->source);
+        x->source = strdup(src);
+    }
+    if (rc == 0 && (!x->format || strcmp(x->format, fmt))) {
+        free(x->format);
+        x->format = strdup(fmt);
+    }
+    if (rc == 0 && (!x->source || !x->format))
+        rc = set_err(s, -ENOMEM, "out of memory");
+    return rc;
+}
+
+/* Drop what re-imported records no longer hold, count, commit. */
+static int stream_commit(struct store_intel_stream *x)
+{
+    struct store *s = x->s;
+    sqlite3 *db = s->db;
+    sqlite3_stmt **st = x->st;
+    const char *doing = "importing intelligence";
+    int rc = 0;
+    for (uint32_t m = 0; m < x->nmetas && rc == 0; m++) {
+        if (!x->metas[m].old)
             continue;
-        sqlite3_bind_int64(st[ST_STALE], 1, meta_ids[m]);
-        sqlite3_bind_int64(st[ST_STALE], 2, j->id);
+        sqlite3_bind_int64(st[ST_STALE], 1, x->metas[m].id);
+        sqlite3_bind_int64(st[ST_STALE], 2, x->id);
         rc = step_done(s, db, st[ST_STALE], doing);
-        j->counts.removed += (uint64_t)sqlite3_changes(db);
-        if (rc == 0 && !per_meta[m]) {
-            sqlite3_bind_int64(st[ST_META_EMPTY], 1, meta_ids[m]);
+        x->counts.removed += (uint64_t)sqlite3_changes(db);
+        if (rc == 0 && !x->metas[m].iocs) {
+            sqlite3_bind_int64(st[ST_META_EMPTY], 1, x->metas[m].id);
             rc = step_done(s, db, st[ST_META_EMPTY], doing);
         }
     }
     if (rc < 0)
         return rc;
-    sqlite3_bind_int64(st[ST_COUNT], 1, j->id);
+    sqlite3_bind_int64(st[ST_COUNT], 1, x->id);
     int r = sqlite3_step(st[ST_COUNT]);
     uint64_t total = 0, added = 0;
     if (r == SQLITE_ROW) {
@@ -205,63 +313,102 @@ static int import_run(struct store *s, struct import_job *j, sqlite3_stmt **st, 
     sqlite3_reset(st[ST_COUNT]);
     if (r != SQLITE_ROW)
         return sql_err(s, db, r, doing);
-    j->counts.id = j->id;
-    j->counts.indicators = b->niocs;
-    j->counts.added = added;
-    j->counts.updated = total - added;
-    j->counts.problems = b->nproblems + b->nproblems_dropped;
-    j->counts.warned = warned;
+    x->counts.id = x->id;
+    x->counts.added = added;
+    x->counts.updated = total - added;
     sqlite3_stmt *u = st[ST_IMP_UPD];
-    sqlite3_bind_int64(u, 1, (int64_t)j->counts.indicators);
-    sqlite3_bind_int64(u, 2, (int64_t)j->counts.added);
-    sqlite3_bind_int64(u, 3, (int64_t)j->counts.updated);
-    sqlite3_bind_int64(u, 4, (int64_t)j->counts.removed);
-    sqlite3_bind_int64(u, 5, (int64_t)j->counts.problems);
-    sqlite3_bind_int64(u, 6, (int64_t)j->counts.warned);
-    sqlite3_bind_int64(u, 7, j->id);
-    return step_done(s, db, u, doing);
+    sqlite3_bind_int64(u, 1, (int64_t)x->counts.indicators);
+    sqlite3_bind_int64(u, 2, (int64_t)x->counts.added);
+    sqlite3_bind_int64(u, 3, (int64_t)x->counts.updated);
+    sqlite3_bind_int64(u, 4, (int64_t)x->counts.removed);
+    sqlite3_bind_int64(u, 5, (int64_t)x->counts.problems);
+    sqlite3_bind_int64(u, 6, (int64_t)x->counts.warned);
+    sqlite3_bind_text(u, 7, x->source ? x->source : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(u, 8, x->format ? x->format : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(u, 9, x->id);
+    rc = step_done(s, db, u, doing);
+    for (int k = 0; k < ST__N; k++) {
+        sqlite3_finalize(st[k]);
+        st[k] = NULL;
+    }
+    return rc ? rc : store_exec(s, db, "COMMIT", doing);
 }
 
-static int import_job(struct store *s, void *arg)
+int store_intel_stream_add(struct store_intel_stream *x, const struct ioc_batch *b)
 {
-    struct import_job *j = arg;
-    const struct ioc_batch *b = j->b;
-    int64_t *meta_ids = calloc(b->nmetas + 1, sizeof(*meta_ids));
-    bool *meta_old = calloc(b->nmetas + 1, sizeof(*meta_old));
-    size_t *per_meta = calloc(b->nmetas + 1, sizeof(*per_meta));
-    if (!meta_ids || !meta_old || !per_meta) {
-        free(meta_ids);
-        free(meta_old);
-        free(per_meta);
-        return set_err(s, -ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < b->niocs; i++)
-        if (b->iocs[i].meta < b->nmetas)
-            per_meta[b->iocs[i].meta]++;
-    sqlite3_stmt *st[ST__N] = {0};
-    int rc = store_exec(s, s->db, "BEGIN IMMEDIATE", "importing intelligence");
-    if (rc == 0) {
-        rc = import_run(s, j, st, meta_ids, meta_old, per_meta);
-        for (int k = 0; k < ST__N; k++)
-            sqlite3_finalize(st[k]);
-        rc = rc ? rc : store_exec(s, s->db, "COMMIT", "importing intelligence");
-        if (rc < 0)
-            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    }
-    free(meta_ids);
-    free(meta_old);
-    free(per_meta);
+    int rc = x->open ? 0 : stream_begin(x);
+    if (rc == 0)
+        rc = stream_chunk(x, b);
+    if (rc < 0)
+        stream_abort(x);
     return rc;
+}
+
+int store_intel_stream_end(struct store_intel_stream *x, const struct ioc_batch *b,
+                           int64_t *import_id, struct store_intel_import *counts)
+{
+    int rc = b ? store_intel_stream_add(x, b) : x->open ? 0 : stream_begin(x);
+    if (rc < 0)
+        return rc;
+    rc = stream_commit(x);
+    if (rc < 0) {
+        stream_abort(x);
+        return rc;
+    }
+    x->open = false;
+    if (import_id)
+        *import_id = x->id;
+    if (counts) {
+        *counts = x->counts;
+        counts->source = counts->format = NULL; /* freed below */
+    }
+    stream_reset(x);
+    return 0;
+}
+
+void store_intel_stream_cancel(struct store_intel_stream *x)
+{
+    stream_abort(x);
+}
+
+struct stream_job {
+    store_intel_stream_fn fn;
+    void *opaque;
+};
+
+static int stream_job(struct store *s, void *arg)
+{
+    struct stream_job *j = arg;
+    struct store_intel_stream x = {.s = s};
+    int rc = j->fn(j->opaque, &x);
+    stream_abort(&x); /* an import fn left open is not kept */
+    return rc;
+}
+
+int store_intel_import_stream(struct store *s, store_intel_stream_fn fn, void *opaque)
+{
+    int rc = store_need_version(s, 2, "keeping intelligence");
+    struct stream_job j = {fn, opaque};
+    return rc ? rc : writer_run_job(s, stream_job, &j);
+}
+
+struct import_job {
+    const struct ioc_batch *b;
+    int64_t id;
+    struct store_intel_import counts;
+};
+
+static int import_one(void *opaque, struct store_intel_stream *x)
+{
+    struct import_job *j = opaque;
+    return store_intel_stream_end(x, j->b, &j->id, &j->counts);
 }
 
 int store_intel_import(struct store *s, const struct ioc_batch *b, int64_t *import_id,
                        struct store_intel_import *counts)
 {
-    int rc = store_need_version(s, 2, "keeping intelligence");
-    if (rc < 0)
-        return rc;
     struct import_job j = {.b = b};
-    rc = writer_run_job(s, import_job, &j);
+    int rc = store_intel_import_stream(s, import_one, &j);
     if (rc < 0)
         return rc;
     if (import_id)

@@ -220,6 +220,30 @@ struct store_intel_import {
 int store_intel_import(struct store *s, const struct ioc_batch *b, int64_t *import_id,
                        struct store_intel_import *counts);
 
+/* A streamed import, for feeds too large to hold as one batch: fn runs on
+ * the store's writer thread (the caller waits) and hands the store one
+ * chunk after another with store_intel_stream_add(), then ends the import
+ * with store_intel_stream_end(); all of one import is one transaction, so
+ * nothing of it is written unless it ends well. fn may run several imports
+ * one after the other. Chunks follow intel_read_opts' chunk_fn contract:
+ * metas[i] is the same record in every chunk of an import (a chunk may add
+ * records), iocs and problems are new in each. fn must not call other
+ * store functions; what it returns is returned (an import left open is
+ * rolled back). On an error of the add/end calls store_errmsg() explains
+ * once fn has returned. */
+struct store_intel_stream;
+typedef int (*store_intel_stream_fn)(void *opaque, struct store_intel_stream *x);
+int store_intel_import_stream(struct store *s, store_intel_stream_fn fn, void *opaque);
+/* Store the indicators of b in the current import (begun by the first
+ * call). Returns 0 or a negative errno (the import is then rolled back). */
+int store_intel_stream_add(struct store_intel_stream *x, const struct ioc_batch *b);
+/* Store b (NULL: nothing more) and commit the import; its id and counts
+ * (source and format NULL: they are b's) as store_intel_import(). */
+int store_intel_stream_end(struct store_intel_stream *x, const struct ioc_batch *b,
+                           int64_t *import_id, struct store_intel_import *counts);
+/* Roll back the current import, if any. */
+void store_intel_stream_cancel(struct store_intel_stream *x);
+
 /* Called per stored indicator: ioc->meta is 0 (meaningless here), meta_id
  * identifies the metadata record (equal ids: the same record, so a caller
  * can share it); everything is valid only during the call. Return 0 to go
@@ -324,6 +348,14 @@ int store_event_get(struct store *s, int64_t ev, bool with_doc, struct store_row
  * ts). Returns 0 or a negative errno (cb's included). */
 int store_message_events(struct store *s, const char *qid, int64_t ts_ns,
                          int (*cb)(void *opaque, int64_t ev, int64_t ts_ns), void *opaque);
+
+/* The row ids of the events of [since, until) (events without a time are
+ * never part of a window), in time order then row order: cb(opaque, ev,
+ * ts); cb may read events (store_event_get) meanwhile. For what no hunting
+ * key answers (a STIX pattern without an indexable value): its cost grows
+ * with the window. Returns 0 or a negative errno (cb's included). */
+int store_window_events(struct store *s, int64_t since_ns, int64_t until_ns,
+                        int (*cb)(void *opaque, int64_t ev, int64_t ts_ns), void *opaque);
 
 /* About how many events were stored before the store was upgraded to
  * schema 2 (they have no domain, URL, hash, file name, user agent or

@@ -113,9 +113,11 @@ try:
     hits = {l["value"]: l for l in lines if l["kind"] == "hit"}
     warned = {l["value"]: l for l in lines if l["kind"] == "warned"}
     summary = lines[-1]
-    ok(summary["kind"] == "summary" and summary["indicators"] == 16 and summary["hunted"] == 14
-       and summary["skipped"] == {"revoked": 1, "outside_validity": 0, "patterns": 1},
-       "summary: 16 indicators, 14 hunted (1 revoked, 1 pattern)", json.dumps(summary))
+    ok(summary["kind"] == "summary" and summary["indicators"] == 16 and summary["hunted"] == 15
+       and summary["skipped"] == {"revoked": 1, "outside_validity": 0, "patterns": 0}
+       and summary["patterns"]["hunted"] == 1 and summary["patterns"]["indexed"] == 1,
+       "summary: 16 indicators, 15 hunted (1 revoked; the pattern through the index)",
+       json.dumps(summary))
     ok(set(hits) == {"203.0.113.68", "203.0.113.129", "mailbox.backup7@freemail.test",
                      "freemail.test"},
        "the story's indicators are found, nothing else (203.0.113.66 occurs, but after its "
@@ -191,6 +193,66 @@ try:
     ok(rc == 1 and "203.0.113.129" in out and "FIRST SEEN" in out and "per day:" in out
        and "warning-listed" in out and "4 indicators seen" in out,
        "table: the indicators, their details, the warning-listed, the summary", out[:600])
+
+    # --- STIX patterns over the store ----------------------------------------------------
+    # WITHIN binds to the observation expression before it: the parentheses put
+    # both observations under the window
+    A = ("([network-traffic:dst_port = 993 AND network-traffic:src_ref.value = '203.0.113.129'] "
+         "FOLLOWEDBY [network-traffic:dst_port = 4190 AND network-traffic:src_ref.value = "
+         "'203.0.113.129']) WITHIN 3600 SECONDS")
+    B = ("([network-traffic:dst_port = 993] FOLLOWEDBY [network-traffic:dst_port = 4190]) "
+         "WITHIN 3600 SECONDS")
+    NEG_A = ("([network-traffic:dst_port = 4190 AND network-traffic:src_ref.value = "
+             "'203.0.113.129'] FOLLOWEDBY [network-traffic:dst_port = 993 AND "
+             "network-traffic:src_ref.value = '203.0.113.129']) WITHIN 3600 SECONDS")
+    # the last IMAPS connection before it began 12 minutes earlier
+    NEG_B = ("([network-traffic:dst_port = 993] FOLLOWEDBY [network-traffic:dst_port = 4190]) "
+             "WITHIN 600 SECONDS")
+    OUTSIDE = A.replace("3600", "3599")  # valid only before the night: never seen
+    pats = import_intel(db, "patterns.json", [
+        ({"ref": "indicator--a", "name": "imap then sieve", "related": ["APT-Sample"]},
+         [("stix-pattern", A, 1, None)]),
+        ({"ref": "indicator--b"}, [("stix-pattern", B, 1, None)]),
+        ({"ref": "indicator--neg-a"}, [("stix-pattern", NEG_A, 1, None)]),
+        ({"ref": "indicator--neg-b"}, [("stix-pattern", NEG_B, 1, None)]),
+        ({"ref": "indicator--outside", "until": ns("2024-03-05T00:00:00Z")},
+         [("stix-pattern", OUTSIDE, 1, None)]),
+        ({"ref": "indicator--broken"}, [("stix-pattern", "[ipv4-addr:value = ", 1, None)]),
+    ])
+    rc, lines, err = hunt_json(db, "--import", str(pats))
+    phits = {l["value"]: l for l in lines if l["kind"] == "hit"}
+    psum = lines[-1]
+    ok(rc == 1 and set(phits) == {A, B},
+       "patterns: the two that hold on the store are found, not the reversed, the too "
+       "narrow, the one outside its validity", sorted(phits))
+    ok(psum["patterns"]["hunted"] == 5 and psum["patterns"]["indexed"] == 3
+       and psum["patterns"]["scanned"] == 2 and psum["skipped"]["patterns"] == 1,
+       "patterns: 3 through the index, 2 over their window, the broken one not hunted",
+       json.dumps(psum))
+    a = phits.get(A, {})
+    ok(a.get("type") == "stix-pattern" and a.get("matches") == 1 and a.get("events") == 2
+       and "2024-03-05T02:06" <= a.get("first_seen", "") < "2024-03-05T02:30"
+       and a.get("last_seen", "").startswith("2024-03-05T02:30:52"),
+       "FOLLOWEDBY ... WITHIN: one match of two events, first and last seen", json.dumps(a)[:500])
+    tl = a.get("timeline", [])
+    ok(len(tl) == 2 and all(e["file"].endswith("samples/zeek/conn.log") for e in tl)
+       and tl[0]["source.ip"] == "203.0.113.129",
+       "the match's events: the two Zeek connections, in time order", json.dumps(tl)[:400])
+    ok(a.get("related") == ["APT-Sample"] and a.get("name") == "imap then sieve",
+       "a pattern's hit carries its metadata", json.dumps(a)[:300])
+    b = phits.get(B, {})
+    ok(b.get("matches") == 1 and b.get("events") == 2
+       and b.get("last_seen", "").startswith("2024-03-05T02:30:52"),
+       "a pattern without an indexed value: found over its window", json.dumps(b)[:400])
+    ok(psum["patterns"]["window_events"] > psum["patterns"]["index_events"] > 0,
+       "the window scan reads more events than the index gives", json.dumps(psum))
+    rc, lines, err = hunt_json(db, "--import", str(pats), "--until", "2024-03-05T02:20:00Z")
+    ok(rc == 0 and not [l for l in lines if l["kind"] == "hit"],
+       "--until before the pattern's second observation: not found", json.dumps(lines)[:300])
+    rc, out, err = run("hunt", "--store", db, "--import", str(pats), "--output", "table")
+    ok(rc == 1 and "matched:   1 time" in out
+       and "5 STIX patterns: 3 through the index" in out,
+       "table: a pattern's matches and the patterns' summary", out[-800:])
 
     # --- errors ----------------------------------------------------------------------
     rc, out, err = run("hunt", "--store", os.path.join(tmp, "none.db"))

@@ -162,6 +162,44 @@ rc, out, err = scan("--intel", STORY, "--intel-type", "phone", "samples/m365-aud
 ok(rc == 2 and "not an indicator type" in err, "an unknown --intel-type is a usage error", err)
 rc, out, err = scan("--intel", STORY, "--warninglists", "/nonexistent/wl", "samples/m365-audit.json")
 ok(rc == 2 and "/nonexistent/wl" in err, "a missing --warninglists path is a usage error", err)
+# one indicator record, two of its values in one event: one alert
+grp = os.path.join(tmp, "node-and-target.json")
+with open(grp, "w") as f:
+    json.dump({"type": "bundle", "id": "bundle--11111111-1111-4111-8111-111111111111",
+               "objects": [{"type": "indicator", "spec_version": "2.1",
+                            "id": "indicator--22222222-2222-4222-8222-222222222222",
+                            "created": "2024-01-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z",
+                            "name": "node and its target", "pattern_type": "stix",
+                            "valid_from": "2024-01-01T00:00:00Z",
+                            "pattern": "[ipv4-addr:value = '203.0.113.129' OR "
+                                       "ipv4-addr:value = '198.51.100.25']"}]}, f)
+lst = os.path.join(tmp, "node-and-target.txt")
+with open(lst, "w") as f:
+    f.write("203.0.113.129\n198.51.100.25\n")
+
+
+def conn_alerts(*intel):
+    rc, out, err = scan("--no-rules", *intel, "samples/zeek")
+    got = {}
+    for line in out.splitlines():
+        a = json.loads(line)
+        ev = a["events"][0]["source"]
+        if ev["file"].endswith("conn.log") and ev["line"] == 18:
+            got.setdefault(ev["line"], []).append(a)
+    return rc, got.get(18, []), err
+
+
+rc, al, err = conn_alerts("--intel", grp)
+ok(rc == 0 and len(al) == 1 and al[0]["matched"] == {"source.ip": "203.0.113.129",
+                                                     "destination.ip": "198.51.100.25"}
+   and al[0]["indicator"]["value"] == "203.0.113.129",
+   "two values of one STIX indicator in one event: one alert, both fields matched",
+   json.dumps(al)[:600] + err)
+rc, al, err = conn_alerts("--intel", lst, "--intel-type", "ip")
+ok(rc == 0 and sorted(json.dumps(a["matched"]) for a in al) ==
+   ['{"destination.ip": "198.51.100.25"}', '{"source.ip": "203.0.113.129"}'],
+   "the same values from a plain list (no record reference): an alert each", json.dumps(al)[:600])
+
 for fn in os.listdir(tmp):
     os.unlink(os.path.join(tmp, fn))
 os.rmdir(tmp)

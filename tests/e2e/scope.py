@@ -125,6 +125,20 @@ try:
     ok(r.get("limits", {}).get("queue_ids_lost") == 0 and
        r.get("limits", {}).get("correspondents") == 0, "no limit reached")
 
+    # --- the mail: messages through the queue-id key, or a scan of the window ------
+    ok(r.get("events", {}).get("mail") == "index",
+       "the mail is joined through the queue-id key", r.get("events"))
+    rc, out, err = scope("--indicator", "203.0.113.129", "--output", "json", "--mail-scan")
+    rs = json.loads(out) if rc == 0 else {}
+    ev_i, ev_s = r.pop("events", {}), rs.pop("events", {})
+    ok(rc == 0 and rs == r and ev_s.get("mail") == "scan",
+       "--mail-scan: a scan of every Postfix line of the window gives the same answer",
+       json.dumps({k: (r.get(k), rs.get(k)) for k in r if r.get(k) != rs.get(k)})[:600])
+    ok(ev_s.get("scanned", 0) > ev_i.get("scanned", 0),
+       "the index reads fewer lines by scans than the window scan",
+       f"index {ev_i} scan {ev_s}")
+    r["events"] = ev_i
+
     # --- the same through a CIDR block and given domains -----------------------
     rc, out, err = scope("-i", "cidr:203.0.113.128/25", "--domain", "example.org", "-o", "json")
     r2 = json.loads(out) if rc == 0 else {}
@@ -158,6 +172,12 @@ try:
     # --- entities and other indicators -------------------------------------------
     rc, out, err = scope("--entity", "carla@example.org", "-o", "json")
     r3 = json.loads(out) if rc == 0 else {}
+    rc3s, out3s, _ = scope("--entity", "carla@example.org", "-o", "json", "--mail-scan")
+    r3s = json.loads(out3s) if rc3s == 0 else {}
+    ok(r3.get("events", {}).get("mail") == "index" and
+       {k: v for k, v in r3.items() if k != "events"} ==
+       {k: v for k, v in r3s.items() if k != "events"},
+       "--entity mailbox: the index and the scan agree", out3s[:300])
     c3 = {c["address"] for c in r3.get("correspondents", [])}
     ok(rc == 0 and [a["account"] for a in r3.get("accounts", [])] == ["carla@example.org"] and
        "drop.box@exfil.test" in c3 and "sieve.copy@exfil.test" not in c3 and
@@ -166,8 +186,8 @@ try:
     r4 = json.loads(out) if rc == 0 else {}
     c4 = {c["address"] for c in r4.get("correspondents", [])}
     ok(rc == 0 and "only.anna@solo.test" in c4 and set(exp["correspondents"]) <= c4 and
-       not r4.get("accounts"), "--entity host: all mail through the host, no account expanded",
-       err)
+       not r4.get("accounts") and r4.get("events", {}).get("mail") == "scan",
+       "--entity host: all mail through the host (a window scan), no account expanded", err)
     rc, out, err = scope("-i", "domain:exfil.test", "-i", "target1@leak-one.test", "-o", "json")
     r5 = json.loads(out) if rc == 0 else {}
     im = {(m["indicator"], m["address"], m["direction"]) for m in r5.get("indicator_mail", [])}

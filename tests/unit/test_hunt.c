@@ -464,10 +464,13 @@ static void test_hunt_batch(void **state)
     struct hunt_report r;
     assert_int_equal(hunt_batch(s, &b, &o, &r), 0);
     assert_int_equal(r.indicators, 9);
-    assert_int_equal(r.hunted, 6);
+    assert_int_equal(r.hunted, 7);
     assert_int_equal(r.skipped_revoked, 1);
     assert_int_equal(r.skipped_window, 1);
-    assert_int_equal(r.skipped_pattern, 1);
+    assert_int_equal(r.skipped_pattern, 0);
+    /* a pattern on a path no event holds: hunted over its window, not seen */
+    assert_int_equal(r.patterns, 1);
+    assert_int_equal(r.patterns_scanned, 1);
     assert_int_equal(r.hits, 2); /* the address under "a", 198.51.100.7 under "d" */
     assert_int_equal(r.warned_seen, 1);
     assert_int_equal(r.nresults, 3);

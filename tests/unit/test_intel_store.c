@@ -356,6 +356,87 @@ static void test_import_is_one_transaction(void **state)
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM intel_metas WHERE feed='big.txt'"), 0);
 }
 
+/* A streamed import: chunks as intel-read.h hands them over (the same
+ * records, new indicators), chunk_total indicators each, nchunks of them;
+ * fail_at: a chunk whose store fails (the import must leave nothing). */
+struct chunks {
+    unsigned nchunks, per_chunk;
+    int64_t id;
+    struct store_intel_import counts;
+    int rc_add;  /* first error of an add */
+    bool no_end; /* never end the import */
+};
+
+static void chunk_fill(struct ioc_batch *b, unsigned k, unsigned per)
+{
+    ioc_batch_init(b, "stream.txt", "list");
+    struct ioc_meta m;
+    ioc_meta_init(&m);
+    m.feed = "stream.txt";
+    ioc_batch_add_meta(b, &m);
+    if (k >= 1) { /* a second record appears in the second chunk */
+        m.ref = "second";
+        ioc_batch_add_meta(b, &m);
+    }
+    char v[96];
+    for (unsigned i = 0; i < per; i++) {
+        int n = snprintf(v, sizeof(v), "host%u-%u.streamed-domain-with-a-long-name.example", k, i);
+        assert_int_equal(ioc_batch_add(b, IOC_DOMAIN, v, (size_t)n, k >= 1 ? i % 2 : 0, true, NULL),
+                         0);
+    }
+}
+
+static int stream_chunks(void *opaque, struct store_intel_stream *x)
+{
+    struct chunks *c = opaque;
+    for (unsigned k = 0; k < c->nchunks; k++) {
+        struct ioc_batch b;
+        chunk_fill(&b, k, c->per_chunk);
+        int rc = k + 1 < c->nchunks || c->no_end
+                     ? store_intel_stream_add(x, &b)
+                     : store_intel_stream_end(x, &b, &c->id, &c->counts);
+        ioc_batch_free(&b);
+        if (rc < 0) {
+            c->rc_add = rc;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void test_import_streamed(void **state)
+{
+    struct fx *f = *state;
+    struct store_opts o;
+    store_opts_default(&o);
+    o.max_bytes = 1024 * 1024;
+    struct store *s = open_store(f, &o);
+    struct chunks c = {.nchunks = 3, .per_chunk = 1000};
+    assert_int_equal(store_intel_import_stream(s, stream_chunks, &c), 0);
+    assert_int_equal(c.counts.indicators, 3000);
+    assert_int_equal(c.counts.added, 3000);
+    assert_int_equal(store_intel_count(s), 3000);
+    /* again: nothing new, nothing twice */
+    assert_int_equal(store_intel_import_stream(s, stream_chunks, &c), 0);
+    assert_int_equal(c.counts.added, 0);
+    assert_int_equal(c.counts.updated, 3000);
+    assert_int_equal(store_intel_count(s), 3000);
+    /* a feed that does not fit: written chunk by chunk, then rolled back */
+    struct chunks big = {.nchunks = 40, .per_chunk = 1000};
+    assert_int_equal(store_intel_import_stream(s, stream_chunks, &big), -ENOSPC);
+    assert_int_equal(big.rc_add, -ENOSPC);
+    assert_non_null(strstr(store_errmsg(s), "disk is full"));
+    assert_int_equal(store_intel_count(s), 3000);
+    /* an import left open by its producer is not kept */
+    struct chunks open = {.nchunks = 2, .per_chunk = 10, .no_end = true};
+    assert_int_equal(store_intel_import_stream(s, stream_chunks, &open), 0);
+    assert_int_equal(store_intel_count(s), 3000);
+    assert_int_equal(store_close(s), 0);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM intel_imports"), 2);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM intel_metas"), 2);
+    assert_int_equal(sql_int(f->path, "SELECT sum(indicators) FROM intel_imports"), 6000);
+}
+
 /* Imports run while the writer stores events. */
 static void test_import_beside_writer(void **state)
 {
@@ -605,6 +686,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_is_one_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_beside_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_streamed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

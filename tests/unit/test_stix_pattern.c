@@ -1066,6 +1066,59 @@ static const char *simple(const char *text, int *rc)
     return s.buf;
 }
 
+static void iv_cb(void *opaque, uint32_t obs, enum ioc_type t, const char *v, size_t n)
+{
+    struct sv *s = opaque;
+    size_t l = strlen(s->buf);
+    snprintf(s->buf + l, sizeof(s->buf) - l, "%s%u:%s=%.*s", s->n ? " " : "", obs, ioc_type_name(t),
+             (int)n, v);
+    s->n++;
+}
+
+static const char *index_values(const char *text, int *rc)
+{
+    static struct sv s;
+    memset(&s, 0, sizeof(s));
+    struct stix_pattern *p = compile(text);
+    assert_non_null(p);
+    *rc = stix_pattern_index_values(p, iv_cb, &s);
+    stix_pattern_free(p);
+    return s.buf;
+}
+
+/* The values a search through an index of values needs, per observation. */
+static void test_index_values(void **state)
+{
+    (void)state;
+    int rc;
+    /* AND: the operand with the fewest values; OR: all; values normalised */
+    assert_string_equal(
+        index_values("([network-traffic:dst_port = 993 AND network-traffic:src_ref.value = "
+                     "'203.0.113.129'] FOLLOWEDBY [domain-name:value IN ('A.example.', "
+                     "'b.example') AND email-addr:value = 'X@Y.example']) WITHIN 60 SECONDS",
+                     &rc),
+        "0:ip=203.0.113.129 1:email=x@y.example");
+    assert_int_equal(rc, 1);
+    assert_string_equal(index_values("[ipv4-addr:value ISSUBSET '10.0.0.0/8' OR url:value = "
+                                     "'http://Evil.example/x'] REPEATS 3 TIMES",
+                                     &rc),
+                        "0:ip=10.0.0.0/8 0:url=evil.example/x");
+    assert_int_equal(rc, 1);
+    /* an observation without such a value: the whole window is needed */
+    static const char *const scan[] = {
+        "[ipv4-addr:value = '1.2.3.4'] FOLLOWEDBY [network-traffic:dst_port = 4190]",
+        "[ipv4-addr:value != '1.2.3.4']",
+        "[ipv4-addr:value = '1.2.3.4' OR network-traffic:dst_port = 22]",
+        "[domain-name:value LIKE '%.example']",
+        "[ipv4-addr:value = 'not an address']",
+        "[x-custom:value = 'a']",
+    };
+    for (size_t i = 0; i < sizeof(scan) / sizeof(scan[0]); i++) {
+        assert_string_equal(index_values(scan[i], &rc), "");
+        assert_int_equal(rc, 0);
+    }
+}
+
 static void test_simple_values(void **state)
 {
     (void)state;
@@ -1803,6 +1856,7 @@ int main(void)
         cmocka_unit_test(test_map_windows),
         cmocka_unit_test(test_real_decoders),
         cmocka_unit_test(test_simple_values),
+        cmocka_unit_test(test_index_values),
         cmocka_unit_test(test_match_event_qualifiers),
         cmocka_unit_test(test_stream_single),
         cmocka_unit_test(test_stream_and),
