@@ -65,10 +65,18 @@ struct output_ops {
     int (*reopen)(void *state);
     /* Flush, close and free the state (also after configure() alone). */
     void (*close)(void *state);
+    /* After a run of deliveries, before the cursor is saved: make what
+     * was delivered durable (fsync). Returns 0 or a negative errno. NULL
+     * when deliver() is durable by itself. */
+    int (*flush)(void *state);
 };
 
 /* Keys every output mapping may have, read by the daemon. */
 #define OUTPUT_COMMON_KEYS "type", "name", "min_level", "kinds"
+
+/* Report every key of an output mapping that is neither common nor one of
+ * extra (NULL-terminated); returns their number (conf_check_keys). */
+unsigned output_check_keys(struct conf_ctx *c, const struct ynode *node, const char *const *extra);
 
 /* The output kind named type, or NULL. */
 const struct output_ops *output_find(const char *type);
