@@ -177,8 +177,10 @@ static void read_sources(struct conf_ctx *c, struct config *cf, const struct yno
             for (size_t k = 0; planned_source_kinds[k]; k++)
                 planned |= !strcmp(planned_source_kinds[k], type);
             if (s->ops) {
-                if (s->ops->configure(c, m, &s->state) < 0)
+                if (s->ops->configure(c, m, &s->state) < 0 && s->state) {
+                    s->ops->free(s->state);
                     s->state = NULL;
+                }
             } else if (planned) {
                 conf_error(c, ynode_get(m, "type"),
                            "type: '%s' sources are not built into this kenchi yet", type);
@@ -259,7 +261,8 @@ static void read_outputs(struct conf_ctx *c, struct config *cf, const struct yno
             else
                 conf_error(c, ynode_get(m, "type"), "type: unknown output type '%s' (known: %s)",
                            type, known);
-        } else if (o->ops->configure(c, m, &o->state) < 0) {
+        } else if (o->ops->configure(c, m, &o->state) < 0 && o->state) {
+            o->ops->close(o->state); /* a state made before the problem */
             o->state = NULL;
         }
         default_name(cf, &o->name, type, i);
@@ -354,19 +357,9 @@ static void read_top(struct conf_ctx *c, struct config *cf, const struct ynode *
         read_outputs(c, cf, out);
 }
 
-int config_load(const char *path, FILE *diag, struct config **out)
+static int parse(struct config *cf, size_t n, FILE *diag, struct config **out)
 {
-    *out = NULL;
-    struct config *cf = calloc(1, sizeof(*cf));
-    if (!cf)
-        return -ENOMEM;
-    cf->path = strdup(path);
-    size_t n = 0;
-    int rc = cf->path ? read_text(path, &cf->text, &n, diag) : -ENOMEM;
-    if (rc < 0) {
-        config_free(cf);
-        return rc;
-    }
+    const char *path = cf->path;
     struct yaml_error err;
     if (yaml_parse(cf->text, n, &cf->yf, &err) < 0) {
         if (diag)
@@ -386,6 +379,39 @@ int config_load(const char *path, FILE *diag, struct config **out)
     }
     *out = cf;
     return 0;
+}
+
+int config_load(const char *path, FILE *diag, struct config **out)
+{
+    *out = NULL;
+    struct config *cf = calloc(1, sizeof(*cf));
+    if (!cf)
+        return -ENOMEM;
+    cf->path = strdup(path);
+    size_t n = 0;
+    int rc = cf->path ? read_text(path, &cf->text, &n, diag) : -ENOMEM;
+    if (rc < 0) {
+        config_free(cf);
+        return rc;
+    }
+    return parse(cf, n, diag, out);
+}
+
+int config_parse(const char *name, const char *text, size_t n, FILE *diag, struct config **out)
+{
+    *out = NULL;
+    struct config *cf = calloc(1, sizeof(*cf));
+    if (!cf)
+        return -ENOMEM;
+    cf->path = strdup(name);
+    cf->text = malloc(n + 1);
+    if (!cf->path || !cf->text) {
+        config_free(cf);
+        return -ENOMEM;
+    }
+    memcpy(cf->text, text, n);
+    cf->text[n] = '\0';
+    return parse(cf, n, diag, out);
 }
 
 void config_free(struct config *cf)

@@ -119,6 +119,8 @@ struct config {
  * *out set, or the number of problems (> 0; *out NULL), or a negative
  * errno when the file cannot be read (reported). */
 int config_load(const char *path, FILE *diag, struct config **out);
+/* The same on text[0..n), named name in messages (tests, the fuzzer). */
+int config_parse(const char *name, const char *text, size_t n, FILE *diag, struct config **out);
 void config_free(struct config *c);
 
 /* Level names, for outputs' min_level and alert levels. */

@@ -47,7 +47,8 @@ struct output_ops {
     const char *type; /* the `type:` value: "jsonl", "webhook", "syslog", "exec" */
     /* Read and check the output's mapping; nothing is opened (`kenchi
      * config check` calls only this). Problems are reported through c.
-     * Returns 0 with *state holding the settings, or -1. */
+     * Returns 0 with *state holding the settings, or -1 (*state then NULL,
+     * or a state that close() frees). */
     int (*configure)(struct conf_ctx *c, const struct ynode *node, void **state);
     /* Open files and connections. Returns 0, or a negative errno with a
      * sentence in err. A destination that is down at start is not an

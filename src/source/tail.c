@@ -183,6 +183,7 @@ struct tailer {
     size_t nwatches;
     int64_t poll_ns;
     _Atomic bool stdin_done;
+    _Atomic bool draining; /* stopping: read what is there, then return */
     _Atomic bool stop;
     bool warned_max;
 };
@@ -528,8 +529,10 @@ static void *files_main(void *arg)
     while (!atomic_load(&t->stop)) {
         struct pollfd pf[2] = {{t->wake[0], POLLIN, 0}, {t->ino_fd, POLLIN, 0}};
         int n = poll(pf, t->ino_fd >= 0 ? 2 : 1, (int)(t->poll_ns / 1000000));
-        if (atomic_load(&t->stop))
+        if (atomic_load(&t->draining)) {
+            pass(t, false); /* what was written before the stop is read */
             break;
+        }
         if (n > 0 && t->ino_fd >= 0 && (pf[1].revents & POLLIN)) {
             ssize_t r = read(t->ino_fd, evbuf, sizeof(evbuf));
             for (ssize_t i = 0; i + (ssize_t)sizeof(struct inotify_event) <= r;) {
@@ -581,7 +584,7 @@ static void *stdin_main(void *arg)
     line_splitter_init(&sp, live_max_record(t->l), 0);
     static char buf[65536];
     uint64_t off = 0;
-    while (!atomic_load(&t->stop)) {
+    while (!atomic_load(&t->draining)) {
         struct pollfd pf[2] = {{0, POLLIN, 0}, {t->wake[0], POLLIN, 0}};
         int n = poll(pf, 2, 1000);
         if (n <= 0 || !(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -694,7 +697,7 @@ void tailer_stop(struct tailer *t)
 {
     if (!t)
         return;
-    atomic_store(&t->stop, true);
+    atomic_store(&t->draining, true);
     if (t->wake[1] >= 0) {
         char c = 1;
         ssize_t w = write(t->wake[1], &c, 1);
@@ -704,6 +707,7 @@ void tailer_stop(struct tailer *t)
         pthread_join(t->files_thread, NULL);
     if (t->stdin_started)
         pthread_join(t->stdin_thread, NULL);
+    atomic_store(&t->stop, true);
     while (t->files) {
         struct tfile *f = t->files;
         t->files = f->next;

@@ -41,8 +41,10 @@ int tailer_start(struct live *l, const struct config *cf, struct store *store, s
 /* True when every source of the configuration is finite and has ended
  * (standard input alone). */
 bool tailer_finished(struct tailer *t);
-/* Stop reading and join the threads (t may be NULL); pending partial
- * lines are left for the next start. */
+/* Stop: the files are read to their current end once more (what was
+ * written before the stop is not left behind), standard input is left
+ * where it is; the threads are joined. t may be NULL. A partial last line
+ * is left for the next start. */
 void tailer_stop(struct tailer *t);
 
 /* Split lines out of a byte stream (exposed for tests and the fuzzer). */
