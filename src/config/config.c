@@ -83,6 +83,22 @@ static void default_name(struct config *cf, const char **name, const char *type,
     *name = arena_strndup(&cf->yf.arena, tmp, strlen(tmp));
 }
 
+/* Names label metrics and log lines: letters, digits, '_', '-', '.'. */
+static void check_name(struct conf_ctx *c, const struct ynode *m, const char *name)
+{
+    if (!name)
+        return;
+    size_t n = strlen(name);
+    bool good = n > 0 && n <= 64;
+    for (size_t i = 0; good && i < n; i++)
+        good = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+               (name[i] >= '0' && name[i] <= '9') || name[i] == '_' || name[i] == '-' ||
+               name[i] == '.';
+    if (!good)
+        conf_error(c, ynode_get(m, "name"),
+                   "name: '%s' must be 1 to 64 letters, digits, '_', '-' or '.'", name);
+}
+
 static bool is_list(struct conf_ctx *c, const struct ynode *n, const char *what)
 {
     if (n->kind == YNODE_SEQ)
@@ -141,6 +157,7 @@ static void read_sources(struct conf_ctx *c, struct config *cf, const struct yno
             continue;
         s->type_name = type;
         conf_str(c, m, "name", &s->name);
+        check_name(c, m, s->name);
         if (conf_str(c, m, "format", &s->format) == 1) {
             if (pipeline_check_format(s->format) < 0)
                 conf_error(c, ynode_get(m, "format"),
@@ -220,6 +237,7 @@ static void read_outputs(struct conf_ctx *c, struct config *cf, const struct yno
             continue;
         o->type = type;
         conf_str(c, m, "name", &o->name);
+        check_name(c, m, o->name);
         const char *lvl = NULL;
         if (conf_str(c, m, "min_level", &lvl) == 1) {
             o->min_level = config_level_index(lvl);

@@ -31,7 +31,8 @@ struct live; /* daemon/live.h */
  * configure() reads the mapping (and must accept SOURCE_COMMON_KEYS);
  * start() begins delivering records through the daemon (daemon/live.h:
  * live_stream_open, live_push) from threads of its own; stop() makes
- * them return: after it, no more records. free() also follows a
+ * them return: after it, no more records (it may be called without a
+ * start(), when another part failed to start). free() also follows a
  * configure() alone. */
 struct source_ops {
     const char *type;

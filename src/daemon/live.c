@@ -58,7 +58,6 @@ struct qrec {
 struct source_metrics {
     char *name;
     _Atomic uint64_t *in, *decoded, *unparsed, *dropped;
-    _Atomic int64_t *lag_ms;
     struct source_metrics *next;
 };
 
@@ -134,7 +133,7 @@ struct live {
     _Atomic int64_t *m_qbytes, *m_qrecords;
     _Atomic uint64_t *m_alerts[ALERT_LEVELS + 1];
     _Atomic uint64_t *m_commits, *m_stored, *m_dup, *m_reloads, *m_reload_failed;
-    _Atomic int64_t *m_last_seq;
+    _Atomic int64_t *m_last_seq, *m_lag_ms;
 };
 
 static int64_t now_ns(void)
@@ -186,9 +185,6 @@ static struct source_metrics *source_metrics(struct live *l, const char *source)
                                    "Events no decoder understood (kept raw), per source", lab);
     sm->dropped = metrics_counter(l->m, "kenchi_source_records_dropped_total",
                                   "Records refused because the queue was full, per source", lab);
-    sm->lag_ms =
-        metrics_gauge(l->m, "kenchi_source_lag_seconds",
-                      "Now minus the time of the newest event read, per source", lab, 1e-3);
     sm->next = l->smetrics;
     l->smetrics = sm;
     return sm;
@@ -596,18 +592,13 @@ static int process(struct live *l, struct qrec *r)
     return 0;
 }
 
-/* Newest event time per source: the lag gauge, from the pipeline's files
- * (cheap: read once per commit). */
+/* The lag gauge: now minus the newest event time read (once per commit). */
 static void update_lag(struct live *l)
 {
     const struct pipeline_stats *st = pipeline_stats(l->p);
     if (st->ts_max == TIME_NONE)
         return;
-    int64_t lag = (now_ns() - st->ts_max) / 1000000;
-    pthread_mutex_lock(&l->mu);
-    for (struct source_metrics *sm = l->smetrics; sm; sm = sm->next)
-        metric_set(sm->lag_ms, lag);
-    pthread_mutex_unlock(&l->mu);
+    metric_set(l->m_lag_ms, (now_ns() - st->ts_max) / 1000000);
 }
 
 static void do_reload(struct live *l)
@@ -924,7 +915,6 @@ static int setup_metrics(struct live *l)
     if (!l->m)
         return -ENOMEM;
     l->m_qbytes = metrics_gauge(l->m, "kenchi_queue_bytes", "Bytes of records waiting", "", 1);
-    metrics_gauge(l->m, "kenchi_queue_limit_bytes", "limits.queue_bytes", "", 1);
     for (int i = 0; i <= ALERT_LEVELS; i++) {
         char lab[64];
         snprintf(lab, sizeof(lab), "level=%s", i < ALERT_LEVELS ? config_levels[i] : "none");
@@ -937,6 +927,8 @@ static int setup_metrics(struct live *l)
     l->m_reload_failed = metrics_counter(l->m, "kenchi_reload_failures_total",
                                          "Reloads refused (the old rules stayed)", "");
     l->m_last_seq = metrics_gauge(l->m, "kenchi_alert_last_seq", "Seq of the newest alert", "", 1);
+    l->m_lag_ms = metrics_gauge(l->m, "kenchi_lag_seconds",
+                                "Now minus the time of the newest event read", "", 1e-3);
     metric_set(metrics_gauge(l->m, "kenchi_queue_limit_bytes", "limits.queue_bytes", "", 1),
                (int64_t)l->cf->queue_bytes);
     return 0;

@@ -68,8 +68,11 @@ static int commit_job(struct store *s, void *arg)
     if (rc < 0)
         return rc;
     int r = sqlite3_prepare_v2(s->db,
-                               "INSERT OR IGNORE INTO alerts(id, ts, kind, rule_id, rule_name, "
-                               "level, doc, created_ns) VALUES(?,?,?,?,?,?,?,?)",
+                               /* not INSERT OR IGNORE: a refused row would still
+                                * take a seq, and seqs are to have no gaps */
+                               "INSERT INTO alerts(id, ts, kind, rule_id, rule_name, level, doc,"
+                               " created_ns) SELECT ?1,?2,?3,?4,?5,?6,?7,?8"
+                               " WHERE NOT EXISTS (SELECT 1 FROM alerts WHERE id=?1)",
                                -1, &ins, NULL);
     if (r == SQLITE_OK)
         r = sqlite3_prepare_v2(s->db,
