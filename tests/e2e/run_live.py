@@ -295,17 +295,17 @@ def test_kill9():
     try:
         path = os.path.join(env.logs, "mail.log")
         written = 0
-        rounds = 6
+        rounds = 8
         for r in range(rounds):
             env.start()
             # append in small chunks while it runs, kill at a random moment
             chunks = random.randint(2, 8)
             for _ in range(chunks):
-                k = random.randint(20, 300)
+                k = random.randint(20, 1500)
                 append(path, written + 1, written + k)
                 written += k
                 time.sleep(random.uniform(0, 0.15))
-            time.sleep(random.uniform(0, 0.6))
+            time.sleep(random.choice([0, 0.01, 0.05, 0.2, 0.5]) * random.random())
             env.kill9()
         env.start()
         expect_complete(env, path, written, f"kill -9 x{rounds}")
@@ -356,6 +356,43 @@ def test_sighup():
            "SIGHUP: the new file goes on after the old one's last alert",
            (old, [a["kenchi"]["seq"] for a in env.alerts()]))
         ok(env.term(signal.SIGINT) == 0, "SIGINT: exit status 0")
+    finally:
+        env.cleanup()
+
+
+def test_start_at_end_and_vanish():
+    env = Env("startend", start_at="end")
+    try:
+        path = os.path.join(env.logs, "mail.log")
+        append(path, 1, 30)
+        with open(path, "a") as f:
+            f.write("Mar  4 01:00:00 mx1 postfix/smtpd[1]: a line being writ")  # no newline yet
+        env.start()
+        ok(wait_for(lambda: "from its end" in env.log()), "start_at end: the file is opened",
+           env.log())
+        with open(path, "a") as f:
+            f.write("ten\n")
+        append(path, 32, 45)
+        want = [(path, i) for i in range(33, 46) if is_fail(i)]
+        ok(wait_for(lambda: len(env.alerts()) >= len(want)) and env.alert_lines() == want,
+           "start_at end: only lines written after the start, numbered as in the file",
+           (env.alert_lines(), want))
+        stored = env.stored_lines(path)
+        ok(min(stored) == 31 and max(stored) == 45 and len(stored) == 15,
+           "start_at end: the line being written at start is read whole",
+           sorted(stored))
+        # the file vanishes and comes back: a new file, read from its beginning
+        os.remove(path)
+        ok(wait_for(lambda: "rotated or removed" in env.log()), "a removed file is noticed")
+        time.sleep(1.5)  # not an assertion: lets rotate_wait (1s) pass
+        with open(path, "w") as f:
+            for i in range(1, 7):
+                f.write(line(3000 + i, is_fail(i)))
+        ok(wait_for(lambda: len(env.alerts()) >= len(want) + 2),
+           "a file that vanished and came back is read from its beginning",
+           (len(env.alerts()), env.log()))
+        ok(env.term() == 0 and env.alert_lines()[-2:] == [(path, 3), (path, 6)],
+           "the new file's alerts have its own line numbers", env.alert_lines()[-3:])
     finally:
         env.cleanup()
 
@@ -435,4 +472,5 @@ test_stdin()
 test_append_and_term()
 test_rotation()
 test_sighup()
+test_start_at_end_and_vanish()
 test_kill9()
