@@ -676,7 +676,8 @@ static void *worker_main(void *arg)
         } else {
             take = NULL;
         }
-        bool drained = !l->qhead && atomic_load(&l->sources_done);
+        bool idle = !l->qhead;
+        bool drained = idle && atomic_load(&l->sources_done);
         pthread_mutex_unlock(&l->mu);
 
         while (take) {
@@ -690,7 +691,10 @@ static void *worker_main(void *arg)
         }
         if (rc < 0)
             break;
-        if (pending && (mono_ns() >= next_commit || drained)) {
+        /* commit when the interval is over, or at once when nothing
+         * waits: a quiet stream's alert leaves within milliseconds, a busy
+         * one commits once per interval */
+        if (pending && (mono_ns() >= next_commit || idle)) {
             rc = commit(l);
             update_lag(l);
             pending = false;

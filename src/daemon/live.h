@@ -10,8 +10,9 @@
  * live_push() wait (back-pressure) or, asked not to wait, refuse the record
  * (the caller counts the drop: UDP). The worker thread decodes records
  * with the pipeline's stream API (the same decoders as `scan`), runs the
- * same sinks (Sigma detector, intel detector, store), and every
- * commit_interval commits: the store is synced, the alerts made since the
+ * same sinks (Sigma detector, intel detector, store), and commits every
+ * commit_interval while records keep coming, at once when the queue runs
+ * dry: the store is synced, the alerts made since the
  * last commit are added to the store (sorted by event time, each once by
  * its stable id) together with the read offsets of the files whose events
  * are now durable, in one transaction. Delivery threads then hand the new
