@@ -41,6 +41,13 @@
 #include "store/store.h"
 #include "util/timeconv.h"
 
+/* Services started beside the pipeline (see live.h): one line each. */
+const struct live_service *const live_services[] = {
+    NULL,
+};
+
+#define MAX_SERVICES 8
+
 /* ---- records and streams -------------------------------------------------- */
 
 enum { REC_DATA, REC_TRUNCATED, REC_HEAD, REC_CLOSE };
@@ -961,6 +968,8 @@ int live_run(struct config *cf)
     struct tailer *t = NULL;
     pthread_t worker;
     bool worker_started = false;
+    void *svc_state[MAX_SERVICES] = {0};
+    bool svc_started[MAX_SERVICES] = {0};
 
     /* signals: the main thread waits for them; every thread blocks them */
     sigset_t sigs;
@@ -1013,6 +1022,15 @@ int live_run(struct config *cf)
             goto stop;
         }
     }
+    for (size_t i = 0; live_services[i] && i < MAX_SERVICES; i++) {
+        char err[512] = "";
+        rc = live_services[i]->start(l, cf, &svc_state[i], err, sizeof(err));
+        if (rc < 0) {
+            klog(LOGL_ERROR, "%s: %s", live_services[i]->name, err[0] ? err : strerror(-rc));
+            goto stop;
+        }
+        svc_started[i] = true;
+    }
     klog(LOGL_INFO, "running: %zu sources, %zu outputs, store %s", cf->nsources, cf->noutputs,
          cf->store);
 
@@ -1042,6 +1060,9 @@ int live_run(struct config *cf)
     status = 0;
 stop:
     atomic_store(&l->stopping, true);
+    for (size_t i = MAX_SERVICES; i-- > 0;)
+        if (svc_started[i])
+            live_services[i]->stop(svc_state[i]);
     for (size_t i = 0; i < cf->nsources; i++) {
         struct config_source *s = &cf->sources[i];
         if (s->type == SOURCE_OTHER && s->ops && s->state)

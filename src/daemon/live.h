@@ -44,6 +44,20 @@ struct live_stream;
  * Returns the exit status: 0, or 3 on a runtime failure (logged). */
 int live_run(struct config *cf);
 
+/* ---- services beside the pipeline (the metrics endpoint) ----------------
+ * Started after the outputs and sources, stopped first; the table lives in
+ * live.c (one line per service). start() returns 0, or a negative errno
+ * with a sentence in err (the daemon then does not start). A service that
+ * has nothing to do for cf (metrics not enabled) returns 0 with *state
+ * NULL. stop() is called for every started service, also when a later
+ * part failed. */
+struct live_service {
+    const char *name;
+    int (*start)(struct live *l, const struct config *cf, void **state, char *err, size_t errn);
+    void (*stop)(void *state);
+};
+extern const struct live_service *const live_services[];
+
 /* ---- for sources --------------------------------------------------------- */
 
 /* Open a stream of records from one origin: name is the events'
