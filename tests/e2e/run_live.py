@@ -397,6 +397,42 @@ def test_start_at_end_and_vanish():
         env.cleanup()
 
 
+ZEEK_HEAD = ("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+             "#path\tconn\n#open\t2024-03-04-00-00-00\n"
+             "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n"
+             "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\n")
+
+
+def zeek_line(i):
+    return f"{1709510400 + i}.000000\tC{i:017d}\t198.51.100.{i % 250}\t{40000 + i}\t192.0.2.25\t25\ttcp\n"
+
+
+def test_zeek_resume():
+    """A Zeek TSV file read on after a restart: its header block is read
+    again so the fields keep their names (no unparsed events)."""
+    env = Env("zeek")
+    try:
+        path = os.path.join(env.logs, "conn.log")
+        with open(path, "w") as f:
+            f.write(ZEEK_HEAD + "".join(zeek_line(i) for i in range(1, 11)))
+        env.start()
+        ok(wait_for(lambda: len(env.stored_lines(path)) >= 10), "zeek: first lines stored")
+        ok(env.term() == 0, "zeek: stopped")
+        with open(path, "a") as f:
+            f.write("".join(zeek_line(i) for i in range(11, 21)))
+        env.start()
+        ok(wait_for(lambda: len(env.stored_lines(path)) >= 20), "zeek: read on after a restart")
+        env.term()
+        c = sqlite3.connect(env.db)
+        mods = dict(c.execute("SELECT l.module, count(*) FROM events e JOIN logsources l "
+                              "ON e.ls=l.id GROUP BY 1").fetchall())
+        c.close()
+        ok(mods == {"zeek": 20} and "known, from where" in env.log(),
+           "zeek: every line decoded after the restart too (the header is read again)", mods)
+    finally:
+        env.cleanup()
+
+
 def test_config_check():
     d = tempfile.mkdtemp(prefix="kenchi-cfg-")
     try:
@@ -473,4 +509,5 @@ test_append_and_term()
 test_rotation()
 test_sighup()
 test_start_at_end_and_vanish()
+test_zeek_resume()
 test_kill9()
