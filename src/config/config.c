@@ -170,12 +170,12 @@ static void read_sources(struct conf_ctx *c, struct config *cf, const struct yno
             else if (!strcmp(s->format, "auto"))
                 s->format = NULL;
         }
-        if (conf_str(c, m, "timezone", &s->timezone) == 1 && cf->timezone &&
-            strcmp(s->timezone, cf->timezone))
+        if (conf_str(c, m, "timezone", &s->timezone) == 1 &&
+            (!cf->timezone || strcmp(s->timezone, cf->timezone)))
             conf_error(c, ynode_get(m, "timezone"),
                        "timezone: a zone per source other than the global 'timezone' (%s) is "
-                       "not supported by this build",
-                       cf->timezone);
+                       "not supported by this build: set the global one",
+                       cf->timezone ? cf->timezone : "not set");
         if (!strcmp(type, "file")) {
             s->type = SOURCE_FILE;
             read_file_source(c, m, s);
