@@ -18,7 +18,8 @@
  *
  * Configuration: an output is one mapping of the `outputs:` list of the
  * configuration file (docs/configuration.md). The keys every output takes
- * (OUTPUT_COMMON_KEYS: type, name, min_level, kinds) are read by the daemon;
+ * (OUTPUT_COMMON_KEYS: type, name, min_level, kinds, retry) are read by the
+ * daemon;
  * configure() reads the rest and must accept the common ones
  * (output_check_keys).
  */
@@ -73,7 +74,7 @@ struct output_ops {
 };
 
 /* Keys every output mapping may have, read by the daemon. */
-#define OUTPUT_COMMON_KEYS "type", "name", "min_level", "kinds"
+#define OUTPUT_COMMON_KEYS "type", "name", "min_level", "kinds", "retry"
 
 /* Report every key of an output mapping that is neither common nor one of
  * extra (NULL-terminated); returns their number (conf_check_keys). */

@@ -64,7 +64,7 @@ def is_fail(i):
 
 
 class Env:
-    def __init__(self, name, extra_source="", start_at=None):
+    def __init__(self, name, extra_source="", start_at=None, out_dir=None, retry=""):
         self.dir = tempfile.mkdtemp(prefix=f"kenchi-run-{name}-")
         self.logs = os.path.join(self.dir, "logs")
         self.rules = os.path.join(self.dir, "rules")
@@ -73,7 +73,9 @@ class Env:
         with open(os.path.join(self.rules, "sasl.yml"), "w") as f:
             f.write(RULE)
         self.db = os.path.join(self.dir, "k.db")
-        self.out = os.path.join(self.dir, "alerts.jsonl")
+        if out_dir:
+            os.makedirs(os.path.join(self.dir, out_dir))
+        self.out = os.path.join(self.dir, out_dir or "", "alerts.jsonl")
         self.err = os.path.join(self.dir, "run.err")
         self.cfg = os.path.join(self.dir, "k.yml")
         with open(self.cfg, "w") as f:
@@ -93,6 +95,7 @@ outputs:
   - type: jsonl
     name: alerts
     path: {self.out}
+{('    retry: ' + retry) if retry else ''}
 limits:
   commit_interval: 50ms
 """)
@@ -433,6 +436,33 @@ def test_zeek_resume():
         env.cleanup()
 
 
+def test_output_down():
+    """The output's destination goes away: alerts wait in the store and
+    arrive in order, none lost or repeated, when it is back."""
+    env = Env("down", out_dir="out", retry="{initial: 100ms, max: 400ms}")
+    try:
+        path = os.path.join(env.logs, "mail.log")
+        append(path, 1, 9)
+        env.start()
+        ok(wait_for(lambda: len(env.alerts()) >= 3), "output down: alerts before", env.log())
+        outdir = os.path.dirname(env.out)
+        os.rename(outdir, outdir + ".gone")
+        env.proc.send_signal(signal.SIGHUP)  # reopen: the directory is gone
+        ok(wait_for(lambda: "reload done" in env.log()), "output down: reloaded")
+        append(path, 10, 30)
+        ok(wait_for(lambda: "will retry" in env.log()),
+           "output down: the failed delivery is logged and retried", env.log())
+        os.makedirs(outdir)
+        ok(wait_for(lambda: len(env.alerts()) >= 7),
+           "output down: delivered once the destination is back", (len(env.alerts()), env.log()))
+        ok(env.term() == 0, "output down: stopped")
+        seqs = [a["kenchi"]["seq"] for a in env.alerts()]
+        ok(seqs == list(range(4, 11)), "output down: the waiting alerts arrive in order, once",
+           seqs)
+    finally:
+        env.cleanup()
+
+
 def test_config_check():
     d = tempfile.mkdtemp(prefix="kenchi-cfg-")
     try:
@@ -510,4 +540,5 @@ test_rotation()
 test_sighup()
 test_start_at_end_and_vanish()
 test_zeek_resume()
+test_output_down()
 test_kill9()
