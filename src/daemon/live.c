@@ -1080,6 +1080,13 @@ stop:
     if (atomic_load(&l->worker_rc) < 0)
         status = EXIT_RUNTIME;
     stop_outputs(l);
+    if (l->p) {
+        const struct pipeline_stats *st = pipeline_stats(l->p);
+        uint64_t alerts = l->det ? detector_alert_count(l->det) : 0;
+        klog(LOGL_INFO, "read %llu events (%llu unparsed) from %llu streams; %llu alerts made",
+             (unsigned long long)st->events, (unsigned long long)st->unparsed,
+             (unsigned long long)st->files_read, (unsigned long long)alerts);
+    }
 out:
     if (l->store) {
         int crc = store_close(l->store);

@@ -64,7 +64,8 @@ def is_fail(i):
 
 
 class Env:
-    def __init__(self, name, extra_source="", start_at=None, out_dir=None, retry=""):
+    def __init__(self, name, extra_source="", start_at=None, out_dir=None, retry="",
+                 extra_output=""):
         self.dir = tempfile.mkdtemp(prefix=f"kenchi-run-{name}-")
         self.logs = os.path.join(self.dir, "logs")
         self.rules = os.path.join(self.dir, "rules")
@@ -96,10 +97,16 @@ outputs:
     name: alerts
     path: {self.out}
 {('    retry: ' + retry) if retry else ''}
+{extra_output}
 limits:
   commit_interval: 50ms
 """)
         self.proc = None
+        self.urgent = os.path.join(self.dir, "urgent.jsonl")
+        with open(self.cfg) as f:
+            text = f.read().replace("URGENT", self.urgent)
+        with open(self.cfg, "w") as f:
+            f.write(text)
 
     def start(self):
         self.errf = open(self.err, "a")
@@ -194,7 +201,8 @@ def expect_complete(env, path, nlines, name):
 
 
 def test_append_and_term():
-    env = Env("append")
+    env = Env("append", extra_output="  - {type: jsonl, name: urgent, path: URGENT, "
+                                     "min_level: high}")
     try:
         path = os.path.join(env.logs, "mail.log")
         append(path, 1, 30)
@@ -239,6 +247,13 @@ def test_append_and_term():
         ok(cur and int(cur[0]) == nal == len(env.alerts()),
            "SIGTERM: every committed alert delivered, and the cursor says so",
            (cur, nal, len(env.alerts())))
+        c = sqlite3.connect(env.db)
+        ucur = c.execute("SELECT value FROM state WHERE key='output.urgent.cursor'").fetchone()
+        c.close()
+        ok(os.path.getsize(env.urgent) == 0 and ucur and int(ucur[0]) == nal,
+           "min_level: an output for high alerts got none of the low ones, and moved on", ucur)
+        ok("alerts made" in env.log() and "stopped" in env.log(),
+           "SIGTERM: a closing summary in the log", env.log()[-500:])
         # a restart reads on from the offset: nothing twice
         append(path, 91, 99)
         env.start()
