@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <errno.h>
+#include <sqlite3.h>
 
 #include "config/config.h"
 #include "output/output.h"
@@ -131,6 +133,46 @@ static void test_alerts_and_offsets(void **state)
     assert_string_equal(seen.ids[0], "a2");
     assert_string_equal(seen.ids[1], "a3");
     store_alert_reader_close(r);
+}
+
+/* A schema 2 store (as the previous kenchi left it) is upgraded in place. */
+static void test_upgrade_from_v2(void **state)
+{
+    struct fx *f = *state;
+    struct store *s;
+    assert_int_equal(store_open(f->path, NULL, &s), 0);
+    assert_int_equal(store_state_set(s, "keep", "me"), 0);
+    assert_int_equal(store_close(s), 0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE alerts; DROP TABLE tail_offsets;"
+                                  "DELETE FROM sqlite_sequence; PRAGMA user_version=2;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    /* read-only: still version 2, alerts refused with a way out */
+    struct store_opts ro;
+    store_opts_default(&ro);
+    ro.read_only = true;
+    assert_int_equal(store_open(f->path, &ro, &s), 0);
+    assert_int_equal(store_schema_version(s), 2);
+    assert_int_equal(store_alert_count(s), -EPROTONOSUPPORT);
+    assert_non_null(strstr(store_errmsg(s), "needs store schema version 3"));
+    store_close(s);
+    /* for writing: upgraded, the state kept */
+    assert_int_equal(store_open(f->path, NULL, &s), 0);
+    assert_int_equal(store_schema_version(s), 3);
+    assert_int_equal(store_alert_count(s), 0);
+    char *v = NULL;
+    assert_int_equal(store_state_get(s, "keep", &v), 0);
+    assert_string_equal(v, "me");
+    free(v);
+    struct store_alert a = alert("u1", "low");
+    uint64_t last = 0;
+    assert_int_equal(store_live_commit(s, &a, 1, NULL, 0, NULL, &last), 0);
+    assert_int_equal(last, 1);
+    assert_int_equal(store_close(s), 0);
 }
 
 static void test_jsonl_output(void **state)
@@ -272,6 +314,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_alerts_and_offsets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jsonl_output, setup, teardown),
         cmocka_unit_test(test_line_splitter),
         cmocka_unit_test(test_config_defaults),
