@@ -30,6 +30,8 @@ static const struct verb verbs[] = {
      "what a compromise touched: accounts, mail read, sent, forwarded, who to notify"},
     {"hunt", cmd_hunt, "match the stored intelligence against every stored event (retro-hunt)"},
     {"intel", cmd_intel, "threat intelligence: import, pull (TAXII), list, remove, export (STIX)"},
+    {"config", cmd_config, "check the configuration of kenchi run (config check FILE)"},
+    {"run", cmd_run, "the live daemon: tail files and listen, detect, store, deliver alerts"},
 };
 
 static void usage(FILE *out)

@@ -36,6 +36,7 @@ struct detector {
     struct alert *a;
     size_t n, cap;
     uint64_t seq;
+    uint64_t taken; /* alerts handed on by detector_take() */
     struct buf scratch;
     int error;
     struct alert_source src[DETECTOR_MAX_SOURCES];
@@ -478,9 +479,26 @@ int detector_write(struct detector *d, FILE *out, bool json)
     return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
 }
 
+int detector_take(struct detector *d, int (*cb)(void *opaque, int64_t ts_ns, const char *json),
+                  void *opaque)
+{
+    if (d->n > 1)
+        qsort(d->a, d->n, sizeof(*d->a), cmp_alert);
+    int rc = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (rc == 0)
+            rc = cb(opaque, d->a[i].ts_ns, d->a[i].json);
+        free(d->a[i].json);
+        free(d->a[i].row);
+    }
+    d->taken += d->n;
+    d->n = 0;
+    return rc;
+}
+
 uint64_t detector_alert_count(const struct detector *d)
 {
-    return d->n;
+    return d->taken + d->n;
 }
 
 void detector_stats(const struct detector *d, struct sigma_match_stats *st)

@@ -37,7 +37,15 @@ struct event_sink detector_sink(struct detector *d);
  * Returns 0 or a negative errno (write error). */
 int detector_write(struct detector *d, FILE *out, bool json);
 
-/* Every kind of alert, in one list. */
+/* Streaming (the live daemon): hand every alert kept so far to cb, in
+ * event-time order (as detector_write orders them), and forget them.
+ * Called once per commit batch, so alerts leave as they are made while
+ * each batch stays sorted. Stops calling cb at its first error (returned;
+ * the remaining alerts are dropped). */
+int detector_take(struct detector *d, int (*cb)(void *opaque, int64_t ts_ns, const char *json),
+                  void *opaque);
+
+/* Every kind of alert, in one list (those taken included). */
 uint64_t detector_alert_count(const struct detector *d);
 
 /* Another detector: on_event sees every event after the Sigma rules (in

@@ -18,7 +18,8 @@
  *
  * Configuration: an output is one mapping of the `outputs:` list of the
  * configuration file (docs/configuration.md). The keys every output takes
- * (OUTPUT_COMMON_KEYS: type, name, min_level, kinds) are read by the daemon;
+ * (OUTPUT_COMMON_KEYS: type, name, min_level, kinds, retry) are read by the
+ * daemon;
  * configure() reads the rest and must accept the common ones
  * (output_check_keys).
  */
@@ -47,7 +48,8 @@ struct output_ops {
     const char *type; /* the `type:` value: "jsonl", "webhook", "syslog", "exec" */
     /* Read and check the output's mapping; nothing is opened (`kenchi
      * config check` calls only this). Problems are reported through c.
-     * Returns 0 with *state holding the settings, or -1. */
+     * Returns 0 with *state holding the settings, or -1 (*state then NULL,
+     * or a state that close() frees). */
     int (*configure)(struct conf_ctx *c, const struct ynode *node, void **state);
     /* Open files and connections. Returns 0, or a negative errno with a
      * sentence in err. A destination that is down at start is not an
@@ -65,10 +67,18 @@ struct output_ops {
     int (*reopen)(void *state);
     /* Flush, close and free the state (also after configure() alone). */
     void (*close)(void *state);
+    /* After a run of deliveries, before the cursor is saved: make what
+     * was delivered durable (fsync). Returns 0 or a negative errno. NULL
+     * when deliver() is durable by itself. */
+    int (*flush)(void *state);
 };
 
 /* Keys every output mapping may have, read by the daemon. */
-#define OUTPUT_COMMON_KEYS "type", "name", "min_level", "kinds"
+#define OUTPUT_COMMON_KEYS "type", "name", "min_level", "kinds", "retry"
+
+/* Report every key of an output mapping that is neither common nor one of
+ * extra (NULL-terminated); returns their number (conf_check_keys). */
+unsigned output_check_keys(struct conf_ctx *c, const struct ynode *node, const char *const *extra);
 
 /* The output kind named type, or NULL. */
 const struct output_ops *output_find(const char *type);

@@ -23,10 +23,23 @@
 
 enum read_mode { MODE_LINES, MODE_JSON, MODE_FILE };
 
-struct pipeline {
-    struct pipeline_opts o;
+/* What is being read: one file of a scan (struct pipeline's fstream), or
+ * one live stream (pipeline_stream_open). */
+struct pipeline_stream {
     const struct decoder *forced;
     const struct syslog_app *forced_app;
+    struct decode_ctx ctx;
+    const struct decoder *cur;
+    enum read_mode mode;
+    size_t file; /* index into st.files */
+    unsigned diags;
+    uint64_t first_unparsed; /* line (or record) of the file's first unparsed event */
+};
+
+struct pipeline {
+    struct pipeline_opts o;
+    struct pipeline_stream fstream; /* the file being read by pipeline_run_path */
+    struct pipeline_stream *s;      /* the stream being read */
     struct event_sink sinks[MAX_SINKS];
     size_t nsinks;
 
@@ -36,14 +49,6 @@ struct pipeline {
 
     struct pipeline_stats st;
     size_t ls_last; /* cache: index of the last ls_count hit */
-
-    /* the file being read */
-    struct decode_ctx ctx;
-    const struct decoder *cur;
-    enum read_mode mode;
-    size_t cur_file; /* index into st.files */
-    unsigned diags;
-    uint64_t first_unparsed; /* line (or record) of the file's first unparsed event */
 
     struct {
         dev_t dev;
@@ -78,11 +83,12 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
     if (!p)
         return NULL;
     p->o = *o;
+    p->s = &p->fstream;
     if (o->format && strcmp(o->format, "auto")) {
-        p->forced = decoder_find(o->format);
-        if (!p->forced) {
-            p->forced_app = syslog_app_find(o->format);
-            p->forced = decoder_find("syslog");
+        p->s->forced = decoder_find(o->format);
+        if (!p->s->forced) {
+            p->s->forced_app = syslog_app_find(o->format);
+            p->s->forced = decoder_find("syslog");
         }
     }
     arena_init(&p->arena, 1024 * 1024);
@@ -114,10 +120,10 @@ static void diag(struct pipeline *p, uint64_t line, const char *fmt, ...)
 
 static void diag(struct pipeline *p, uint64_t line, const char *fmt, ...)
 {
-    p->diags++;
-    if (!p->o.diag || p->diags > p->o.max_diag_per_file)
+    p->s->diags++;
+    if (!p->o.diag || p->s->diags > p->o.max_diag_per_file)
         return;
-    const char *path = p->st.files[p->cur_file].path;
+    const char *path = p->st.files[p->s->file].path;
     if (line)
         fprintf(p->o.diag, "kenchi: %s:%llu: ", path, (unsigned long long)line);
     else
@@ -153,7 +159,7 @@ static struct event *next_event(struct pipeline *p)
         return NULL;
     struct event *ev = &p->batch[p->nbatch];
     event_init(ev, &p->arena);
-    ev->file = p->st.files[p->cur_file].path;
+    ev->file = p->st.files[p->s->file].path;
     return ev;
 }
 
@@ -192,7 +198,7 @@ static void count_ls(struct pipeline *p, const struct event *ev)
 static int finish_event(struct pipeline *p, struct event *ev)
 {
     event_assign_id(ev);
-    struct file_stats *fs = &p->st.files[p->cur_file];
+    struct file_stats *fs = &p->st.files[p->s->file];
     fs->events++;
     p->st.events++;
     p->st.bytes += ev->raw.n;
@@ -200,8 +206,8 @@ static int finish_event(struct pipeline *p, struct event *ev)
         fs->unparsed++;
         p->st.unparsed++;
         ev->format = "unparsed";
-        if (!p->first_unparsed)
-            p->first_unparsed = ev->line ? ev->line : ev->record;
+        if (!p->s->first_unparsed)
+            p->s->first_unparsed = ev->line ? ev->line : ev->record;
     }
     if (ev->truncated) {
         fs->truncated++;
@@ -239,8 +245,8 @@ static int decode_json_record(struct pipeline *p, struct event *ev)
     if (json_flatten(ev, ev->raw.p, ev->raw.n) < 0)
         return -EINVAL;
     const struct decoder *d =
-        (p->forced && p->forced->decode_json) ? p->forced : decoder_for_json(ev);
-    int rc = d->decode_json(&p->ctx, ev);
+        (p->s->forced && p->s->forced->decode_json) ? p->s->forced : decoder_for_json(ev);
+    int rc = d->decode_json(&p->s->ctx, ev);
     if (rc < 0)
         return rc;
     ev->parsed = true;
@@ -260,29 +266,30 @@ static int on_record(void *opaque, const struct record *r)
     if (r->status == RECORD_TRUNCATED) {
         ev->truncated = true;
         diag(p, r->line, "record longer than %zu bytes: kept the first %zu",
-             p->mode == MODE_JSON ? p->o.max_json : p->o.max_line, r->n);
+             p->s->mode == MODE_JSON ? p->o.max_json : p->o.max_line, r->n);
     }
     int rc;
-    if (r->status == RECORD_BAD_JSON || (r->status == RECORD_TRUNCATED && p->mode == MODE_JSON)) {
+    if (r->status == RECORD_BAD_JSON ||
+        (r->status == RECORD_TRUNCATED && p->s->mode == MODE_JSON)) {
         rc = -EINVAL; /* a cut JSON value cannot be decoded: kept as text */
         if (r->status == RECORD_BAD_JSON)
             diag(p, r->line, "not a complete JSON value (%zu bytes): kept as an unparsed event",
                  r->n);
-    } else if (p->mode == MODE_JSON || (r->n && r->p[0] == '{' && !p->forced_app &&
-                                        (!p->forced || p->forced->decode_json))) {
+    } else if (p->s->mode == MODE_JSON || (r->n && r->p[0] == '{' && !p->s->forced_app &&
+                                           (!p->s->forced || p->s->forced->decode_json))) {
         rc = decode_json_record(p, ev);
-        if (rc < 0 && p->mode == MODE_JSON)
+        if (rc < 0 && p->s->mode == MODE_JSON)
             diag(p, r->line, "invalid JSON: kept as an unparsed event");
-        if (rc < 0 && p->mode == MODE_LINES) {
+        if (rc < 0 && p->s->mode == MODE_LINES) {
             make_unparsed(ev);
-            rc = p->cur->decode_line(&p->ctx, ev);
+            rc = p->s->cur->decode_line(&p->s->ctx, ev);
         }
     } else {
-        rc = p->cur->decode_line(&p->ctx, ev);
+        rc = p->s->cur->decode_line(&p->s->ctx, ev);
     }
     if (rc == DECODE_SKIP) {
         /* a metadata line: no event; the slot is reused */
-        p->st.files[p->cur_file].meta_lines++;
+        p->st.files[p->s->file].meta_lines++;
         p->st.meta_lines++;
         return 0;
     }
@@ -300,7 +307,7 @@ static int emit_done(void *opaque, struct event *ev)
 {
     struct pipeline *p = opaque;
     if (!ev->format)
-        ev->format = p->cur->name;
+        ev->format = p->s->cur->name;
     return finish_event(p, ev);
 }
 
@@ -348,45 +355,46 @@ static int choose_format(struct pipeline *p, const char *path)
     bool is_json = i < (size_t)n && (head[i] == '{' || head[i] == '[');
     bool is_zeek_tsv = (size_t)n >= 10 && !memcmp(head, "#separator", 10);
 
-    const struct decoder *d = p->forced;
+    const struct decoder *d = p->s->forced;
     if (d) {
-        p->cur = d;
+        p->s->cur = d;
         if (d->decode_file && (is_evtx || (!d->decode_line && !d->decode_json)))
-            p->mode = MODE_FILE;
+            p->s->mode = MODE_FILE;
         else if (d->decode_json && (is_json || !d->decode_line))
-            p->mode = MODE_JSON;
+            p->s->mode = MODE_JSON;
         else
-            p->mode = MODE_LINES;
-        if (p->mode == MODE_LINES && !d->decode_line)
+            p->s->mode = MODE_LINES;
+        if (p->s->mode == MODE_LINES && !d->decode_line)
             return -EINVAL;
         return 0;
     }
     if (is_evtx) {
-        p->cur = decoder_find("evtx");
-        p->mode = MODE_FILE;
-        return p->cur ? 0 : -EPROTONOSUPPORT;
+        p->s->cur = decoder_find("evtx");
+        p->s->mode = MODE_FILE;
+        return p->s->cur ? 0 : -EPROTONOSUPPORT;
     }
     if (is_json) {
-        p->cur = decoder_find("json");
-        p->mode = MODE_JSON;
+        p->s->cur = decoder_find("json");
+        p->s->mode = MODE_JSON;
         return 0;
     }
     if (is_zeek_tsv && decoder_find("zeek") && decoder_find("zeek")->decode_line) {
-        p->cur = decoder_find("zeek");
-        p->mode = MODE_LINES;
+        p->s->cur = decoder_find("zeek");
+        p->s->mode = MODE_LINES;
         return 0;
     }
-    p->cur = decoder_find("syslog");
-    p->mode = MODE_LINES;
+    p->s->cur = decoder_find("syslog");
+    p->s->mode = MODE_LINES;
     return 0;
 }
 
 static int read_file(struct pipeline *p, const char *path)
 {
-    p->cur_file = new_file_stats(p, path);
-    p->diags = 0;
-    p->first_unparsed = 0;
-    struct file_stats *fs = &p->st.files[p->cur_file];
+    p->s = &p->fstream;
+    p->s->file = new_file_stats(p, path);
+    p->s->diags = 0;
+    p->s->first_unparsed = 0;
+    struct file_stats *fs = &p->st.files[p->s->file];
     int rc = choose_format(p, path);
     if (rc < 0) {
         fs->error = rc;
@@ -397,11 +405,11 @@ static int read_file(struct pipeline *p, const char *path)
                                     : strerror(-rc));
         return 0;
     }
-    fs = &p->st.files[p->cur_file];
-    fs->format = p->mode == MODE_JSON && !p->forced ? "json (per record)" : p->cur->name;
+    fs = &p->st.files[p->s->file];
+    fs->format = p->s->mode == MODE_JSON && !p->s->forced ? "json (per record)" : p->s->cur->name;
 
     struct input *in = NULL;
-    if (p->mode != MODE_FILE) {
+    if (p->s->mode != MODE_FILE) {
         rc = input_open(path, &in);
         if (rc < 0) {
             fs->error = rc;
@@ -410,27 +418,27 @@ static int read_file(struct pipeline *p, const char *path)
             return 0;
         }
     }
-    decode_ctx_init(&p->ctx, fs->path, in ? input_mtime_ns(in) : 0, p->o.year);
-    p->ctx.force_app = p->forced_app;
-    p->ctx.report = report_to_diag;
-    p->ctx.report_opaque = p;
-    if (p->mode == MODE_FILE) {
+    decode_ctx_init(&p->s->ctx, fs->path, in ? input_mtime_ns(in) : 0, p->o.year);
+    p->s->ctx.force_app = p->s->forced_app;
+    p->s->ctx.report = report_to_diag;
+    p->s->ctx.report_opaque = p;
+    if (p->s->mode == MODE_FILE) {
         struct stat sb;
         if (stat(path, &sb) == 0)
-            p->ctx.ref_time_ns = time_from_unix(sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
+            p->s->ctx.ref_time_ns = time_from_unix(sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
         struct event_emitter em = {emit_next, emit_done, p};
         uint64_t bad = 0;
-        rc = p->cur->decode_file(&p->ctx, path, &em, &bad);
+        rc = p->s->cur->decode_file(&p->s->ctx, path, &em, &bad);
         if (bad)
             diag(p, 0, "%llu damaged records skipped", (unsigned long long)bad);
-    } else if (p->mode == MODE_JSON) {
+    } else if (p->s->mode == MODE_JSON) {
         rc = reader_json(in, p->o.max_json, on_record, p);
     } else {
         rc = reader_lines(in, p->o.max_line, on_record, p);
     }
-    decode_ctx_fini(&p->ctx);
+    decode_ctx_fini(&p->s->ctx);
     input_close(in);
-    fs = &p->st.files[p->cur_file];
+    fs = &p->st.files[p->s->file];
     if (p->stop_rc)
         return p->stop_rc;
     if (rc < 0) {
@@ -444,9 +452,9 @@ static int read_file(struct pipeline *p, const char *path)
     if (fs->unparsed && p->o.diag) {
         /* one line per file, not per record: unparsed records are kept and
          * searchable, but the user should know how many there are */
-        if (p->first_unparsed)
+        if (p->s->first_unparsed)
             fprintf(p->o.diag, "kenchi: %s:%llu: first of ", fs->path,
-                    (unsigned long long)p->first_unparsed);
+                    (unsigned long long)p->s->first_unparsed);
         else
             fprintf(p->o.diag, "kenchi: %s: ", fs->path);
         fprintf(p->o.diag,
@@ -454,9 +462,9 @@ static int read_file(struct pipeline *p, const char *path)
                 "unparsed events\n",
                 (unsigned long long)fs->unparsed, (unsigned long long)fs->events);
     }
-    if (p->diags > p->o.max_diag_per_file && p->o.diag)
+    if (p->s->diags > p->o.max_diag_per_file && p->o.diag)
         fprintf(p->o.diag, "kenchi: %s: %u more problems not shown\n", fs->path,
-                p->diags - p->o.max_diag_per_file);
+                p->s->diags - p->o.max_diag_per_file);
     return 0;
 }
 
@@ -555,6 +563,80 @@ int pipeline_run_path(struct pipeline *p, const char *path)
         return p->stop_rc;
     p->ndirs = 0;
     return walk(p, path, 0);
+}
+
+/* ---- live streams ------------------------------------------------------ */
+
+struct pipeline_stream *pipeline_stream_open(struct pipeline *p, const char *name,
+                                             const char *format, const char *head, size_t nhead,
+                                             int64_t ref_time_ns)
+{
+    struct pipeline_stream *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    if (format && strcmp(format, "auto")) {
+        s->forced = decoder_find(format);
+        if (!s->forced) {
+            s->forced_app = syslog_app_find(format);
+            s->forced = s->forced_app ? decoder_find("syslog") : NULL;
+        }
+        if (!s->forced || (!s->forced->decode_line && !s->forced->decode_json)) {
+            free(s); /* unknown, or a container format (checked by the caller) */
+            return NULL;
+        }
+    }
+    const struct decoder *zeek = decoder_find("zeek");
+    if (s->forced) {
+        s->cur = s->forced;
+        s->mode = s->forced->decode_line ? MODE_LINES : MODE_JSON;
+    } else if (nhead >= 10 && !memcmp(head, "#separator", 10) && zeek && zeek->decode_line) {
+        s->cur = zeek;
+        s->mode = MODE_LINES;
+    } else {
+        s->cur = decoder_find("syslog"); /* JSON lines are told apart per line */
+        s->mode = MODE_LINES;
+    }
+    s->file = new_file_stats(p, name);
+    struct file_stats *fs = &p->st.files[s->file];
+    fs->format = s->cur->name;
+    decode_ctx_init(&s->ctx, fs->path, ref_time_ns, p->o.year);
+    s->ctx.force_app = s->forced_app;
+    s->ctx.report = report_to_diag;
+    s->ctx.report_opaque = p;
+    p->st.files_read++;
+    return s;
+}
+
+void pipeline_stream_ref_time(struct pipeline_stream *s, int64_t ref_time_ns)
+{
+    s->ctx.ref_time_ns = ref_time_ns;
+}
+
+int pipeline_stream_record(struct pipeline *p, struct pipeline_stream *s, const char *data,
+                           size_t n, uint64_t line, bool truncated)
+{
+    if (p->stop_rc)
+        return p->stop_rc;
+    p->s = s;
+    struct record r = {data, n, line, 0, truncated ? RECORD_TRUNCATED : RECORD_OK};
+    int rc = on_record(p, &r);
+    p->s = &p->fstream;
+    return rc < 0 ? rc : p->stop_rc;
+}
+
+const struct file_stats *pipeline_stream_stats(const struct pipeline *p,
+                                               const struct pipeline_stream *s)
+{
+    return &p->st.files[s->file];
+}
+
+void pipeline_stream_close(struct pipeline *p, struct pipeline_stream *s)
+{
+    (void)p;
+    if (!s)
+        return;
+    decode_ctx_fini(&s->ctx);
+    free(s);
 }
 
 void pipeline_free(struct pipeline *p)

@@ -97,6 +97,33 @@ int pipeline_flush(struct pipeline *p);
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
 
+/* ---- live streams ----------------------------------------------------------
+ * Records that arrive one by one (a tailed file, a syslog connection,
+ * standard input) go through the same decoding as files: each source opens
+ * a stream and hands its records in; events reach the sinks in batches as
+ * with files (pipeline_flush delivers a partial batch). Streams may be
+ * interleaved; each keeps its own decoding state. name is the events'
+ * source.file (and is in pipeline_stats' files); format NULL or "auto"
+ * tells the format from head (the first bytes of a file, may be empty:
+ * Zeek TSV by its header, else syslog lines with JSON objects told apart
+ * per line). ref_time_ns is the time year-less timestamps are placed
+ * near (now, for live data). Returns NULL on ENOMEM or an unusable
+ * format. */
+struct pipeline_stream;
+struct pipeline_stream *pipeline_stream_open(struct pipeline *p, const char *name,
+                                             const char *format, const char *head, size_t nhead,
+                                             int64_t ref_time_ns);
+void pipeline_stream_ref_time(struct pipeline_stream *s, int64_t ref_time_ns);
+/* One record (a line without its newline) at line (1-based; the event's
+ * position and part of its id). truncated: the line was cut at the size
+ * limit. Returns 0, or a sink's error. */
+int pipeline_stream_record(struct pipeline *p, struct pipeline_stream *s, const char *data,
+                           size_t n, uint64_t line, bool truncated);
+/* Counts of the stream so far. */
+const struct file_stats *pipeline_stream_stats(const struct pipeline *p,
+                                               const struct pipeline_stream *s);
+void pipeline_stream_close(struct pipeline *p, struct pipeline_stream *s);
+
 void pipeline_free(struct pipeline *p);
 
 #endif

@@ -203,6 +203,9 @@ struct store {
     } names[3];
 };
 
+/* The SQL of schema 3 (store-live.c). */
+extern const char store_live_schema_v3[];
+
 /* ---- shared helpers (store-sqlite.c) --------------------------------------- */
 
 /* Set the message of the calling thread (the caller's, the writer's or a

@@ -33,6 +33,7 @@
  *   hunt_hours(hour)                         the hour buckets hunt holds
  *   hunt_days(day, class, part, fps)         the day summary (store-summary.c)
  *   intel_imports, intel_metas, intel, state (store-intel.c)
+ *   alerts, tail_offsets (schema 3, store-live.c)
  *
  * events has an implicit rowid in arrival order, so a time range read
  * touches neighbouring pages. ts is UTC nanoseconds (NULL: no time). pos is
@@ -191,6 +192,8 @@ static const struct {
      "CREATE TABLE state(key TEXT PRIMARY KEY, value TEXT NOT NULL,"
      " updated_ns INTEGER NOT NULL);",
      migrate_v2},
+    /* 3: alerts, read offsets (the live daemon, store-live.c) */
+    {3, store_live_schema_v3, NULL},
 };
 
 /* ---- errors -------------------------------------------------------------- */

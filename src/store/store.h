@@ -29,7 +29,7 @@
 #define STORE_DEFAULT_PATH "kenchi.db"
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -362,5 +362,59 @@ int store_window_events(struct store *s, int64_t since_ns, int64_t until_ns,
  * queue id keys): 0 for a store created with schema 2. Negative errno on
  * error. */
 int64_t store_events_before_v2(struct store *s);
+
+/* ---- live daemon (store-live.c) -------------------------------------------
+ * Schema 3: the alerts of `kenchi run` (each with a seq, its commit order,
+ * and a stable id: an alert already held is not added again), the read
+ * offsets of tailed files, and the outputs' cursors. */
+
+struct store_alert {
+    int64_t ts_ns;  /* TIME_NONE: none */
+    const char *id; /* stable (docs/alerts.md) */
+    const char *kind;
+    const char *rule_id;
+    const char *rule_name;
+    const char *level;
+    const char *json; /* the alert, one JSON object */
+    size_t n;
+};
+
+/* A tailed file's identity and how far its events are committed. */
+struct store_offset {
+    uint64_t dev, ino;
+    uint64_t fp; /* XXH3-64 of the file's first fplen bytes */
+    uint32_t fplen;
+    const char *name; /* the events' source.file */
+    uint64_t offset;  /* bytes read and committed */
+    uint64_t line;    /* lines up to offset */
+};
+
+/* In one transaction (on the writer thread): add the alerts whose id is
+ * new, in order, and save the offsets. Call after store_sync(), so that
+ * the events the offsets cover are committed first. *added: alerts added;
+ * *last_seq: the highest seq in the store. Returns 0 or a negative errno. */
+int store_live_commit(struct store *s, const struct store_alert *a, size_t na,
+                      const struct store_offset *o, size_t no, uint64_t *added, uint64_t *last_seq);
+/* Every saved offset. cb returns 0 to go on. */
+int store_offsets_load(struct store *s, int (*cb)(void *opaque, const struct store_offset *o),
+                       void *opaque);
+/* An output's cursor: the seq of the last alert it delivered (0: none). */
+int store_cursor_get(struct store *s, const char *output, uint64_t *seq);
+int store_cursor_set(struct store *s, const char *output, uint64_t seq);
+/* Number of stored alerts, or a negative errno. */
+int64_t store_alert_count(struct store *s);
+
+/* A reader of the alerts table on a connection of its own (one per
+ * delivery thread). On failure *out is set for the message. */
+struct store_alert_reader;
+struct alert_msg; /* output/output.h */
+int store_alert_reader_open(const char *path, struct store_alert_reader **out);
+/* Up to max alerts with seq > after, in seq order, to cb (everything valid
+ * during the call; cb returns 0 to go on). Returns the number handed on,
+ * or a negative errno (cb's). */
+int store_alert_reader_next(struct store_alert_reader *r, uint64_t after, size_t max,
+                            int (*cb)(void *opaque, const struct alert_msg *a), void *opaque);
+const char *store_alert_reader_errmsg(const struct store_alert_reader *r);
+void store_alert_reader_close(struct store_alert_reader *r);
 
 #endif

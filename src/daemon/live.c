@@ -1,0 +1,1126 @@
+/*
+ * live.c - the live daemon; see live.h for the design.
+ *
+ * Threads: the main thread waits for signals; source threads push records
+ * into the queue; the worker (one thread) decodes, detects, stores and
+ * commits; one delivery thread per output. The queue holds each record in
+ * one allocation with its stream and position, and counts their bytes
+ * against limits.queue_bytes.
+ *
+ * Commit (worker): pipeline_flush (the last partial batch reaches the
+ * detectors and the store), store_sync (every event is committed), then
+ * one store transaction with the alerts the detector made since the last
+ * commit (detector_take: sorted by event time) and the offsets of the file
+ * streams that moved. Only then are the outputs woken up: they only see
+ * committed alerts.
+ */
+#include "daemon/live.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <xxhash.h>
+
+#include "cli/cli.h"
+#include "daemon/log.h"
+#include "detect/detector.h"
+#include "detect/intel-detector.h"
+#include "detect/sigma.h"
+#include "intel/intel-set.h"
+#include "output/output.h"
+#include "pipeline/pipeline.h"
+#include "source/tail.h"
+#include "store/store.h"
+#include "util/timeconv.h"
+
+/* Services started beside the pipeline (see live.h): one line each. */
+const struct live_service *const live_services[] = {
+    NULL,
+};
+
+#define MAX_SERVICES 8
+
+/* ---- records and streams -------------------------------------------------- */
+
+enum { REC_DATA, REC_TRUNCATED, REC_HEAD, REC_CLOSE };
+
+struct qrec {
+    struct qrec *next;
+    struct live_stream *s;
+    uint64_t pos;
+    uint64_t end_off; /* file streams: offset after the record; 0: none */
+    uint32_t n;
+    uint8_t kind;
+    char data[];
+};
+
+struct source_metrics {
+    char *name;
+    _Atomic uint64_t *in, *decoded, *unparsed, *dropped;
+    struct source_metrics *next;
+};
+
+struct live_stream {
+    struct live_stream *next; /* all streams, in open order */
+    struct source_metrics *sm;
+    char *name;
+    char *format;
+    uint64_t next_pos; /* numbering when the source gives none */
+    /* file streams (under l->mu) */
+    bool is_file;
+    struct live_file_id id;
+    /* worker only */
+    struct pipeline_stream *ps;
+    char head[4096];
+    size_t nhead;
+    bool closed;
+    uint64_t done_off, done_line; /* processed (not yet committed) */
+    bool dirty;                   /* done_off moved since the last commit */
+    uint64_t unparsed_seen;
+};
+
+struct out_thread {
+    struct live *l;
+    struct config_output *co;
+    pthread_t thread;
+    bool started;
+    uint64_t cursor;
+    _Atomic bool reopen;
+    _Atomic uint64_t *delivered, *failed, *retries;
+    _Atomic int64_t *behind;
+};
+
+struct live {
+    struct config *cf;
+    struct metrics *m;
+    struct store *store;
+    int64_t start_us;
+
+    /* queue, under mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cv_items, cv_space;
+    struct qrec *qhead, *qtail;
+    uint64_t qbytes;
+    bool worker_gone;
+    struct live_stream *streams;
+    struct source_metrics *smetrics;
+
+    _Atomic bool stopping;
+    _Atomic bool reload;
+    _Atomic bool sources_done;
+    _Atomic int worker_rc;
+
+    /* detection (worker) */
+    struct sigma_set *set;
+    struct intel_set *iset;
+    struct detector *det;
+    struct intel_detector *idet;
+    struct pipeline *p;
+    struct store_alert *alerts;
+    size_t nalerts, capalerts;
+    struct buf alert_text; /* the alerts' strings, NUL-separated */
+
+    /* outputs */
+    pthread_mutex_t omu;
+    pthread_cond_t ocv;
+    uint64_t last_seq; /* committed, under omu */
+    bool outputs_stop;
+    struct out_thread *outs;
+    size_t nouts;
+
+    /* metrics */
+    _Atomic int64_t *m_qbytes, *m_qrecords;
+    _Atomic uint64_t *m_alerts[ALERT_LEVELS + 1];
+    _Atomic uint64_t *m_commits, *m_stored, *m_dup, *m_reloads, *m_reload_failed;
+    _Atomic int64_t *m_last_seq, *m_lag_ms;
+};
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+struct metrics *live_metrics(struct live *l)
+{
+    return l->m;
+}
+
+bool live_stopping(const struct live *l)
+{
+    return atomic_load(&l->stopping);
+}
+
+size_t live_max_record(const struct live *l)
+{
+    return (size_t)l->cf->max_line;
+}
+
+static struct source_metrics *source_metrics(struct live *l, const char *source)
+{
+    /* under l->mu */
+    for (struct source_metrics *sm = l->smetrics; sm; sm = sm->next)
+        if (!strcmp(sm->name, source))
+            return sm;
+    struct source_metrics *sm = calloc(1, sizeof(*sm));
+    if (!sm || !(sm->name = strdup(source))) {
+        free(sm);
+        return NULL;
+    }
+    char lab[300];
+    snprintf(lab, sizeof(lab), "source=%s", source);
+    sm->in = metrics_counter(l->m, "kenchi_source_records_total", "Records read per source", lab);
+    sm->decoded = metrics_counter(l->m, "kenchi_source_events_decoded_total",
+                                  "Events a decoder understood, per source", lab);
+    sm->unparsed = metrics_counter(l->m, "kenchi_source_events_unparsed_total",
+                                   "Events no decoder understood (kept raw), per source", lab);
+    sm->dropped = metrics_counter(l->m, "kenchi_source_records_dropped_total",
+                                  "Records refused because the queue was full, per source", lab);
+    sm->next = l->smetrics;
+    l->smetrics = sm;
+    return sm;
+}
+
+struct live_stream *live_stream_open(struct live *l, const char *source, const char *name,
+                                     const char *format)
+{
+    struct live_stream *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->name = strdup(name);
+    s->format = format ? strdup(format) : NULL;
+    if (!s->name || (format && !s->format)) {
+        free(s->name);
+        free(s->format);
+        free(s);
+        return NULL;
+    }
+    s->next_pos = (uint64_t)l->start_us;
+    pthread_mutex_lock(&l->mu);
+    s->sm = source_metrics(l, source);
+    /* kept to the end: queued records point at it */
+    s->next = l->streams;
+    l->streams = s;
+    pthread_mutex_unlock(&l->mu);
+    return s;
+}
+
+void live_stream_set_file(struct live *l, struct live_stream *s, const struct live_file_id *id)
+{
+    pthread_mutex_lock(&l->mu);
+    s->is_file = true;
+    s->id = *id;
+    pthread_mutex_unlock(&l->mu);
+}
+
+void live_stream_set_fp(struct live *l, struct live_stream *s, uint64_t fp, uint32_t fplen)
+{
+    pthread_mutex_lock(&l->mu);
+    s->id.fp = fp;
+    s->id.fplen = fplen;
+    pthread_mutex_unlock(&l->mu);
+}
+
+static int push(struct live *l, struct live_stream *s, int kind, const char *data, size_t n,
+                uint64_t pos, uint64_t end_off, bool nowait)
+{
+    struct qrec *r = malloc(sizeof(*r) + n + 1);
+    if (!r)
+        return -ENOMEM;
+    r->next = NULL;
+    r->s = s;
+    r->pos = pos;
+    r->end_off = end_off;
+    r->n = (uint32_t)n;
+    r->kind = (uint8_t)kind;
+    if (n)
+        memcpy(r->data, data, n);
+    r->data[n] = '\0';
+    size_t cost = sizeof(*r) + n;
+    pthread_mutex_lock(&l->mu);
+    while (l->qbytes && l->qbytes + cost > l->cf->queue_bytes && !l->worker_gone) {
+        if (nowait && kind == REC_DATA) {
+            pthread_mutex_unlock(&l->mu);
+            free(r);
+            if (s->sm)
+                metric_add(s->sm->dropped, 1);
+            return -EAGAIN;
+        }
+        pthread_cond_wait(&l->cv_space, &l->mu);
+    }
+    if (l->worker_gone) {
+        pthread_mutex_unlock(&l->mu);
+        free(r);
+        return -ECANCELED;
+    }
+    if (kind == REC_DATA && pos == 0)
+        r->pos = ++s->next_pos;
+    if (l->qtail)
+        l->qtail->next = r;
+    else
+        l->qhead = r;
+    l->qtail = r;
+    l->qbytes += cost;
+    metric_set(l->m_qbytes, (int64_t)l->qbytes);
+    pthread_cond_signal(&l->cv_items);
+    pthread_mutex_unlock(&l->mu);
+    if (kind == REC_DATA && s->sm)
+        metric_add(s->sm->in, 1);
+    return 0;
+}
+
+int live_push(struct live *l, struct live_stream *s, const char *data, size_t n, uint64_t pos,
+              bool nowait)
+{
+    bool cut = n > l->cf->max_line;
+    if (cut)
+        n = l->cf->max_line;
+    return push(l, s, cut ? REC_TRUNCATED : REC_DATA, data, n, pos, 0, nowait);
+}
+
+int live_push_file(struct live *l, struct live_stream *s, const char *data, size_t n, uint64_t line,
+                   uint64_t end_off, bool truncated)
+{
+    return push(l, s, truncated ? REC_TRUNCATED : REC_DATA, data, n, line, end_off, false);
+}
+
+void live_stream_set_head(struct live *l, struct live_stream *s, const char *head, size_t n)
+{
+    push(l, s, REC_HEAD, head, n, 0, 0, false);
+}
+
+void live_stream_close(struct live *l, struct live_stream *s)
+{
+    push(l, s, REC_CLOSE, NULL, 0, 0, 0, false);
+}
+
+/* ---- detection ------------------------------------------------------------- */
+
+/* The sink the pipeline calls: the current detector, then the store. */
+static int live_sink(void *opaque, struct event *evs, size_t n)
+{
+    struct live *l = opaque;
+    if (l->det) {
+        struct event_sink ds = detector_sink(l->det);
+        int rc = ds.on_batch(ds.opaque, evs, n);
+        if (rc < 0)
+            return rc;
+    }
+    int rc = store_add_batch(l->store, evs, n);
+    if (rc < 0)
+        klog(LOGL_ERROR, "%s", store_errmsg(l->store));
+    return rc;
+}
+
+/* Load rules and intelligence as configured into set, iset and a detector. */
+static int load_detection(struct live *l, bool reload, struct sigma_set **set,
+                          struct intel_set **iset, struct detector **det,
+                          struct intel_detector **idet)
+{
+    struct config *cf = l->cf;
+    *set = NULL;
+    *iset = NULL;
+    *det = NULL;
+    *idet = NULL;
+    struct rule_opts ro = {0};
+    for (size_t i = 0; i < cf->nrules && i < RULE_PATHS_MAX; i++)
+        ro.paths[ro.npaths++] = cf->rules[i];
+    int rc = rules_open(&ro, set, "run");
+    if (rc)
+        return -EINVAL;
+    if (*set) {
+        struct sigma_counts sc;
+        sigma_set_counts(*set, &sc);
+        if (sc.refused) {
+            rules_report_problems(*set, "run", stderr);
+            if (reload) {
+                klog(LOGL_ERROR, "reload: %u rule documents refused (above): the rules in use stay",
+                     sc.refused);
+                sigma_set_free(*set);
+                *set = NULL;
+                return -EINVAL;
+            }
+        }
+        klog(LOGL_INFO, "%u rules loaded (%u active), %u correlations", sc.rules, sc.active,
+             sc.correlations);
+    }
+    struct intel_opts io;
+    intel_opts_init(&io);
+    for (size_t i = 0; i < cf->nintel && i < INTEL_PATHS_MAX; i++)
+        io.paths[io.npaths++] = cf->intel[i];
+    for (size_t i = 0; i < cf->nwarninglists && i < INTEL_PATHS_MAX; i++)
+        io.warninglists[io.nwarninglists++] = cf->warninglists[i];
+    struct intel_load_summary sum;
+    rc = intel_open(&io, iset, "run", stderr, &sum);
+    if (rc == 0 && cf->stored_intel)
+        rc = intel_load_store(l->store, iset, "run", stderr, &sum);
+    if (rc) {
+        sigma_set_free(*set);
+        intel_set_free(*iset);
+        *set = NULL;
+        *iset = NULL;
+        return -EINVAL;
+    }
+    if (*set || *iset) {
+        *det = detector_new(*set);
+        if (*iset)
+            *idet = intel_detector_new(*iset);
+        struct alert_source src;
+        if (*idet)
+            src = intel_detector_source(*idet);
+        if (!*det || (*iset && (!*idet || detector_add_source(*det, &src) < 0))) {
+            detector_free(*det);
+            intel_detector_free(*idet);
+            intel_set_free(*iset);
+            sigma_set_free(*set);
+            *set = NULL;
+            *iset = NULL;
+            *det = NULL;
+            *idet = NULL;
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+static void free_detection(struct sigma_set *set, struct intel_set *iset, struct detector *det,
+                           struct intel_detector *idet)
+{
+    detector_free(det);
+    intel_detector_free(idet);
+    intel_set_free(iset);
+    sigma_set_free(set);
+}
+
+/* detector_take's callback: keep the alert for the commit. */
+static int take_alert(void *opaque, int64_t ts_ns, const char *json)
+{
+    struct live *l = opaque;
+    if (l->nalerts == l->capalerts) {
+        size_t cap = l->capalerts ? l->capalerts * 2 : 64;
+        struct store_alert *a = realloc(l->alerts, cap * sizeof(*a));
+        if (!a)
+            return -ENOMEM;
+        l->alerts = a;
+        l->capalerts = cap;
+    }
+    size_t n = strlen(json);
+    /* the stable id: a hash of the alert as rendered, which holds the
+     * rule and the events' ids (docs/alerts.md) */
+    XXH128_hash_t h = XXH3_128bits(json, n);
+    char id[33];
+    snprintf(id, sizeof(id), "%016llx%016llx", (unsigned long long)h.high64,
+             (unsigned long long)h.low64);
+    const char *kind = "", *rid = "", *rname = "", *level = "";
+    json_t *root = json_loadb(json, n, 0, NULL);
+    if (root) {
+        json_t *k = json_object_get(root, "kind");
+        json_t *r = json_object_get(root, "rule");
+        if (json_is_string(k))
+            kind = json_string_value(k);
+        if (json_is_string(json_object_get(r, "id")))
+            rid = json_string_value(json_object_get(r, "id"));
+        if (json_is_string(json_object_get(r, "name")))
+            rname = json_string_value(json_object_get(r, "name"));
+        if (json_is_string(json_object_get(r, "level")))
+            level = json_string_value(json_object_get(r, "level"));
+    }
+    /* offsets into alert_text, made pointers once every alert is in */
+    struct store_alert *a = &l->alerts[l->nalerts++];
+    a->ts_ns = ts_ns;
+    const char *parts[] = {id, kind, rid, rname, level, json};
+    size_t offs[6];
+    for (int i = 0; i < 6; i++) {
+        offs[i] = l->alert_text.len;
+        buf_append(&l->alert_text, parts[i], strlen(parts[i]) + 1);
+    }
+    a->id = (const char *)offs[0];
+    a->kind = (const char *)offs[1];
+    a->rule_id = (const char *)offs[2];
+    a->rule_name = (const char *)offs[3];
+    a->level = (const char *)offs[4];
+    a->json = (const char *)offs[5];
+    a->n = n;
+    int li = config_level_index(level);
+    metric_add(l->m_alerts[li < 0 ? ALERT_LEVELS : li], 1);
+    json_decref(root);
+    return 0;
+}
+
+/* ---- commit ---------------------------------------------------------------- */
+
+static int commit(struct live *l)
+{
+    int rc = pipeline_flush(l->p);
+    if (rc == 0)
+        rc = store_sync(l->store);
+    if (rc < 0) {
+        klog(LOGL_ERROR, "%s", store_errmsg(l->store));
+        return rc;
+    }
+    l->nalerts = 0;
+    buf_clear(&l->alert_text);
+    if (l->det)
+        rc = detector_take(l->det, take_alert, l);
+    if (rc < 0) {
+        klog(LOGL_ERROR, "keeping alerts: %s", strerror(-rc));
+        return rc;
+    }
+    for (size_t i = 0; i < l->nalerts; i++) {
+        struct store_alert *a = &l->alerts[i];
+        const char *base = l->alert_text.data;
+        a->id = base + (size_t)a->id;
+        a->kind = base + (size_t)a->kind;
+        a->rule_id = base + (size_t)a->rule_id;
+        a->rule_name = base + (size_t)a->rule_name;
+        a->level = base + (size_t)a->level;
+        a->json = base + (size_t)a->json;
+    }
+    /* offsets of the file streams that moved, oldest stream first: a file
+     * truncated in place has a newer stream of the same identity, whose
+     * offset must win */
+    struct store_offset *offs = NULL;
+    size_t noffs = 0, cap = 0;
+    struct live_stream **order = NULL;
+    pthread_mutex_lock(&l->mu);
+    for (struct live_stream *s = l->streams; s; s = s->next)
+        if (s->is_file && s->dirty)
+            cap++;
+    if (cap) {
+        offs = calloc(cap, sizeof(*offs));
+        order = calloc(cap, sizeof(*order));
+    }
+    for (struct live_stream *s = l->streams; s && offs && order; s = s->next)
+        if (s->is_file && s->dirty)
+            order[noffs++] = s; /* newest first */
+    for (size_t i = 0; i < noffs; i++) {
+        struct live_stream *s = order[noffs - 1 - i];
+        offs[i] = (struct store_offset){s->id.dev, s->id.ino,   s->id.fp,    s->id.fplen,
+                                        s->name,   s->done_off, s->done_line};
+    }
+    pthread_mutex_unlock(&l->mu);
+    if (cap && (!offs || !order)) {
+        free(offs);
+        free(order);
+        return -ENOMEM;
+    }
+    if (!l->nalerts && !noffs) {
+        free(offs);
+        free(order);
+        return 0;
+    }
+    uint64_t added = 0, last = 0;
+    rc = store_live_commit(l->store, l->alerts, l->nalerts, offs, noffs, &added, &last);
+    if (rc < 0) {
+        klog(LOGL_ERROR, "%s", store_errmsg(l->store));
+    } else {
+        for (size_t i = 0; i < noffs; i++)
+            order[noffs - 1 - i]->dirty = false;
+        metric_add(l->m_commits, 1);
+        metric_set(l->m_last_seq, (int64_t)last);
+        if (added)
+            klog(LOGL_DEBUG, "%llu new alerts (last seq %llu)", (unsigned long long)added,
+                 (unsigned long long)last);
+        pthread_mutex_lock(&l->omu);
+        if (last > l->last_seq)
+            l->last_seq = last;
+        pthread_cond_broadcast(&l->ocv);
+        pthread_mutex_unlock(&l->omu);
+    }
+    free(offs);
+    free(order);
+    return rc;
+}
+
+/* ---- worker ------------------------------------------------------------- */
+
+static int process(struct live *l, struct qrec *r)
+{
+    struct live_stream *s = r->s;
+    if (r->kind == REC_HEAD) {
+        size_t n = r->n < sizeof(s->head) ? r->n : sizeof(s->head);
+        memcpy(s->head, r->data, n);
+        s->nhead = n;
+        return 0;
+    }
+    if (r->kind == REC_CLOSE) {
+        if (s->ps) {
+            /* events of the batch may point into its decoding state */
+            int rc = pipeline_flush(l->p);
+            pipeline_stream_close(l->p, s->ps);
+            s->ps = NULL;
+            if (rc < 0)
+                return rc;
+        }
+        s->closed = true;
+        return 0;
+    }
+    if (!s->ps) {
+        s->ps = pipeline_stream_open(l->p, s->name, s->format, s->head, s->nhead, now_ns());
+        if (!s->ps) {
+            klog(LOGL_ERROR, "%s: cannot decode (format %s)", s->name,
+                 s->format ? s->format : "auto");
+            return -ENOMEM;
+        }
+    }
+    pipeline_stream_ref_time(s->ps, now_ns());
+    const struct file_stats *fs = pipeline_stream_stats(l->p, s->ps);
+    uint64_t ev0 = fs->events, un0 = fs->unparsed;
+    int rc = pipeline_stream_record(l->p, s->ps, r->data, r->n, r->pos, r->kind == REC_TRUNCATED);
+    if (rc < 0)
+        return rc;
+    fs = pipeline_stream_stats(l->p, s->ps);
+    if (s->sm) {
+        uint64_t un = fs->unparsed - un0;
+        metric_add(s->sm->decoded, fs->events - ev0 - un);
+        metric_add(s->sm->unparsed, un);
+    }
+    if (r->end_off > s->done_off) {
+        s->done_off = r->end_off;
+        s->done_line = r->pos;
+        s->dirty = true;
+    }
+    return 0;
+}
+
+/* The lag gauge: now minus the newest event time read (once per commit). */
+static void update_lag(struct live *l)
+{
+    const struct pipeline_stats *st = pipeline_stats(l->p);
+    if (st->ts_max == TIME_NONE)
+        return;
+    metric_set(l->m_lag_ms, (now_ns() - st->ts_max) / 1000000);
+}
+
+static void do_reload(struct live *l)
+{
+    klog(LOGL_INFO, "SIGHUP: reloading rules and intelligence, reopening outputs");
+    metric_add(l->m_reloads, 1);
+    struct sigma_set *set;
+    struct intel_set *iset;
+    struct detector *det;
+    struct intel_detector *idet;
+    if (load_detection(l, true, &set, &iset, &det, &idet) < 0) {
+        metric_add(l->m_reload_failed, 1);
+        klog(LOGL_ERROR, "reload failed: the rules and intelligence in use stay");
+    } else {
+        free_detection(l->set, l->iset, l->det, l->idet);
+        l->set = set;
+        l->iset = iset;
+        l->det = det;
+        l->idet = idet;
+        klog(LOGL_INFO, "reload done");
+    }
+    for (size_t i = 0; i < l->nouts; i++)
+        atomic_store(&l->outs[i].reopen, true);
+    pthread_mutex_lock(&l->omu);
+    pthread_cond_broadcast(&l->ocv);
+    pthread_mutex_unlock(&l->omu);
+}
+
+static void *worker_main(void *arg)
+{
+    struct live *l = arg;
+    int64_t interval = l->cf->commit_interval_ns;
+    int64_t next_commit = mono_ns() + interval;
+    bool pending = false;
+    int rc = 0;
+    for (;;) {
+        pthread_mutex_lock(&l->mu);
+        while (!l->qhead && !atomic_load(&l->reload) &&
+               !(atomic_load(&l->sources_done) && !pending)) {
+            if (pending) {
+                int64_t wait = next_commit - mono_ns();
+                if (wait <= 0)
+                    break;
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                int64_t t = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec + wait;
+                ts.tv_sec = t / NS_PER_SEC;
+                ts.tv_nsec = t % NS_PER_SEC;
+                pthread_cond_timedwait(&l->cv_items, &l->mu, &ts);
+            } else {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_sec += 1;
+                pthread_cond_timedwait(&l->cv_items, &l->mu, &ts);
+                if (atomic_load(&l->sources_done))
+                    break;
+            }
+        }
+        /* take what is queued, up to a batch */
+        struct qrec *take = l->qhead, *last = NULL;
+        size_t k = 0;
+        uint64_t bytes = 0;
+        for (struct qrec *r = take; r && k < l->cf->batch; r = r->next, k++) {
+            last = r;
+            bytes += sizeof(*r) + r->n;
+        }
+        if (last) {
+            l->qhead = last->next;
+            if (!l->qhead)
+                l->qtail = NULL;
+            last->next = NULL;
+            l->qbytes -= bytes;
+            metric_set(l->m_qbytes, (int64_t)l->qbytes);
+            pthread_cond_broadcast(&l->cv_space);
+        } else {
+            take = NULL;
+        }
+        bool idle = !l->qhead;
+        bool drained = idle && atomic_load(&l->sources_done);
+        pthread_mutex_unlock(&l->mu);
+
+        while (take) {
+            struct qrec *r = take;
+            take = r->next;
+            if (rc == 0) {
+                rc = process(l, r);
+                pending = true;
+            }
+            free(r);
+        }
+        if (rc < 0)
+            break;
+        /* commit when the interval is over, or at once when nothing
+         * waits: a quiet stream's alert leaves within milliseconds, a busy
+         * one commits once per interval */
+        if (pending && (mono_ns() >= next_commit || idle)) {
+            rc = commit(l);
+            update_lag(l);
+            pending = false;
+            next_commit = mono_ns() + interval;
+            if (rc < 0)
+                break;
+        }
+        if (atomic_load(&l->reload)) {
+            atomic_store(&l->reload, false);
+            rc = commit(l);
+            if (rc < 0)
+                break;
+            do_reload(l);
+        }
+        if (drained && !pending)
+            break;
+    }
+    if (rc == 0)
+        rc = commit(l);
+    pthread_mutex_lock(&l->mu);
+    l->worker_gone = true;
+    /* what is left (after an error) is dropped */
+    while (l->qhead) {
+        struct qrec *r = l->qhead;
+        l->qhead = r->next;
+        free(r);
+    }
+    l->qtail = NULL;
+    l->qbytes = 0;
+    pthread_cond_broadcast(&l->cv_space);
+    pthread_mutex_unlock(&l->mu);
+    atomic_store(&l->worker_rc, rc);
+    if (rc < 0) {
+        atomic_store(&l->stopping, true);
+        kill(getpid(), SIGTERM); /* wake the main thread */
+    }
+    return NULL;
+}
+
+/* ---- outputs ---------------------------------------------------------------- */
+
+struct deliver_ctx {
+    struct out_thread *o;
+    uint64_t cursor;
+    int rc;
+};
+
+static bool wanted(const struct config_output *co, const struct alert_msg *a)
+{
+    int li = config_level_index(a->level);
+    if (co->min_level > 0 && li < co->min_level)
+        return false;
+    if (co->nkinds) {
+        for (size_t i = 0; i < co->nkinds; i++)
+            if (!strcmp(co->kinds[i], a->kind))
+                return true;
+        return false;
+    }
+    return true;
+}
+
+static int deliver_one(void *opaque, const struct alert_msg *a)
+{
+    struct deliver_ctx *d = opaque;
+    struct out_thread *o = d->o;
+    if (!wanted(o->co, a)) {
+        d->cursor = a->seq;
+        return 0;
+    }
+    char err[512] = "";
+    int rc = o->co->ops->deliver(o->co->state, a, err, sizeof(err));
+    if (rc == -EAGAIN) {
+        d->rc = -EAGAIN;
+        klog(LOGL_WARNING, "output %s: %s: will retry", o->co->name,
+             err[0] ? err : "destination unavailable");
+        return -EAGAIN;
+    }
+    if (rc < 0) {
+        metric_add(o->failed, 1);
+        klog(LOGL_ERROR, "output %s: alert %llu not deliverable, skipped: %s", o->co->name,
+             (unsigned long long)a->seq, err[0] ? err : strerror(-rc));
+    } else {
+        metric_add(o->delivered, 1);
+    }
+    d->cursor = a->seq;
+    return 0;
+}
+
+static void *output_main(void *arg)
+{
+    struct out_thread *o = arg;
+    struct live *l = o->l;
+    struct store_alert_reader *rd = NULL;
+    if (store_alert_reader_open(l->cf->store, &rd) < 0) {
+        klog(LOGL_ERROR, "output %s: %s", o->co->name, store_alert_reader_errmsg(rd));
+        store_alert_reader_close(rd);
+        return NULL;
+    }
+    int64_t backoff = 0;
+    for (;;) {
+        pthread_mutex_lock(&l->omu);
+        for (;;) {
+            bool stop = l->outputs_stop;
+            bool work = l->last_seq > o->cursor && backoff == 0;
+            if (stop && (l->last_seq <= o->cursor || backoff))
+                break;
+            if (work || atomic_load(&o->reopen))
+                break;
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            int64_t wait = backoff ? backoff : NS_PER_SEC;
+            int64_t t = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec + wait;
+            ts.tv_sec = t / NS_PER_SEC;
+            ts.tv_nsec = t % NS_PER_SEC;
+            int w = pthread_cond_timedwait(&l->ocv, &l->omu, &ts);
+            if (w == ETIMEDOUT && backoff)
+                break; /* time to try again */
+        }
+        bool stop = l->outputs_stop && (l->last_seq <= o->cursor || backoff);
+        pthread_mutex_unlock(&l->omu);
+        if (stop)
+            break;
+        if (atomic_exchange(&o->reopen, false) && o->co->ops->reopen) {
+            int rc = o->co->ops->reopen(o->co->state);
+            if (rc < 0)
+                klog(LOGL_WARNING, "output %s: reopening: %s", o->co->name, strerror(-rc));
+        }
+        struct deliver_ctx d = {o, o->cursor, 0};
+        int n = store_alert_reader_next(rd, o->cursor, 256, deliver_one, &d);
+        if (n < 0 && n != -EAGAIN)
+            klog(LOGL_ERROR, "output %s: %s", o->co->name, store_alert_reader_errmsg(rd));
+        if (d.cursor > o->cursor) {
+            if (o->co->ops->flush) {
+                int rc = o->co->ops->flush(o->co->state);
+                if (rc < 0)
+                    klog(LOGL_WARNING, "output %s: flush: %s", o->co->name, strerror(-rc));
+            }
+            o->cursor = d.cursor;
+            int rc = store_cursor_set(l->store, o->co->name, o->cursor);
+            if (rc < 0)
+                klog(LOGL_ERROR, "output %s: saving its cursor: %s", o->co->name,
+                     store_errmsg(l->store));
+        }
+        pthread_mutex_lock(&l->omu);
+        metric_set(o->behind, (int64_t)(l->last_seq - o->cursor));
+        pthread_mutex_unlock(&l->omu);
+        if (d.rc == -EAGAIN) {
+            metric_add(o->retries, 1);
+            backoff = backoff ? backoff * 2 : o->co->retry_min_ns;
+            if (backoff > o->co->retry_max_ns)
+                backoff = o->co->retry_max_ns;
+        } else {
+            backoff = 0;
+        }
+    }
+    store_alert_reader_close(rd);
+    return NULL;
+}
+
+static int start_outputs(struct live *l)
+{
+    struct config *cf = l->cf;
+    l->outs = calloc(cf->noutputs + 1, sizeof(*l->outs));
+    if (!l->outs)
+        return -ENOMEM;
+    for (size_t i = 0; i < cf->noutputs; i++) {
+        struct out_thread *o = &l->outs[i];
+        o->l = l;
+        o->co = &cf->outputs[i];
+        char err[512] = "";
+        int rc = o->co->ops->open(o->co->state, err, sizeof(err));
+        if (rc < 0) {
+            klog(LOGL_ERROR, "output %s: %s", o->co->name, err[0] ? err : strerror(-rc));
+            return rc;
+        }
+        rc = store_cursor_get(l->store, o->co->name, &o->cursor);
+        if (rc < 0) {
+            klog(LOGL_ERROR, "output %s: %s", o->co->name, store_errmsg(l->store));
+            return rc;
+        }
+        uint64_t held = 0;
+        if (o->co->ops->last_delivered && o->co->ops->last_delivered(o->co->state, &held) == 0 &&
+            held > o->cursor) {
+            klog(LOGL_INFO, "output %s: holds alerts up to %llu already (cursor %llu)", o->co->name,
+                 (unsigned long long)held, (unsigned long long)o->cursor);
+            o->cursor = held;
+        }
+        char lab[300];
+        snprintf(lab, sizeof(lab), "output=%s", o->co->name);
+        o->delivered = metrics_counter(l->m, "kenchi_output_delivered_total",
+                                       "Alerts delivered per output", lab);
+        o->failed = metrics_counter(l->m, "kenchi_output_failed_total",
+                                    "Alerts that could never be delivered (skipped)", lab);
+        o->retries = metrics_counter(l->m, "kenchi_output_retries_total",
+                                     "Deliveries put off because the destination was down", lab);
+        o->behind = metrics_gauge(l->m, "kenchi_output_pending_alerts",
+                                  "Committed alerts not yet delivered", lab, 1);
+        if (pthread_create(&o->thread, NULL, output_main, o) != 0)
+            return -EAGAIN;
+        o->started = true;
+        l->nouts = i + 1;
+    }
+    return 0;
+}
+
+static void stop_outputs(struct live *l)
+{
+    pthread_mutex_lock(&l->omu);
+    l->outputs_stop = true;
+    pthread_cond_broadcast(&l->ocv);
+    pthread_mutex_unlock(&l->omu);
+    for (size_t i = 0; i < l->nouts; i++)
+        if (l->outs[i].started)
+            pthread_join(l->outs[i].thread, NULL);
+}
+
+/* ---- the daemon -------------------------------------------------------------- */
+
+static int setup_metrics(struct live *l)
+{
+    l->m = metrics_new();
+    if (!l->m)
+        return -ENOMEM;
+    l->m_qbytes = metrics_gauge(l->m, "kenchi_queue_bytes", "Bytes of records waiting", "", 1);
+    for (int i = 0; i <= ALERT_LEVELS; i++) {
+        char lab[64];
+        snprintf(lab, sizeof(lab), "level=%s", i < ALERT_LEVELS ? config_levels[i] : "none");
+        l->m_alerts[i] =
+            metrics_counter(l->m, "kenchi_alerts_total", "Alerts made, per level", lab);
+    }
+    l->m_commits =
+        metrics_counter(l->m, "kenchi_commits_total", "Commits with new alerts or offsets", "");
+    l->m_reloads = metrics_counter(l->m, "kenchi_reloads_total", "SIGHUP reloads", "");
+    l->m_reload_failed = metrics_counter(l->m, "kenchi_reload_failures_total",
+                                         "Reloads refused (the old rules stayed)", "");
+    l->m_last_seq = metrics_gauge(l->m, "kenchi_alert_last_seq", "Seq of the newest alert", "", 1);
+    l->m_lag_ms = metrics_gauge(l->m, "kenchi_lag_seconds",
+                                "Now minus the time of the newest event read", "", 1e-3);
+    metric_set(metrics_gauge(l->m, "kenchi_queue_limit_bytes", "limits.queue_bytes", "", 1),
+               (int64_t)l->cf->queue_bytes);
+    return 0;
+}
+
+static double store_bytes_fn(void *opaque)
+{
+    return (double)store_file_bytes(opaque);
+}
+
+int live_run(struct config *cf)
+{
+    klog_setup(cf->log_dest, cf->log_level, cf->log_ident);
+    struct live *l = calloc(1, sizeof(*l));
+    if (!l)
+        return EXIT_RUNTIME;
+    l->cf = cf;
+    l->start_us = now_ns() / 1000;
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv_items, NULL);
+    pthread_cond_init(&l->cv_space, NULL);
+    pthread_mutex_init(&l->omu, NULL);
+    pthread_cond_init(&l->ocv, NULL);
+    buf_init(&l->alert_text);
+    int status = EXIT_RUNTIME;
+    struct tailer *t = NULL;
+    pthread_t worker;
+    bool worker_started = false;
+    void *svc_state[MAX_SERVICES] = {0};
+    bool svc_started[MAX_SERVICES] = {0};
+
+    /* signals: the main thread waits for them; every thread blocks them */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    if (setup_metrics(l) < 0)
+        goto out;
+    struct store_opts so;
+    store_opts_default(&so);
+    so.max_bytes = cf->store_max_bytes;
+    int rc = store_open(cf->store, &so, &l->store);
+    if (rc < 0) {
+        klog(LOGL_ERROR, "%s", store_errmsg(l->store));
+        goto out;
+    }
+    metrics_gauge_fn(l->m, "kenchi_store_bytes", "Size of the store on disk (file and log)", "",
+                     store_bytes_fn, (void *)cf->store);
+    if (load_detection(l, false, &l->set, &l->iset, &l->det, &l->idet) < 0)
+        goto out;
+    struct pipeline_opts po;
+    pipeline_opts_default(&po);
+    po.max_line = cf->max_line;
+    po.batch_size = cf->batch;
+    l->p = pipeline_new(&po);
+    if (!l->p)
+        goto out;
+    struct event_sink sink = {"live", live_sink, l};
+    pipeline_add_sink(l->p, &sink);
+
+    if (start_outputs(l) < 0)
+        goto stop;
+    if (pthread_create(&worker, NULL, worker_main, l) != 0)
+        goto stop;
+    worker_started = true;
+    rc = tailer_start(l, cf, l->store, &t);
+    if (rc < 0)
+        goto stop;
+    for (size_t i = 0; i < cf->nsources; i++) {
+        struct config_source *s = &cf->sources[i];
+        if (s->type != SOURCE_OTHER || !s->ops)
+            continue;
+        char err[512] = "";
+        rc = s->ops->start(s->state, l, s->name, s->format, err, sizeof(err));
+        if (rc < 0) {
+            klog(LOGL_ERROR, "source %s: %s", s->name, err[0] ? err : strerror(-rc));
+            goto stop;
+        }
+    }
+    for (size_t i = 0; live_services[i] && i < MAX_SERVICES; i++) {
+        char err[512] = "";
+        rc = live_services[i]->start(l, cf, &svc_state[i], err, sizeof(err));
+        if (rc < 0) {
+            klog(LOGL_ERROR, "%s: %s", live_services[i]->name, err[0] ? err : strerror(-rc));
+            goto stop;
+        }
+        svc_started[i] = true;
+    }
+    klog(LOGL_INFO, "running: %zu sources, %zu outputs, store %s", cf->nsources, cf->noutputs,
+         cf->store);
+
+    /* wait for a signal, or for finite sources to end */
+    for (;;) {
+        struct timespec ts = {0, 200 * 1000000};
+        int sig = sigtimedwait(&sigs, NULL, &ts);
+        if (sig == SIGHUP) {
+            atomic_store(&l->reload, true);
+            pthread_mutex_lock(&l->mu);
+            pthread_cond_signal(&l->cv_items);
+            pthread_mutex_unlock(&l->mu);
+            continue;
+        }
+        if (sig == SIGTERM || sig == SIGINT) {
+            if (!atomic_load(&l->worker_rc))
+                klog(LOGL_INFO, "%s: draining and stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            break;
+        }
+        if (atomic_load(&l->worker_rc) < 0)
+            break;
+        if (t && tailer_finished(t)) {
+            klog(LOGL_INFO, "every source has ended: stopping");
+            break;
+        }
+    }
+    status = 0;
+stop:
+    atomic_store(&l->stopping, true);
+    for (size_t i = MAX_SERVICES; i-- > 0;)
+        if (svc_started[i])
+            live_services[i]->stop(svc_state[i]);
+    for (size_t i = 0; i < cf->nsources; i++) {
+        struct config_source *s = &cf->sources[i];
+        if (s->type == SOURCE_OTHER && s->ops && s->state)
+            s->ops->stop(s->state);
+    }
+    tailer_stop(t);
+    atomic_store(&l->sources_done, true);
+    pthread_mutex_lock(&l->mu);
+    pthread_cond_broadcast(&l->cv_items);
+    pthread_mutex_unlock(&l->mu);
+    if (worker_started)
+        pthread_join(worker, NULL);
+    else
+        l->worker_gone = true;
+    if (atomic_load(&l->worker_rc) < 0)
+        status = EXIT_RUNTIME;
+    stop_outputs(l);
+    if (l->p) {
+        const struct pipeline_stats *st = pipeline_stats(l->p);
+        uint64_t alerts = l->det ? detector_alert_count(l->det) : 0;
+        klog(LOGL_INFO, "read %llu events (%llu unparsed) from %llu streams; %llu alerts made",
+             (unsigned long long)st->events, (unsigned long long)st->unparsed,
+             (unsigned long long)st->files_read, (unsigned long long)alerts);
+    }
+out:
+    if (l->store) {
+        int crc = store_close(l->store);
+        if (crc < 0) {
+            klog(LOGL_ERROR, "closing the store: %s", strerror(-crc));
+            status = EXIT_RUNTIME;
+        }
+    }
+    if (l->p) {
+        for (struct live_stream *s = l->streams; s; s = s->next)
+            pipeline_stream_close(l->p, s->ps);
+        pipeline_free(l->p);
+    }
+    while (l->streams) {
+        struct live_stream *s = l->streams;
+        l->streams = s->next;
+        free(s->name);
+        free(s->format);
+        free(s);
+    }
+    while (l->smetrics) {
+        struct source_metrics *sm = l->smetrics;
+        l->smetrics = sm->next;
+        free(sm->name);
+        free(sm);
+    }
+    free_detection(l->set, l->iset, l->det, l->idet);
+    free(l->alerts);
+    free(l->outs);
+    buf_free(&l->alert_text);
+    metrics_free(l->m);
+    if (status == 0)
+        klog(LOGL_INFO, "stopped");
+    klog_close();
+    free(l);
+    return status;
+}
