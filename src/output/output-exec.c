@@ -50,13 +50,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "output/output-exec.h"
 #include "output/output.h"
 #include "output/sigpipe.h"
 
-#define EXEC_KEEP         4096  /* bytes of stdout and of stderr kept */
-#define EXEC_ARG_MAX      65536 /* bytes of one expanded argument */
-#define EXEC_PATH_MAX_LEN 128   /* bytes of a placeholder's path */
-#define EXEC_TEMPFAIL     75    /* EX_TEMPFAIL of sysexits.h */
+#define EXEC_KEEP         4096 /* bytes of stdout and of stderr kept */
+#define EXEC_PATH_MAX_LEN 128  /* bytes of a placeholder's path */
+#define EXEC_TEMPFAIL     75   /* EX_TEMPFAIL of sysexits.h */
 #define EXEC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 struct exec_out {
@@ -80,9 +80,7 @@ static bool path_char(char ch)
     return isalnum((unsigned char)ch) || ch == '.' || ch == '_' || ch == '-' || ch == '@';
 }
 
-/* Check an argument's braces; returns NULL when fine, else the problem,
- * and counts its placeholders into *nph. */
-static const char *check_template(const char *s, size_t *nph)
+const char *exec_template_check(const char *s, size_t *nph)
 {
     for (const char *p = s; *p; p++) {
         if (p[0] == '{' && p[1] == '{') {
@@ -176,7 +174,7 @@ static int exec_configure(struct conf_ctx *c, const struct ynode *node, void **s
             conf_error(c, cmd->seq.items[0], "command: the program cannot hold a {field}");
         for (size_t i = 1; i < x->argc; i++) {
             size_t nph = 0;
-            const char *why = check_template(x->command[i], &nph);
+            const char *why = exec_template_check(x->command[i], &nph);
             if (why)
                 conf_error(c, cmd->seq.items[i], "command: '%s': %s", x->command[i], why);
             x->placeholders |= nph > 0;
@@ -289,9 +287,7 @@ static void put_value(struct sbuf *b, json_t *v)
     }
 }
 
-/* The argument tmpl with its placeholders replaced from alert (which may
- * be NULL: every field is then missing). A malloc'd string, or NULL. */
-static char *expand(const char *tmpl, json_t *alert)
+char *exec_template_expand(const char *tmpl, json_t *alert)
 {
     struct sbuf b = {0};
     sbuf_put(&b, "", 0);
@@ -305,8 +301,12 @@ static char *expand(const char *tmpl, json_t *alert)
             sbuf_put(&b, p, 1);
             continue;
         }
-        const char *q = strchr(p, '}'); /* there is one: checked by configure */
-        size_t n = (size_t)(q - p - 1);
+        const char *q = strchr(p, '}');
+        if (!q) /* not checked: the rest as it is */
+            q = p + strlen(p) - 1;
+        size_t n = q > p ? (size_t)(q - p - 1) : 0;
+        if (n > EXEC_PATH_MAX_LEN)
+            n = 0;
         json_t *v = lookup(alert, p + 1, n, 0);
         if (!v && alert)
             v = lookup(json_object_get(alert, "entity"), p + 1, n, 0);
@@ -581,7 +581,7 @@ static int exec_deliver(void *state, const struct alert_msg *m, char *err, size_
         goto out;
     argv[0] = (char *)x->command[0];
     for (size_t i = 1; i < x->argc; i++)
-        if (!(argv[i] = expand(x->command[i], alert)))
+        if (!(argv[i] = exec_template_expand(x->command[i], alert)))
             goto out;
     char seq[24];
     snprintf(seq, sizeof(seq), "%" PRIu64, m->seq);

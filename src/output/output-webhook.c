@@ -31,11 +31,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "output/output-webhook.h"
 #include "output/output.h"
 
-#define WEBHOOK_BODY_KEEP       512                   /* bytes of an answer kept for messages */
-#define WEBHOOK_SECRET_MAX      4096                  /* bytes of a secret file */
-#define WEBHOOK_RETRY_AFTER_MAX (3600LL * 1000000000) /* a longer Retry-After is cut to this */
+#define WEBHOOK_BODY_KEEP  512  /* bytes of an answer kept for messages */
+#define WEBHOOK_SECRET_MAX 4096 /* bytes of a secret file */
 
 struct webhook {
     /* settings (strings point into the configuration's arena) */
@@ -260,16 +260,14 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
     return n; /* the rest is read and dropped */
 }
 
-/* Retry-After: delta-seconds or an HTTP date (RFC 9110 §10.2.3). Returns
- * the wait in seconds, or -1 when the value is neither. */
-static int64_t parse_retry_after(const char *v, size_t n)
+int64_t webhook_retry_after_s(const char *v, size_t n, int64_t now_s)
 {
     char buf[128];
     while (n && isspace((unsigned char)*v))
         v++, n--;
     while (n && isspace((unsigned char)v[n - 1]))
         n--;
-    if (!n || n >= sizeof(buf))
+    if (!n || n >= sizeof(buf) || memchr(v, '\0', n))
         return -1;
     memcpy(buf, v, n);
     buf[n] = '\0';
@@ -278,16 +276,16 @@ static int64_t parse_retry_after(const char *v, size_t n)
         for (size_t i = 0; i < n; i++) {
             if (!isdigit((unsigned char)buf[i]))
                 return -1;
-            if (s < 100000000)
+            if (s < WEBHOOK_RETRY_AFTER_CAP_S)
                 s = s * 10 + (buf[i] - '0');
         }
-        return s;
+        return s < WEBHOOK_RETRY_AFTER_CAP_S ? s : WEBHOOK_RETRY_AFTER_CAP_S;
     }
     time_t t = curl_getdate(buf, NULL);
     if (t == -1)
         return -1;
-    time_t now = time(NULL);
-    return t > now ? (int64_t)(t - now) : 0;
+    int64_t d = (int64_t)t - now_s;
+    return d <= 0 ? 0 : d < WEBHOOK_RETRY_AFTER_CAP_S ? d : WEBHOOK_RETRY_AFTER_CAP_S;
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
@@ -296,7 +294,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
     size_t n = size * nmemb;
     static const char name[] = "retry-after:";
     if (n > sizeof(name) - 1 && !strncasecmp(data, name, sizeof(name) - 1))
-        w->retry_after_s = parse_retry_after(data + sizeof(name) - 1, n - (sizeof(name) - 1));
+        w->retry_after_s = webhook_retry_after_s(data + sizeof(name) - 1, n - (sizeof(name) - 1),
+                                                 (int64_t)time(NULL));
     return n;
 }
 
@@ -436,10 +435,8 @@ static int webhook_deliver(void *state, const struct alert_msg *m, char *err, si
     char excerpt[208];
     answer_excerpt(w, excerpt, sizeof(excerpt));
     if (status_is_later(status)) {
-        if (w->retry_after_s >= 0) {
-            int64_t ns = w->retry_after_s * 1000000000LL;
-            w->retry_after_ns = ns > WEBHOOK_RETRY_AFTER_MAX ? WEBHOOK_RETRY_AFTER_MAX : ns;
-        }
+        if (w->retry_after_s >= 0)
+            w->retry_after_ns = w->retry_after_s * 1000000000LL;
         snprintf(err, errn, "%s: HTTP %ld, later%s%s%s", w->url, status,
                  w->retry_after_s >= 0 ? " (Retry-After given)" : "", excerpt[0] ? ": " : "",
                  excerpt);

@@ -28,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "output/output-webhook.h"
 #include "output/output.h"
 #include "util/timeconv.h"
 
@@ -466,6 +467,25 @@ static void test_webhook_https(void **state)
     finish(&o);
 }
 
+static void test_webhook_retry_after(void **state)
+{
+    (void)state;
+#define RA(s, now) webhook_retry_after_s(s, strlen(s), now)
+    const int64_t now = 1445412480; /* Wed, 21 Oct 2015 07:28:00 GMT */
+    assert_int_equal(RA("7", now), 7);
+    assert_int_equal(RA(" 120 \r\n", now), 120);
+    assert_int_equal(RA("0", now), 0);
+    assert_int_equal(RA("99999999999999999999999", now), WEBHOOK_RETRY_AFTER_CAP_S);
+    assert_int_equal(RA("Wed, 21 Oct 2015 07:30:00 GMT", now), 120);
+    assert_int_equal(RA("Wed, 21 Oct 2015 07:00:00 GMT", now), 0); /* past */
+    assert_int_equal(RA("Thu, 22 Oct 2015 07:28:00 GMT", now), WEBHOOK_RETRY_AFTER_CAP_S);
+    assert_int_equal(RA("12a", now), -1);
+    assert_int_equal(RA("-5", now), -1);
+    assert_int_equal(RA("soon", now), -1);
+    assert_int_equal(RA("", now), -1);
+#undef RA
+}
+
 static void test_webhook_config(void **state)
 {
     (void)state;
@@ -717,12 +737,12 @@ static void test_syslog_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_webhook_config),    cmocka_unit_test(test_syslog_config),
-        cmocka_unit_test(test_webhook_delivered), cmocka_unit_test(test_webhook_later),
-        cmocka_unit_test(test_webhook_refused),   cmocka_unit_test(test_webhook_auth),
-        cmocka_unit_test(test_webhook_https),     cmocka_unit_test(test_syslog_udp),
-        cmocka_unit_test(test_syslog_tcp),        cmocka_unit_test(test_syslog_reconnect),
-        cmocka_unit_test(test_syslog_tls),
+        cmocka_unit_test(test_webhook_config),   cmocka_unit_test(test_webhook_retry_after),
+        cmocka_unit_test(test_syslog_config),    cmocka_unit_test(test_webhook_delivered),
+        cmocka_unit_test(test_webhook_later),    cmocka_unit_test(test_webhook_refused),
+        cmocka_unit_test(test_webhook_auth),     cmocka_unit_test(test_webhook_https),
+        cmocka_unit_test(test_syslog_udp),       cmocka_unit_test(test_syslog_tcp),
+        cmocka_unit_test(test_syslog_reconnect), cmocka_unit_test(test_syslog_tls),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);
 }
