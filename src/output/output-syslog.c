@@ -44,6 +44,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,11 @@ struct syslog_out {
     int64_t timeout_ns;
     uint64_t max_message;
     /* running */
-    int fd; /* -1: not connected */
+    pthread_mutex_t lock; /* guards what reopen() leaves for deliver() */
+    bool lock_made;
+    bool reconnect;    /* reopen() asked for a new connection */
+    SSL_CTX *next_ctx; /* made by reopen(), taken by deliver() */
+    int fd;            /* -1: not connected */
     SSL_CTX *ctx;
     SSL *ssl;
     char *buf;
@@ -373,6 +378,11 @@ static int syslog_open(void *state, char *err, size_t errn)
             if ((unsigned char)*p < 33 || (unsigned char)*p > 126)
                 *p = '-';
     }
+    if (pthread_mutex_init(&s->lock, NULL)) {
+        snprintf(err, errn, "cannot make a lock");
+        return -ENOMEM;
+    }
+    s->lock_made = true;
     if (s->transport == T_TLS && !(s->ctx = make_ctx(s, err, errn)))
         return -EINVAL;
     char ignored[256];
@@ -380,20 +390,46 @@ static int syslog_open(void *state, char *err, size_t errn)
     return 0;
 }
 
+/* SIGHUP, from any thread: for tls the certificate files are read again
+ * now into a new context (a failure keeps the one in use, and says so by
+ * the result); deliver() closes the connection at its next alert and
+ * makes a new one (with the new context; to a changed address of the
+ * name). */
 static int syslog_reopen(void *state)
 {
     struct syslog_out *s = state;
+    if (!s->lock_made)
+        return 0;
+    SSL_CTX *ctx = NULL;
     if (s->transport == T_TLS) {
         char err[256];
-        SSL_CTX *ctx = make_ctx(s, err, sizeof(err)); /* rotated certificates */
-        if (!ctx)
-            return -EINVAL; /* the old context stays */
-        disconnect(s);
-        SSL_CTX_free(s->ctx);
-        s->ctx = ctx;
+        if (!(ctx = make_ctx(s, err, sizeof(err))))
+            return -EINVAL;
     }
-    disconnect(s); /* made anew at the next alert (a changed address of the name) */
+    pthread_mutex_lock(&s->lock);
+    if (ctx) {
+        SSL_CTX_free(s->next_ctx);
+        s->next_ctx = ctx;
+    }
+    s->reconnect = true;
+    pthread_mutex_unlock(&s->lock);
     return 0;
+}
+
+/* In deliver(): act on what reopen() asked. */
+static void take_reopen(struct syslog_out *s)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->reconnect) {
+        disconnect(s);
+        if (s->next_ctx) {
+            SSL_CTX_free(s->ctx);
+            s->ctx = s->next_ctx;
+            s->next_ctx = NULL;
+        }
+        s->reconnect = false;
+    }
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* Severity (RFC 5424 table 2) of an alert level. */
@@ -582,6 +618,8 @@ static int syslog_deliver(void *state, const struct alert_msg *m, char *err, siz
         return -EAGAIN;
     }
     char *b = s->buf + off;
+    if (s->lock_made)
+        take_reopen(s);
     if (s->fd >= 0 && s->transport != T_UDP && !stream_alive(s))
         disconnect(s);
     if (s->fd < 0 && connect_out(s, err, errn) < 0)
@@ -620,6 +658,9 @@ static void syslog_close(void *state)
         return;
     disconnect(s);
     SSL_CTX_free(s->ctx);
+    SSL_CTX_free(s->next_ctx);
+    if (s->lock_made)
+        pthread_mutex_destroy(&s->lock);
     free(s->buf);
     free(s);
 }

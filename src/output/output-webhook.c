@@ -26,6 +26,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,19 @@
 
 #define WEBHOOK_BODY_KEEP  512  /* bytes of an answer kept for messages */
 #define WEBHOOK_SECRET_MAX 4096 /* bytes of a secret file */
+
+/* Credentials as sent, both malloc'd or NULL. */
+struct secrets {
+    char *auth_header; /* "Authorization: Bearer ..." */
+    char *userpwd;     /* "user:password" */
+};
+
+static void secrets_free(struct secrets *s)
+{
+    free(s->auth_header);
+    free(s->userpwd);
+    s->auth_header = s->userpwd = NULL;
+}
 
 struct webhook {
     /* settings (strings point into the configuration's arena) */
@@ -52,8 +66,14 @@ struct webhook {
     /* running */
     CURL *curl;
     bool curl_global;
-    char *auth_header; /* "Authorization: Bearer ..." (malloc'd), or NULL */
-    char *userpwd;     /* "user:password" (malloc'd), or NULL */
+    const char *shown; /* the url as messages show it: scheme://host[:port] */
+    struct secrets cur;
+    /* reopen() (any thread) leaves newly read secrets here; deliver()
+     * takes them before its next request */
+    pthread_mutex_t lock;
+    bool lock_made;
+    bool has_next;
+    struct secrets next;
     char body[WEBHOOK_BODY_KEEP + 1];
     size_t body_n;
     int64_t retry_after_s; /* from the last answer, -1 when none */
@@ -152,6 +172,27 @@ static void read_basic(struct conf_ctx *c, const struct ynode *node, struct webh
         conf_error(c, b, "basic: give one of password or password_file");
 }
 
+/* The url without what may be secret (user, path, query): messages name
+ * the receiver by scheme://host[:port] only. In the configuration's
+ * arena. */
+static const char *shown_url(struct conf_ctx *c, const char *url)
+{
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    size_t hn = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', hn);
+    size_t scheme_n = (size_t)(host - url);
+    if (at) {
+        hn -= (size_t)(at + 1 - host);
+        host = at + 1;
+    }
+    char *out = arena_alloc(c->arena, scheme_n + hn + 1);
+    memcpy(out, url, scheme_n);
+    memcpy(out + scheme_n, host, hn);
+    out[scheme_n + hn] = '\0';
+    return out;
+}
+
 static int webhook_configure(struct conf_ctx *c, const struct ynode *node, void **state)
 {
     *state = NULL;
@@ -168,6 +209,8 @@ static int webhook_configure(struct conf_ctx *c, const struct ynode *node, void 
         strncasecmp(w->url, "http://", 7) && strncasecmp(w->url, "https://", 8))
         conf_error(c, ynode_get(node, "url"), "url: '%s' is not an http:// or https:// URL",
                    w->url);
+    if (w->url)
+        w->shown = shown_url(c, w->url);
     read_headers(c, node, w);
     conf_str(c, node, "bearer_token", &w->bearer_token);
     conf_str(c, node, "bearer_token_file", &w->bearer_token_file);
@@ -216,10 +259,12 @@ static char *read_secret(const char *path, const char *what, char *err, size_t e
     return s;
 }
 
-/* (Re)read the credentials into auth_header / userpwd. */
-static int load_secrets(struct webhook *w, char *err, size_t errn)
+/* Read the credentials (secret files included) into *out. Returns 0, or a
+ * negative errno with err set (*out then empty). Touches nothing shared. */
+static int load_secrets(const struct webhook *w, struct secrets *out, char *err, size_t errn)
 {
     char *token = NULL, *password = NULL;
+    memset(out, 0, sizeof(*out));
     if (w->bearer_token_file &&
         !(token = read_secret(w->bearer_token_file, "bearer_token_file", err, errn)))
         return -EACCES;
@@ -229,23 +274,26 @@ static int load_secrets(struct webhook *w, char *err, size_t errn)
         return -EACCES;
     }
     const char *t = token ? token : w->bearer_token;
-    free(w->auth_header);
-    free(w->userpwd);
-    w->auth_header = w->userpwd = NULL;
     int rc = 0;
-    if (t && asprintf(&w->auth_header, "Authorization: Bearer %s", t) < 0) {
-        w->auth_header = NULL;
+    if (t && asprintf(&out->auth_header, "Authorization: Bearer %s", t) < 0) {
+        out->auth_header = NULL;
         rc = -ENOMEM;
     }
     const char *p = password ? password : w->basic_password;
-    if (w->basic_user && p && asprintf(&w->userpwd, "%s:%s", w->basic_user, p) < 0) {
-        w->userpwd = NULL;
+    if (w->basic_user && p && asprintf(&out->userpwd, "%s:%s", w->basic_user, p) < 0) {
+        out->userpwd = NULL;
         rc = -ENOMEM;
     }
+    if (token)
+        explicit_bzero(token, strlen(token));
+    if (password)
+        explicit_bzero(password, strlen(password));
     free(token);
     free(password);
-    if (rc)
+    if (rc) {
+        secrets_free(out);
         snprintf(err, errn, "out of memory");
+    }
     return rc;
 }
 
@@ -307,7 +355,12 @@ static int webhook_open(void *state, char *err, size_t errn)
         return -EIO;
     }
     w->curl_global = true;
-    int rc = load_secrets(w, err, errn);
+    if (pthread_mutex_init(&w->lock, NULL)) {
+        snprintf(err, errn, "cannot make a lock");
+        return -ENOMEM;
+    }
+    w->lock_made = true;
+    int rc = load_secrets(w, &w->cur, err, errn);
     if (rc)
         return rc;
     CURL *c = w->curl = curl_easy_init();
@@ -332,24 +385,46 @@ static int webhook_open(void *state, char *err, size_t errn)
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, w->tls_verify ? 2L : 0L);
     if (w->ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, w->ca_file);
-    if (w->userpwd) {
+    if (w->cur.userpwd) {
         curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(c, CURLOPT_USERPWD, w->userpwd);
+        curl_easy_setopt(c, CURLOPT_USERPWD, w->cur.userpwd);
     }
     return 0;
 }
 
+/* SIGHUP, from any thread: the secret files are read again now (a file
+ * that cannot be read keeps the credentials in use, and says so by the
+ * result); deliver() switches to them at its next alert. */
 static int webhook_reopen(void *state)
 {
     struct webhook *w = state;
     char err[256];
-    if (!w->curl)
+    if (!w->curl || (!w->bearer_token_file && !w->basic_password_file))
         return 0;
-    int rc = load_secrets(w, err, sizeof(err));
+    struct secrets fresh;
+    int rc = load_secrets(w, &fresh, err, sizeof(err));
     if (rc)
-        return rc; /* the credentials read before stay */
-    curl_easy_setopt(w->curl, CURLOPT_USERPWD, w->userpwd);
+        return rc;
+    pthread_mutex_lock(&w->lock);
+    secrets_free(&w->next);
+    w->next = fresh;
+    w->has_next = true;
+    pthread_mutex_unlock(&w->lock);
     return 0;
+}
+
+/* In deliver(): take the secrets reopen() left. */
+static void take_next_secrets(struct webhook *w)
+{
+    pthread_mutex_lock(&w->lock);
+    if (w->has_next) {
+        secrets_free(&w->cur);
+        w->cur = w->next;
+        memset(&w->next, 0, sizeof(w->next));
+        w->has_next = false;
+        curl_easy_setopt(w->curl, CURLOPT_USERPWD, w->cur.userpwd);
+    }
+    pthread_mutex_unlock(&w->lock);
 }
 
 /* The first line of the answer's kept bytes, made printable, for messages. */
@@ -380,6 +455,7 @@ static int webhook_deliver(void *state, const struct alert_msg *m, char *err, si
         snprintf(err, errn, "not open");
         return -EAGAIN;
     }
+    take_next_secrets(w);
     struct curl_slist *hdr = NULL, *tmp;
     char id_line[300], seq_line[64];
     snprintf(id_line, sizeof(id_line), "X-Kenchi-Alert-Id: %.256s", m->id);
@@ -387,7 +463,7 @@ static int webhook_deliver(void *state, const struct alert_msg *m, char *err, si
         snprintf(id_line, sizeof(id_line), "X-Kenchi-Alert-Id:");
     snprintf(seq_line, sizeof(seq_line), "X-Kenchi-Alert-Seq: %" PRIu64, m->seq);
     const char *fixed[] = {"Content-Type: application/json", "Expect:", id_line, seq_line,
-                           w->auth_header};
+                           w->cur.auth_header};
     bool nomem = false;
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && !nomem; i++) {
         if (!fixed[i])
@@ -425,7 +501,7 @@ static int webhook_deliver(void *state, const struct alert_msg *m, char *err, si
     if (cc != CURLE_OK) {
         /* connection refused, time-out, TLS failure: all wait for the
          * receiver (or its certificate) to be fixed, alerts kept */
-        snprintf(err, errn, "%s: %s", w->url, cerr[0] ? cerr : curl_easy_strerror(cc));
+        snprintf(err, errn, "%s: %s", w->shown, cerr[0] ? cerr : curl_easy_strerror(cc));
         return -EAGAIN;
     }
     long status = 0;
@@ -437,12 +513,12 @@ static int webhook_deliver(void *state, const struct alert_msg *m, char *err, si
     if (status_is_later(status)) {
         if (w->retry_after_s >= 0)
             w->retry_after_ns = w->retry_after_s * 1000000000LL;
-        snprintf(err, errn, "%s: HTTP %ld, later%s%s%s", w->url, status,
+        snprintf(err, errn, "%s: HTTP %ld, later%s%s%s", w->shown, status,
                  w->retry_after_s >= 0 ? " (Retry-After given)" : "", excerpt[0] ? ": " : "",
                  excerpt);
         return -EAGAIN;
     }
-    snprintf(err, errn, "%s: HTTP %ld, alert %s refused%s%s", w->url, status, m->id,
+    snprintf(err, errn, "%s: HTTP %ld, alert %s refused%s%s", w->shown, status, m->id,
              excerpt[0] ? ": " : "", excerpt);
     return -EPROTO;
 }
@@ -462,8 +538,10 @@ static void webhook_close(void *state)
         curl_easy_cleanup(w->curl);
     if (w->curl_global)
         curl_global_cleanup();
-    free(w->auth_header);
-    free(w->userpwd);
+    secrets_free(&w->cur);
+    secrets_free(&w->next);
+    if (w->lock_made)
+        pthread_mutex_destroy(&w->lock);
     free(w);
 }
 

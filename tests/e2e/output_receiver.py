@@ -73,21 +73,22 @@ class Http(BaseHTTPRequestHandler):
         log({"t": "http", "path": self.path, "port": self.client_address[1],
              "tls": self.server.tls, "headers": hdrs, "body": body})
         aid = hdrs.get("x-kenchi-alert-id", "")
-        if self.path == "/ok":
+        path = self.path.split("?")[0]
+        if path == "/ok":
             self.answer(200, b'{"ok":true}')
-        elif self.path == "/flaky":
+        elif path == "/flaky":
             with LOCK:
                 first = aid not in SEEN
                 SEEN.add(aid)
             self.answer(500 if first else 200, b"try again" if first else b"")
-        elif self.path == "/busy":
+        elif path == "/busy":
             self.answer(429, b"slow down", [("Retry-After", "7")])
-        elif self.path == "/busydate":
+        elif path == "/busydate":
             when = email.utils.formatdate(time.time() + 120, usegmt=True)
             self.answer(503, b"", [("Retry-After", when)])
-        elif self.path == "/bad":
+        elif path == "/bad":
             self.answer(400, b"no such tenant\nsecond line")
-        elif self.path == "/auth":
+        elif path == "/auth":
             good = hdrs.get("authorization") in ("Bearer s3cret", "Basic b3BzOnB3")
             self.answer(200 if good else 401, b"" if good else b"who are you")
         else:

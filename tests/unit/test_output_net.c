@@ -385,9 +385,14 @@ static void test_webhook_refused(void **state)
     char err[256] = "";
     struct alert_msg m = alert(8, "a-8", "high", ALERT_JSON);
     struct out o;
-    open_ok(&o, "webhook", "type: webhook\nurl: http://127.0.0.1:%d/bad\n", srv.http);
+    /* messages name the receiver without the url's user, path or query */
+    open_ok(&o, "webhook", "type: webhook\nurl: http://u:pw@127.0.0.1:%d/bad?key=zzz\n", srv.http);
     assert_int_equal(o.ops->deliver(o.state, &m, err, sizeof(err)), -EPROTO);
     assert_non_null(strstr(err, "HTTP 400"));
+    assert_non_null(strstr(err, "http://127.0.0.1:"));
+    assert_null(strstr(err, "pw"));
+    assert_null(strstr(err, "zzz"));
+    assert_null(strstr(err, "/bad"));
     assert_non_null(strstr(err, "no such tenant"));
     assert_null(strstr(err, "second line"));
     finish(&o);
