@@ -331,11 +331,13 @@ struct capture {
     size_t n;
 };
 
-/* Read what is there; false at end of file (fd closed). */
+/* Read what is there, at most 64 KiB (a program that never stops
+ * writing must not keep the caller from its time-out); false at end of
+ * file (fd closed). */
 static bool capture_read(struct capture *c)
 {
     char buf[4096];
-    for (;;) {
+    for (int round = 0; round < 16; round++) {
         ssize_t r = read(c->fd, buf, sizeof(buf));
         if (r < 0 && errno == EINTR)
             continue;
@@ -351,6 +353,7 @@ static bool capture_read(struct capture *c)
         c->n += keep;
         c->keep[c->n] = '\0';
     }
+    return true;
 }
 
 /* The first lines of a capture, on one line, for a message. */

@@ -58,9 +58,10 @@
 enum transport { T_UDP, T_TCP, T_TLS };
 enum framing { F_OCTET, F_LF };
 
-#define SYSLOG_UDP_MIN     480   /* RFC 5426: every receiver takes this much */
-#define SYSLOG_UDP_MAX     65507 /* the largest UDP payload over IPv4 */
-#define SYSLOG_UDP_DEFAULT 8192
+#define SYSLOG_UDP_MIN      480   /* RFC 5426: every receiver takes this much */
+#define SYSLOG_UDP_MAX      65507 /* the largest UDP payload over IPv4 */
+#define SYSLOG_UDP_DEFAULT  8192
+#define SYSLOG_SD_VALUE_MAX 256 /* bytes of a structured data value sent */
 
 struct syslog_out {
     /* settings */
@@ -462,20 +463,6 @@ static int reserve(struct syslog_out *s, size_t need)
     return 0;
 }
 
-/* Append an SD-PARAM ` name="value"`, the value escaped (RFC 5424
- * §6.3.3). buf has room (reserved by the caller: 2 bytes per value byte). */
-static size_t put_param(char *buf, const char *name, const char *value)
-{
-    size_t n = (size_t)sprintf(buf, " %s=\"", name);
-    for (const char *v = value; *v; v++) {
-        if (*v == '"' || *v == '\\' || *v == ']')
-            buf[n++] = '\\';
-        buf[n++] = *v;
-    }
-    buf[n++] = '"';
-    return n;
-}
-
 /* The length of s[0..n) cut back so that no UTF-8 sequence is split. */
 static size_t utf8_cut(const char *s, size_t n)
 {
@@ -488,6 +475,24 @@ static size_t utf8_cut(const char *s, size_t n)
         if (len != back + 1)
             return n - 1 - back; /* the last character is incomplete: drop it */
     }
+    return n;
+}
+
+/* Append an SD-PARAM ` name="value"`, the value's first SYSLOG_SD_VALUE_MAX
+ * bytes (on a character boundary) escaped (RFC 5424 §6.3.3). buf has room
+ * (reserved by the caller: 2 bytes per value byte). */
+static size_t put_param(char *buf, const char *name, const char *value)
+{
+    size_t n = (size_t)sprintf(buf, " %s=\"", name);
+    size_t vn = strlen(value);
+    if (vn > SYSLOG_SD_VALUE_MAX)
+        vn = utf8_cut(value, SYSLOG_SD_VALUE_MAX);
+    for (size_t i = 0; i < vn; i++) {
+        if (value[i] == '"' || value[i] == '\\' || value[i] == ']')
+            buf[n++] = '\\';
+        buf[n++] = value[i];
+    }
+    buf[n++] = '"';
     return n;
 }
 
@@ -541,6 +546,8 @@ static long build(struct syslog_out *s, const struct alert_msg *m, size_t *len)
     n += 3;
     memcpy(b + n, m->json, json_n);
     n += json_n;
+    if (s->transport == T_UDP && n > s->max_message) /* the header alone is longer */
+        n = utf8_cut(b, s->max_message);
     *len = n;
     return (long)prefix;
 }

@@ -315,6 +315,16 @@ static void test_exec_timeout(void **state)
     assert_true(group_gone(p));
     no_children();
     finish(&o);
+
+    /* a program that never stops writing still meets its time-out */
+    script("endless.sh", "exec yes\n");
+    snprintf(text, sizeof(text),
+             "type: exec\ncommand: [%s/endless.sh]\ntimeout: 300ms\nkill_grace: 0s\n", dir);
+    open_ok(&o, text);
+    assert_int_equal(o.ops->deliver(o.state, &m, err, sizeof(err)), -ETIMEDOUT);
+    assert_non_null(strstr(err, "y | y | y"));
+    no_children();
+    finish(&o);
 }
 
 static void test_exec_streams(void **state)

@@ -570,6 +570,22 @@ static void test_syslog_udp(void **state)
     assert_non_null(strstr(msg, " truncated=\"true\"] \xEF\xBB\xBF{\"x\":\""));
     assert_null(strstr(msg, "\xEF\xBF\xBD")); /* no character was split */
     json_decref(r);
+    /* a long rule id: its first 256 bytes in the structured data */
+    char long_id[1001];
+    memset(long_id, 'x', 1000);
+    long_id[1000] = '\0';
+    m = alert(3, "a-3", "high", ALERT_JSON);
+    m.rule_id = long_id;
+    mark = logged();
+    assert_int_equal(o.ops->deliver(o.state, &m, err, sizeof(err)), 0);
+    r = await(mark, 1);
+    msg = rec_str(r, 0, "msg");
+    assert_true(strlen(msg) <= 481);
+    const char *v = strstr(msg, "rule_id=\"");
+    assert_non_null(v);
+    assert_int_equal(strspn(v + 9, "x"), 256);
+    assert_int_equal(v[9 + 256], '"');
+    json_decref(r);
     finish(&o);
 }
 
