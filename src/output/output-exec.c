@@ -32,7 +32,10 @@
  * blocks. The program is always waited for: no zombie is left.
  *
  * Processes the program leaves behind in the background after exiting on
- * its own are not waited for or killed.
+ * its own are not waited for or killed. The program is waited for by its
+ * pid: the process must leave SIGCHLD at its default (an ignored SIGCHLD
+ * reaps children before waitpid() sees them, and the run then counts as
+ * failed, "exit status lost").
  */
 #include <ctype.h>
 #include <errno.h>
