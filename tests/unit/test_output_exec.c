@@ -298,7 +298,7 @@ static void test_exec_timeout(void **state)
     script("slow.sh", "echo $$ > \"$OUT/pid\"\necho 'starting' >&2\n"
                       "trap '' TERM\nwhile :; do sleep 30; done\n");
     snprintf(text, sizeof(text),
-             "type: exec\ncommand: [%s/slow.sh]\nenv: {OUT: %s}\ntimeout: 300ms\n"
+             "type: exec\ncommand: [%s/slow.sh]\nenv: {OUT: %s}\ntimeout: 2s\n"
              "kill_grace: 200ms\n",
              dir, dir);
     open_ok(&o, text);
@@ -319,7 +319,7 @@ static void test_exec_timeout(void **state)
     /* a program that never stops writing still meets its time-out */
     script("endless.sh", "exec yes\n");
     snprintf(text, sizeof(text),
-             "type: exec\ncommand: [%s/endless.sh]\ntimeout: 300ms\nkill_grace: 0s\n", dir);
+             "type: exec\ncommand: [%s/endless.sh]\ntimeout: 1s\nkill_grace: 0s\n", dir);
     open_ok(&o, text);
     assert_int_equal(o.ops->deliver(o.state, &m, err, sizeof(err)), -ETIMEDOUT);
     assert_non_null(strstr(err, "y | y | y"));
