@@ -180,7 +180,7 @@ static const char *shown_url(struct conf_ctx *c, const char *url)
     const char *host = strstr(url, "://");
     host = host ? host + 3 : url;
     size_t hn = strcspn(host, "/?#");
-    const char *at = memchr(host, '@', hn);
+    const char *at = memrchr(host, '@', hn);
     size_t scheme_n = (size_t)(host - url);
     if (at) {
         hn -= (size_t)(at + 1 - host);
@@ -209,8 +209,14 @@ static int webhook_configure(struct conf_ctx *c, const struct ynode *node, void 
         strncasecmp(w->url, "http://", 7) && strncasecmp(w->url, "https://", 8))
         conf_error(c, ynode_get(node, "url"), "url: '%s' is not an http:// or https:// URL",
                    w->url);
-    if (w->url)
+    if (w->url) {
         w->shown = shown_url(c, w->url);
+        CURLU *u = curl_url();
+        CURLUcode uc = u ? curl_url_set(u, CURLUPART_URL, w->url, 0) : CURLUE_OUT_OF_MEMORY;
+        if (uc != CURLUE_OK)
+            conf_error(c, ynode_get(node, "url"), "url: %s: %s", w->shown, curl_url_strerror(uc));
+        curl_url_cleanup(u);
+    }
     read_headers(c, node, w);
     conf_str(c, node, "bearer_token", &w->bearer_token);
     conf_str(c, node, "bearer_token_file", &w->bearer_token_file);

@@ -516,6 +516,9 @@ static void test_webhook_config(void **state)
     assert_int_equal(configure(&o, "webhook", "type: webhook\n"), -1);
     assert_non_null(strstr(messages(&o), "url: missing"));
     finish(&o);
+    assert_int_equal(configure(&o, "webhook", "type: webhook\nurl: 'http://exa mple/x'\n"), -1);
+    assert_non_null(strstr(messages(&o), "url: http://exa mple: "));
+    finish(&o);
 }
 
 /* ---- syslog ---- */
