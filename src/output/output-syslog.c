@@ -23,7 +23,7 @@
  * checked against ca_file or the system's CAs and against the address's
  * host or server_name, an optional client certificate).
  *
- * The connection is made at open() and again whenever it is gone: when
+ * The connection is made at the first alert and again whenever it is gone: when
  * connecting fails deliver() says -EAGAIN and the delivery thread tries
  * again later, so alerts wait in the store while the receiver is down.
  * Before each message on a stream, the socket is polled: a peer that has
@@ -386,8 +386,8 @@ static int syslog_open(void *state, char *err, size_t errn)
     s->lock_made = true;
     if (s->transport == T_TLS && !(s->ctx = make_ctx(s, err, errn)))
         return -EINVAL;
-    char ignored[256];
-    connect_out(s, ignored, sizeof(ignored)); /* a receiver down now is retried later */
+    /* the connection is made by the first deliver(), in the delivery
+     * thread: a receiver that does not answer does not hold up the start */
     return 0;
 }
 
