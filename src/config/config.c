@@ -262,14 +262,10 @@ static void read_outputs(struct conf_ctx *c, struct config *cf, const struct yno
                                o->kinds[k]);
             }
         }
-        const struct ynode *rt = ynode_get(m, "retry");
-        if (rt && conf_is_map(c, rt, "retry")) {
-            static const char *const rk[] = {"initial", "max", NULL};
-            conf_check_keys(c, rt, rk);
-            conf_duration(c, rt, "initial", 10 * 1000000LL, 3600 * NS_PER_SEC, &o->retry_min_ns);
-            conf_duration(c, rt, "max", 10 * 1000000LL, 24 * 3600 * NS_PER_SEC, &o->retry_max_ns);
-            if (o->retry_max_ns < o->retry_min_ns)
-                conf_error(c, rt, "retry: max is shorter than initial");
+        struct output_retry rt;
+        if (output_retry_settings(c, m, &rt) == 0) {
+            o->retry_min_ns = rt.initial_ns;
+            o->retry_max_ns = rt.max_ns;
         }
         o->ops = output_find(type);
         if (!o->ops) {

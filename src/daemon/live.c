@@ -800,7 +800,7 @@ static void *output_main(void *arg)
         store_alert_reader_close(rd);
         return NULL;
     }
-    int64_t backoff = 0;
+    int64_t backoff = 0, retry_at = 0;
     for (;;) {
         pthread_mutex_lock(&l->omu);
         for (;;) {
@@ -812,13 +812,13 @@ static void *output_main(void *arg)
                 break;
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            int64_t wait = backoff ? backoff : NS_PER_SEC;
-            int64_t t = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec + wait;
+            int64_t now = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+            if (backoff && now >= retry_at)
+                break; /* time to try again (new alerts do not shorten the wait) */
+            int64_t t = backoff ? retry_at : now + NS_PER_SEC;
             ts.tv_sec = t / NS_PER_SEC;
             ts.tv_nsec = t % NS_PER_SEC;
-            int w = pthread_cond_timedwait(&l->ocv, &l->omu, &ts);
-            if (w == ETIMEDOUT && backoff)
-                break; /* time to try again */
+            pthread_cond_timedwait(&l->ocv, &l->omu, &ts);
         }
         bool stop = l->outputs_stop && (l->last_seq <= o->cursor || backoff);
         pthread_mutex_unlock(&l->omu);
@@ -853,6 +853,16 @@ static void *output_main(void *arg)
             backoff = backoff ? backoff * 2 : o->co->retry_min_ns;
             if (backoff > o->co->retry_max_ns)
                 backoff = o->co->retry_max_ns;
+            /* the destination may ask for longer (HTTP Retry-After) */
+            int64_t wait = backoff;
+            if (o->co->ops->retry_after_ns) {
+                int64_t asked = o->co->ops->retry_after_ns(o->co->state);
+                if (asked > wait)
+                    wait = asked;
+            }
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            retry_at = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec + wait;
         } else {
             backoff = 0;
         }

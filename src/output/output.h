@@ -71,6 +71,11 @@ struct output_ops {
      * was delivered durable (fsync). Returns 0 or a negative errno. NULL
      * when deliver() is durable by itself. */
     int (*flush)(void *state);
+    /* After deliver() returned -EAGAIN: how long the destination asked to
+     * be left alone (HTTP Retry-After), in nanoseconds; 0 when it did not
+     * say. The delivery thread waits the longer of this and its back-off.
+     * NULL when the kind never asks. */
+    int64_t (*retry_after_ns)(void *state);
 };
 
 /* Keys every output mapping may have, read by the daemon. */
@@ -79,6 +84,23 @@ struct output_ops {
 /* Report every key of an output mapping that is neither common nor one of
  * extra (NULL-terminated); returns their number (conf_check_keys). */
 unsigned output_check_keys(struct conf_ctx *c, const struct ynode *node, const char *const *extra);
+
+/* Back-off of an output's delivery thread after -EAGAIN: the first wait
+ * is initial_ns, each next one doubled, up to max_ns. */
+struct output_retry {
+    int64_t initial_ns;
+    int64_t max_ns;
+};
+#define OUTPUT_RETRY_INITIAL_NS 1000000000LL   /* 1s */
+#define OUTPUT_RETRY_MAX_NS     300000000000LL /* 5m */
+/* The key of those settings in an output mapping (`retry: {initial: 1s,
+ * max: 5m}`); the kinds that retry list it among their keys. */
+#define OUTPUT_RETRY_KEY "retry"
+
+/* Read the `retry` mapping of an output's mapping node into *r, defaults
+ * first (so an absent key gives the defaults). Returns 0, or -1 with the
+ * problems reported through c (initial above max, unknown keys...). */
+int output_retry_settings(struct conf_ctx *c, const struct ynode *node, struct output_retry *r);
 
 /* The output kind named type, or NULL. */
 const struct output_ops *output_find(const char *type);
