@@ -30,6 +30,7 @@ static const struct verb verbs[] = {
      "what a compromise touched: accounts, mail read, sent, forwarded, who to notify"},
     {"hunt", cmd_hunt, "match the stored intelligence against every stored event (retro-hunt)"},
     {"intel", cmd_intel, "threat intelligence: import, pull (TAXII), list, remove, export (STIX)"},
+    {"status", cmd_status, "a running daemon's health: events, alerts, queue, drops, lag"},
 };
 
 static void usage(FILE *out)

@@ -25,6 +25,7 @@ int cmd_search(int argc, char **argv);
 int cmd_scope(int argc, char **argv);
 int cmd_hunt(int argc, char **argv);
 int cmd_intel(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* Options shared by every verb that reads logs. */
 struct read_opts {
