@@ -81,6 +81,7 @@ struct conn {
     int fd;
     SSL *ssl;
     bool handshaking;
+    bool ssl_fatal;  /* OpenSSL failed: no close_notify may be sent */
     bool registered; /* in the epoll set */
     uint32_t events; /* what it is registered for */
     bool paused;     /* a message is pending (the framer holds it) */
@@ -493,7 +494,7 @@ static void conn_close(struct syslog_net *n, struct conn *c)
     struct listener *l = c->l;
     unregister(n, c);
     if (c->ssl) {
-        if (!c->handshaking)
+        if (!c->handshaking && !c->ssl_fatal)
             SSL_shutdown(c->ssl); /* best effort, non-blocking */
         SSL_free(c->ssl);
     }
@@ -630,6 +631,7 @@ static ssize_t conn_read(struct syslog_net *n, struct conn *c)
     case SSL_ERROR_ZERO_RETURN:
         return -1;
     default:
+        c->ssl_fatal = true;
         return -2;
     }
 }

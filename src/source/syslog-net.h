@@ -25,6 +25,9 @@
  *
  * Metrics per listener (docs/metrics.md): kenchi_syslog_* series labelled
  * source="NAME".
+ *
+ * The process must ignore SIGPIPE (kenchi's main does): OpenSSL writes its
+ * close_notify with plain write() on sockets the peer may have reset.
  */
 #ifndef KENCHI_SOURCE_SYSLOG_NET_H
 #define KENCHI_SOURCE_SYSLOG_NET_H
@@ -104,7 +107,9 @@ int syslog_net_start(struct syslog_net *n);
 
 /* The consumer has room again: paused connections are offered their
  * pending message and read again. Any thread; cheap when nothing is
- * paused. */
+ * paused. The consumer calls it whenever it makes room after having
+ * refused a message (a resume that comes before the refusal it answers is
+ * not remembered). */
 void syslog_net_resume(struct syslog_net *n);
 
 /* Close every listener and connection and join the thread. Messages not
