@@ -68,9 +68,10 @@ struct listener {
     SSL_CTX *ssl;
     uint16_t port;
     unsigned nconn;
-    bool accept_paused; /* out of file descriptors: retried at the next sweep */
-    _Atomic uint64_t *messages, *bytes, *conns_total, *refused, *dropped, *frame_errors,
-        *tls_failures, *truncated, *timeouts;
+    bool accept_paused;    /* out of file descriptors: retried at the next sweep */
+    uint32_t kernel_drops; /* UDP: the socket's drop count last seen */
+    _Atomic uint64_t *messages, *bytes, *conns_total, *refused, *dropped, *dropped_kernel,
+        *frame_errors, *tls_failures, *truncated, *timeouts;
     _Atomic int64_t *conns_open, *conns_paused;
 };
 
@@ -141,8 +142,9 @@ int syslog_listener_configure(struct conf_ctx *c, const struct ynode *node,
                               struct syslog_listener_conf *out)
 {
     static const char *const keys[] = {
-        "type",    "name",        "format",          "timezone",     "protocol", "listen",
-        "framing", "max_message", "max_connections", "idle_timeout", "tls",      NULL};
+        "type",   "name",           "format",      "timezone",        "protocol",
+        "listen", "framing",        "max_message", "max_connections", "idle_timeout",
+        "tls",    "receive_buffer", NULL};
     static const char *const tls_keys[] = {
         "cert", "key", "ca", "require_client_cert", "handshake_timeout", NULL};
     static const char *const protos[] = {"udp", "tcp", "tls", NULL};
@@ -178,6 +180,8 @@ int syslog_listener_configure(struct conf_ctx *c, const struct ynode *node,
     uint64_t u;
     if (conf_size(c, node, "max_message", 480, 16 << 20, &u) == 1)
         out->max_message = (size_t)u;
+    if (conf_size(c, node, "receive_buffer", 4096, 1u << 30, &u) == 1)
+        out->receive_buffer = (size_t)u;
     if (conf_uint(c, node, "max_connections", 1, 100000, &u) == 1) {
         out->max_connections = (unsigned)u;
         if (!stream)
@@ -272,6 +276,11 @@ static void register_metrics(struct listener *l)
                          NULL);
     l->dropped = counter(l, &csink, "kenchi_dropped_total", "Events dropped, by source and reason.",
                          ",reason=queue_full");
+    l->dropped_kernel = &csink;
+    if (l->proto == SYSLOG_PROTO_UDP)
+        l->dropped_kernel =
+            counter(l, &csink, "kenchi_dropped_total", "Events dropped, by source and reason.",
+                    ",reason=socket_buffer");
     l->frame_errors = counter(l, &csink, "kenchi_syslog_frame_errors_total",
                               "Syslog connections closed on a malformed or cut octet count.", NULL);
     l->tls_failures = counter(l, &csink, "kenchi_syslog_tls_handshake_failures_total",
@@ -374,6 +383,13 @@ static int bind_socket(const struct syslog_listener_conf *conf, uint16_t *port, 
     } else {
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (conf->protocol == SYSLOG_PROTO_UDP)
+            setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+        if (conf->receive_buffer) {
+            /* the kernel doubles it, and caps it at net.core.rmem_max */
+            int sz = conf->receive_buffer > (1u << 30) ? 1 << 30 : (int)conf->receive_buffer;
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+        }
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
             (conf->protocol != SYSLOG_PROTO_UDP && listen(fd, 128) < 0))
             e = errno;
@@ -795,12 +811,32 @@ static void udp_receive(struct syslog_net *n, struct listener *l)
     for (int i = 0; i < UDP_BUDGET; i++) {
         struct sockaddr_storage ss;
         struct iovec iov = {.iov_base = n->rbuf, .iov_len = sizeof(n->rbuf)};
-        struct msghdr mh = {
-            .msg_name = &ss, .msg_namelen = sizeof(ss), .msg_iov = &iov, .msg_iovlen = 1};
+        union {
+            struct cmsghdr align;
+            char space[CMSG_SPACE(sizeof(uint32_t))];
+        } ctl;
+        struct msghdr mh = {.msg_name = &ss,
+                            .msg_namelen = sizeof(ss),
+                            .msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = ctl.space,
+                            .msg_controllen = sizeof(ctl.space)};
         ssize_t r = recvmsg(l->fd, &mh, MSG_DONTWAIT);
         if (r < 0)
             return;
         metric_add(l->bytes, (uint64_t)r);
+        /* the kernel's count of datagrams it dropped on this socket (its
+         * buffer was full), cumulative, delivered with each datagram */
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL) {
+                uint32_t drops;
+                memcpy(&drops, CMSG_DATA(cm), sizeof(drops));
+                if (drops != l->kernel_drops) {
+                    metric_add(l->dropped_kernel, (uint32_t)(drops - l->kernel_drops));
+                    l->kernel_drops = drops;
+                }
+            }
+        }
         size_t len = (size_t)r;
         bool truncated = (mh.msg_flags & MSG_TRUNC) != 0;
         while (len &&

@@ -13,7 +13,9 @@
  * nothing more is read from it, so the kernel's buffers fill and the sender
  * slows down; the same message is offered again after syslog_net_resume().
  * Nothing is lost on a stream. A UDP datagram has no sender to slow: it is
- * dropped and counted (kenchi_dropped_total{source,reason="queue_full"}).
+ * dropped and counted (kenchi_dropped_total{source,reason="queue_full"});
+ * datagrams the kernel dropped because the socket's buffer was full are
+ * counted too (reason="socket_buffer", from SO_RXQ_OVFL).
  *
  * Bounds: messages longer than max_message are cut and flagged truncated
  * (the rest of their frame skipped); at most max_connections connections per
@@ -56,6 +58,7 @@ struct syslog_listener_conf {
     size_t max_message;           /* max_message: a size, 64KiB */
     unsigned max_connections;     /* max_connections: 512 */
     int64_t idle_timeout_ns;      /* idle_timeout: 10m; 0 = never */
+    size_t receive_buffer;        /* receive_buffer: SO_RCVBUF; 0 = the system's */
     int64_t handshake_timeout_ns; /* tls.handshake_timeout: 10s */
     const char *tls_cert;         /* tls.cert: PEM chain, server certificate first */
     const char *tls_key;          /* tls.key: PEM private key */

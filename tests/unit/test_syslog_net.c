@@ -47,6 +47,9 @@ struct got {
     size_t n, cap;
     _Atomic bool refuse;
     _Atomic unsigned refusals;
+    /* hold: the callback blocks (a stuck consumer) until released */
+    pthread_cond_t cv;
+    bool hold, holding;
 };
 
 static int on_msg(void *opaque, const struct syslog_msg *m)
@@ -59,6 +62,11 @@ static int on_msg(void *opaque, const struct syslog_msg *m)
     assert_true(m->received_ns > 0);
     assert_non_null(m->listener);
     pthread_mutex_lock(&g->lock);
+    if (g->hold) {
+        g->holding = true;
+        while (g->hold)
+            pthread_cond_wait(&g->cv, &g->lock);
+    }
     if (g->n == g->cap) {
         g->cap = g->cap ? g->cap * 2 : 64;
         g->msgs = realloc(g->msgs, g->cap * sizeof(*g->msgs));
@@ -137,6 +145,7 @@ static void start(struct fixture *fx, const char *yaml)
 {
     memset(fx, 0, sizeof(*fx));
     pthread_mutex_init(&fx->g.lock, NULL);
+    pthread_cond_init(&fx->g.cv, NULL);
     fx->m = metrics_new();
     fx->net = syslog_net_new(on_msg, &fx->g, fx->m);
     assert_non_null(fx->net);
@@ -164,6 +173,25 @@ static void stop(struct fixture *fx)
     free(fx->g.trunc);
     free(fx->g.peers);
     pthread_mutex_destroy(&fx->g.lock);
+    pthread_cond_destroy(&fx->g.cv);
+}
+
+static bool holding(struct got *g)
+{
+    pthread_mutex_lock(&g->lock);
+    bool h = g->holding;
+    pthread_mutex_unlock(&g->lock);
+    return h;
+}
+
+static bool got_prefix(struct got *g, const char *prefix)
+{
+    pthread_mutex_lock(&g->lock);
+    bool found = false;
+    for (size_t i = 0; i < g->n && !found; i++)
+        found = !strncmp(g->msgs[i], prefix, strlen(prefix));
+    pthread_mutex_unlock(&g->lock);
+    return found;
 }
 
 static uint64_t counter(struct fixture *fx, const char *name, const char *extra)
@@ -355,6 +383,79 @@ static void test_udp(void **state)
     assert_string_equal(fx.g.msgs[3], "<13>after");
     assert_int_equal(counter(&fx, "kenchi_syslog_messages_total", NULL), 4);
     close(fd);
+    stop(&fx);
+}
+
+/* Datagrams the kernel drops (the socket buffer full while the consumer is
+ * stuck) are counted from SO_RXQ_OVFL. */
+static void test_udp_kernel_drops(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    start(&fx, "type: syslog\nname: udp-small\nprotocol: udp\nreceive_buffer: 4096\n");
+    int fd = connect_to(AF_INET, fx.port, SOCK_DGRAM);
+    pthread_mutex_lock(&fx.g.lock);
+    fx.g.hold = true;
+    pthread_mutex_unlock(&fx.g.lock);
+    send_all(fd, "<13>first", 9);
+    WAIT_UNTIL(holding(&fx.g));
+    char dgram[1000];
+    memset(dgram, 'z', sizeof(dgram));
+    memcpy(dgram, "<13>", 4);
+    int sent = 1;
+    for (int i = 0; i < 300; i++, sent++)
+        send_all(fd, dgram, sizeof(dgram));
+    pthread_mutex_lock(&fx.g.lock);
+    fx.g.hold = false;
+    pthread_cond_broadcast(&fx.g.cv);
+    pthread_mutex_unlock(&fx.g.lock);
+    /* the drop count comes with the next datagram read: send one until
+     * one gets through */
+    int waited = 0;
+    while (!got_prefix(&fx.g, "<13>last")) {
+        send_all(fd, "<13>last", 8);
+        sent++;
+        sleep_ms(20);
+        waited += 20;
+        assert_true(waited < GUARD_MS);
+    }
+    uint64_t drops = counter(&fx, "kenchi_dropped_total", ",reason=socket_buffer");
+    size_t got = got_n(&fx.g);
+    assert_true(drops > 0);
+    assert_true(got + drops >= 302);
+    assert_true(got + drops <= (size_t)sent);
+    assert_int_equal(counter(&fx, "kenchi_dropped_total", ",reason=queue_full"), 0);
+    close(fd);
+    stop(&fx);
+}
+
+/* Many idle connections do not stall a busy one. */
+static void test_many_idle(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    start(&fx, "type: syslog\nname: crowd\nprotocol: tcp\nmax_connections: 300\n");
+    int idle[200];
+    for (int i = 0; i < 200; i++)
+        idle[i] = connect_to(AF_INET, fx.port, SOCK_STREAM);
+    /* some of them send half a message and stop */
+    for (int i = 0; i < 200; i += 10)
+        send_all(idle[i], "<13>half a mess", 15);
+    int busy = connect_to(AF_INET, fx.port, SOCK_STREAM);
+    for (int i = 0; i < 100; i++) {
+        char m[32];
+        int k = snprintf(m, sizeof(m), "<13>busy %d\n", i);
+        send_all(busy, m, (size_t)k);
+    }
+    WAIT_UNTIL(got_n(&fx.g) == 100);
+    WAIT_UNTIL(gauge(&fx, "kenchi_syslog_connections_open") == 201);
+    assert_string_equal(fx.g.msgs[99], "<13>busy 99");
+    close(busy);
+    for (int i = 0; i < 200; i++)
+        close(idle[i]);
+    /* the half messages come out when their senders close */
+    WAIT_UNTIL(got_n(&fx.g) == 120);
+    WAIT_UNTIL(gauge(&fx, "kenchi_syslog_connections_open") == 0);
     stop(&fx);
 }
 
@@ -727,7 +828,8 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_configure), cmocka_unit_test(test_port_taken),
-        cmocka_unit_test(test_udp),       cmocka_unit_test(test_tcp_lf),
+        cmocka_unit_test(test_udp),       cmocka_unit_test(test_udp_kernel_drops),
+        cmocka_unit_test(test_many_idle), cmocka_unit_test(test_tcp_lf),
         cmocka_unit_test(test_tcp_octet), cmocka_unit_test(test_tcp_backpressure),
         cmocka_unit_test(test_limits),    cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_tls),       cmocka_unit_test(test_tls_client_cert),
