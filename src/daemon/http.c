@@ -134,6 +134,7 @@ struct hconn {
     struct buf out;
     size_t out_off;
     bool writing;
+    bool draining; /* answer sent: read and drop until the client closes */
 };
 
 struct http_server {
@@ -239,6 +240,7 @@ static void hconn_close(struct hconn *c)
     c->fd = -1;
     c->in_len = 0;
     c->writing = false;
+    c->draining = false;
     buf_free(&c->out);
 }
 
@@ -274,8 +276,26 @@ static void hconn_write(struct hconn *c)
         }
         c->out_off += (size_t)w;
     }
+    /* a lingering close: closing with unread request bytes (a body, the
+     * rest of an oversized head) would reset the connection and could
+     * destroy the answer before the client reads it */
     shutdown(c->fd, SHUT_WR);
-    hconn_close(c);
+    c->writing = false;
+    c->draining = true;
+}
+
+static void hconn_drain(struct hconn *c)
+{
+    char sink[4096];
+    for (;;) {
+        ssize_t r = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+        if (r > 0)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        hconn_close(c); /* end of stream or error */
+        return;
+    }
 }
 
 static void server_accept(struct http_server *s, int64_t now)
@@ -295,6 +315,7 @@ static void server_accept(struct http_server *s, int64_t now)
         c->fd = fd;
         c->in_len = 0;
         c->writing = false;
+        c->draining = false;
         buf_init(&c->out);
         c->deadline_ns = now + (int64_t)HTTP_TIMEOUT_MS * 1000000;
     }
@@ -335,6 +356,10 @@ static void *serve(void *arg)
             struct hconn *c = who[i];
             if (!pfd[i].revents || c->fd < 0)
                 continue;
+            if (c->draining) {
+                hconn_drain(c);
+                continue;
+            }
             if (!c->writing)
                 hconn_read(s, c);
             if (c->fd >= 0 && c->writing)
