@@ -263,7 +263,8 @@ static void test_configure(void **state)
     (void)state;
     const char *yaml = "type: syslog\nname: edge\nformat: syslog\ntimezone: UTC\n"
                        "protocol: tcp\nlisten: '[::1]:1514'\nframing: octet\n"
-                       "max_message: 8KiB\nmax_connections: 10\nidle_timeout: 30s\n";
+                       "max_message: 8KiB\nmax_connections: 10\nidle_timeout: 30s\n"
+                       "receive_buffer: 1MiB\n";
     struct yaml_file f;
     struct yaml_error yerr;
     assert_int_equal(yaml_parse(yaml, strlen(yaml), &f, &yerr), 0);
@@ -279,6 +280,7 @@ static void test_configure(void **state)
     assert_int_equal(conf.max_message, 8192);
     assert_int_equal(conf.max_connections, 10);
     assert_int_equal(conf.idle_timeout_ns, 30000000000LL);
+    assert_int_equal(conf.receive_buffer, 1 << 20);
     yaml_file_free(&f);
 
     /* defaults */
@@ -790,6 +792,64 @@ static void test_tls(void **state)
     stop(&fx);
 }
 
+struct tls_sender {
+    SSL *ssl;
+    int count;
+    bool ok;
+};
+
+static void *tls_send(void *arg)
+{
+    struct tls_sender *t = arg;
+    t->ok = true;
+    for (int i = 0; i < t->count; i++) {
+        char m[64];
+        int k = snprintf(m, sizeof(m), "<13>tls backpressure %06d\n", i);
+        if (SSL_write(t->ssl, m, k) != k) {
+            t->ok = false;
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* Back-pressure over TLS: records OpenSSL has already decrypted while the
+ * connection pauses are kept and delivered after the resume, in order. */
+static void test_tls_backpressure(void **state)
+{
+    (void)state;
+    if (!tls_dir[0])
+        skip();
+    struct fixture fx;
+    start_tls(&fx, false, "framing: lf\n");
+    atomic_store(&fx.g.refuse, true);
+    SSL_CTX *ctx;
+    int fd;
+    SSL *ssl = tls_connect(fx.port, false, &ctx, &fd);
+    assert_int_equal(SSL_connect(ssl), 1);
+    struct tls_sender t = {ssl, 20000, false};
+    pthread_t th;
+    pthread_create(&th, NULL, tls_send, &t);
+    WAIT_UNTIL(gauge(&fx, "kenchi_syslog_connections_paused") == 1);
+    assert_int_equal(got_n(&fx.g), 0);
+    atomic_store(&fx.g.refuse, false);
+    syslog_net_resume(fx.net);
+    pthread_join(th, NULL);
+    assert_true(t.ok);
+    WAIT_UNTIL(got_n(&fx.g) == 20000);
+    for (int i = 0; i < 20000; i++) {
+        char want[64];
+        snprintf(want, sizeof(want), "<13>tls backpressure %06d", i);
+        if (strcmp(fx.g.msgs[i], want)) {
+            print_error("message %d: '%s'\n", i, fx.g.msgs[i]);
+            fail();
+        }
+    }
+    SSL_shutdown(ssl);
+    tls_done(ssl, ctx, fd);
+    stop(&fx);
+}
+
 static void test_tls_client_cert(void **state)
 {
     (void)state;
@@ -827,12 +887,19 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_configure), cmocka_unit_test(test_port_taken),
-        cmocka_unit_test(test_udp),       cmocka_unit_test(test_udp_kernel_drops),
-        cmocka_unit_test(test_many_idle), cmocka_unit_test(test_tcp_lf),
-        cmocka_unit_test(test_tcp_octet), cmocka_unit_test(test_tcp_backpressure),
-        cmocka_unit_test(test_limits),    cmocka_unit_test(test_ipv6),
-        cmocka_unit_test(test_tls),       cmocka_unit_test(test_tls_client_cert),
+        cmocka_unit_test(test_configure),
+        cmocka_unit_test(test_port_taken),
+        cmocka_unit_test(test_udp),
+        cmocka_unit_test(test_udp_kernel_drops),
+        cmocka_unit_test(test_many_idle),
+        cmocka_unit_test(test_tcp_lf),
+        cmocka_unit_test(test_tcp_octet),
+        cmocka_unit_test(test_tcp_backpressure),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_tls),
+        cmocka_unit_test(test_tls_backpressure),
+        cmocka_unit_test(test_tls_client_cert),
     };
     return cmocka_run_group_tests(tests, make_certs, remove_certs);
 }
