@@ -327,6 +327,10 @@ static SSL_CTX *tls_context(const struct syslog_listener_conf *conf, char *err, 
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS); /* idle connections hold no buffers */
+    /* no server-side session cache: senders reconnect rarely, and thousands
+     * of cached sessions would be memory for nothing (stateless tickets
+     * still let a client resume) */
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     if (SSL_CTX_use_certificate_chain_file(ctx, conf->tls_cert) != 1) {
         ssl_error(err, errn, "tls.cert", conf->tls_cert);
         goto fail;
