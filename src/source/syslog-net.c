@@ -30,6 +30,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,8 @@ struct listener {
     unsigned nconn;
     bool accept_paused;    /* out of file descriptors: retried at the next sweep */
     uint32_t kernel_drops; /* UDP: the socket's drop count last seen */
+    int64_t log_window_ns; /* start of the current second of log lines */
+    unsigned log_lines, log_suppressed;
     _Atomic uint64_t *messages, *bytes, *conns_total, *refused, *dropped, *dropped_kernel,
         *frame_errors, *tls_failures, *truncated, *timeouts;
     _Atomic int64_t *conns_open, *conns_paused;
@@ -102,6 +105,8 @@ struct conn {
 struct syslog_net {
     syslog_msg_fn fn;
     void *opaque;
+    syslog_log_fn log;
+    void *log_opaque;
     struct metrics *metrics;
     int ep;
     struct item wake;
@@ -134,6 +139,59 @@ static int64_t real_ns(void)
 static const char *proto_name(enum syslog_proto p)
 {
     return p == SYSLOG_PROTO_UDP ? "udp" : p == SYSLOG_PROTO_TCP ? "tcp" : "tls";
+}
+
+/* A line for kenchi's own log, at most SYSLOG_NET_LOG_PER_S per listener
+ * and second; the lines beyond are counted and summed up in the next
+ * second's first line. */
+static void net_log(struct syslog_net *n, struct listener *l, const char *peer, const char *fmt,
+                    ...) __attribute__((format(printf, 4, 5)));
+static void net_log(struct syslog_net *n, struct listener *l, const char *peer, const char *fmt,
+                    ...)
+{
+    if (!n->log)
+        return;
+    int64_t now = mono_ns();
+    char line[512];
+    if (now - l->log_window_ns >= 1000000000LL) {
+        if (l->log_suppressed) {
+            snprintf(line, sizeof(line),
+                     "syslog source '%s': %u more problem(s) not logged in the last second",
+                     l->name, l->log_suppressed);
+            n->log(n->log_opaque, line);
+        }
+        l->log_window_ns = now;
+        l->log_lines = 0;
+        l->log_suppressed = 0;
+    }
+    if (l->log_lines >= SYSLOG_NET_LOG_PER_S) {
+        l->log_suppressed++;
+        return;
+    }
+    l->log_lines++;
+    int k = snprintf(line, sizeof(line), "syslog source '%s': %s%s", l->name, peer ? peer : "",
+                     peer ? ": " : "");
+    va_list ap;
+    va_start(ap, fmt);
+    if (k > 0 && (size_t)k < sizeof(line))
+        vsnprintf(line + k, sizeof(line) - (size_t)k, fmt, ap);
+    va_end(ap);
+    n->log(n->log_opaque, line);
+}
+
+/* The reason OpenSSL gives for its last failure (the queue is cleared). */
+static void ssl_reason(char *out, size_t outn)
+{
+    unsigned long e = ERR_get_error();
+    unsigned long last;
+    while ((last = ERR_get_error()))
+        (void)last; /* keep the first, the root cause */
+    if (!e) {
+        snprintf(out, outn, "the connection ended");
+        return;
+    }
+    const char *r = ERR_reason_error_string(e);
+    snprintf(out, outn, "%s", r ? r : "unknown error");
 }
 
 /* ---- configuration ---------------------------------------------------- */
@@ -598,6 +656,9 @@ static ssize_t feed(struct syslog_net *n, struct conn *c, const char *buf, size_
         off += used;
         if (r < 0) {
             metric_add(c->l->frame_errors, 1);
+            unsigned char bad = (unsigned char)buf[off];
+            net_log(n, c->l, c->peer, "malformed octet count (byte 0x%02x '%c'): connection closed",
+                    bad, bad >= 0x20 && bad < 0x7f ? bad : '?');
             return -EPROTO;
         }
         if (r == 1 && offer(n, c->l, c->peer, f.data, f.len, f.truncated, c->recv_ns) == -EAGAIN) {
@@ -640,7 +701,8 @@ static ssize_t conn_read(struct syslog_net *n, struct conn *c)
     if (SSL_read_ex(c->ssl, n->rbuf, sizeof(n->rbuf), &got) == 1)
         return (ssize_t)got;
     int e = SSL_get_error(c->ssl, 0);
-    ERR_clear_error();
+    if (e != SSL_ERROR_SSL)
+        ERR_clear_error();
     switch (e) {
     case SSL_ERROR_WANT_READ:
         set_events(n, c, EPOLLIN);
@@ -650,9 +712,13 @@ static ssize_t conn_read(struct syslog_net *n, struct conn *c)
         return 0;
     case SSL_ERROR_ZERO_RETURN:
         return -1;
-    default:
+    default: {
+        char why[200];
+        ssl_reason(why, sizeof(why));
         c->ssl_fatal = true;
+        net_log(n, c->l, c->peer, "TLS error: %s: connection closed", why);
         return -2;
+    }
     }
 }
 
@@ -714,6 +780,7 @@ static void conn_serve(struct syslog_net *n, struct conn *c)
         int r = syslog_framer_finish(&c->fr, &f);
         if (r < 0) {
             metric_add(c->l->frame_errors, 1);
+            net_log(n, c->l, c->peer, "the stream ended inside an octet-counted frame");
         } else if (r == 1 &&
                    offer(n, c->l, c->peer, f.data, f.len, f.truncated, c->recv_ns) == -EAGAIN) {
             pause_conn(n, c, &f);
@@ -744,15 +811,20 @@ static void conn_handshake(struct syslog_net *n, struct conn *c)
         return;
     }
     int e = SSL_get_error(c->ssl, r);
-    ERR_clear_error();
     if (e == SSL_ERROR_WANT_READ) {
         set_events(n, c, EPOLLIN);
     } else if (e == SSL_ERROR_WANT_WRITE) {
         set_events(n, c, EPOLLOUT);
     } else {
+        char why[200];
+        ssl_reason(why, sizeof(why));
         metric_add(c->l->tls_failures, 1);
+        net_log(n, c->l, c->peer, "TLS handshake failed: %s", why);
+        c->ssl_fatal = true;
         conn_close(n, c);
+        return;
     }
+    ERR_clear_error();
 }
 
 static void listener_accept(struct syslog_net *n, struct listener *l)
@@ -765,13 +837,19 @@ static void listener_accept(struct syslog_net *n, struct listener *l)
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 /* the pending connection stays queued; try again at the sweep */
                 metric_add(l->refused, 1);
+                net_log(n, l, NULL, "cannot accept a connection: %s (retried shortly)",
+                        strerror(errno));
                 epoll_ctl(n->ep, EPOLL_CTL_DEL, l->fd, NULL);
                 l->accept_paused = true;
             }
             return;
         }
         if (l->nconn >= l->max_connections) {
+            char peer[64];
+            format_peer(&ss, peer, sizeof(peer));
             metric_add(l->refused, 1);
+            net_log(n, l, peer, "connection refused: max_connections (%u) reached",
+                    l->max_connections);
             close(fd);
             continue;
         }
@@ -878,6 +956,8 @@ static void sweep(struct syslog_net *n, int64_t now)
         if (c->handshaking && now - c->start_ns >= l->handshake_ns) {
             metric_add(l->tls_failures, 1);
             metric_add(l->timeouts, 1);
+            net_log(n, l, c->peer, "TLS handshake not finished within %.1fs: connection closed",
+                    (double)l->handshake_ns / 1e9);
             conn_close(n, c);
         } else if (!c->paused && !c->handshaking && l->idle_ns && now - c->last_ns >= l->idle_ns) {
             metric_add(l->timeouts, 1);
@@ -973,6 +1053,12 @@ static void *loop(void *arg)
         }
     }
     return NULL;
+}
+
+void syslog_net_set_log(struct syslog_net *n, syslog_log_fn fn, void *opaque)
+{
+    n->log = fn;
+    n->log_opaque = opaque;
 }
 
 int syslog_net_start(struct syslog_net *n)

@@ -105,6 +105,16 @@ int syslog_net_add(struct syslog_net *n, const struct syslog_listener_conf *conf
 /* The port listener idx is bound to (useful when configured as port 0). */
 uint16_t syslog_net_port(const struct syslog_net *n, int idx);
 
+/* kenchi's own log lines about the receivers' problems, each with the
+ * source's name, the peer and the reason: a TLS handshake refused (with
+ * OpenSSL's reason) or not finished in time, a malformed frame, a
+ * connection refused at max_connections, no file descriptor left. At most
+ * SYSLOG_NET_LOG_PER_S lines per listener and second (the rest are counted
+ * and summed up). Called on the I/O thread; set before syslog_net_start. */
+#define SYSLOG_NET_LOG_PER_S 10
+typedef void (*syslog_log_fn)(void *opaque, const char *line);
+void syslog_net_set_log(struct syslog_net *n, syslog_log_fn fn, void *opaque);
+
 /* Start the I/O thread. Returns 0 or a negative errno. */
 int syslog_net_start(struct syslog_net *n);
 

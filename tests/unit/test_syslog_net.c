@@ -50,7 +50,27 @@ struct got {
     /* hold: the callback blocks (a stuck consumer) until released */
     pthread_cond_t cv;
     bool hold, holding;
+    char log[8192]; /* the receivers' own log lines, one per line */
+    size_t log_len;
 };
+
+static void on_log(void *opaque, const char *line)
+{
+    struct got *g = opaque;
+    pthread_mutex_lock(&g->lock);
+    int k = snprintf(g->log + g->log_len, sizeof(g->log) - g->log_len, "%s\n", line);
+    if (k > 0 && g->log_len + (size_t)k < sizeof(g->log))
+        g->log_len += (size_t)k;
+    pthread_mutex_unlock(&g->lock);
+}
+
+static bool logged(struct got *g, const char *what)
+{
+    pthread_mutex_lock(&g->lock);
+    bool found = strstr(g->log, what) != NULL;
+    pthread_mutex_unlock(&g->lock);
+    return found;
+}
 
 static int on_msg(void *opaque, const struct syslog_msg *m)
 {
@@ -149,6 +169,7 @@ static void start(struct fixture *fx, const char *yaml)
     fx->m = metrics_new();
     fx->net = syslog_net_new(on_msg, &fx->g, fx->m);
     assert_non_null(fx->net);
+    syslog_net_set_log(fx->net, on_log, &fx->g);
     struct syslog_listener_conf conf = conf_from(yaml);
     char err[256];
     int idx = syslog_net_add(fx->net, &conf, err, sizeof(err));
@@ -541,6 +562,8 @@ static void test_tcp_octet(void **state)
     close(fd);
     assert_int_equal(got_n(&fx.g), 505);
     assert_int_equal(counter(&fx, "kenchi_syslog_frame_errors_total", NULL), 1);
+    WAIT_UNTIL(logged(&fx.g, "syslog source 'tcp-oc': 127.0.0.1:"));
+    assert_true(logged(&fx.g, ": malformed octet count (byte 0x67 'g'): connection closed"));
     stop(&fx);
 }
 
@@ -625,6 +648,7 @@ static void test_limits(void **state)
     wait_closed(c); /* refused: accepted and closed at once */
     close(c);
     assert_int_equal(counter(&fx, "kenchi_syslog_connections_refused_total", NULL), 1);
+    assert_true(logged(&fx.g, "connection refused: max_connections (2) reached"));
     /* idle: closed by the timeout; a connection in use is kept meanwhile */
     send_all(b, "<13>x\n", 6);
     wait_closed(a);
@@ -782,12 +806,14 @@ static void test_tls(void **state)
     close(idle);
     assert_int_equal(counter(&fx, "kenchi_syslog_tls_handshake_failures_total", NULL), 1);
     assert_int_equal(counter(&fx, "kenchi_syslog_timeouts_total", NULL), 1);
+    assert_true(logged(&fx.g, "TLS handshake not finished within 0.2s: connection closed"));
     /* garbage instead of a ClientHello */
     int bad = connect_to(AF_INET, fx.port, SOCK_STREAM);
     send_all(bad, "<13>plain text, not TLS\n", 24);
     wait_closed(bad);
     close(bad);
     assert_int_equal(counter(&fx, "kenchi_syslog_tls_handshake_failures_total", NULL), 2);
+    assert_true(logged(&fx.g, "TLS handshake failed: "));
     assert_int_equal(got_n(&fx.g), 1002);
     stop(&fx);
 }
@@ -878,6 +904,7 @@ static void test_tls_client_cert(void **state)
     ERR_clear_error();
     tls_done(ssl, ctx, fd);
     WAIT_UNTIL(counter(&fx, "kenchi_syslog_tls_handshake_failures_total", NULL) == 1);
+    WAIT_UNTIL(logged(&fx.g, "TLS handshake failed: peer did not return a certificate"));
     WAIT_UNTIL(gauge(&fx, "kenchi_syslog_connections_open") == 0);
     assert_int_equal(got_n(&fx.g), 1);
     stop(&fx);
