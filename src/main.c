@@ -32,6 +32,7 @@ static const struct verb verbs[] = {
     {"intel", cmd_intel, "threat intelligence: import, pull (TAXII), list, remove, export (STIX)"},
     {"config", cmd_config, "check the configuration of kenchi run (config check FILE)"},
     {"run", cmd_run, "the live daemon: tail files and listen, detect, store, deliver alerts"},
+    {"status", cmd_status, "a running daemon's health: events, alerts, queue, drops, lag"},
 };
 
 static void usage(FILE *out)
