@@ -13,15 +13,18 @@
 
 #include "output/output.h"
 #include "pipeline/pipeline.h"
+#include "daemon/http.h"
 #include "util/timeconv.h"
 
 /* Source kinds read by other modules (network syslog): one line each. */
+extern const struct source_ops source_syslog;
 const struct source_ops *const config_source_kinds[] = {
+    &source_syslog,
     NULL,
 };
 
 /* Kinds known by name even when this build lacks them: said so plainly. */
-static const char *const planned_source_kinds[] = {"syslog", NULL};
+static const char *const planned_source_kinds[] = {NULL};
 
 const char *const config_levels[] = {"informational", "low", "medium", "high", "critical", NULL};
 
@@ -345,11 +348,12 @@ static void read_top(struct conf_ctx *c, struct config *cf, const struct ynode *
     const struct ynode *mt = ynode_get(root, "metrics");
     conf_parse_addr("127.0.0.1:9464", "127.0.0.1", &cf->metrics_listen);
     if (mt && conf_is_map(c, mt, "metrics")) {
-        static const char *const mk[] = {"listen", "enabled", NULL};
-        conf_check_keys(c, mt, mk);
-        cf->metrics_enabled = true;
-        conf_bool(c, mt, "enabled", &cf->metrics_enabled);
-        conf_addr(c, mt, "listen", "127.0.0.1", &cf->metrics_listen);
+        /* a metrics section turns the endpoint on unless it says enabled: false */
+        struct http_conf hc;
+        if (http_configure(c, mt, &hc) == 0) {
+            cf->metrics_enabled = hc.enabled;
+            cf->metrics_listen = hc.listen;
+        }
     }
 
     cf->log_ident = "kenchi";

@@ -42,7 +42,9 @@
 #include "util/timeconv.h"
 
 /* Services started beside the pipeline (see live.h): one line each. */
+extern const struct live_service live_metrics_service;
 const struct live_service *const live_services[] = {
+    &live_metrics_service,
     NULL,
 };
 
@@ -57,6 +59,7 @@ struct qrec {
     struct live_stream *s;
     uint64_t pos;
     uint64_t end_off; /* file streams: offset after the record; 0: none */
+    int64_t t_ns;     /* when it was pushed */
     uint32_t n;
     uint8_t kind;
     char data[];
@@ -65,6 +68,7 @@ struct qrec {
 struct source_metrics {
     char *name;
     _Atomic uint64_t *in, *decoded, *unparsed, *dropped;
+    _Atomic int64_t *lag_ms;
     struct source_metrics *next;
 };
 
@@ -185,13 +189,18 @@ static struct source_metrics *source_metrics(struct live *l, const char *source)
     }
     char lab[300];
     snprintf(lab, sizeof(lab), "source=%s", source);
-    sm->in = metrics_counter(l->m, "kenchi_source_records_total", "Records read per source", lab);
-    sm->decoded = metrics_counter(l->m, "kenchi_source_events_decoded_total",
+    sm->in = metrics_counter(l->m, "kenchi_events_in_total", "Records read per source", lab);
+    sm->decoded = metrics_counter(l->m, "kenchi_events_decoded_total",
                                   "Events a decoder understood, per source", lab);
-    sm->unparsed = metrics_counter(l->m, "kenchi_source_events_unparsed_total",
+    sm->unparsed = metrics_counter(l->m, "kenchi_events_unparsed_total",
                                    "Events no decoder understood (kept raw), per source", lab);
-    sm->dropped = metrics_counter(l->m, "kenchi_source_records_dropped_total",
-                                  "Records refused because the queue was full, per source", lab);
+    sm->lag_ms =
+        metrics_gauge(l->m, "kenchi_lag_seconds",
+                      "Now minus the time the newest processed record was read", lab, 1e-3);
+    char dlab[340];
+    snprintf(dlab, sizeof(dlab), "source=%s,reason=queue_full", source);
+    sm->dropped = metrics_counter(l->m, "kenchi_dropped_total",
+                                  "Records dropped, per source and reason", dlab);
     sm->next = l->smetrics;
     l->smetrics = sm;
     return sm;
@@ -247,6 +256,7 @@ static int push(struct live *l, struct live_stream *s, int kind, const char *dat
     r->s = s;
     r->pos = pos;
     r->end_off = end_off;
+    r->t_ns = now_ns();
     r->n = (uint32_t)n;
     r->kind = (uint8_t)kind;
     if (n)
@@ -579,7 +589,10 @@ static int process(struct live *l, struct qrec *r)
             return -ENOMEM;
         }
     }
-    pipeline_stream_ref_time(s->ps, now_ns());
+    int64_t now = now_ns();
+    pipeline_stream_ref_time(s->ps, now);
+    if (s->sm)
+        metric_set(s->sm->lag_ms, (now - r->t_ns) / 1000000);
     const struct file_stats *fs = pipeline_stream_stats(l->p, s->ps);
     uint64_t ev0 = fs->events, un0 = fs->unparsed;
     int rc = pipeline_stream_record(l->p, s->ps, r->data, r->n, r->pos, r->kind == REC_TRUNCATED);
@@ -948,8 +961,11 @@ static int setup_metrics(struct live *l)
     l->m_reload_failed = metrics_counter(l->m, "kenchi_reload_failures_total",
                                          "Reloads refused (the old rules stayed)", "");
     l->m_last_seq = metrics_gauge(l->m, "kenchi_alert_last_seq", "Seq of the newest alert", "", 1);
-    l->m_lag_ms = metrics_gauge(l->m, "kenchi_lag_seconds",
-                                "Now minus the time of the newest event read", "", 1e-3);
+    l->m_lag_ms = metrics_gauge(l->m, "kenchi_event_age_seconds",
+                                "Now minus the time stamp of the newest event read", "", 1e-3);
+    metric_set(metrics_gauge(l->m, "kenchi_start_time_seconds",
+                             "When the daemon started, seconds since the epoch", "", 1e-3),
+               now_ns() / 1000000);
     metric_set(metrics_gauge(l->m, "kenchi_queue_limit_bytes", "limits.queue_bytes", "", 1),
                (int64_t)l->cf->queue_bytes);
     return 0;

@@ -163,7 +163,7 @@ static void put_double(struct buf *out, double v)
     if (v == (double)(int64_t)v && v < 9e15 && v > -9e15)
         buf_put_i64(out, (int64_t)v);
     else
-        buf_printf(out, "%.17g", v);
+        buf_printf(out, "%.15g", v);
 }
 
 void metrics_render(struct metrics *m, struct buf *out)

@@ -16,11 +16,7 @@ static const struct output_ops *const kinds[] = {
 };
 
 const char *const output_types[] = {
-    "jsonl",
-    "webhook",
-    "syslog",
-    "exec",
-    NULL,
+    "jsonl", "webhook", "syslog", "exec", NULL,
 };
 
 const struct output_ops *output_find(const char *type)
