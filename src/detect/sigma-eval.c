@@ -20,7 +20,7 @@
  *      short-circuit, and a value whose prefilter atom is absent is false.
  *
  * A field's value is looked up at most once per event and name (field ids),
- * lowercased at most once into a per-event arena that is reset (not freed)
+ * case-folded (util/casefold.h) at most once into a per-event arena that is reset (not freed)
  * between events, parsed as an IP address at most once: after warm-up
  * nothing is allocated per event. JSON array values match when any element
  * matches.
@@ -31,6 +31,7 @@
 
 #include "detect/sigma-model.h"
 #include "detect/sigma-prefilter.h"
+#include "util/casefold.h"
 
 #define IDX_CORE          0x40000000u
 #define IDX_PSEUDO        0x80000000u
@@ -488,23 +489,14 @@ static bool cached_field(struct sigma_matcher *m, uint32_t fid, const char *name
     return found;
 }
 
-static bool has_upper(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)(s[i] - 'A') < 26)
-            return true;
-    return false;
-}
-
+/* s[0..n) case-folded (util/casefold.h): s itself when folding changes
+ * nothing, else a copy in the per-event arena. */
 static const char *lower_copy(struct sigma_matcher *m, const char *s, size_t n)
 {
-    if (!has_upper(s, n))
+    if (!casefold_needed(s, n))
         return s;
     char *o = arena_alloc(&m->arena, n + 1);
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        o[i] = (unsigned char)(c - 'A') < 26 ? (char)(c + 32) : c;
-    }
+    casefold_utf8(o, s, n);
     o[n] = '\0';
     return o;
 }
@@ -681,9 +673,12 @@ static bool fieldref_match(struct sigma_matcher *m, const struct sigma_value *v,
     struct fval other;
     if (!cached_field(m, v->ref_fid, v->s, v->n, v->ref_hash, fm, &other) || other.type == VT_NULL)
         return false;
+    size_t an = fv->raw.n, bn = other.raw.n;
+    /* folding keeps lengths: most pairs differ in length, and are not folded */
+    if (v->mode == SV_PREFIX || v->mode == SV_SUFFIX || v->mode == SV_CONTAINS ? an < bn : an != bn)
+        return false;
     const char *a = v->cased ? fv->raw.p : lowered(m, fv);
     const char *b = v->cased ? other.raw.p : lowered(m, &other);
-    size_t an = fv->raw.n, bn = other.raw.n;
     switch (v->mode) {
     case SV_PREFIX:
         return an >= bn && !memcmp(a, b, bn);
@@ -1187,6 +1182,17 @@ static const struct cand *candidates(struct sigma_matcher *m, uint32_t *ncand, s
  * as value_match() sees them; then, if some rule has keyword items, every
  * text keyword_value() reads: the native fields, the message (and the raw
  * record when there is neither). */
+/* The text the prefilter is given for p[0..n): p itself when it is ASCII
+ * (the scans and probes fold ASCII themselves), else its folded copy (the
+ * field's, kept for evaluation, when fv is given), where the folded atoms of
+ * non-ASCII values are found. Folding keeps lengths. */
+static const char *pf_text(struct sigma_matcher *m, const char *p, size_t n, const struct fval *fv)
+{
+    if (!casefold_non_ascii(p, n))
+        return p;
+    return fv ? lowered(m, fv) : lower_copy(m, p, n);
+}
+
 static void prefilter_scan(struct sigma_matcher *m)
 {
     const struct sigma_prefilter *pf = m->set->pf;
@@ -1213,9 +1219,9 @@ static void prefilter_scan(struct sigma_matcher *m)
                 bool isnull;
                 while (json_next(m, fv.raw.p, fv.raw.n, &pos, &el, &isnull))
                     if (!isnull)
-                        sigma_pf_value(pf, st, (uint32_t)i, el.p, el.n);
+                        sigma_pf_value(pf, st, (uint32_t)i, pf_text(m, el.p, el.n, NULL), el.n);
             } else {
-                sigma_pf_value(pf, st, (uint32_t)i, fv.raw.p, fv.raw.n);
+                sigma_pf_value(pf, st, (uint32_t)i, pf_text(m, fv.raw.p, fv.raw.n, &fv), fv.raw.n);
             }
         }
     }
@@ -1223,12 +1229,14 @@ static void prefilter_scan(struct sigma_matcher *m)
     if (!sigma_pf_has_keywords(pf, st))
         return;
     sigma_pf_text_reset(st);
-    for (uint32_t k = 0; k < ev->nfields; k++)
-        sigma_pf_add(st, ev->fields[k].val.p, ev->fields[k].val.n);
+    for (uint32_t k = 0; k < ev->nfields; k++) {
+        struct fval fv = {ev->fields[k].val, VT_STRING, k};
+        sigma_pf_add(st, pf_text(m, fv.raw.p, fv.raw.n, &fv), fv.raw.n);
+    }
     if (ev->message.n)
-        sigma_pf_add(st, ev->message.p, ev->message.n);
+        sigma_pf_add(st, pf_text(m, ev->message.p, ev->message.n, NULL), ev->message.n);
     if (!ev->nfields && !ev->message.n && ev->raw.n)
-        sigma_pf_add(st, ev->raw.p, ev->raw.n);
+        sigma_pf_add(st, pf_text(m, ev->raw.p, ev->raw.n, NULL), ev->raw.n);
     sigma_pf_scan_keywords(pf, st);
 }
 

@@ -9,7 +9,7 @@
  * field name; through the log source entries' field mappings it may be read
  * under other names, all probed and scanned):
  *
- *   exact       the field's value equals a text (ASCII case-blind) or a number
+ *   exact       the field's value equals a text (case-blind) or a number
  *   prefix      the value starts with a text (cut to PF_ANCHOR_MAX bytes:
  *   suffix      the value ends with one       a part of one is necessary too)
  *   literal     the value contains a text; for a keyword item, any text of
@@ -17,9 +17,13 @@
  *
  * The first three are *anchored*: found by hashing the event's value (whole,
  * or its first / last bytes at each length some atom has, from two words at
- * each end) behind a bloom filter. Literals are found by Hyperscan, caseless:
- * evaluation lowercases ASCII only and Hyperscan folds ASCII only, so a
- * literal found case-blind is exactly the condition "may match".
+ * each end) behind a bloom filter. Literals are found by Hyperscan, caseless.
+ * Hyperscan folds ASCII only, while evaluation folds the two-byte UTF-8
+ * letters too (util/casefold.h): atoms are taken from the folded rule
+ * values, and a value with a byte >= 0x80 is probed and scanned as its
+ * folded copy (the same length, the same offsets), so a literal found
+ * case-blind there is exactly the condition "may match". A |cased value
+ * with non-ASCII text has no atom (the folded copy may not hold it).
  *
  * For each rule a conservative conjunction of *necessary sets* (clauses) of
  * atoms is derived from its condition tree, every clause needing one of its
@@ -75,6 +79,7 @@
 #include <string.h>
 
 #include "detect/sigma-model.h"
+#include "util/casefold.h"
 
 #ifdef KENCHI_HAVE_HS
 #include <hs/hs.h>
@@ -647,6 +652,10 @@ static bool regex_caseless(const struct sigma_value *v)
 static bool value_atom(const struct sigma_item *it, const struct sigma_value *v, struct atom *out)
 {
     *out = (struct atom){.kind = AT_LIT, .keyword = !it->field, .item = it->field ? it : NULL};
+    /* events with non-ASCII text are probed and scanned case-folded, where
+     * a |cased non-ASCII text may not be */
+    if (v->cased && v->kind <= SV_GLOB && casefold_non_ascii(v->s, v->n))
+        return false;
     if (it->field &&
         (v->kind == SV_EXACT || ((v->kind == SV_PREFIX || v->kind == SV_SUFFIX) && v->n > 0))) {
         uint32_t n = v->kind == SV_EXACT || v->n <= PF_ANCHOR_MAX ? v->n : PF_ANCHOR_MAX;
