@@ -1229,14 +1229,12 @@ static void prefilter_scan(struct sigma_matcher *m)
     if (!sigma_pf_has_keywords(pf, st))
         return;
     sigma_pf_text_reset(st);
-    for (uint32_t k = 0; k < ev->nfields; k++) {
-        struct fval fv = {ev->fields[k].val, VT_STRING, k};
-        sigma_pf_add(st, pf_text(m, fv.raw.p, fv.raw.n, &fv), fv.raw.n);
-    }
+    for (uint32_t k = 0; k < ev->nfields; k++)
+        sigma_pf_add(st, ev->fields[k].val.p, ev->fields[k].val.n);
     if (ev->message.n)
-        sigma_pf_add(st, pf_text(m, ev->message.p, ev->message.n, NULL), ev->message.n);
+        sigma_pf_add(st, ev->message.p, ev->message.n);
     if (!ev->nfields && !ev->message.n && ev->raw.n)
-        sigma_pf_add(st, pf_text(m, ev->raw.p, ev->raw.n, NULL), ev->raw.n);
+        sigma_pf_add(st, ev->raw.p, ev->raw.n);
     sigma_pf_scan_keywords(pf, st);
 }
 

@@ -1855,6 +1855,10 @@ void sigma_pf_scan_small(const struct sigma_prefilter *pf, struct sigma_pf_state
 
 void sigma_pf_scan_keywords(const struct sigma_prefilter *pf, struct sigma_pf_state *st)
 {
+    /* the texts folded in place when one is not ASCII (the '\n' between
+     * them is ASCII: the folding of the whole is the texts' foldings) */
+    if (casefold_non_ascii(st->buf, st->n))
+        casefold_utf8(st->buf, st->buf, st->n);
     /* the active units' keyword databases, each once, none within another */
     uint64_t active = 0;
     for (uint32_t i = 0; i < st->nactive; i++) {

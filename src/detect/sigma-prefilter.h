@@ -92,7 +92,8 @@ void sigma_pf_scan_small(const struct sigma_prefilter *pf, struct sigma_pf_state
 /* Keyword items (literals found in any text): have the event's entries'
  * rules some? Then the texts keyword_value() reads go into the buffer
  * (sigma_pf_text_reset(), sigma_pf_add()), and sigma_pf_scan_keywords()
- * scans it. */
+ * scans it, case-folded. sigma_pf_value() is given a value case-folded
+ * (util/casefold.h) when it is not ASCII. */
 bool sigma_pf_has_keywords(const struct sigma_prefilter *pf, const struct sigma_pf_state *st);
 void sigma_pf_text_reset(struct sigma_pf_state *st);
 void sigma_pf_add(struct sigma_pf_state *st, const char *p, size_t n);

@@ -77,6 +77,19 @@ bool casefold_utf8(char *o, const char *s, size_t n)
     bool changed = false;
     pthread_once(&table_once, table_fill);
     for (size_t i = 0; i < n; i++) {
+        if (i + 8 <= n) { /* eight ASCII bytes at once */
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            if (!(x & 0x8080808080808080ull)) {
+                uint64_t upper = (x + 0x3f3f3f3f3f3f3f3full) & ~(x + 0x2525252525252525ull) &
+                                 0x8080808080808080ull; /* 0x80 in each byte 'A'..'Z' */
+                changed |= upper != 0;
+                x |= upper >> 2;
+                memcpy(o + i, &x, 8);
+                i += 7;
+                continue;
+            }
+        }
         unsigned char c = (unsigned char)s[i];
         if (c < 0x80) {
             if ((unsigned)(c - 'A') < 26u) {

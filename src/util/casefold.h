@@ -39,42 +39,56 @@ uint32_t casefold_cp(uint32_t cp);
 /* Fold s[0..n) into o[0..n) (o may be s). Returns true if a byte changed. */
 bool casefold_utf8(char *o, const char *s, size_t n);
 
+/* The bytes of s[0..n) ORed together, a word at a time (the last word,
+ * or two half words, overlapping the ones before). */
+static inline uint64_t casefold_or_bytes(const char *s, size_t n, uint64_t (*f)(uint64_t))
+{
+    uint64_t acc = 0, x;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, s + i, 8);
+            acc |= f(x);
+        }
+        memcpy(&x, s + n - 8, 8);
+        return acc | f(x);
+    }
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        return f((uint64_t)a << 32 | b);
+    }
+    x = 0;
+    for (size_t i = 0; i < n; i++)
+        x = x << 8 | (unsigned char)s[i];
+    return f(x);
+}
+
+static inline uint64_t casefold_word_id(uint64_t x)
+{
+    return x;
+}
+
+/* 0x80 in each byte of x that is 'A'..'Z' or >= 0x80. */
+static inline uint64_t casefold_word_marks(uint64_t x)
+{
+    uint64_t low7 = x & 0x7f7f7f7f7f7f7f7full;
+    uint64_t upper = ~x & (low7 + 0x3f3f3f3f3f3f3f3full) & ~(low7 + 0x2525252525252525ull);
+    return upper | x;
+}
+
 /* Could folding change s[0..n)? True when it holds an ASCII capital or any
  * byte >= 0x80 (then casefold_utf8() decides); false means the text is its
- * own folding. Eight bytes at a time. */
+ * own folding. */
 static inline bool casefold_needed(const char *s, size_t n)
 {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x;
-        memcpy(&x, s + i, 8);
-        uint64_t low7 = x & 0x7f7f7f7f7f7f7f7full;
-        /* 0x80 in each byte 'A'..'Z' (below 0x80), or in each byte >= 0x80 */
-        uint64_t upper = ~x & (low7 + 0x3f3f3f3f3f3f3f3full) & ~(low7 + 0x2525252525252525ull);
-        if ((upper | x) & 0x8080808080808080ull)
-            return true;
-    }
-    for (; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x80 || (unsigned)(c - 'A') < 26u)
-            return true;
-    }
-    return false;
+    return (casefold_or_bytes(s, n, casefold_word_marks) & 0x8080808080808080ull) != 0;
 }
 
 /* Does s[0..n) hold a byte >= 0x80 (text that is not plain ASCII)? */
 static inline bool casefold_non_ascii(const char *s, size_t n)
 {
-    size_t i = 0;
-    uint64_t acc = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x;
-        memcpy(&x, s + i, 8);
-        acc |= x;
-    }
-    for (; i < n; i++)
-        acc |= (unsigned char)s[i];
-    return (acc & 0x8080808080808080ull) != 0;
+    return (casefold_or_bytes(s, n, casefold_word_id) & 0x8080808080808080ull) != 0;
 }
 
 #endif
