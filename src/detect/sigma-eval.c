@@ -382,10 +382,39 @@ static void index_event(struct sigma_matcher *m, const struct event *ev)
             index_put(m, m->pseudo_hash[k], IDX_PSEUDO | k);
 }
 
+/* a[0..n) == b[0..n), inline: names are short, and usually equal. */
+static inline bool bytes_eq(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return false;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t x1, x2, y1, y2;
+        memcpy(&x1, a, 4);
+        memcpy(&x2, a + n - 4, 4);
+        memcpy(&y1, b, 4);
+        memcpy(&y2, b + n - 4, 4);
+        return x1 == y1 && x2 == y2;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 /* Field names are equal without regard to ASCII case and spaces. */
 static bool name_eq(const char *a, size_t an, const char *b, size_t bn)
 {
-    if (an == bn && (!memcmp(a, b, an) || !strncasecmp(a, b, an)))
+    if (an == bn && (bytes_eq(a, b, an) || !strncasecmp(a, b, an)))
         return true;
     if (!memchr(a, ' ', an) && !memchr(b, ' ', bn))
         return false;
@@ -1201,9 +1230,12 @@ static void prefilter_scan(struct sigma_matcher *m)
     sigma_pf_begin(st);
     for (uint32_t i = 0; i < m->nent; i++)
         sigma_pf_entry(pf, st, m->ent[i]);
+    const uint64_t *pbits = sigma_pf_probe_bits(pf);
     for (uint32_t k = 0; k < m->nkeys; k++) {
         uint32_t it = 0;
         int32_t i;
+        if (!sigma_pf_probe_maybe(pbits, m->keys[k].hash))
+            continue; /* no rule field is read under this name */
         while ((i = sigma_pf_probe_next(pf, m->keys[k].hash, &it)) >= 0) {
             const struct sigma_pf_field *p = sigma_pf_probe_field(pf, (uint32_t)i);
             struct fval fv;

@@ -70,6 +70,14 @@ struct sigma_pf_field {
     uint32_t field;     /* the rule field */
     bool anchored;      /* the rule field has anchored atoms */
 };
+/* A filter of the probes' name hashes: no probe has a name hash whose bit
+ * (hash % 4096) is clear, and sigma_pf_probe_next() need not be asked. */
+const uint64_t *sigma_pf_probe_bits(const struct sigma_prefilter *pf);
+static inline bool sigma_pf_probe_maybe(const uint64_t *bits, uint32_t hash)
+{
+    return bits[(hash % 4096) / 64] >> (hash % 64) & 1;
+}
+
 /* The probes whose name hash is hash, one per call: *it starts at 0;
  * returns a probe index, or -1 when there are no more. */
 int32_t sigma_pf_probe_next(const struct sigma_prefilter *pf, uint32_t hash, uint32_t *it);
