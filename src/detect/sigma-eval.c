@@ -747,13 +747,25 @@ static bool value_match(struct sigma_matcher *m, const struct sigma_value *v, bo
     return match_text(m, v, fv->raw, needs_low(v) ? lowered(m, fv) : NULL);
 }
 
+/* value_match(), with its quick answers inline: an absent or null field
+ * matches only null values, a value whose atom is absent nothing. */
+static inline bool value_true(struct sigma_matcher *m, const struct sigma_value *v, bool found,
+                              const struct fval *fv, const struct ls_entry *fm)
+{
+    if (!found || fv->type == VT_NULL)
+        return v->kind == SV_NULL;
+    if (v->atom && m->confirm && sigma_pf_atom_absent(&m->pv, v->atom))
+        return false;
+    return value_match(m, v, found, fv, fm);
+}
+
 /* any value (or, with |all, one value of every group) matches */
 static bool values_match(struct sigma_matcher *m, const struct sigma_item *it, bool found,
                          const struct fval *fv, const struct ls_entry *fm)
 {
     if (!it->all) {
         for (uint32_t i = 0; i < it->nvals; i++)
-            if (value_match(m, &it->vals[i], found, fv, fm))
+            if (value_true(m, &it->vals[i], found, fv, fm))
                 return true;
         return false;
     }
@@ -761,7 +773,7 @@ static bool values_match(struct sigma_matcher *m, const struct sigma_item *it, b
         uint32_t g = it->vals[i].group, j = i;
         bool ok = false;
         for (; j < it->nvals && it->vals[j].group == g; j++)
-            if (!ok && value_match(m, &it->vals[j], found, fv, fm))
+            if (!ok && value_true(m, &it->vals[j], found, fv, fm))
                 ok = true;
         if (!ok)
             return false;

@@ -337,7 +337,9 @@ static uint32_t exact_hash(uint32_t f, const char *p, size_t n)
  * end, masked or shifted (sigma_pf_probe), with no pass over the bytes. */
 static inline uint32_t window_hash(uint8_t kind, uint32_t f, size_t l, uint64_t k1, uint64_t k2)
 {
-    uint64_t h = anchor_mix(anchor_mix(anchor_seed(kind, f, l), k1), k2);
+    uint64_t h = anchor_mix(anchor_seed(kind, f, l), k1);
+    if (l > 8) /* k2 is 0 otherwise */
+        h = anchor_mix(h, k2);
     return (uint32_t)(h ^ h >> 32);
 }
 

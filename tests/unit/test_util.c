@@ -150,7 +150,8 @@ static void test_casefold(void **state)
     assert_string_equal(out, want);
     assert_false(casefold_utf8(out, want, sizeof(want) - 1));
     /* long ASCII runs go eight bytes at a time, in place too */
-    char mixed[] = "C:\\WINDOWS\\System32\\CMD.EXE /c \xd0\x9f\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c=ZZ";
+    char mixed[] =
+        "C:\\WINDOWS\\System32\\CMD.EXE /c \xd0\x9f\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c=ZZ";
     assert_true(casefold_utf8(mixed, mixed, strlen(mixed)));
     assert_string_equal(mixed, "c:\\windows\\system32\\cmd.exe /c "
                                "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c=zz");
