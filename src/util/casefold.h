@@ -8,9 +8,10 @@
  *   - ASCII A-Z to a-z;
  *   - every code point of U+0080..U+07FF (two bytes in UTF-8) whose simple
  *     folding is also in that range: Latin-1 Supplement (À-Þ, µ to Greek
- *     mu), Latin Extended-A and -B, IPA, Greek and Coptic (final sigma to
- *     sigma, the symbol forms ϐ ϑ ϕ ϖ ϰ ϱ ϵ to their letters), Cyrillic and
- *     Cyrillic Supplement, Armenian.
+ *     mu), Latin Extended-A and -B (to their small letters, some in the
+ *     IPA block), Greek and Coptic (final sigma to sigma, the symbol forms
+ *     ϐ ϑ ϕ ϖ ϰ ϱ ϵ to their letters), Cyrillic and Cyrillic Supplement,
+ *     Armenian.
  *
  * Left as they are: code points of three and four bytes (Latin Extended
  * Additional, Greek Extended, Georgian, Cherokee, Glagolitic, fullwidth
