@@ -20,7 +20,7 @@
  *      short-circuit, and a value whose prefilter atom is absent is false.
  *
  * A field's value is looked up at most once per event and name (field ids),
- * lowercased at most once into a per-event arena that is reset (not freed)
+ * case-folded (util/casefold.h) at most once into a per-event arena that is reset (not freed)
  * between events, parsed as an IP address at most once: after warm-up
  * nothing is allocated per event. JSON array values match when any element
  * matches.
@@ -31,6 +31,7 @@
 
 #include "detect/sigma-model.h"
 #include "detect/sigma-prefilter.h"
+#include "util/casefold.h"
 
 #define IDX_CORE          0x40000000u
 #define IDX_PSEUDO        0x80000000u
@@ -381,10 +382,39 @@ static void index_event(struct sigma_matcher *m, const struct event *ev)
             index_put(m, m->pseudo_hash[k], IDX_PSEUDO | k);
 }
 
+/* a[0..n) == b[0..n), inline: names are short, and usually equal. */
+static inline bool bytes_eq(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return false;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t x1, x2, y1, y2;
+        memcpy(&x1, a, 4);
+        memcpy(&x2, a + n - 4, 4);
+        memcpy(&y1, b, 4);
+        memcpy(&y2, b + n - 4, 4);
+        return x1 == y1 && x2 == y2;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 /* Field names are equal without regard to ASCII case and spaces. */
 static bool name_eq(const char *a, size_t an, const char *b, size_t bn)
 {
-    if (an == bn && (!memcmp(a, b, an) || !strncasecmp(a, b, an)))
+    if (an == bn && (bytes_eq(a, b, an) || !strncasecmp(a, b, an)))
         return true;
     if (!memchr(a, ' ', an) && !memchr(b, ' ', bn))
         return false;
@@ -488,23 +518,14 @@ static bool cached_field(struct sigma_matcher *m, uint32_t fid, const char *name
     return found;
 }
 
-static bool has_upper(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)(s[i] - 'A') < 26)
-            return true;
-    return false;
-}
-
+/* s[0..n) case-folded (util/casefold.h): s itself when folding changes
+ * nothing, else a copy in the per-event arena. */
 static const char *lower_copy(struct sigma_matcher *m, const char *s, size_t n)
 {
-    if (!has_upper(s, n))
+    if (!casefold_needed(s, n))
         return s;
     char *o = arena_alloc(&m->arena, n + 1);
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        o[i] = (unsigned char)(c - 'A') < 26 ? (char)(c + 32) : c;
-    }
+    casefold_utf8(o, s, n);
     o[n] = '\0';
     return o;
 }
@@ -681,9 +702,12 @@ static bool fieldref_match(struct sigma_matcher *m, const struct sigma_value *v,
     struct fval other;
     if (!cached_field(m, v->ref_fid, v->s, v->n, v->ref_hash, fm, &other) || other.type == VT_NULL)
         return false;
+    size_t an = fv->raw.n, bn = other.raw.n;
+    /* folding keeps lengths: most pairs differ in length, and are not folded */
+    if (v->mode == SV_PREFIX || v->mode == SV_SUFFIX || v->mode == SV_CONTAINS ? an < bn : an != bn)
+        return false;
     const char *a = v->cased ? fv->raw.p : lowered(m, fv);
     const char *b = v->cased ? other.raw.p : lowered(m, &other);
-    size_t an = fv->raw.n, bn = other.raw.n;
     switch (v->mode) {
     case SV_PREFIX:
         return an >= bn && !memcmp(a, b, bn);
@@ -723,13 +747,25 @@ static bool value_match(struct sigma_matcher *m, const struct sigma_value *v, bo
     return match_text(m, v, fv->raw, needs_low(v) ? lowered(m, fv) : NULL);
 }
 
+/* value_match(), with its quick answers inline: an absent or null field
+ * matches only null values, a value whose atom is absent nothing. */
+static inline bool value_true(struct sigma_matcher *m, const struct sigma_value *v, bool found,
+                              const struct fval *fv, const struct ls_entry *fm)
+{
+    if (!found || fv->type == VT_NULL)
+        return v->kind == SV_NULL;
+    if (v->atom && m->confirm && sigma_pf_atom_absent(&m->pv, v->atom))
+        return false;
+    return value_match(m, v, found, fv, fm);
+}
+
 /* any value (or, with |all, one value of every group) matches */
 static bool values_match(struct sigma_matcher *m, const struct sigma_item *it, bool found,
                          const struct fval *fv, const struct ls_entry *fm)
 {
     if (!it->all) {
         for (uint32_t i = 0; i < it->nvals; i++)
-            if (value_match(m, &it->vals[i], found, fv, fm))
+            if (value_true(m, &it->vals[i], found, fv, fm))
                 return true;
         return false;
     }
@@ -737,7 +773,7 @@ static bool values_match(struct sigma_matcher *m, const struct sigma_item *it, b
         uint32_t g = it->vals[i].group, j = i;
         bool ok = false;
         for (; j < it->nvals && it->vals[j].group == g; j++)
-            if (!ok && value_match(m, &it->vals[j], found, fv, fm))
+            if (!ok && value_true(m, &it->vals[j], found, fv, fm))
                 ok = true;
         if (!ok)
             return false;
@@ -1187,6 +1223,17 @@ static const struct cand *candidates(struct sigma_matcher *m, uint32_t *ncand, s
  * as value_match() sees them; then, if some rule has keyword items, every
  * text keyword_value() reads: the native fields, the message (and the raw
  * record when there is neither). */
+/* The text the prefilter is given for p[0..n): p itself when it is ASCII
+ * (the scans and probes fold ASCII themselves), else its folded copy (the
+ * field's, kept for evaluation, when fv is given), where the folded atoms of
+ * non-ASCII values are found. Folding keeps lengths. */
+static const char *pf_text(struct sigma_matcher *m, const char *p, size_t n, const struct fval *fv)
+{
+    if (!casefold_non_ascii(p, n))
+        return p;
+    return fv ? lowered(m, fv) : lower_copy(m, p, n);
+}
+
 static void prefilter_scan(struct sigma_matcher *m)
 {
     const struct sigma_prefilter *pf = m->set->pf;
@@ -1195,9 +1242,12 @@ static void prefilter_scan(struct sigma_matcher *m)
     sigma_pf_begin(st);
     for (uint32_t i = 0; i < m->nent; i++)
         sigma_pf_entry(pf, st, m->ent[i]);
+    const uint64_t *pbits = sigma_pf_probe_bits(pf);
     for (uint32_t k = 0; k < m->nkeys; k++) {
         uint32_t it = 0;
         int32_t i;
+        if (!sigma_pf_probe_maybe(pbits, m->keys[k].hash))
+            continue; /* no rule field is read under this name */
         while ((i = sigma_pf_probe_next(pf, m->keys[k].hash, &it)) >= 0) {
             const struct sigma_pf_field *p = sigma_pf_probe_field(pf, (uint32_t)i);
             struct fval fv;
@@ -1213,9 +1263,9 @@ static void prefilter_scan(struct sigma_matcher *m)
                 bool isnull;
                 while (json_next(m, fv.raw.p, fv.raw.n, &pos, &el, &isnull))
                     if (!isnull)
-                        sigma_pf_value(pf, st, (uint32_t)i, el.p, el.n);
+                        sigma_pf_value(pf, st, (uint32_t)i, pf_text(m, el.p, el.n, NULL), el.n);
             } else {
-                sigma_pf_value(pf, st, (uint32_t)i, fv.raw.p, fv.raw.n);
+                sigma_pf_value(pf, st, (uint32_t)i, pf_text(m, fv.raw.p, fv.raw.n, &fv), fv.raw.n);
             }
         }
     }

@@ -9,7 +9,7 @@
  * field name; through the log source entries' field mappings it may be read
  * under other names, all probed and scanned):
  *
- *   exact       the field's value equals a text (ASCII case-blind) or a number
+ *   exact       the field's value equals a text (case-blind) or a number
  *   prefix      the value starts with a text (cut to PF_ANCHOR_MAX bytes:
  *   suffix      the value ends with one       a part of one is necessary too)
  *   literal     the value contains a text; for a keyword item, any text of
@@ -17,9 +17,13 @@
  *
  * The first three are *anchored*: found by hashing the event's value (whole,
  * or its first / last bytes at each length some atom has, from two words at
- * each end) behind a bloom filter. Literals are found by Hyperscan, caseless:
- * evaluation lowercases ASCII only and Hyperscan folds ASCII only, so a
- * literal found case-blind is exactly the condition "may match".
+ * each end) behind a bloom filter. Literals are found by Hyperscan, caseless.
+ * Hyperscan folds ASCII only, while evaluation folds the two-byte UTF-8
+ * letters too (util/casefold.h): atoms are taken from the folded rule
+ * values, and a value with a byte >= 0x80 is probed and scanned as its
+ * folded copy (the same length, the same offsets), so a literal found
+ * case-blind there is exactly the condition "may match". A |cased value
+ * with non-ASCII text has no atom (the folded copy may not hold it).
  *
  * For each rule a conservative conjunction of *necessary sets* (clauses) of
  * atoms is derived from its condition tree, every clause needing one of its
@@ -75,6 +79,7 @@
 #include <string.h>
 
 #include "detect/sigma-model.h"
+#include "util/casefold.h"
 
 #ifdef KENCHI_HAVE_HS
 #include <hs/hs.h>
@@ -95,7 +100,8 @@ enum atom_kind {
     AT_SUFFIX, /* the end of a field's value */
 };
 
-#define PF_ANCHOR_MAX 12 /* prefixes and suffixes are cut to this (and still necessary) */
+#define PF_PBITS      4096 /* bits of the probe name filter (sigma_pf_probe_bits) */
+#define PF_ANCHOR_MAX 12   /* prefixes and suffixes are cut to this (and still necessary) */
 #define PF_SMALL      64 /* a field with fewer literals in a unit shares the unit's small database */
 #define PF_BLOOM_BITS 17 /* 2^17 bits: a probe that finds no atom mostly stops there */
 
@@ -208,6 +214,7 @@ struct sigma_prefilter {
     uint32_t nprobes;
     uint32_t *pslots; /* probe name hash -> probe index + 1, open addressing */
     uint32_t npslots;
+    uint64_t pbits[PF_PBITS / 64]; /* bit hash % PF_PBITS of every probe name hash */
 };
 
 struct sigma_pf_state {
@@ -243,18 +250,18 @@ struct sigma_pf_state {
     const struct sigma_prefilter *pf;
 };
 
+static inline uint64_t word_at(const char *p, size_t m);
+
+/* a[0..n) and b[0..n) are equal with ASCII folded; eight bytes at a time,
+ * the last word overlapping the one before. */
 static bool fold_eq(const char *a, const char *b, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-        if ((unsigned)(x - 'A') < 26u)
-            x += 32;
-        if ((unsigned)(y - 'A') < 26u)
-            y += 32;
-        if (x != y)
+    if (n < 8)
+        return word_at(a, n) == word_at(b, n);
+    for (size_t i = 0; i + 8 < n; i += 8)
+        if (word_at(a + i, 8) != word_at(b + i, 8))
             return false;
-    }
-    return true;
+    return word_at(a + n - 8, 8) == word_at(b + n - 8, 8);
 }
 
 static uint32_t num_hash(double d, uint32_t seed)
@@ -281,9 +288,18 @@ static inline uint64_t word_at(const char *p, size_t m)
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
         x = __builtin_bswap64(x);
 #endif
-    } else {
-        for (size_t i = 0; i < m; i++)
-            x |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    } else if (m >= 4) { /* two four-byte loads, overlapping */
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + m - 4, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        a = __builtin_bswap32(a);
+        b = __builtin_bswap32(b);
+#endif
+        x = (uint64_t)a | (uint64_t)b << (8 * (m - 4));
+    } else if (m) {
+        x = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[m / 2] << (8 * (m / 2)) |
+            (uint64_t)(unsigned char)p[m - 1] << (8 * (m - 1));
     }
     uint64_t low7 = x & 0x7f7f7f7f7f7f7f7full; /* 0x80 in each byte 'A'..'Z', then +32 */
     uint64_t upper = ~x & (low7 + 0x3f3f3f3f3f3f3f3full) & ~(low7 + 0x2525252525252525ull) &
@@ -321,7 +337,9 @@ static uint32_t exact_hash(uint32_t f, const char *p, size_t n)
  * end, masked or shifted (sigma_pf_probe), with no pass over the bytes. */
 static inline uint32_t window_hash(uint8_t kind, uint32_t f, size_t l, uint64_t k1, uint64_t k2)
 {
-    uint64_t h = anchor_mix(anchor_mix(anchor_seed(kind, f, l), k1), k2);
+    uint64_t h = anchor_mix(anchor_seed(kind, f, l), k1);
+    if (l > 8) /* k2 is 0 otherwise */
+        h = anchor_mix(h, k2);
     return (uint32_t)(h ^ h >> 32);
 }
 
@@ -647,6 +665,10 @@ static bool regex_caseless(const struct sigma_value *v)
 static bool value_atom(const struct sigma_item *it, const struct sigma_value *v, struct atom *out)
 {
     *out = (struct atom){.kind = AT_LIT, .keyword = !it->field, .item = it->field ? it : NULL};
+    /* events with non-ASCII text are probed and scanned case-folded, where
+     * a |cased non-ASCII text may not be */
+    if (v->cased && v->kind <= SV_GLOB && casefold_non_ascii(v->s, v->n))
+        return false;
     if (it->field &&
         (v->kind == SV_EXACT || ((v->kind == SV_PREFIX || v->kind == SV_SUFFIX) && v->n > 0))) {
         uint32_t n = v->kind == SV_EXACT || v->n <= PF_ANCHOR_MAX ? v->n : PF_ANCHOR_MAX;
@@ -1346,6 +1368,8 @@ static int compile_table(struct sigma_prefilter *pf, const struct sigma_set *s,
         while (pf->pslots[h])
             h = (h + 1) & (np - 1);
         pf->pslots[h] = i + 1;
+        uint32_t b = pf->probes[i].hash % PF_PBITS;
+        pf->pbits[b / 64] |= 1ull << (b % 64);
     }
     return 0;
 }
@@ -1846,6 +1870,10 @@ void sigma_pf_scan_small(const struct sigma_prefilter *pf, struct sigma_pf_state
 
 void sigma_pf_scan_keywords(const struct sigma_prefilter *pf, struct sigma_pf_state *st)
 {
+    /* the texts folded in place when one is not ASCII (the '\n' between
+     * them is ASCII: the folding of the whole is the texts' foldings) */
+    if (casefold_non_ascii(st->buf, st->n))
+        casefold_utf8(st->buf, st->buf, st->n);
     /* the active units' keyword databases, each once, none within another */
     uint64_t active = 0;
     for (uint32_t i = 0; i < st->nactive; i++) {
@@ -2059,6 +2087,11 @@ void sigma_pf_add(struct sigma_pf_state *st, const char *p, size_t n)
     st->n += n + 1;
 }
 
+const uint64_t *sigma_pf_probe_bits(const struct sigma_prefilter *pf)
+{
+    return pf->pbits;
+}
+
 int32_t sigma_pf_probe_next(const struct sigma_prefilter *pf, uint32_t hash, uint32_t *it)
 {
     if (!pf->nprobes)
@@ -2109,18 +2142,17 @@ static bool value_number(const char *p, size_t n, double *d)
     return parse_number(p, n, d);
 }
 
-/* Stamp the anchored atom of kind found in table tab under hash h whose
- * text equals p[0..n). */
-/* Stamp the anchored atom of kind filed under hash h whose text is
- * p[0..n). */
+/* Stamp the anchored atom of kind filed under hash h (of the folded text
+ * p[0..n)) with length n. */
 static void anchor_lookup(const struct sigma_prefilter *pf, struct sigma_pf_state *st, uint8_t kind,
                           uint32_t f, uint32_t h, const char *p, size_t n)
 {
     uint32_t mask = pf->nxslots - 1;
     for (uint32_t i = h & mask; pf->xt[i].atom; i = (i + 1) & mask) {
         const struct xslot *x = &pf->xt[i];
-        if (x->hash == h && x->field == f && pf->xlen[x->atom] == n && pf->xkind[x->atom] == kind &&
-            fold_eq(pf->xtext[x->atom], p, n)) {
+        /* the 32-bit hash, field, length and kind stand for the text: a
+         * collision only lets a rule be evaluated */
+        if (x->hash == h && x->field == f && pf->xlen[x->atom] == n && pf->xkind[x->atom] == kind) {
             atom_hit(pf, st, x->atom);
             if (kind != AT_EXACT)
                 return; /* unique (an exact text may be a number and a string) */

@@ -70,6 +70,14 @@ struct sigma_pf_field {
     uint32_t field;     /* the rule field */
     bool anchored;      /* the rule field has anchored atoms */
 };
+/* A filter of the probes' name hashes: no probe has a name hash whose bit
+ * (hash % 4096) is clear, and sigma_pf_probe_next() need not be asked. */
+const uint64_t *sigma_pf_probe_bits(const struct sigma_prefilter *pf);
+static inline bool sigma_pf_probe_maybe(const uint64_t *bits, uint32_t hash)
+{
+    return bits[(hash % 4096) / 64] >> (hash % 64) & 1;
+}
+
 /* The probes whose name hash is hash, one per call: *it starts at 0;
  * returns a probe index, or -1 when there are no more. */
 int32_t sigma_pf_probe_next(const struct sigma_prefilter *pf, uint32_t hash, uint32_t *it);
@@ -92,7 +100,8 @@ void sigma_pf_scan_small(const struct sigma_prefilter *pf, struct sigma_pf_state
 /* Keyword items (literals found in any text): have the event's entries'
  * rules some? Then the texts keyword_value() reads go into the buffer
  * (sigma_pf_text_reset(), sigma_pf_add()), and sigma_pf_scan_keywords()
- * scans it. */
+ * scans it, case-folded. sigma_pf_value() is given a value case-folded
+ * (util/casefold.h) when it is not ASCII. */
 bool sigma_pf_has_keywords(const struct sigma_prefilter *pf, const struct sigma_pf_state *st);
 void sigma_pf_text_reset(struct sigma_pf_state *st);
 void sigma_pf_add(struct sigma_pf_state *st, const char *p, size_t n);

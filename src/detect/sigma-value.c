@@ -15,9 +15,10 @@
  * The modifier table below is the one place a modifier is named; the
  * combination rules are checked in check_mods().
  *
- * Case: matching is ASCII case-insensitive by default: literals are stored
- * lowercased and compared with the event value lowercased once per event
- * (sigma-eval.c). Non-ASCII letters compare as bytes.
+ * Case: matching is case-insensitive by default: literals are stored
+ * case-folded (util/casefold.h: ASCII and the two-byte UTF-8 letters, Latin,
+ * Greek, Cyrillic, Armenian) and compared with the event value folded once
+ * per event (sigma-eval.c). Folding keeps byte lengths, so offsets agree.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include <string.h>
 
 #include "detect/sigma-model.h"
+#include "util/casefold.h"
 #include "util/timeconv.h"
 
 enum mod {
@@ -433,6 +435,16 @@ static void finish_string(struct sv_ctx *c, struct sstr *s, bool cased, struct s
     for (size_t j = 0; j < s->n; j++)
         buf[j] = cased ? s->b[j] : lower(s->b[j]);
     buf[s->n] = '\0';
+    /* case folding of the two-byte characters of the literal runs (the
+     * wildcards and windash classes around them are ASCII) */
+    for (size_t j = 0; !cased && j + 1 < s->n; j++)
+        if ((unsigned char)buf[j] >= 0x80 && s->k[j] == SB_LIT && s->k[j + 1] == SB_LIT) {
+            size_t k = j + 2;
+            while (k < s->n && (unsigned char)buf[k] >= 0x80 && s->k[k] == SB_LIT)
+                k++;
+            casefold_utf8(buf + j, buf + j, k - j);
+            j = k - 1;
+        }
     v->cased = cased;
     if (simple) {
         v->s = buf + i;

@@ -171,6 +171,70 @@ static void test_plain_and_case(void **state)
     assert_int_equal(run(DET("[{A: foo}, {B: bar}]"), "B", "bar", NULL), 1);
 }
 
+/* Case-insensitive matching folds the two-byte UTF-8 letters (Latin-1,
+ * Latin Extended, Greek, Cyrillic, Armenian) like ASCII, in every kind of
+ * string comparison; |cased stays exact; nothing beyond simple folding. */
+static void test_unicode_case(void **state)
+{
+    (void)state;
+    /* exact, both ways */
+    assert_int_equal(run(DET("{A: \"\u00c4RGER\"}"), "A", "\xc3\xa4rger", NULL), 1);
+    assert_int_equal(run(DET("{A: \"\u00e4rger\"}"), "A", "\xc3\x84RGER", NULL), 1);
+    assert_int_equal(run(DET("{A: \"\u00e4rger\"}"), "A", "\xc3\x84RGERN", NULL), 0);
+    /* Cyrillic: contains, startswith, endswith, in a JSON array */
+    assert_int_equal(
+        run(DET("{A|contains: '\xd0\x9f\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c'}"), "A",
+            "\xd0\xbc\xd0\xbe\xd0\xb9 \xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c: 1", NULL),
+        1); /* Пароль in "мой пароль: 1" */
+    assert_int_equal(run(DET("{A|contains: '\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c'}"),
+                         "A", "\xd0\x9f\xd0\x90\xd0\xa0\xd0\x9e\xd0\x9b\xd0\xac", NULL),
+                     1); /* пароль in ПАРОЛЬ */
+    assert_int_equal(run(DET("{A|startswith: '\xd0\x9f\xd0\xb0\xd1\x80'}"), "A",
+                         "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c", NULL),
+                     1);
+    assert_int_equal(run(DET("{A|endswith: '\xd0\xbe\xd0\xbb\xd1\x8c'}"), "A",
+                         "\xd0\x9f\xd0\x90\xd0\xa0\xd0\x9e\xd0\x9b\xd0\xac", NULL),
+                     1);
+    assert_int_equal(run(DET("{A: '\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c'}"), "A",
+                         "[\"x\", \"\xd0\x9f\xd0\x90\xd0\xa0\xd0\x9e\xd0\x9b\xd0\xac\"]", NULL),
+                     1);
+    /* Greek: final sigma and capital sigma fold to sigma; tonos letters */
+    assert_int_equal(run(DET("{A|endswith: '\xce\x86\xce\xa3'}"), "A",
+                         "\xce\xb5\xce\xbb\xce\xbb\xce\xac\xcf\x82", NULL),
+                     1); /* ΆΣ ends ελλάς */
+    /* wildcards: '?' is one character, '*' any run */
+    assert_int_equal(run(DET("{A: '\xd0\xbf?\xd1\x80\xd0\xbe*'}"), "A",
+                         "\xd0\x9f\xd0\x90\xd0\xa0\xd0\x9e\xd0\x9b\xd0\xac", NULL),
+                     1);
+    assert_int_equal(run(DET("{A: '*\xc3\x96L*'}"), "A", "c:\\\xc3\xb6l\\x", NULL), 1);
+    /* keywords, field references */
+    assert_int_equal(
+        run("{kw: ['\xc3\xa4rger'], condition: kw}", "X", "GRO\xc3\x9f \xc3\x84RGER", NULL), 1);
+    assert_int_equal(run(DET("{A|fieldref: B}"), "A", "\xc3\x84rger", "B", "\xc3\xa4RGER", NULL),
+                     1);
+    assert_int_equal(
+        run(DET("{A|fieldref|cased: B}"), "A", "\xc3\x84rger", "B", "\xc3\xa4rger", NULL), 0);
+    /* |cased stays exact */
+    assert_int_equal(run(DET("{A|cased: '\xd0\x9f\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c'}"), "A",
+                         "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c", NULL),
+                     0);
+    assert_int_equal(run(DET("{A|cased: '\xd0\x9f\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c'}"), "A",
+                         "\xd0\x9f\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c", NULL),
+                     1);
+    assert_int_equal(run(DET("{A|contains|cased: '\xc3\x84'}"), "A", "x\xc3\xa4x", NULL), 0);
+    /* simple folding only: sharp s is not "ss"; three-byte letters are left */
+    assert_int_equal(run(DET("{A: 'stra\xc3\x9f\x65'}"), "A", "STRASSE", NULL), 0);
+    assert_int_equal(run(DET("{A: 'stra\xc3\x9f\x65'}"), "A", "STRA\xc3\x9f\x45", NULL), 1);
+    assert_int_equal(run(DET("{A: '\xef\xbd\x81'}"), "A", "\xef\xbc\xa1", NULL), 0); /* fullwidth */
+    /* caseless regexes fold Unicode too (PCRE2) */
+    assert_int_equal(run(DET("{A|re|i: '\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c'}"), "A",
+                         "\xd0\x9f\xd0\x90\xd0\xa0\xd0\x9e\xd0\x9b\xd0\xac", NULL),
+                     1);
+    assert_int_equal(run(DET("{A|re: '\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c'}"), "A",
+                         "\xd0\x9f\xd0\x90\xd0\xa0\xd0\x9e\xd0\x9b\xd0\xac", NULL),
+                     0);
+}
+
 static void test_wildcards_and_escapes(void **state)
 {
     (void)state;
@@ -513,6 +577,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_and_case),
         cmocka_unit_test(test_wildcards_and_escapes),
+        cmocka_unit_test(test_unicode_case),
         cmocka_unit_test(test_string_modifiers),
         cmocka_unit_test(test_regex),
         cmocka_unit_test(test_encodings),

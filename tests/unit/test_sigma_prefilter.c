@@ -3,7 +3,8 @@
  * caseless with Unicode folding, alternatives at the top level and inside
  * groups, escapes), numbers, |cased, exact values looked up by field (as
  * text and as numbers, in JSON arrays, on a field that a log source entry
- * renames), two-byte literals, keywords and JSON arrays with escapes, and a
+ * renames), two-byte literals, keywords and JSON arrays with escapes,
+ * non-ASCII values in other cases (folded atoms, folded event values), and a
  * rule let through by a common literal whose other values are absent,
  * matched against hand-built events with the prefilter on and off: the rules
  * that match must be the same, the expected ones must match, and with
@@ -95,7 +96,22 @@ static const char rules[] =
     "  sel_b: {CommandLine|contains: 'raretwo'}\n  condition: 1 of sel_*\n---\n"
     "title: field-scoped\nlogsource: {product: test}\ndetection:\n"
     "  sel: {CommandLine|contains: 'zeta-lit', Note|contains: ['one-lit', 'two-lit']}\n"
-    "  condition: sel\n";
+    "  condition: sel\n---\n"
+    /* non-ASCII values: atoms of folded text, found in folded event values */
+    "title: uni-contains\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|contains: '\xd0\x9f\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c'}\n"
+    "  condition: sel\n---\n"
+    "title: uni-exact\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {User: '\xc3\x84RGER'}\n  condition: sel\n---\n"
+    "title: uni-prefix\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {Path|startswith: 'c:\\\xd0\xbf\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xb7\xd0\xbe\xd0\xb2\xd0\xb0"
+    "\xd1\x82\xd0\xb5\xd0\xbb\xd0\xb8\\'}\n  condition: sel\n---\n"
+    "title: uni-keyword\nlogsource: {product: test}\ndetection:\n"
+    "  kw: ['\xc3\xa4rger-kw']\n  condition: kw\n---\n"
+    "title: uni-cased\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {CommandLine|contains|cased: '\xc3\x84rger'}\n  condition: sel\n---\n"
+    "title: uni-homoglyph\nlogsource: {product: test}\ndetection:\n"
+    "  sel: {Image|contains: '\xd0\xb0'}\n  condition: sel\n";
 
 struct ev_case {
     const char *kv[12]; /* key, value pairs, NULL-ended */
@@ -174,6 +190,22 @@ static const struct ev_case cases[] = {
     {{"Image", "a.exe", "CommandLine", "x zeta-lit", "Note", "[\"two-lit\"]", NULL},
      "field-scoped;"},
     {{"Image", "zeta-lit.exe", "CommandLine", "x", "Note", "one-lit zeta-lit", NULL}, ""},
+    {{"Image", "a.exe", "CommandLine",
+      "\xd0\xbc\xd0\xbe\xd0\xb9 \xd0\x9f\xd0\x90\xd0\xa0\xd0\x9e\xd0\x9b\xd0\xac", NULL},
+     "uni-contains;"},
+    {{"Image", "a.exe", "CommandLine", "\xd0\x9f\xd0\x90\xd0\xa0\xd0\x9e\xd0\x9b", NULL}, ""},
+    {{"Image", "a.exe", "User", "\xc3\xa4rger", NULL}, "uni-exact;"},
+    {{"Image", "a.exe", "User", "\xc3\xa4rgerlich", NULL}, ""},
+    {{"Image", "a.exe", "Path",
+      "C:\\\xd0\x9f\xd0\x9e\xd0\x9b\xd0\xac\xd0\x97\xd0\x9e\xd0\x92\xd0\x90\xd0\xa2\xd0\x95"
+      "\xd0\x9b\xd0\x98\\x",
+      NULL},
+     "uni-prefix;"},
+    {{"Image", "a.exe", "Path", "C:\\\xd0\x9f\xd0\x9e\xd0\x9b\xd0\xac\\x", NULL}, ""},
+    {{"Image", "a.exe", "Note", "GRO\xc3\x9f \xc3\x84RGER-KW", NULL}, "uni-keyword;"},
+    {{"Image", "a.exe", "CommandLine", "das \xc3\x84rger", NULL}, "uni-cased;"},
+    {{"Image", "a.exe", "CommandLine", "das \xc3\xa4rger", NULL}, ""},
+    {{"Image", "C:\\x\\svchost\xd0\x90.exe", NULL}, "uni-homoglyph;"},
 };
 
 static int setup(void **state)
@@ -230,7 +262,7 @@ static void test_same_matches(void **state)
     sigma_set_finish(s);
     struct sigma_counts cnt;
     sigma_set_counts(s, &cnt);
-    assert_int_equal(cnt.rules, 27);
+    assert_int_equal(cnt.rules, 33);
     struct sigma_matcher *on = sigma_matcher_new(s), *off = sigma_matcher_new(s);
     assert_non_null(on);
     assert_non_null(off);
@@ -254,13 +286,14 @@ static void test_same_matches(void **state)
     struct sigma_match_stats st_on, st_off;
     sigma_matcher_stats(on, &st_on);
     sigma_matcher_stats(off, &st_off);
-    assert_int_equal(st_off.rule_evals, 27 * (sizeof(cases) / sizeof(cases[0])));
+    assert_int_equal(st_off.rule_evals, 33 * (sizeof(cases) / sizeof(cases[0])));
 #ifdef KENCHI_HAVE_HS
     assert_true(st_on.rule_evals < st_off.rule_evals);
-    /* only "short" (a two-letter literal) and "not-only" have no atom */
+    /* only "short" (a two-letter literal), "not-only" and "uni-cased" (|cased
+     * non-ASCII text) have no atom */
     struct sigma_pf_counts pc;
     sigma_prefilter_counts(s->pf, &pc);
-    assert_int_equal(pc.always, 2);
+    assert_int_equal(pc.always, 3);
 #endif
     arena_free(&a);
     sigma_matcher_free(on);

@@ -1,4 +1,4 @@
-/* Unit tests for util/: time conversion, JSON escaping, arena. */
+/* Unit tests for util/: time conversion, JSON escaping, arena, case folding. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/casefold.h"
 #include "util/timeconv.h"
 
 static void test_civil_roundtrip(void **state)
@@ -216,6 +217,62 @@ static void test_arena(void **state)
     arena_free(&a);
 }
 
+static void test_casefold(void **state)
+{
+    (void)state;
+    /* code points: ASCII, Latin-1, Latin Extended-A/B, Greek, Cyrillic, Armenian */
+    assert_int_equal(casefold_cp('A'), 'a');
+    assert_int_equal(casefold_cp('a'), 'a');
+    assert_int_equal(casefold_cp(0xC4), 0xE4);     /* Ä */
+    assert_int_equal(casefold_cp(0xD7), 0xD7);     /* multiplication sign */
+    assert_int_equal(casefold_cp(0xDF), 0xDF);     /* ß: no simple folding */
+    assert_int_equal(casefold_cp(0xB5), 0x3BC);    /* micro sign: Greek mu */
+    assert_int_equal(casefold_cp(0x100), 0x101);   /* Ā */
+    assert_int_equal(casefold_cp(0x130), 0x130);   /* İ: no simple folding */
+    assert_int_equal(casefold_cp(0x178), 0xFF);    /* Ÿ */
+    assert_int_equal(casefold_cp(0x17F), 0x17F);   /* long s: folds to ASCII, left */
+    assert_int_equal(casefold_cp(0x1C5), 0x1C6);   /* titlecase Dž */
+    assert_int_equal(casefold_cp(0x23A), 0x23A);   /* folds to three bytes: left */
+    assert_int_equal(casefold_cp(0x391), 0x3B1);   /* Α */
+    assert_int_equal(casefold_cp(0x3A2), 0x3A2);   /* unassigned */
+    assert_int_equal(casefold_cp(0x3C2), 0x3C3);   /* final sigma */
+    assert_int_equal(casefold_cp(0x3D1), 0x3B8);   /* theta symbol */
+    assert_int_equal(casefold_cp(0x401), 0x451);   /* Ё */
+    assert_int_equal(casefold_cp(0x41F), 0x43F);   /* П */
+    assert_int_equal(casefold_cp(0x4C0), 0x4CF);   /* palochka */
+    assert_int_equal(casefold_cp(0x531), 0x561);   /* Armenian Ayb */
+    assert_int_equal(casefold_cp(0x1E9E), 0x1E9E); /* three bytes: left */
+    /* every folding is its own folding, and keeps the two-byte length */
+    for (uint32_t c = 0; c < 0x800; c++) {
+        uint32_t f = casefold_cp(c);
+        assert_int_equal(casefold_cp(f), f);
+        assert_true((c < 0x80) == (f < 0x80));
+    }
+    /* text: lengths kept; longer characters and invalid bytes left alone */
+    const char in[] =
+        "\xd0\x9f\xd0\x90\xd0\xa0\xd0\x9e\xd0\x9b\xd0\xac \xc3\x84RGER \xe2\x80\x93 \xc3";
+    const char want[] =
+        "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c \xc3\xa4rger \xe2\x80\x93 \xc3";
+    char out[sizeof(in)];
+    assert_true(casefold_utf8(out, in, sizeof(in) - 1));
+    out[sizeof(in) - 1] = '\0';
+    assert_string_equal(out, want);
+    assert_false(casefold_utf8(out, want, sizeof(want) - 1));
+    /* long ASCII runs go eight bytes at a time, in place too */
+    char mixed[] =
+        "C:\\WINDOWS\\System32\\CMD.EXE /c \xd0\x9f\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c=ZZ";
+    assert_true(casefold_utf8(mixed, mixed, strlen(mixed)));
+    assert_string_equal(mixed, "c:\\windows\\system32\\cmd.exe /c "
+                               "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c=zz");
+    assert_true(casefold_needed(in, sizeof(in) - 1));
+    const char *lower = "c:\\windows\\system32\\cmd.exe", *upper = "c:\\windows\\system32\\Cmd.exe";
+    assert_false(casefold_needed(lower, strlen(lower)));
+    assert_true(casefold_needed(upper, strlen(upper)));
+    assert_true(casefold_needed("cmd.exE", 7));
+    assert_true(casefold_non_ascii("abcdefgh\xc3\x84", 10));
+    assert_false(casefold_non_ascii("ABCDEFGHIJ", 10));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_local_zone),        cmocka_unit_test(test_user_time),
         cmocka_unit_test(test_json_escape),       cmocka_unit_test(test_arena),
         cmocka_unit_test(test_json_escape_words), cmocka_unit_test(test_time_format_digits),
+        cmocka_unit_test(test_casefold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
