@@ -11,7 +11,10 @@
  * detectors and the store), store_sync (every event is committed), then
  * one store transaction with the alerts the detector made since the last
  * commit (detector_take: sorted by event time) and the offsets of the file
- * streams that moved. Only then are the outputs woken up: they only see
+ * streams that moved, and the correlation engine's state when it changed
+ * (so the saved state is always the state as of the saved offsets: after
+ * a crash, the events re-read from those offsets rebuild what was lost,
+ * none counted twice). Only then are the outputs woken up: they only see
  * committed alerts.
  */
 #include "daemon/live.h"
@@ -33,6 +36,7 @@
 #include "daemon/log.h"
 #include "detect/detector.h"
 #include "detect/intel-detector.h"
+#include "detect/sigma-corr.h"
 #include "detect/sigma.h"
 #include "intel/intel-set.h"
 #include "output/output.h"
@@ -131,6 +135,9 @@ struct live {
     struct store_alert *alerts;
     size_t nalerts, capalerts;
     struct buf alert_text; /* the alerts' strings, NUL-separated */
+    struct buf corr_state; /* the correlation state being saved */
+    uint64_t corr_gen;     /* generation of the engine's state last saved */
+    bool corr_dirty;       /* save it at the next commit whatever the generation */
 
     /* outputs */
     pthread_mutex_t omu;
@@ -530,16 +537,33 @@ static int commit(struct live *l)
         free(order);
         return -ENOMEM;
     }
-    if (!l->nalerts && !noffs) {
+    /* the correlation state, when it moved: every event read so far went
+     * through the engine, as the offsets say */
+    struct corr_engine *ce = detector_corr_engine(l->det);
+    uint64_t gen = corr_engine_generation(ce);
+    bool save_state = l->corr_dirty || gen != l->corr_gen;
+    buf_clear(&l->corr_state);
+    if (save_state && corr_engine_save(ce, &l->corr_state) < 0) {
+        free(offs);
+        free(order);
+        return -ENOMEM;
+    }
+    if (!l->nalerts && !noffs && !save_state) {
         free(offs);
         free(order);
         return 0;
     }
     uint64_t added = 0, last = 0;
-    rc = store_live_commit(l->store, l->alerts, l->nalerts, offs, noffs, &added, &last);
+    rc = store_live_commit_state(l->store, l->alerts, l->nalerts, offs, noffs,
+                                 save_state ? l->corr_state.data : NULL, l->corr_state.len, &added,
+                                 &last);
     if (rc < 0) {
         klog(LOGL_ERROR, "%s", store_errmsg(l->store));
     } else {
+        if (save_state) {
+            l->corr_gen = gen;
+            l->corr_dirty = false;
+        }
         for (size_t i = 0; i < noffs; i++)
             order[noffs - 1 - i]->dirty = false;
         metric_add(l->m_commits, 1);
@@ -621,6 +645,69 @@ static void update_lag(struct live *l)
     metric_set(l->m_lag_ms, (now_ns() - st->ts_max) / 1000000);
 }
 
+static void report_restore(const char *what, const struct corr_restore_report *rep)
+{
+    klog(LOGL_INFO,
+         "%s: %u correlation groups taken over (%u correlations); %llu dropped (%u "
+         "correlations gone, %u changed)",
+         what, rep->groups, rep->corrs, (unsigned long long)rep->groups_dropped, rep->corrs_gone,
+         rep->corrs_changed);
+}
+
+/* The correlation state saved at the last commit, into the engine (start). */
+static int restore_corr_state(struct live *l)
+{
+    struct corr_engine *ce = detector_corr_engine(l->det);
+    void *data = NULL;
+    size_t n = 0;
+    int rc = store_corr_state_get(l->store, &data, &n);
+    if (rc == -ENOENT)
+        return 0;
+    if (rc < 0) {
+        klog(LOGL_ERROR, "%s", store_errmsg(l->store));
+        return rc;
+    }
+    struct corr_restore_report rep;
+    char err[256];
+    rc = corr_engine_restore(ce, data, n, &rep, err, sizeof(err));
+    free(data);
+    if (rc == -EINVAL) {
+        klog(LOGL_WARNING, "%s: ignored, correlations start empty", err);
+        l->corr_dirty = true; /* replaced at the next commit */
+        return 0;
+    }
+    if (rc < 0) {
+        klog(LOGL_ERROR, "restoring the correlation state: %s", err);
+        return rc;
+    }
+    if (ce)
+        report_restore("correlation state restored", &rep);
+    if (!ce || rep.corrs_gone || rep.corrs_changed)
+        l->corr_dirty = true; /* what was dropped leaves the store too */
+    l->corr_gen = corr_engine_generation(ce);
+    return 0;
+}
+
+/* A reload keeps the state of the correlations that remain. */
+static void move_corr_state(struct live *l, struct corr_engine *from, struct corr_engine *to)
+{
+    l->corr_dirty = true;
+    if (!from || !to)
+        return;
+    struct buf b;
+    buf_init(&b);
+    struct corr_restore_report rep;
+    char err[256] = "";
+    int rc = corr_engine_save(from, &b);
+    if (rc == 0)
+        rc = corr_engine_restore(to, b.data, b.len, &rep, err, sizeof(err));
+    buf_free(&b);
+    if (rc < 0)
+        klog(LOGL_ERROR, "reload: correlation state lost: %s", err[0] ? err : strerror(-rc));
+    else
+        report_restore("reload", &rep);
+}
+
 static void do_reload(struct live *l)
 {
     klog(LOGL_INFO, "SIGHUP: reloading rules and intelligence, reopening outputs");
@@ -633,6 +720,7 @@ static void do_reload(struct live *l)
         metric_add(l->m_reload_failed, 1);
         klog(LOGL_ERROR, "reload failed: the rules and intelligence in use stay");
     } else {
+        move_corr_state(l, detector_corr_engine(l->det), detector_corr_engine(det));
         free_detection(l->set, l->iset, l->det, l->idet);
         l->set = set;
         l->iset = iset;
@@ -990,6 +1078,7 @@ int live_run(struct config *cf)
     pthread_mutex_init(&l->omu, NULL);
     pthread_cond_init(&l->ocv, NULL);
     buf_init(&l->alert_text);
+    buf_init(&l->corr_state);
     int status = EXIT_RUNTIME;
     struct tailer *t = NULL;
     pthread_t worker;
@@ -1017,7 +1106,8 @@ int live_run(struct config *cf)
     }
     metrics_gauge_fn(l->m, "kenchi_store_bytes", "Size of the store on disk (file and log)", "",
                      store_bytes_fn, (void *)cf->store);
-    if (load_detection(l, false, &l->set, &l->iset, &l->det, &l->idet) < 0)
+    if (load_detection(l, false, &l->set, &l->iset, &l->det, &l->idet) < 0 ||
+        restore_corr_state(l) < 0)
         goto out;
     struct pipeline_opts po;
     pipeline_opts_default(&po);
@@ -1143,6 +1233,7 @@ out:
     free(l->alerts);
     free(l->outs);
     buf_free(&l->alert_text);
+    buf_free(&l->corr_state);
     metrics_free(l->m);
     if (status == 0)
         klog(LOGL_INFO, "stopped");
