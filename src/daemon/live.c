@@ -54,6 +54,11 @@ const struct live_service *const live_services[] = {
 
 #define MAX_SERVICES 8
 
+/* A correlation state up to this size is saved at every commit that
+ * changed it (well under a millisecond: docs/performance.md); a larger one
+ * at most every limits.correlation_state_interval. */
+#define CORR_STATE_SMALL (64u << 10)
+
 /* ---- records and streams -------------------------------------------------- */
 
 enum { REC_DATA, REC_TRUNCATED, REC_HEAD, REC_CLOSE };
@@ -138,6 +143,11 @@ struct live {
     struct buf corr_state; /* the correlation state being saved */
     uint64_t corr_gen;     /* generation of the engine's state last saved */
     bool corr_dirty;       /* save it at the next commit whatever the generation */
+    bool corr_final;       /* the last commit: save it whatever its size */
+    bool corr_held;        /* the last commit held the state (and offsets) back */
+    int64_t corr_saved_at; /* mono_ns of the last save */
+    int64_t corr_due;      /* when a held-back state is to be saved */
+    size_t corr_last_len;  /* bytes of the last saved state */
 
     /* outputs */
     pthread_mutex_t omu;
@@ -542,6 +552,19 @@ static int commit(struct live *l)
     struct corr_engine *ce = detector_corr_engine(l->det);
     uint64_t gen = corr_engine_generation(ce);
     bool save_state = l->corr_dirty || gen != l->corr_gen;
+    /* a large state is saved at most every correlation_state_interval; until
+     * then the offsets stay where that state was saved (the events after
+     * them are read again after a crash: the store drops them, the alerts
+     * they make again are known by their id) */
+    int64_t now = mono_ns(), every = l->cf->corr_state_interval_ns;
+    l->corr_held = false;
+    if (save_state && !l->corr_dirty && !l->corr_final && every &&
+        l->corr_last_len > CORR_STATE_SMALL && now < l->corr_saved_at + every) {
+        save_state = false;
+        l->corr_held = true;
+        l->corr_due = l->corr_saved_at + every;
+        noffs = 0;
+    }
     buf_clear(&l->corr_state);
     if (save_state && corr_engine_save(ce, &l->corr_state) < 0) {
         free(offs);
@@ -563,6 +586,8 @@ static int commit(struct live *l)
         if (save_state) {
             l->corr_gen = gen;
             l->corr_dirty = false;
+            l->corr_saved_at = now;
+            l->corr_last_len = l->corr_state.len;
         }
         for (size_t i = 0; i < noffs; i++)
             order[noffs - 1 - i]->dirty = false;
@@ -682,6 +707,9 @@ static int restore_corr_state(struct live *l)
     }
     if (ce)
         report_restore("correlation state restored", &rep);
+    /* as good as saved just now */
+    l->corr_saved_at = mono_ns();
+    l->corr_last_len = n;
     if (!ce || rep.corrs_gone || rep.corrs_changed)
         l->corr_dirty = true; /* what was dropped leaves the store too */
     l->corr_gen = corr_engine_generation(ce);
@@ -740,7 +768,7 @@ static void *worker_main(void *arg)
     struct live *l = arg;
     int64_t interval = l->cf->commit_interval_ns;
     int64_t next_commit = mono_ns() + interval;
-    bool pending = false;
+    bool pending = false, fresh = false;
     int rc = 0;
     for (;;) {
         pthread_mutex_lock(&l->mu);
@@ -793,7 +821,7 @@ static void *worker_main(void *arg)
             take = r->next;
             if (rc == 0) {
                 rc = process(l, r);
-                pending = true;
+                pending = fresh = true;
             }
             free(r);
         }
@@ -802,11 +830,15 @@ static void *worker_main(void *arg)
         /* commit when the interval is over, or at once when nothing
          * waits: a quiet stream's alert leaves within milliseconds, a busy
          * one commits once per interval */
-        if (pending && (mono_ns() >= next_commit || idle)) {
+        if (pending && (mono_ns() >= next_commit || (idle && fresh))) {
             rc = commit(l);
             update_lag(l);
-            pending = false;
+            /* a held-back correlation state makes a commit when it is due */
+            pending = l->corr_held;
+            fresh = false;
             next_commit = mono_ns() + interval;
+            if (l->corr_held && l->corr_due < next_commit)
+                next_commit = l->corr_due;
             if (rc < 0)
                 break;
         }
@@ -817,9 +849,10 @@ static void *worker_main(void *arg)
                 break;
             do_reload(l);
         }
-        if (drained && !pending)
+        if (drained && !fresh) /* a held-back state goes with the last commit */
             break;
     }
+    l->corr_final = true;
     if (rc == 0)
         rc = commit(l);
     pthread_mutex_lock(&l->mu);

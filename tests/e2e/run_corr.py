@@ -7,7 +7,9 @@ restart 2 more failures arrive: exactly one correlation alert. After kill
 -9 a 4th failure alone does not fire (the 3 restored are not counted
 twice). Negative: 2 failures after the restart in a new window (20
 minutes later) do not fire. A damaged saved state is reported and the
-daemon starts empty.
+daemon starts empty. A large state, saved at most every
+correlation_state_interval with the read offsets held back to it,
+survives kill -9 the same way.
 
 Nothing is timed: the test waits for the store to hold the commit that
 covers a line (its read offset) and then reads the alerts of that same
@@ -62,7 +64,7 @@ def noise_line(minute, sec):
 
 
 class Env:
-    def __init__(self, name):
+    def __init__(self, name, limits=""):
         self.dir = tempfile.mkdtemp(prefix=f"kenchi-corr-{name}-")
         self.logs = os.path.join(self.dir, "logs")
         self.rules = os.path.join(self.dir, "rules")
@@ -92,6 +94,7 @@ outputs:
     path: {self.out}
 limits:
   commit_interval: 50ms
+{limits}
 """)
         self.proc = None
 
@@ -135,6 +138,15 @@ limits:
     def wait_committed(self):
         size = os.path.getsize(self.path)
         return wait_for(lambda: self.committed() == size)
+
+    def stored_events(self):
+        rows = self.query("SELECT count(*) FROM events e JOIN files f ON e.file=f.id "
+                          "WHERE f.path=?", (self.path,))
+        return rows[0][0] if rows else -1
+
+    def lines(self):
+        with open(self.path) as f:
+            return sum(1 for _ in f)
 
     def stored_corr_alerts(self):
         rows = self.query("SELECT doc FROM alerts WHERE kind='correlation'")
@@ -269,9 +281,53 @@ def test_damaged_state():
         env.cleanup()
 
 
+def test_large_state_held():
+    """A large state (over 64 KiB: 1500 addresses) is saved at most every
+    correlation_state_interval (1h here: only at the stop), the read
+    offsets held back with it. kill -9 while 3 failures are held: after the
+    restart they are read again from the held offsets onto the state saved
+    with those offsets, so a 4th does not fire (nothing counted twice) and
+    a 5th does."""
+    env = Env("held", limits="  correlation_state_interval: 1h")
+    try:
+        env.write("".join(fail_line(0, 0, f"10.0.{i // 250}.{i % 250 + 1}") for i in range(1500)))
+        env.start()
+        ok(wait_for(lambda: env.stored_events() == 1500), "held: 1500 addresses stored", env.log())
+        rc = env.stop(signal.SIGTERM)
+        big = env.query("SELECT length(value) FROM state WHERE key='sigma.correlation_state'")
+        ok(rc == 0 and env.committed() == os.path.getsize(env.path) and big and
+           big[0][0] > 65536, "held: SIGTERM saves the large state with the offsets", big)
+        env.start()
+        size0 = os.path.getsize(env.path)
+        env.write(fail_line(0, 1) + fail_line(0, 3) + fail_line(0, 5))
+        stored = wait_for(lambda: env.stored_events() == 1503)
+        env.stop(signal.SIGKILL)
+        ok(stored and env.committed() == size0,
+           "held: 3 more failures stored, offsets and state held back at kill -9",
+           (env.committed(), size0, env.log()))
+        env.start()
+        env.write(fail_line(0, 30))
+        ok(wait_for(lambda: env.stored_events() == 1504), "held: after kill -9, a 4th stored",
+           env.log())
+        rc = env.stop(signal.SIGTERM)
+        ok(rc == 0 and env.stored_corr_alerts() == [],
+           "held: the 3 read again are not counted twice (a 4th does not fire)",
+           env.stored_corr_alerts())
+        env.start()
+        env.write(fail_line(1, 0))
+        ok(wait_for(lambda: len(env.delivered()) >= 1), "held: the 5th fires", env.log())
+        rc = env.stop(signal.SIGTERM)
+        got = env.delivered()
+        ok(rc == 0 and len(got) == 1 and got[0]["correlation"]["value"] == 5 and
+           len(env.stored_corr_alerts()) == 1, "held: exactly one correlation alert", got)
+    finally:
+        env.cleanup()
+
+
 test_restart("SIGTERM")
 test_restart("kill -9")
 test_restart("SIGHUP")
 test_kill9_not_twice()
 test_new_window()
 test_damaged_state()
+test_large_state_held()
