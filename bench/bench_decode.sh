@@ -91,7 +91,7 @@ printf '%-46s %14s %9s %9s\n' "kenchi pipeline (bench_decode --mode pipeline)" \
     "$(num "$(kv records_per_s "$pipe")")" "$(kv cpu_seconds "$pipe")" "$(kv seconds "$pipe")"
 echo "   unparsed: $(kv unparsed "$pipe") of $(kv records "$pipe") lines"
 # shellcheck disable=SC2086
-timed "$KENCHI" scan $store_opt --output jsonl "$BIG" >"$DIR/scan.json" || exit 1
+timed "$KENCHI" scan $store_opt --output jsonl "$BIG" >"$DIR/scan.json" 2>&1 || exit 1
 CLI_RATE=$(rate "$LINES" "$T_CPU")
 printf '%-46s %14s %9s %9s\n' "kenchi scan${store_opt:+ $store_opt} --output jsonl" "$(num "$CLI_RATE")" \
     "$T_CPU" "$T_WALL"
@@ -100,8 +100,15 @@ CLI_RSS_BIG=$T_RSS_KB
 # lines are only split into the syslog envelope
 python3 -c '
 import json, sys
-s = json.load(open(sys.argv[1]))
-print("   events by module: " + ", ".join("%s %d" % (l["module"], l["events"]) for l in s["logsources"]))
+# the summary is one line among the alerts (JSON lines)
+for line in open(sys.argv[1]):
+    try:
+        s = json.loads(line)
+    except ValueError:
+        continue
+    if isinstance(s, dict) and "logsources" in s:
+        print("   events by module: " + ", ".join("%s %d" % (l["module"], l["events"]) for l in s["logsources"]))
+        break
 ' "$DIR/scan.json"
 
 F2B_RATES=""
