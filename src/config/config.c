@@ -330,10 +330,13 @@ static void read_top(struct conf_ctx *c, struct config *cf, const struct ynode *
     cf->batch = 1024;
     cf->commit_interval_ns = 200 * 1000000LL;
     cf->max_line = 1u << 20;
+    cf->corr_state_interval_ns = 5 * NS_PER_SEC;
     const struct ynode *lim = ynode_get(root, "limits");
     if (lim && conf_is_map(c, lim, "limits")) {
-        static const char *const lk[] = {"queue_bytes", "batch",           "commit_interval",
-                                         "max_line",    "store_max_bytes", NULL};
+        static const char *const lk[] = {
+            "queue_bytes", "batch",           "commit_interval",
+            "max_line",    "store_max_bytes", "correlation_state_interval",
+            NULL};
         conf_check_keys(c, lim, lk);
         conf_size(c, lim, "queue_bytes", 1u << 20, 1ull << 40, &cf->queue_bytes);
         conf_uint(c, lim, "batch", 1, 65536, &cf->batch);
@@ -341,6 +344,8 @@ static void read_top(struct conf_ctx *c, struct config *cf, const struct ynode *
                       &cf->commit_interval_ns);
         conf_size(c, lim, "max_line", 256, 64u << 20, &cf->max_line);
         conf_size(c, lim, "store_max_bytes", 0, UINT64_MAX, &cf->store_max_bytes);
+        conf_duration(c, lim, "correlation_state_interval", 0, 3600 * NS_PER_SEC,
+                      &cf->corr_state_interval_ns);
         if (cf->max_line > cf->queue_bytes / 2)
             conf_error(c, lim, "limits: max_line must be at most half of queue_bytes");
     }

@@ -111,6 +111,7 @@ struct config {
     int64_t commit_interval_ns;
     uint64_t max_line;
     uint64_t store_max_bytes;
+    int64_t corr_state_interval_ns; /* large correlation states: saved at most this often */
     enum log_dest log_dest;
     enum log_level log_level;
     const char *log_ident;

@@ -11,7 +11,10 @@
  * detectors and the store), store_sync (every event is committed), then
  * one store transaction with the alerts the detector made since the last
  * commit (detector_take: sorted by event time) and the offsets of the file
- * streams that moved. Only then are the outputs woken up: they only see
+ * streams that moved, and the correlation engine's state when it changed
+ * (so the saved state is always the state as of the saved offsets: after
+ * a crash, the events re-read from those offsets rebuild what was lost,
+ * none counted twice). Only then are the outputs woken up: they only see
  * committed alerts.
  */
 #include "daemon/live.h"
@@ -33,6 +36,7 @@
 #include "daemon/log.h"
 #include "detect/detector.h"
 #include "detect/intel-detector.h"
+#include "detect/sigma-corr.h"
 #include "detect/sigma.h"
 #include "intel/intel-set.h"
 #include "output/output.h"
@@ -49,6 +53,11 @@ const struct live_service *const live_services[] = {
 };
 
 #define MAX_SERVICES 8
+
+/* A correlation state up to this size is saved at every commit that
+ * changed it (well under a millisecond: docs/performance.md); a larger one
+ * at most every limits.correlation_state_interval. */
+#define CORR_STATE_SMALL (64u << 10)
 
 /* ---- records and streams -------------------------------------------------- */
 
@@ -131,6 +140,14 @@ struct live {
     struct store_alert *alerts;
     size_t nalerts, capalerts;
     struct buf alert_text; /* the alerts' strings, NUL-separated */
+    struct buf corr_state; /* the correlation state being saved */
+    uint64_t corr_gen;     /* generation of the engine's state last saved */
+    bool corr_dirty;       /* save it at the next commit whatever the generation */
+    bool corr_final;       /* the last commit: save it whatever its size */
+    bool corr_held;        /* the last commit held the state (and offsets) back */
+    int64_t corr_saved_at; /* mono_ns of the last save */
+    int64_t corr_due;      /* when a held-back state is to be saved */
+    size_t corr_last_len;  /* bytes of the last saved state */
 
     /* outputs */
     pthread_mutex_t omu;
@@ -530,16 +547,48 @@ static int commit(struct live *l)
         free(order);
         return -ENOMEM;
     }
-    if (!l->nalerts && !noffs) {
+    /* the correlation state, when it moved: every event read so far went
+     * through the engine, as the offsets say */
+    struct corr_engine *ce = detector_corr_engine(l->det);
+    uint64_t gen = corr_engine_generation(ce);
+    bool save_state = l->corr_dirty || gen != l->corr_gen;
+    /* a large state is saved at most every correlation_state_interval; until
+     * then the offsets stay where that state was saved (the events after
+     * them are read again after a crash: the store drops them, the alerts
+     * they make again are known by their id) */
+    int64_t now = mono_ns(), every = l->cf->corr_state_interval_ns;
+    l->corr_held = false;
+    if (save_state && !l->corr_dirty && !l->corr_final && every &&
+        l->corr_last_len > CORR_STATE_SMALL && now < l->corr_saved_at + every) {
+        save_state = false;
+        l->corr_held = true;
+        l->corr_due = l->corr_saved_at + every;
+        noffs = 0;
+    }
+    buf_clear(&l->corr_state);
+    if (save_state && corr_engine_save(ce, &l->corr_state) < 0) {
+        free(offs);
+        free(order);
+        return -ENOMEM;
+    }
+    if (!l->nalerts && !noffs && !save_state) {
         free(offs);
         free(order);
         return 0;
     }
     uint64_t added = 0, last = 0;
-    rc = store_live_commit(l->store, l->alerts, l->nalerts, offs, noffs, &added, &last);
+    rc = store_live_commit_state(l->store, l->alerts, l->nalerts, offs, noffs,
+                                 save_state ? l->corr_state.data : NULL, l->corr_state.len, &added,
+                                 &last);
     if (rc < 0) {
         klog(LOGL_ERROR, "%s", store_errmsg(l->store));
     } else {
+        if (save_state) {
+            l->corr_gen = gen;
+            l->corr_dirty = false;
+            l->corr_saved_at = now;
+            l->corr_last_len = l->corr_state.len;
+        }
         for (size_t i = 0; i < noffs; i++)
             order[noffs - 1 - i]->dirty = false;
         metric_add(l->m_commits, 1);
@@ -621,6 +670,72 @@ static void update_lag(struct live *l)
     metric_set(l->m_lag_ms, (now_ns() - st->ts_max) / 1000000);
 }
 
+static void report_restore(const char *what, const struct corr_restore_report *rep)
+{
+    klog(LOGL_INFO,
+         "%s: %u correlation groups taken over (%u correlations); %llu dropped (%u "
+         "correlations gone, %u changed)",
+         what, rep->groups, rep->corrs, (unsigned long long)rep->groups_dropped, rep->corrs_gone,
+         rep->corrs_changed);
+}
+
+/* The correlation state saved at the last commit, into the engine (start). */
+static int restore_corr_state(struct live *l)
+{
+    struct corr_engine *ce = detector_corr_engine(l->det);
+    void *data = NULL;
+    size_t n = 0;
+    int rc = store_corr_state_get(l->store, &data, &n);
+    if (rc == -ENOENT)
+        return 0;
+    if (rc < 0) {
+        klog(LOGL_ERROR, "%s", store_errmsg(l->store));
+        return rc;
+    }
+    struct corr_restore_report rep;
+    char err[256];
+    rc = corr_engine_restore(ce, data, n, &rep, err, sizeof(err));
+    free(data);
+    if (rc == -EINVAL) {
+        klog(LOGL_WARNING, "%s: ignored, correlations start empty", err);
+        l->corr_dirty = true; /* replaced at the next commit */
+        return 0;
+    }
+    if (rc < 0) {
+        klog(LOGL_ERROR, "restoring the correlation state: %s", err);
+        return rc;
+    }
+    if (ce)
+        report_restore("correlation state restored", &rep);
+    /* as good as saved just now */
+    l->corr_saved_at = mono_ns();
+    l->corr_last_len = n;
+    if (!ce || rep.corrs_gone || rep.corrs_changed)
+        l->corr_dirty = true; /* what was dropped leaves the store too */
+    l->corr_gen = corr_engine_generation(ce);
+    return 0;
+}
+
+/* A reload keeps the state of the correlations that remain. */
+static void move_corr_state(struct live *l, struct corr_engine *from, struct corr_engine *to)
+{
+    l->corr_dirty = true;
+    if (!from || !to)
+        return;
+    struct buf b;
+    buf_init(&b);
+    struct corr_restore_report rep;
+    char err[256] = "";
+    int rc = corr_engine_save(from, &b);
+    if (rc == 0)
+        rc = corr_engine_restore(to, b.data, b.len, &rep, err, sizeof(err));
+    buf_free(&b);
+    if (rc < 0)
+        klog(LOGL_ERROR, "reload: correlation state lost: %s", err[0] ? err : strerror(-rc));
+    else
+        report_restore("reload", &rep);
+}
+
 static void do_reload(struct live *l)
 {
     klog(LOGL_INFO, "SIGHUP: reloading rules and intelligence, reopening outputs");
@@ -633,6 +748,7 @@ static void do_reload(struct live *l)
         metric_add(l->m_reload_failed, 1);
         klog(LOGL_ERROR, "reload failed: the rules and intelligence in use stay");
     } else {
+        move_corr_state(l, detector_corr_engine(l->det), detector_corr_engine(det));
         free_detection(l->set, l->iset, l->det, l->idet);
         l->set = set;
         l->iset = iset;
@@ -652,7 +768,7 @@ static void *worker_main(void *arg)
     struct live *l = arg;
     int64_t interval = l->cf->commit_interval_ns;
     int64_t next_commit = mono_ns() + interval;
-    bool pending = false;
+    bool pending = false, fresh = false;
     int rc = 0;
     for (;;) {
         pthread_mutex_lock(&l->mu);
@@ -705,7 +821,7 @@ static void *worker_main(void *arg)
             take = r->next;
             if (rc == 0) {
                 rc = process(l, r);
-                pending = true;
+                pending = fresh = true;
             }
             free(r);
         }
@@ -714,11 +830,15 @@ static void *worker_main(void *arg)
         /* commit when the interval is over, or at once when nothing
          * waits: a quiet stream's alert leaves within milliseconds, a busy
          * one commits once per interval */
-        if (pending && (mono_ns() >= next_commit || idle)) {
+        if (pending && (mono_ns() >= next_commit || (idle && fresh))) {
             rc = commit(l);
             update_lag(l);
-            pending = false;
+            /* a held-back correlation state makes a commit when it is due */
+            pending = l->corr_held;
+            fresh = false;
             next_commit = mono_ns() + interval;
+            if (l->corr_held && l->corr_due < next_commit)
+                next_commit = l->corr_due;
             if (rc < 0)
                 break;
         }
@@ -729,9 +849,10 @@ static void *worker_main(void *arg)
                 break;
             do_reload(l);
         }
-        if (drained && !pending)
+        if (drained && !fresh) /* a held-back state goes with the last commit */
             break;
     }
+    l->corr_final = true;
     if (rc == 0)
         rc = commit(l);
     pthread_mutex_lock(&l->mu);
@@ -990,6 +1111,7 @@ int live_run(struct config *cf)
     pthread_mutex_init(&l->omu, NULL);
     pthread_cond_init(&l->ocv, NULL);
     buf_init(&l->alert_text);
+    buf_init(&l->corr_state);
     int status = EXIT_RUNTIME;
     struct tailer *t = NULL;
     pthread_t worker;
@@ -1017,7 +1139,8 @@ int live_run(struct config *cf)
     }
     metrics_gauge_fn(l->m, "kenchi_store_bytes", "Size of the store on disk (file and log)", "",
                      store_bytes_fn, (void *)cf->store);
-    if (load_detection(l, false, &l->set, &l->iset, &l->det, &l->idet) < 0)
+    if (load_detection(l, false, &l->set, &l->iset, &l->det, &l->idet) < 0 ||
+        restore_corr_state(l) < 0)
         goto out;
     struct pipeline_opts po;
     pipeline_opts_default(&po);
@@ -1143,6 +1266,7 @@ out:
     free(l->alerts);
     free(l->outs);
     buf_free(&l->alert_text);
+    buf_free(&l->corr_state);
     metrics_free(l->m);
     if (status == 0)
         klog(LOGL_INFO, "stopped");

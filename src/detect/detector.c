@@ -513,3 +513,8 @@ void detector_corr_stats(const struct detector *d, struct corr_stats *st)
 {
     corr_engine_stats(d->ce, st);
 }
+
+struct corr_engine *detector_corr_engine(struct detector *d)
+{
+    return d ? d->ce : NULL;
+}

@@ -63,6 +63,10 @@ int detector_push(struct detector *d, int64_t ts_ns, const char *json, char *row
 void detector_stats(const struct detector *d, struct sigma_match_stats *st);
 struct corr_stats;
 void detector_corr_stats(const struct detector *d, struct corr_stats *st);
+/* The correlation engine (NULL without correlations), for saving and
+ * restoring its state (sigma-corr.h). */
+struct corr_engine;
+struct corr_engine *detector_corr_engine(struct detector *d);
 
 /* Render one alert as a JSON object (no newline) into out; used by the
  * detector and by tests. */

@@ -106,6 +106,7 @@ struct corr_state {
     struct group *head, *tail;
     int64_t watermark_ns; /* newest event time fed */
     uint32_t depth;
+    uint64_t shape; /* corr_shape(), for the saved state */
 };
 
 struct corr_engine {
@@ -130,6 +131,7 @@ struct corr_engine {
     struct corr_event_ref *outrefs;
     uint32_t outcap;
     struct corr_stats st;
+    uint64_t gen; /* moves whenever the state may have changed */
 };
 
 void corr_opts_default(struct corr_opts *o)
@@ -184,6 +186,8 @@ static void compute_depths(struct corr_engine *e)
         }
 }
 
+static uint64_t corr_shape(const struct corr_state *c);
+
 int corr_engine_new(const struct sigma_set *s, const struct corr_opts *o, struct corr_engine **out)
 {
     *out = NULL;
@@ -230,6 +234,7 @@ int corr_engine_new(const struct sigma_set *s, const struct corr_opts *o, struct
         e->c[i].idx = i;
         e->c[i].watermark_ns = INT64_MIN;
         e->c[i].percentile_of_values = k->type == CORR_VALUE_PERCENTILE && k->has_percentile;
+        e->c[i].shape = corr_shape(&e->c[i]);
         e->st.correlations++;
         /* slots in descending order, so that one event that several slots
          * name is offered to the later step first (temporal_ordered) */
@@ -1005,6 +1010,7 @@ static int feed_corr(struct corr_engine *e, uint32_t ci, uint32_t slot, const st
         return 0;
     }
     e->st.fed++;
+    e->gen++;
     if (t > c->watermark_ns)
         c->watermark_ns = t;
     expire(e, c);
@@ -1044,4 +1050,612 @@ int corr_feed(struct corr_engine *e, const struct sigma_rule *r, const struct ev
             return rc;
     }
     return 0;
+}
+
+/* ---- saved state ------------------------------------------------------
+ *
+ * The blob (all integers little-endian):
+ *   "KCS\\0" u32 version, u64 payload length, u64 XXH3-64 of the payload
+ *   payload:
+ *     u32 nfiles, nfiles x str           file names the references use
+ *     u32 ncorr, ncorr x correlation     those with live groups
+ *   correlation: str id, str name, str title, u8 type, u32 nrules,
+ *     u64 shape, i64 watermark, u32 ngroups, ngroups x group (update order)
+ *   group: str key, i64 last_ns, u8 fired, then
+ *     count-like: u32 n, n x (i64 ts, u64 hash, f64 num); u32 n, n x ref
+ *     temporal: nrules x i64, nrules x ref
+ *     temporal_ordered: nrules x i64, nrules*nrules x ref
+ *   ref: i64 ts, u64 id, u64 line, u64 record, u32 file, u32 slot
+ *   str: u32 length (UINT32_MAX: none) and the bytes
+ */
+
+#define STATE_MAGIC   "KCS"
+#define STATE_VERSION 1u
+#define STATE_HEAD    24
+
+static void put_u32(struct buf *b, uint32_t v)
+{
+    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    buf_append(b, x, 4);
+}
+
+static void put_u64(struct buf *b, uint64_t v)
+{
+    put_u32(b, (uint32_t)v);
+    put_u32(b, (uint32_t)(v >> 32));
+}
+
+static void put_f64(struct buf *b, double d)
+{
+    uint64_t v;
+    memcpy(&v, &d, sizeof(v));
+    put_u64(b, v);
+}
+
+static void put_bytes(struct buf *b, const char *p, size_t n)
+{
+    put_u32(b, (uint32_t)n);
+    buf_append(b, p, n);
+}
+
+static void put_cstr(struct buf *b, const char *s)
+{
+    if (!s)
+        put_u32(b, UINT32_MAX);
+    else
+        put_bytes(b, s, strlen(s));
+}
+
+/* What a correlation's saved groups depend on: a changed shape makes them
+ * meaningless (a reload then drops them). The timespan and the condition
+ * are not part of it: the groups stay valid when they change. */
+static uint64_t corr_shape(const struct corr_state *c)
+{
+    const struct sigma_correlation *k = c->k;
+    XXH3_state_t *h = XXH3_createState();
+    if (!h)
+        return 0;
+    XXH3_64bits_reset(h);
+    uint32_t head[5] = {k->type, k->nrules, k->ngroup_by, k->nfields, c->percentile_of_values};
+    XXH3_64bits_update(h, head, sizeof(head));
+    const char *const *lists[3] = {k->rules, k->group_by, k->fields};
+    uint32_t ns[3] = {k->nrules, k->ngroup_by, k->nfields};
+    for (int l = 0; l < 3; l++)
+        for (uint32_t i = 0; i < ns[l]; i++)
+            XXH3_64bits_update(h, lists[l][i], strlen(lists[l][i]) + 1);
+    uint64_t v = XXH3_64bits_digest(h);
+    XXH3_freeState(h);
+    return v;
+}
+
+static bool is_temporal(uint8_t t)
+{
+    return t == CORR_TEMPORAL || t == CORR_TEMPORAL_ORDERED;
+}
+
+/* File table indices of the blob: interned on first use. */
+struct filemap {
+    uint32_t *to; /* engine index -> blob index (UINT32_MAX: not yet) */
+    uint32_t n;
+};
+
+static uint32_t map_file(struct filemap *fm, uint32_t f)
+{
+    if (f == UINT32_MAX || !fm->to)
+        return UINT32_MAX;
+    if (fm->to[f] == UINT32_MAX)
+        fm->to[f] = fm->n++;
+    return fm->to[f];
+}
+
+static void put_ref(struct buf *b, struct filemap *fm, const struct ref *r)
+{
+    put_u64(b, (uint64_t)r->ts_ns);
+    put_u64(b, r->id);
+    put_u64(b, r->line);
+    put_u64(b, r->record);
+    put_u32(b, map_file(fm, r->file));
+    put_u32(b, r->slot);
+}
+
+uint64_t corr_engine_generation(const struct corr_engine *e)
+{
+    return e ? e->gen : 0;
+}
+
+int corr_engine_save(const struct corr_engine *e, struct buf *out)
+{
+    struct filemap fm = {NULL, 0};
+    if (e && e->nfiles) {
+        fm.to = malloc(e->nfiles * sizeof(*fm.to));
+        if (!fm.to)
+            return -ENOMEM;
+        memset(fm.to, 0xff, e->nfiles * sizeof(*fm.to));
+    }
+    struct buf body;
+    buf_init(&body);
+    uint32_t ncorr = 0;
+    for (uint32_t i = 0; e && i < e->nc; i++)
+        ncorr += e->c[i].head != NULL;
+    put_u32(&body, ncorr);
+    for (uint32_t i = 0; e && i < e->nc; i++) {
+        const struct corr_state *c = &e->c[i];
+        if (!c->head)
+            continue;
+        const struct sigma_correlation *k = c->k;
+        put_cstr(&body, k->id);
+        put_cstr(&body, k->name);
+        put_cstr(&body, k->title);
+        buf_putc(&body, (char)k->type);
+        put_u32(&body, k->nrules);
+        put_u64(&body, c->shape);
+        put_u64(&body, (uint64_t)c->watermark_ns);
+        uint32_t ng = 0;
+        for (const struct group *g = c->head; g; g = g->next)
+            ng++;
+        put_u32(&body, ng);
+        for (const struct group *g = c->head; g; g = g->next) {
+            put_bytes(&body, g->key, g->keylen);
+            put_u64(&body, (uint64_t)g->last_ns);
+            buf_putc(&body, g->fired);
+            uint32_t nr = k->nrules;
+            if (is_temporal(k->type)) {
+                for (uint32_t s = 0; s < nr; s++)
+                    put_u64(&body, (uint64_t)g->slot_ns[s]);
+                size_t nref = k->type == CORR_TEMPORAL ? nr : (size_t)nr * nr;
+                for (size_t r = 0; r < nref; r++)
+                    put_ref(&body, &fm, &g->slot_ref[r]);
+                continue;
+            }
+            put_u32(&body, g->n - g->off);
+            for (uint32_t j = g->off; j < g->n; j++) {
+                put_u64(&body, (uint64_t)g->e[j].ts_ns);
+                put_u64(&body, g->e[j].hash);
+                put_f64(&body, g->e[j].num);
+            }
+            put_u32(&body, g->rn);
+            for (uint32_t j = 0; j < g->rn; j++)
+                put_ref(&body, &fm, &g->ring[(g->rhead + j) % e->o.max_alert_events]);
+        }
+    }
+    /* the file table, in blob index order */
+    struct buf files;
+    buf_init(&files);
+    put_u32(&files, fm.n);
+    if (fm.n) {
+        const char **names = calloc(fm.n, sizeof(*names));
+        if (!names) {
+            free(fm.to);
+            buf_free(&body);
+            buf_free(&files);
+            return -ENOMEM;
+        }
+        for (uint32_t f = 0; f < e->nfiles; f++)
+            if (fm.to[f] != UINT32_MAX)
+                names[fm.to[f]] = e->files[f];
+        for (uint32_t f = 0; f < fm.n; f++)
+            put_cstr(&files, names[f]);
+        free(names);
+    }
+    free(fm.to);
+    XXH3_state_t *h = XXH3_createState();
+    if (!h) {
+        buf_free(&body);
+        buf_free(&files);
+        return -ENOMEM;
+    }
+    XXH3_64bits_reset(h);
+    XXH3_64bits_update(h, files.data, files.len);
+    XXH3_64bits_update(h, body.data, body.len);
+    uint64_t sum = XXH3_64bits_digest(h);
+    XXH3_freeState(h);
+    buf_append(out, STATE_MAGIC, 4); /* with its NUL */
+    put_u32(out, STATE_VERSION);
+    put_u64(out, files.len + body.len);
+    put_u64(out, sum);
+    buf_append(out, files.data, files.len);
+    buf_append(out, body.data, body.len);
+    buf_free(&files);
+    buf_free(&body);
+    return 0;
+}
+
+/* ---- restoring ---- */
+
+struct rd {
+    const uint8_t *p;
+    size_t n, off;
+    const char *bad; /* the first problem */
+    size_t bad_at;
+};
+
+static bool rd_fail(struct rd *r, const char *why)
+{
+    if (!r->bad) {
+        r->bad = why;
+        r->bad_at = r->off;
+    }
+    return false;
+}
+
+static bool rd_need(struct rd *r, size_t n)
+{
+    if (r->bad)
+        return false;
+    if (r->n - r->off < n)
+        return rd_fail(r, "truncated");
+    return true;
+}
+
+static uint32_t get_u32(struct rd *r)
+{
+    if (!rd_need(r, 4))
+        return 0;
+    const uint8_t *p = r->p + r->off;
+    r->off += 4;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(struct rd *r)
+{
+    uint64_t lo = get_u32(r);
+    return lo | (uint64_t)get_u32(r) << 32;
+}
+
+static uint8_t get_u8(struct rd *r)
+{
+    if (!rd_need(r, 1))
+        return 0;
+    return r->p[r->off++];
+}
+
+static double get_f64(struct rd *r)
+{
+    uint64_t v = get_u64(r);
+    double d;
+    memcpy(&d, &v, sizeof(d));
+    return d;
+}
+
+/* A string: *p NULL for none (not NUL-terminated; *n its length). */
+static bool get_str(struct rd *r, const char **p, uint32_t *n)
+{
+    *p = NULL;
+    *n = get_u32(r);
+    if (r->bad)
+        return false;
+    if (*n == UINT32_MAX) {
+        *n = 0;
+        return true;
+    }
+    if (!rd_need(r, *n))
+        return false;
+    *p = (const char *)r->p + r->off;
+    r->off += *n;
+    return true;
+}
+
+static bool str_is(const char *p, uint32_t n, const char *s)
+{
+    return p && s && strlen(s) == n && !memcmp(p, s, n);
+}
+
+/* The correlation of e a saved one is: by id, else by name, else by
+ * title; -1 if none. */
+static int64_t match_corr(const struct corr_engine *e, const char *id, uint32_t idn,
+                          const char *name, uint32_t namen, const char *title, uint32_t titlen)
+{
+    for (uint32_t i = 0; i < e->nc; i++) {
+        const struct sigma_correlation *k = e->c[i].k;
+        if (id && k->id) {
+            if (str_is(id, idn, k->id))
+                return i;
+        } else if (name && k->name) {
+            if (str_is(name, namen, k->name))
+                return i;
+        } else if (!id && !k->id && !name && !k->name && str_is(title, titlen, k->title)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Does key hold exactly n length-prefixed values? */
+static bool key_valid(const char *key, uint32_t keylen, uint32_t n)
+{
+    size_t pos = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (keylen - pos < 4)
+            return false;
+        uint32_t l;
+        memcpy(&l, key + pos, 4);
+        if (keylen - pos - 4 < l)
+            return false;
+        pos += 4 + (size_t)l;
+    }
+    return pos == keylen;
+}
+
+/* A time from the blob: INT64_MIN (none) or far enough from the ends that
+ * window arithmetic cannot overflow. */
+static bool time_ok(int64_t t)
+{
+    return t == INT64_MIN || (t > -(INT64_C(1) << 62) && t < (INT64_C(1) << 62));
+}
+
+static struct ref get_ref(struct rd *r, uint32_t nfiles, const uint32_t *files, uint32_t nrules)
+{
+    struct ref x;
+    x.ts_ns = (int64_t)get_u64(r);
+    x.id = get_u64(r);
+    x.line = get_u64(r);
+    x.record = get_u64(r);
+    uint32_t f = get_u32(r);
+    x.slot = get_u32(r);
+    if (f != UINT32_MAX && f >= nfiles)
+        rd_fail(r, "event reference to an unknown file");
+    if (!time_ok(x.ts_ns) || x.ts_ns == INT64_MIN)
+        rd_fail(r, "time out of range");
+    if (x.slot >= nrules)
+        rd_fail(r, "event reference to an unknown rule");
+    x.file = f == UINT32_MAX || r->bad ? UINT32_MAX : files[f];
+    return x;
+}
+
+/* Drop every group and forget the event times. */
+static void engine_clear(struct corr_engine *e)
+{
+    for (uint32_t i = 0; i < e->nc; i++) {
+        while (e->c[i].head)
+            group_drop(e, e->c[i].head);
+        e->c[i].watermark_ns = INT64_MIN;
+    }
+    e->gen++;
+}
+
+/* One saved group into g (NULL: read and check only). */
+static int read_group(struct corr_engine *e, struct rd *r, uint8_t type, uint32_t nr,
+                      struct corr_state *c, struct corr_restore_report *rep, uint32_t nfiles,
+                      const uint32_t *files, int64_t wm)
+{
+    const char *key;
+    uint32_t keylen;
+    get_str(r, &key, &keylen);
+    int64_t last_ns = (int64_t)get_u64(r);
+    uint8_t fired = get_u8(r);
+    if (r->bad)
+        return -EINVAL;
+    if (!key)
+        return (rd_fail(r, "group without a key"), -EINVAL);
+    if (fired > 1)
+        return (rd_fail(r, "bad flag"), -EINVAL);
+    if (!time_ok(last_ns) || last_ns == INT64_MIN)
+        return (rd_fail(r, "time out of range"), -EINVAL);
+    struct group *g = NULL;
+    if (c) {
+        if (!key_valid(key, keylen, c->k->ngroup_by))
+            return (rd_fail(r, "malformed group key"), -EINVAL);
+        uint64_t h = XXH3_64bits_withSeed(key, keylen, c->idx);
+        for (struct group *o = e->ht[h & e->htmask]; o; o = o->hnext)
+            if (o->hash == h && o->corr == c->idx && o->keylen == keylen &&
+                !memcmp(o->key, key, keylen))
+                return (rd_fail(r, "group saved twice"), -EINVAL);
+        if (wm != INT64_MIN && last_ns < wm - c->k->timespan_ns) {
+            c = NULL; /* its window has passed: it would expire at once */
+            rep->groups_dropped++;
+        } else {
+            if (e->live >= e->o.max_groups) {
+                /* max_groups is lower than it was: the least recently
+                 * updated group goes, as in feeding */
+                evict_one(e);
+                rep->groups--;
+                rep->groups_dropped++;
+            }
+            g = group_get(e, c, key, keylen);
+            if (!g)
+                return -ENOMEM;
+            g->last_ns = last_ns;
+            g->fired = fired;
+            rep->groups++;
+        }
+    }
+    if (is_temporal(type)) {
+        if (!rd_need(r, (size_t)nr * 8))
+            return -EINVAL;
+        for (uint32_t s = 0; s < nr; s++) {
+            int64_t t = (int64_t)get_u64(r);
+            if (!time_ok(t))
+                return (rd_fail(r, "time out of range"), -EINVAL);
+            if (g)
+                g->slot_ns[s] = t;
+        }
+        size_t nref = type == CORR_TEMPORAL ? nr : (size_t)nr * nr;
+        if (!rd_need(r, nref * 40))
+            return -EINVAL;
+        for (size_t i = 0; i < nref; i++) {
+            struct ref x = get_ref(r, nfiles, files, nr);
+            if (g)
+                g->slot_ref[i] = x;
+        }
+        return r->bad ? -EINVAL : 0;
+    }
+    uint32_t n = get_u32(r);
+    if (!rd_need(r, (size_t)n * 24))
+        return -EINVAL;
+    /* keep the newest max_window_events */
+    uint32_t skip = g && n > e->o.max_window_events ? n - e->o.max_window_events : 0;
+    if (g && n - skip) {
+        g->e = malloc((n - skip) * sizeof(*g->e));
+        if (!g->e)
+            return -ENOMEM;
+        g->cap = n - skip;
+    }
+    int64_t prev = INT64_MIN;
+    for (uint32_t i = 0; i < n; i++) {
+        struct entry x;
+        x.ts_ns = (int64_t)get_u64(r);
+        x.hash = get_u64(r);
+        x.num = get_f64(r);
+        if (!time_ok(x.ts_ns) || x.ts_ns == INT64_MIN || x.num != x.num)
+            return (rd_fail(r, "bad window entry"), -EINVAL);
+        if (x.ts_ns < prev)
+            return (rd_fail(r, "window out of time order"), -EINVAL);
+        prev = x.ts_ns;
+        if (!g || i < skip)
+            continue;
+        if (uses_values(c)) {
+            if (!(x.hash & 1))
+                return (rd_fail(r, "bad value hash"), -EINVAL);
+            if (vt_add(g, x.hash))
+                return -ENOMEM;
+        }
+        g->e[g->n++] = x;
+    }
+    uint32_t nring = get_u32(r);
+    if (!rd_need(r, (size_t)nring * 40))
+        return -EINVAL;
+    uint32_t rc = e->o.max_alert_events;
+    for (uint32_t i = 0; i < nring; i++) {
+        struct ref x = get_ref(r, nfiles, files, nr);
+        if (!g || !rc)
+            continue;
+        /* as update_count keeps them: the newest rc */
+        g->ring[(g->rhead + g->rn) % rc] = x;
+        if (g->rn < rc)
+            g->rn++;
+        else
+            g->rhead = (g->rhead + 1) % rc;
+    }
+    return r->bad ? -EINVAL : 0;
+}
+
+static int restore(struct corr_engine *e, struct rd *r, struct corr_restore_report *rep)
+{
+    uint32_t nfiles = get_u32(r);
+    if (!rd_need(r, (size_t)nfiles * 4))
+        return -EINVAL;
+    uint32_t *files = nfiles ? malloc(nfiles * sizeof(*files)) : NULL;
+    char *name = NULL;
+    bool *seen = calloc(e->nc, sizeof(*seen));
+    int rc = 0;
+    if ((nfiles && !files) || !seen)
+        rc = -ENOMEM;
+    for (uint32_t f = 0; rc == 0 && f < nfiles; f++) {
+        const char *p;
+        uint32_t n;
+        if (!get_str(r, &p, &n) || !p || memchr(p, '\0', n)) {
+            rc = (rd_fail(r, "bad file name"), -EINVAL);
+            break;
+        }
+        free(name);
+        name = malloc((size_t)n + 1);
+        if (name) {
+            memcpy(name, p, n);
+            name[n] = '\0';
+        }
+        files[f] = name ? intern_file(e, name) : UINT32_MAX;
+        if (files[f] == UINT32_MAX)
+            rc = -ENOMEM;
+    }
+    /* the cache must not keep a pointer that is about to be freed */
+    e->last_file_ptr = NULL;
+    free(name);
+    uint32_t ncorr = rc ? 0 : get_u32(r);
+    for (uint32_t i = 0; rc == 0 && i < ncorr && !r->bad; i++) {
+        const char *id, *nm, *title;
+        uint32_t idn, nmn, titlen;
+        get_str(r, &id, &idn);
+        get_str(r, &nm, &nmn);
+        get_str(r, &title, &titlen);
+        uint8_t type = get_u8(r);
+        uint32_t nr = get_u32(r);
+        uint64_t shape = get_u64(r);
+        int64_t wm = (int64_t)get_u64(r);
+        uint32_t ng = get_u32(r);
+        if (r->bad) {
+            rc = -EINVAL;
+            break;
+        }
+        if (type > CORR_VALUE_PERCENTILE || nr == 0 || nr > 4096 || !time_ok(wm)) {
+            rc = (rd_fail(r, "bad correlation record"), -EINVAL);
+            break;
+        }
+        int64_t ci = match_corr(e, id, idn, nm, nmn, title, titlen);
+        struct corr_state *c = ci >= 0 ? &e->c[ci] : NULL;
+        if (c && (c->disabled || seen[ci] || c->k->type != type || c->k->nrules != nr ||
+                  c->shape != shape)) {
+            c = NULL;
+            rep->corrs_changed++;
+        } else if (!c) {
+            rep->corrs_gone++;
+        }
+        if (c) {
+            seen[ci] = true;
+            rep->corrs++;
+            if (wm > c->watermark_ns)
+                c->watermark_ns = wm;
+        }
+        for (uint32_t j = 0; rc == 0 && j < ng; j++) {
+            rc = read_group(e, r, type, nr, c, rep, nfiles, files, wm);
+            if (!c && rc == 0)
+                rep->groups_dropped++;
+        }
+    }
+    if (rc == 0 && r->off != r->n)
+        rc = (rd_fail(r, "trailing bytes"), -EINVAL);
+    free(files);
+    free(seen);
+    return rc;
+}
+
+int corr_engine_restore(struct corr_engine *e, const void *data, size_t n,
+                        struct corr_restore_report *rep, char *err, size_t errn)
+{
+    memset(rep, 0, sizeof(*rep));
+    if (errn)
+        err[0] = '\0';
+    if (!e)
+        return 0;
+    engine_clear(e);
+    struct rd r = {data, n, 0, NULL, 0};
+    if (n < STATE_HEAD || memcmp(data, STATE_MAGIC, 4)) {
+        snprintf(err, errn, "not a correlation state");
+        return -EINVAL;
+    }
+    r.off = 4;
+    uint32_t version = get_u32(&r);
+    uint64_t len = get_u64(&r);
+    uint64_t sum = get_u64(&r);
+    if (version != STATE_VERSION) {
+        snprintf(err, errn, "correlation state of version %u (this kenchi reads %u)", version,
+                 STATE_VERSION);
+        return -EINVAL;
+    }
+    if (len != n - STATE_HEAD || XXH3_64bits(r.p + STATE_HEAD, n - STATE_HEAD) != sum) {
+        snprintf(err, errn, "correlation state damaged (length or checksum)");
+        return -EINVAL;
+    }
+    int rc = corr_engine_restore_payload(e, r.p + STATE_HEAD, n - STATE_HEAD, rep, err, errn);
+    return rc;
+}
+
+int corr_engine_restore_payload(struct corr_engine *e, const void *data, size_t n,
+                                struct corr_restore_report *rep, char *err, size_t errn)
+{
+    struct rd r = {data, n, 0, NULL, 0};
+    memset(rep, 0, sizeof(*rep));
+    if (!e)
+        return 0;
+    engine_clear(e);
+    int rc = restore(e, &r, rep);
+    if (rc < 0) {
+        if (rc == -ENOMEM)
+            snprintf(err, errn, "out of memory");
+        else
+            snprintf(err, errn, "correlation state damaged at byte %zu: %s", r.bad_at + STATE_HEAD,
+                     r.bad ? r.bad : "invalid");
+        engine_clear(e);
+        memset(rep, 0, sizeof(*rep));
+    }
+    return rc;
 }

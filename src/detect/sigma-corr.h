@@ -19,7 +19,8 @@
  * needs room); a group keeps at most max_window_events entries (the oldest
  * is dropped, and counted); groups whose window has passed are freed as the
  * event time moves on. Group state is plain data (times, hashes, numbers,
- * indices into the engine's file table), so it can be written out later.
+ * indices into the engine's file table), written out by corr_engine_save
+ * and read back by corr_engine_restore.
  *
  * Not thread-safe: one engine per pipeline, fed in reading order.
  */
@@ -97,6 +98,37 @@ int corr_feed(struct corr_engine *e, const struct sigma_rule *r, const struct ev
 bool corr_rule_emits(const struct corr_engine *e, const struct sigma_rule *r);
 
 void corr_engine_stats(const struct corr_engine *e, struct corr_stats *st);
+
+/* ---- saved state (the live daemon keeps it across restarts) ------------
+ * The whole state (every group: its key, window entries or temporal slots,
+ * event references, the fired flag; each correlation's event-time
+ * watermark) as one versioned, checksummed binary blob, appended to out.
+ * Bounded by max_groups x (max_window_events + max_alert_events) entries.
+ * Returns 0 or -ENOMEM. */
+struct buf;
+int corr_engine_save(const struct corr_engine *e, struct buf *out);
+/* A number that moves whenever the state may have changed (a feed or a
+ * restore): a caller saves again only when it moved. */
+uint64_t corr_engine_generation(const struct corr_engine *e);
+
+struct corr_restore_report {
+    uint32_t corrs;          /* correlations whose groups were taken */
+    uint32_t corrs_gone;     /* saved correlations the rule set no longer has */
+    uint32_t corrs_changed;  /* ... that changed type, rules, group-by or fields */
+    uint32_t groups;         /* groups restored */
+    uint64_t groups_dropped; /* of correlations gone or changed, passed, or over max_groups */
+};
+/* Replace the state of e by a saved one (perhaps by another rule set):
+ * saved correlations are matched by id, else name, else title; the groups
+ * of those gone or changed are dropped, and counted in rep. Limits of e
+ * apply (the newest window entries and references are kept). A blob that
+ * is not a state of this version, or is damaged, leaves e empty and
+ * returns -EINVAL with the reason in err; -ENOMEM likewise. */
+int corr_engine_restore(struct corr_engine *e, const void *data, size_t n,
+                        struct corr_restore_report *rep, char *err, size_t errn);
+/* The same on the payload alone, without the header and checksum (fuzzing). */
+int corr_engine_restore_payload(struct corr_engine *e, const void *data, size_t n,
+                                struct corr_restore_report *rep, char *err, size_t errn);
 
 /* The correlation's type as written ("event_count" ...). */
 const char *sigma_corr_type_name(uint8_t t);

@@ -8,7 +8,10 @@
  *          created_ns)        seq AUTOINCREMENT: never reused
  *   tail_offsets(dev, ino, fp, fplen, name, offset, line, updated_ns)
  *                             PRIMARY KEY(dev, ino)
- * and keeps cursors in the state table ("output.NAME.cursor").
+ * and keeps cursors in the state table ("output.NAME.cursor"), as well as
+ * the Sigma correlation engine's saved state ("sigma.correlation_state",
+ * a BLOB: see sigma-corr.h), written in the commit transaction so that it
+ * always matches the offsets saved with it.
  *
  * Writes run as jobs on the writer thread (writer_run_job), each in one
  * transaction: a commit of the daemon (alerts and offsets together) is
@@ -56,6 +59,8 @@ struct commit_job {
     size_t na;
     const struct store_offset *o;
     size_t no;
+    const void *state; /* NULL: unchanged */
+    size_t nstate;
     uint64_t added;
     uint64_t last_seq;
 };
@@ -119,6 +124,21 @@ static int commit_job(struct store *s, void *arg)
         if (r != SQLITE_DONE)
             rc = sql_err(s, s->db, r, "saving read offsets");
     }
+    if (rc == 0 && j->state) {
+        sqlite3_stmt *st = NULL;
+        r = sqlite3_prepare_v2(s->db,
+                               "INSERT OR REPLACE INTO state(key, value, updated_ns)"
+                               " VALUES('" STORE_CORR_STATE_KEY "', ?, ?)",
+                               -1, &st, NULL);
+        if (r == SQLITE_OK) {
+            sqlite3_bind_blob64(st, 1, j->state, j->nstate, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, now);
+            r = sqlite3_step(st);
+        }
+        if (r != SQLITE_DONE)
+            rc = sql_err(s, s->db, r, "saving the correlation state");
+        sqlite3_finalize(st);
+    }
     if (rc == 0) {
         r = sqlite3_step(last);
         if (r == SQLITE_ROW)
@@ -139,8 +159,15 @@ static int commit_job(struct store *s, void *arg)
 int store_live_commit(struct store *s, const struct store_alert *a, size_t na,
                       const struct store_offset *o, size_t no, uint64_t *added, uint64_t *last_seq)
 {
+    return store_live_commit_state(s, a, na, o, no, NULL, 0, added, last_seq);
+}
+
+int store_live_commit_state(struct store *s, const struct store_alert *a, size_t na,
+                            const struct store_offset *o, size_t no, const void *state,
+                            size_t nstate, uint64_t *added, uint64_t *last_seq)
+{
     int rc = store_need_version(s, 3, "the live daemon");
-    struct commit_job j = {a, na, o, no, 0, 0};
+    struct commit_job j = {a, na, o, no, state, nstate, 0, 0};
     rc = rc ? rc : writer_run_job(s, commit_job, &j);
     if (added)
         *added = j.added;
@@ -175,6 +202,39 @@ int store_offsets_load(struct store *s, int (*cb)(void *opaque, const struct sto
     }
     if (rc == 0 && r != SQLITE_DONE && r != SQLITE_ROW)
         rc = sql_err(s, db, r, "reading read offsets");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_corr_state_get(struct store *s, void **data, size_t *n)
+{
+    *data = NULL;
+    *n = 0;
+    int rc = store_need_version(s, 3, "the live daemon");
+    sqlite3 *db;
+    rc = rc ? rc : query_db(s, &db);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *st;
+    int r = sqlite3_prepare_v2(db, "SELECT value FROM state WHERE key='" STORE_CORR_STATE_KEY "'",
+                               -1, &st, NULL);
+    if (r != SQLITE_OK)
+        return sql_err(s, db, r, "reading the correlation state");
+    r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        const void *p = sqlite3_column_blob(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        *data = malloc(len ? len : 1);
+        if (!*data) {
+            rc = set_err(s, -ENOMEM, "out of memory");
+        } else {
+            if (len)
+                memcpy(*data, p, len);
+            *n = len;
+        }
+    } else {
+        rc = r == SQLITE_DONE ? -ENOENT : sql_err(s, db, r, "reading the correlation state");
+    }
     sqlite3_finalize(st);
     return rc;
 }

@@ -395,6 +395,16 @@ struct store_offset {
  * *last_seq: the highest seq in the store. Returns 0 or a negative errno. */
 int store_live_commit(struct store *s, const struct store_alert *a, size_t na,
                       const struct store_offset *o, size_t no, uint64_t *added, uint64_t *last_seq);
+/* The same, also saving the Sigma correlation engine's state (a blob of
+ * corr_engine_save; NULL: leave the saved one as it is) in the same
+ * transaction: the state then always matches the offsets. */
+int store_live_commit_state(struct store *s, const struct store_alert *a, size_t na,
+                            const struct store_offset *o, size_t no, const void *state,
+                            size_t nstate, uint64_t *added, uint64_t *last_seq);
+/* The last saved correlation state (malloc'd into *data, *n bytes), or
+ * -ENOENT when none was saved. */
+#define STORE_CORR_STATE_KEY "sigma.correlation_state"
+int store_corr_state_get(struct store *s, void **data, size_t *n);
 /* Every saved offset. cb returns 0 to go on. */
 int store_offsets_load(struct store *s, int (*cb)(void *opaque, const struct store_offset *o),
                        void *opaque);

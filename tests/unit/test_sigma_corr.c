@@ -2,6 +2,7 @@
  * (times in seconds), window borders, re-arming, temporal_ordered order
  * violations, chaining, aliases, `generate`, late events, reference cycles
  * and group eviction. Events go through the real matcher, then the engine. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include "detect/sigma-corr.h"
 #include "detect/sigma-model.h"
 #include "util/arena.h"
+#include "util/buf.h"
 #include "util/timeconv.h"
 
 static char mapping_path[64];
@@ -726,6 +728,291 @@ static void test_stress_bounds(void **state)
     ctx_free(c);
 }
 
+/* ---- saved state ------------------------------------------------------ */
+
+/* One event of a script: act, then field/value pairs (up to 3). */
+struct sev {
+    int64_t sec;
+    const char *kv[8];
+};
+
+static void feed_sev(struct ctx *c, const struct sev *e)
+{
+    const char *const *k = e->kv;
+    feed(c, e->sec, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], NULL);
+}
+
+static void save(struct ctx *c, struct buf *b)
+{
+    buf_clear(b);
+    assert_int_equal(corr_engine_save(c->e, b), 0);
+}
+
+/* The script fed whole to one engine, and cut at `cut` with the state
+ * saved, restored into a fresh engine (a restart) that takes the rest:
+ * the same alerts, the same final state byte for byte. */
+static void roundtrip(const char *corr, const struct sev *evs, size_t n, size_t cut, int fires)
+{
+    struct ctx *whole = ctx_new(corr, NULL), *before = ctx_new(corr, NULL);
+    for (size_t i = 0; i < n; i++)
+        feed_sev(whole, &evs[i]);
+    for (size_t i = 0; i < cut; i++)
+        feed_sev(before, &evs[i]);
+    struct buf b;
+    buf_init(&b);
+    save(before, &b);
+    struct ctx *after = ctx_new(corr, NULL);
+    after->line = before->line;
+    struct corr_restore_report rep;
+    char err[200];
+    assert_int_equal(corr_engine_restore(after->e, b.data, b.len, &rep, err, sizeof(err)), 0);
+    assert_int_equal(rep.corrs_gone + rep.corrs_changed, 0);
+    assert_int_equal(rep.groups, stats(before).groups_live);
+    for (size_t i = cut; i < n; i++)
+        feed_sev(after, &evs[i]);
+    assert_int_equal(before->fires + after->fires, fires);
+    assert_int_equal(whole->fires, fires);
+    if (fires && after->fires) {
+        assert_true(after->value == whole->value);
+        assert_string_equal(after->groups, whole->groups);
+        assert_string_equal(after->rules, whole->rules);
+        assert_int_equal(after->nevents, whole->nevents);
+        assert_int_equal(after->nmore, whole->nmore);
+        assert_int_equal(after->start_s, whole->start_s);
+        assert_int_equal(after->end_s, whole->end_s);
+    }
+    struct buf w;
+    buf_init(&w);
+    save(whole, &w);
+    save(after, &b);
+    assert_int_equal(b.len, w.len);
+    assert_memory_equal(b.data, w.data, b.len);
+    buf_free(&w);
+    buf_free(&b);
+    ctx_free(whole);
+    ctx_free(before);
+    ctx_free(after);
+}
+
+#define SPRAY_5_IN_10M                                                                             \
+    "title: spray\nid: 22222222-0000-4000-8000-000000000001\ncorrelation:\n"                       \
+    "  type: event_count\n  rules: [fail]\n  group-by: [ip]\n  timespan: 10m\n"                    \
+    "  condition: {gte: 5}\n"
+
+static void test_state_event_count(void **state)
+{
+    (void)state;
+    static const struct sev evs[] = {
+        {0, {"act", "fail", "ip", "A"}},   {10, {"act", "fail", "ip", "B"}},
+        {20, {"act", "fail", "ip", "A"}},  {30, {"act", "fail", "ip", "A"}},
+        {40, {"act", "fail", "ip", "B"}},  {50, {"act", "fail", "ip", "A"}},
+        {60, {"act", "fail", "ip", "A"}},  {70, {"act", "fail", "ip", "A"}},
+        {900, {"act", "fail", "ip", "B"}}, {901, {"act", "fail", "ip", "B"}},
+    };
+    size_t n = sizeof(evs) / sizeof(evs[0]);
+    for (size_t cut = 0; cut <= n; cut++)
+        roundtrip(SPRAY_5_IN_10M, evs, n, cut, 1);
+}
+
+static void test_state_value_count(void **state)
+{
+    (void)state;
+    static const struct sev evs[] = {
+        {0, {"act", "fail", "ip", "A", "user", "u1"}},
+        {1, {"act", "fail", "ip", "A", "user", "u2"}},
+        {2, {"act", "fail", "ip", "A", "user", "u1"}},
+        {3, {"act", "fail", "ip", "B", "user", "u1"}},
+        {4, {"act", "fail", "ip", "A", "user", "u3"}},
+        {5, {"act", "fail", "ip", "A", "user", "u4"}},
+    };
+    size_t n = sizeof(evs) / sizeof(evs[0]);
+    for (size_t cut = 0; cut <= n; cut++)
+        roundtrip("title: users\ncorrelation:\n  type: value_count\n  rules: [fail]\n"
+                  "  group-by: [ip]\n  timespan: 10m\n  condition: {field: user, gte: 3}\n",
+                  evs, n, cut, 1);
+}
+
+static void test_state_temporal(void **state)
+{
+    (void)state;
+    static const struct sev evs[] = {
+        {0, {"act", "c", "host", "h1"}},  {10, {"act", "a", "host", "h1"}},
+        {15, {"act", "a", "host", "h2"}}, {20, {"act", "b", "host", "h1"}},
+        {30, {"act", "b", "host", "h2"}}, {40, {"act", "c", "host", "h2"}},
+    };
+    size_t n = sizeof(evs) / sizeof(evs[0]);
+    for (size_t cut = 0; cut <= n; cut++)
+        roundtrip("title: abc\ncorrelation:\n  type: temporal\n  rules: [a, b, c]\n"
+                  "  group-by: [host]\n  timespan: 60s\n",
+                  evs, n, cut, 2);
+    for (size_t cut = 0; cut <= n; cut++)
+        roundtrip(ORDERED_ABC, evs, n, cut, 1);
+}
+
+static void test_state_values(void **state)
+{
+    (void)state;
+    static const struct sev evs[] = {
+        {0, {"act", "ok", "user", "u", "ms", "10"}},   {1, {"act", "ok", "user", "v", "ms", "30"}},
+        {2, {"act", "ok", "user", "u", "ms", "20"}},   {3, {"act", "ok", "user", "u", "ms", "40"}},
+        {4, {"act", "ok", "user", "u", "ms", "5000"}}, {5, {"act", "ok", "user", "v", "ms", "9"}},
+    };
+    size_t n = sizeof(evs) / sizeof(evs[0]);
+    for (size_t cut = 0; cut <= n; cut++) {
+        roundtrip("title: sum\ncorrelation:\n  type: value_sum\n  rules: [ok]\n"
+                  "  group-by: [user]\n  timespan: 1h\n  condition: {field: ms, gt: 70}\n",
+                  evs, n, cut, 1);
+        roundtrip("title: avg\ncorrelation:\n  type: value_avg\n  rules: [ok]\n"
+                  "  group-by: [user]\n  timespan: 1h\n  condition: {field: ms, gte: 1000}\n",
+                  evs, n, cut, 1);
+        roundtrip("title: p80\ncorrelation:\n  type: value_percentile\n  rules: [ok]\n"
+                  "  group-by: [user]\n  timespan: 1h\n"
+                  "  condition: {field: ms, percentile: 80, gte: 1000}\n",
+                  evs, n, cut, 1);
+        /* shares of values: the value table is rebuilt from the window */
+        roundtrip("title: rare\ncorrelation:\n  type: value_percentile\n  rules: [ok]\n"
+                  "  group-by: [act]\n  timespan: 1h\n  condition: {field: user, lte: 40}\n",
+                  evs, n, cut, 1);
+    }
+}
+
+/* A window that has passed while the daemon was down still expires by
+ * event time after the restart; one still open keeps counting. */
+static void test_state_expiry(void **state)
+{
+    (void)state;
+    struct ctx *a = ctx_new(SPRAY_5_IN_10M, NULL);
+    for (int i = 0; i < 3; i++)
+        feed(a, i, "act", "fail", "ip", "A", NULL);
+    for (int i = 0; i < 3; i++)
+        feed(a, 500 + i, "act", "fail", "ip", "B", NULL);
+    struct buf b;
+    buf_init(&b);
+    save(a, &b);
+    struct ctx *c = ctx_new(SPRAY_5_IN_10M, NULL);
+    struct corr_restore_report rep;
+    char err[200];
+    assert_int_equal(corr_engine_restore(c->e, b.data, b.len, &rep, err, sizeof(err)), 0);
+    assert_int_equal(rep.groups, 2);
+    /* 700 s: A's window (0..2) is over, B's (500..502) is not */
+    feed(c, 700, "act", "fail", "ip", "A", NULL);
+    feed(c, 701, "act", "fail", "ip", "A", NULL);
+    assert_int_equal(stats(c).groups_expired, 1);
+    assert_int_equal(c->fires, 0);
+    feed(c, 700, "act", "fail", "ip", "B", NULL);
+    assert_int_equal(c->fires, 0);
+    feed(c, 701, "act", "fail", "ip", "B", NULL);
+    assert_int_equal(c->fires, 1);
+    assert_string_equal(c->groups, "B");
+    assert_int_equal(c->start_s, 500);
+    /* a fired group stays fired across a restart: no second alert */
+    save(c, &b);
+    struct ctx *d = ctx_new(SPRAY_5_IN_10M, NULL);
+    assert_int_equal(corr_engine_restore(d->e, b.data, b.len, &rep, err, sizeof(err)), 0);
+    feed(d, 702, "act", "fail", "ip", "B", NULL);
+    assert_int_equal(d->fires, 0);
+    buf_free(&b);
+    ctx_free(a);
+    ctx_free(c);
+    ctx_free(d);
+}
+
+/* Another rule set (a reload, or a restart with changed rules): matched by
+ * id or name; correlations gone or changed lose their groups. */
+static void test_state_rules_changed(void **state)
+{
+    (void)state;
+    const char *old = SPRAY_5_IN_10M "---\n"
+                                     "title: by name\nname: users\ncorrelation:\n"
+                                     "  type: value_count\n  rules: [fail]\n  group-by: [ip]\n"
+                                     "  timespan: 10m\n  condition: {field: user, gte: 3}\n"
+                                     "---\n"
+                                     "title: gone\nname: gone\ncorrelation:\n"
+                                     "  type: event_count\n  rules: [ok]\n  group-by: [ip]\n"
+                                     "  timespan: 10m\n  condition: {gte: 2}\n";
+    struct ctx *a = ctx_new(old, NULL);
+    for (int i = 0; i < 4; i++) {
+        char u[16];
+        snprintf(u, sizeof(u), "u%d", i);
+        feed(a, i, "act", "fail", "ip", "A", "user", i < 2 ? u : "u0", NULL);
+    }
+    feed(a, 5, "act", "ok", "ip", "A", NULL);
+    assert_int_equal(stats(a).groups_live, 3);
+    struct buf b;
+    buf_init(&b);
+    save(a, &b);
+    /* the spray keeps its id under a new title and threshold; `users`
+     * now counts by user; `gone` is gone */
+    const char *now = "title: spray (renamed)\nid: 22222222-0000-4000-8000-000000000001\n"
+                      "correlation:\n  type: event_count\n  rules: [fail]\n"
+                      "  group-by: [ip]\n  timespan: 10m\n  condition: {gte: 6}\n"
+                      "---\n"
+                      "title: by name\nname: users\ncorrelation:\n"
+                      "  type: value_count\n  rules: [fail]\n  group-by: [user]\n"
+                      "  timespan: 10m\n  condition: {field: ip, gte: 3}\n";
+    struct ctx *c = ctx_new(now, NULL);
+    struct corr_restore_report rep;
+    char err[200];
+    assert_int_equal(corr_engine_restore(c->e, b.data, b.len, &rep, err, sizeof(err)), 0);
+    assert_int_equal(rep.corrs, 1);
+    assert_int_equal(rep.corrs_gone, 1);
+    assert_int_equal(rep.corrs_changed, 1);
+    assert_int_equal(rep.groups, 1);
+    assert_int_equal(rep.groups_dropped, 2);
+    feed(c, 6, "act", "fail", "ip", "A", "user", "x", NULL);
+    assert_int_equal(c->fires, 0);
+    feed(c, 7, "act", "fail", "ip", "A", "user", "x", NULL);
+    assert_int_equal(c->fires, 1);
+    assert_true(c->value == 6);
+    buf_free(&b);
+    ctx_free(a);
+    ctx_free(c);
+}
+
+/* Damaged, foreign or truncated blobs are refused whole: the engine is
+ * left empty, with a reason. Lower limits keep the newest. */
+static void test_state_damaged_and_limits(void **state)
+{
+    (void)state;
+    struct ctx *a = ctx_new(SPRAY_5_IN_10M, NULL);
+    for (int i = 0; i < 4; i++)
+        feed(a, i, "act", "fail", "ip", i % 2 ? "A" : "B", NULL);
+    struct buf b;
+    buf_init(&b);
+    save(a, &b);
+    struct ctx *c = ctx_new(SPRAY_5_IN_10M, NULL);
+    struct corr_restore_report rep;
+    char err[200];
+    for (size_t i = 0; i < b.len; i++) {
+        b.data[i] ^= 0x20;
+        assert_int_equal(corr_engine_restore(c->e, b.data, b.len, &rep, err, sizeof(err)), -EINVAL);
+        assert_true(err[0] != '\0');
+        assert_int_equal(stats(c).groups_live, 0);
+        b.data[i] ^= 0x20;
+    }
+    for (size_t n = 0; n < b.len; n++)
+        assert_int_equal(corr_engine_restore(c->e, b.data, n, &rep, err, sizeof(err)), -EINVAL);
+    b.data[4] = 9; /* version 9 */
+    assert_int_equal(corr_engine_restore(c->e, b.data, b.len, &rep, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "version 9"));
+    b.data[4] = 1;
+    assert_int_equal(corr_engine_restore(c->e, b.data, b.len, &rep, err, sizeof(err)), 0);
+    assert_int_equal(stats(c).groups_live, 2);
+    /* a daemon restarted with max_groups 1 and 1 window entry */
+    struct corr_opts o;
+    corr_opts_default(&o);
+    o.max_groups = 1;
+    o.max_window_events = 1;
+    struct ctx *d = ctx_new(SPRAY_5_IN_10M, &o);
+    assert_int_equal(corr_engine_restore(d->e, b.data, b.len, &rep, err, sizeof(err)), 0);
+    assert_int_equal(rep.groups, 1);
+    assert_int_equal(rep.groups_dropped, 1);
+    buf_free(&b);
+    ctx_free(a);
+    ctx_free(c);
+    ctx_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -752,6 +1039,13 @@ int main(void)
         cmocka_unit_test(test_value_count_tuple_and_neq),
         cmocka_unit_test(test_no_time),
         cmocka_unit_test(test_stress_bounds),
+        cmocka_unit_test(test_state_event_count),
+        cmocka_unit_test(test_state_value_count),
+        cmocka_unit_test(test_state_temporal),
+        cmocka_unit_test(test_state_values),
+        cmocka_unit_test(test_state_expiry),
+        cmocka_unit_test(test_state_rules_changed),
+        cmocka_unit_test(test_state_damaged_and_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
