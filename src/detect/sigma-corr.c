@@ -567,7 +567,9 @@ static uint32_t intern_file(struct corr_engine *e, const char *f)
 {
     if (!f)
         return UINT32_MAX;
-    if (f == e->last_file_ptr)
+    /* the pointer alone is not enough: a closed stream's name may be freed
+     * and another's allocated at the same address */
+    if (f == e->last_file_ptr && e->last_file < e->nfiles && !strcmp(e->files[e->last_file], f))
         return e->last_file;
     uint32_t i = 0;
     for (; i < e->nfiles; i++)
