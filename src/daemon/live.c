@@ -145,6 +145,15 @@ struct live {
     _Atomic uint64_t *m_alerts[ALERT_LEVELS + 1];
     _Atomic uint64_t *m_commits, *m_stored, *m_dup, *m_reloads, *m_reload_failed;
     _Atomic int64_t *m_last_seq, *m_lag_ms;
+
+    /* sources paused on a full queue (live_push_pausable): called when it
+     * has room again; the list under mu, the calls under room_mu */
+    pthread_mutex_t room_mu;
+    struct room_waiter {
+        void (*fn)(void *opaque);
+        void *opaque;
+    } * waiters;
+    size_t nwaiters, capwaiters;
 };
 
 static int64_t now_ns(void)
@@ -246,8 +255,69 @@ void live_stream_set_fp(struct live *l, struct live_stream *s, uint64_t fp, uint
     pthread_mutex_unlock(&l->mu);
 }
 
+/* How push() meets a full queue. */
+enum full_mode { FULL_WAIT, FULL_DROP, FULL_PAUSE };
+
+/* Under l->mu: remember that fn(opaque) wants to know when there is room. */
+static void add_waiter(struct live *l, void (*fn)(void *), void *opaque)
+{
+    for (size_t i = 0; i < l->nwaiters; i++)
+        if (l->waiters[i].opaque == opaque)
+            return;
+    if (l->nwaiters == l->capwaiters) {
+        size_t cap = l->capwaiters ? l->capwaiters * 2 : 8;
+        struct room_waiter *w = realloc(l->waiters, cap * sizeof(*w));
+        if (!w)
+            return; /* the source stays paused until the next refusal finds memory */
+        l->waiters = w;
+        l->capwaiters = cap;
+    }
+    l->waiters[l->nwaiters++] = (struct room_waiter){fn, opaque};
+}
+
+/* Worker: wake the paused sources once the queue is at most half full. */
+static void wake_waiters(struct live *l)
+{
+    pthread_mutex_lock(&l->room_mu);
+    pthread_mutex_lock(&l->mu);
+    struct room_waiter w[16];
+    size_t k = 0;
+    if (l->qbytes <= l->cf->queue_bytes / 2) {
+        while (l->nwaiters && k < 16)
+            w[k++] = l->waiters[--l->nwaiters];
+    }
+    pthread_mutex_unlock(&l->mu);
+    for (size_t i = 0; i < k; i++)
+        w[i].fn(w[i].opaque);
+    pthread_mutex_unlock(&l->room_mu);
+}
+
+void live_room_forget(struct live *l, void *opaque)
+{
+    pthread_mutex_lock(&l->room_mu);
+    pthread_mutex_lock(&l->mu);
+    for (size_t i = 0; i < l->nwaiters;)
+        if (l->waiters[i].opaque == opaque)
+            l->waiters[i] = l->waiters[--l->nwaiters];
+        else
+            i++;
+    pthread_mutex_unlock(&l->mu);
+    pthread_mutex_unlock(&l->room_mu);
+}
+
+static int push_full(struct live *l, struct live_stream *s, int kind, const char *data, size_t n,
+                     uint64_t pos, uint64_t end_off, enum full_mode mode, void (*room)(void *),
+                     void *opaque);
+
 static int push(struct live *l, struct live_stream *s, int kind, const char *data, size_t n,
                 uint64_t pos, uint64_t end_off, bool nowait)
+{
+    return push_full(l, s, kind, data, n, pos, end_off, nowait ? FULL_DROP : FULL_WAIT, NULL, NULL);
+}
+
+static int push_full(struct live *l, struct live_stream *s, int kind, const char *data, size_t n,
+                     uint64_t pos, uint64_t end_off, enum full_mode mode, void (*room)(void *),
+                     void *opaque)
 {
     struct qrec *r = malloc(sizeof(*r) + n + 1);
     if (!r)
@@ -265,7 +335,13 @@ static int push(struct live *l, struct live_stream *s, int kind, const char *dat
     size_t cost = sizeof(*r) + n;
     pthread_mutex_lock(&l->mu);
     while (l->qbytes && l->qbytes + cost > l->cf->queue_bytes && !l->worker_gone) {
-        if (nowait && kind == REC_DATA) {
+        if (mode == FULL_PAUSE && kind != REC_CLOSE) {
+            add_waiter(l, room, opaque);
+            pthread_mutex_unlock(&l->mu);
+            free(r);
+            return -EAGAIN;
+        }
+        if (mode == FULL_DROP && kind == REC_DATA) {
             pthread_mutex_unlock(&l->mu);
             free(r);
             if (s->sm)
@@ -302,6 +378,15 @@ int live_push(struct live *l, struct live_stream *s, const char *data, size_t n,
     if (cut)
         n = l->cf->max_line;
     return push(l, s, cut ? REC_TRUNCATED : REC_DATA, data, n, pos, 0, nowait);
+}
+
+int live_push_pausable(struct live *l, struct live_stream *s, const char *data, size_t n,
+                       void (*room)(void *opaque), void *opaque)
+{
+    bool cut = n > l->cf->max_line;
+    if (cut)
+        n = l->cf->max_line;
+    return push_full(l, s, cut ? REC_TRUNCATED : REC_DATA, data, n, 0, 0, FULL_PAUSE, room, opaque);
 }
 
 int live_push_file(struct live *l, struct live_stream *s, const char *data, size_t n, uint64_t line,
@@ -698,7 +783,10 @@ static void *worker_main(void *arg)
         }
         bool idle = !l->qhead;
         bool drained = idle && atomic_load(&l->sources_done);
+        bool waiters = l->nwaiters > 0;
         pthread_mutex_unlock(&l->mu);
+        if (waiters)
+            wake_waiters(l);
 
         while (take) {
             struct qrec *r = take;
@@ -989,6 +1077,7 @@ int live_run(struct config *cf)
     pthread_cond_init(&l->cv_space, NULL);
     pthread_mutex_init(&l->omu, NULL);
     pthread_cond_init(&l->ocv, NULL);
+    pthread_mutex_init(&l->room_mu, NULL);
     buf_init(&l->alert_text);
     int status = EXIT_RUNTIME;
     struct tailer *t = NULL;
@@ -1141,6 +1230,7 @@ out:
     }
     free_detection(l->set, l->iset, l->det, l->idet);
     free(l->alerts);
+    free(l->waiters);
     free(l->outs);
     buf_free(&l->alert_text);
     metrics_free(l->m);

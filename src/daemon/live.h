@@ -76,6 +76,16 @@ struct live_stream *live_stream_open(struct live *l, const char *source, const c
  * gone. */
 int live_push(struct live *l, struct live_stream *s, const char *data, size_t n, uint64_t pos,
               bool nowait);
+/* For sources that can pause their sender (TCP, TLS): like live_push
+ * with nowait, but a full queue is no drop: the record is refused
+ * (-EAGAIN, not counted) and room(opaque) is called once, from the worker,
+ * when the queue is at most half full again. The source pauses its
+ * sender until then and offers the same record again. */
+int live_push_pausable(struct live *l, struct live_stream *s, const char *data, size_t n,
+                       void (*room)(void *opaque), void *opaque);
+/* Forget a room() callback (the source is stopping): after it returns,
+ * room(opaque) is not called, nor running. */
+void live_room_forget(struct live *l, void *opaque);
 /* The stream's last record was pushed; s is not used by the caller after
  * this. */
 void live_stream_close(struct live *l, struct live_stream *s);
