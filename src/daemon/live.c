@@ -8,10 +8,13 @@
  * against limits.queue_bytes.
  *
  * Commit (worker): pipeline_flush (the last partial batch reaches the
- * detectors and the store), store_sync (every event is committed), then
- * one store transaction with the alerts the detector made since the last
- * commit (detector_take: sorted by event time) and the offsets of the file
- * streams that moved. Only then are the outputs woken up: they only see
+ * detectors and the store), store_sync (every event is written into the
+ * store's open transaction: the store is opened with hold_events), then
+ * that transaction is committed with the alerts the detector made since
+ * the last commit (detector_take: sorted by event time) and the offsets of
+ * the file streams that moved: events, their alerts and the offsets are
+ * durable together, so that a crash cannot keep an event whose alert is
+ * lost (a syslog message is never read again). Only then are the outputs woken up: they only see
  * committed alerts.
  */
 #include "daemon/live.h"
@@ -615,11 +618,8 @@ static int commit(struct live *l)
         free(order);
         return -ENOMEM;
     }
-    if (!l->nalerts && !noffs) {
-        free(offs);
-        free(order);
-        return 0;
-    }
+    /* even without alerts or offsets: the store holds the events of the
+     * interval in its open transaction (hold_events) until this commit */
     uint64_t added = 0, last = 0;
     rc = store_live_commit(l->store, l->alerts, l->nalerts, offs, noffs, &added, &last);
     if (rc < 0) {
@@ -1043,8 +1043,8 @@ static int setup_metrics(struct live *l)
         l->m_alerts[i] =
             metrics_counter(l->m, "kenchi_alerts_total", "Alerts made, per level", lab);
     }
-    l->m_commits =
-        metrics_counter(l->m, "kenchi_commits_total", "Commits with new alerts or offsets", "");
+    l->m_commits = metrics_counter(l->m, "kenchi_commits_total",
+                                   "Commits (events, their alerts and read offsets, together)", "");
     l->m_reloads = metrics_counter(l->m, "kenchi_reloads_total", "SIGHUP reloads", "");
     l->m_reload_failed = metrics_counter(l->m, "kenchi_reload_failures_total",
                                          "Reloads refused (the old rules stayed)", "");
@@ -1099,6 +1099,7 @@ int live_run(struct config *cf)
     struct store_opts so;
     store_opts_default(&so);
     so.max_bytes = cf->store_max_bytes;
+    so.hold_events = true; /* events become durable with their alerts */
     int rc = store_open(cf->store, &so, &l->store);
     if (rc < 0) {
         klog(LOGL_ERROR, "%s", store_errmsg(l->store));
