@@ -131,6 +131,7 @@ struct live {
     bool worker_gone;
     struct live_stream *streams;
     struct source_metrics *smetrics;
+    uint64_t pos_floor; /* the highest number a closed stream gave */
 
     _Atomic bool stopping;
     _Atomic bool reload;
@@ -250,8 +251,11 @@ struct live_stream *live_stream_open(struct live *l, const char *source, const c
         free(s);
         return NULL;
     }
-    s->next_pos = (uint64_t)l->start_us;
     pthread_mutex_lock(&l->mu);
+    /* numbers follow the clock, and those of streams closed before (a
+     * source a reload restarted has streams of the same names) */
+    uint64_t now_us = (uint64_t)(now_ns() / 1000);
+    s->next_pos = now_us > l->pos_floor ? now_us : l->pos_floor;
     s->sm = source_metrics(l, source);
     /* kept to the end: queued records point at it */
     s->next = l->streams;
@@ -423,6 +427,10 @@ void live_stream_set_head(struct live *l, struct live_stream *s, const char *hea
 
 void live_stream_close(struct live *l, struct live_stream *s)
 {
+    pthread_mutex_lock(&l->mu);
+    if (s->next_pos > l->pos_floor)
+        l->pos_floor = s->next_pos;
+    pthread_mutex_unlock(&l->mu);
     push(l, s, REC_CLOSE, NULL, 0, 0, 0, false);
 }
 

@@ -69,11 +69,11 @@ struct live_stream *live_stream_open(struct live *l, const char *source, const c
 /* Hand one record (without its line ending) to the worker. pos is its
  * position, part of the event's stable id: the line number for files and
  * standard input; 0 lets the daemon number the stream's records (starting
- * at the daemon's start time in microseconds, so that numbers are not
- * reused across restarts). Waits while the queue is full, unless nowait:
- * then returns -EAGAIN and the record is counted as dropped. Returns 0,
- * -EAGAIN, or -ECANCELED when the daemon is stopping and the worker is
- * gone. */
+ * at the time the stream is opened in microseconds, and above the numbers
+ * of streams closed before, so that numbers are not reused across
+ * restarts, nor by a stream of the same name a reload opens again). Waits while the queue is full,
+ * unless nowait: then returns -EAGAIN and the record is counted as dropped. Returns 0, -EAGAIN, or
+ * -ECANCELED when the daemon is stopping and the worker is gone. */
 int live_push(struct live *l, struct live_stream *s, const char *data, size_t n, uint64_t pos,
               bool nowait);
 /* For sources that can pause their sender (TCP, TLS): like live_push
