@@ -7,10 +7,10 @@
  * Every sending host is one stream ("syslog:SOURCE:HOST", the events'
  * source.file), numbered by the daemon (live_push with pos 0), so the
  * events of one host keep their order and their ids stay unique across
- * restarts. Back-pressure: a TCP or TLS message waits in live_push() while
- * the queue is full, so this source's thread stops reading and the
- * senders' TCP windows close; a UDP datagram that finds the queue full is
- * dropped and counted (kenchi_dropped_total{reason="queue_full"}).
+ * restarts. Back-pressure: a TCP or TLS message that finds the queue full
+ * pauses its connection (live_push_pausable; the receiver stops reading
+ * it, so the sender's TCP window closes) until the worker has made room; a UDP datagram that finds
+ * the queue full is dropped and counted (kenchi_dropped_total{reason="queue_full"}).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -96,6 +96,12 @@ static struct live_stream *stream_for(struct syslog_source *ss, const char *peer
     return s;
 }
 
+static void room(void *opaque)
+{
+    struct syslog_source *ss = opaque;
+    syslog_net_resume(ss->net);
+}
+
 static int on_message(void *opaque, const struct syslog_msg *m)
 {
     struct syslog_source *ss = opaque;
@@ -104,8 +110,15 @@ static int on_message(void *opaque, const struct syslog_msg *m)
         return 0; /* out of memory: the message is lost, as with a full UDP socket */
     /* UDP: never wait (a full queue drops and counts the datagram);
      * streams: wait, which stops this source's reading (back-pressure) */
-    live_push(ss->l, s, m->data, m->len, 0, m->proto == SYSLOG_PROTO_UDP);
-    return 0;
+    if (m->proto == SYSLOG_PROTO_UDP) {
+        live_push(ss->l, s, m->data, m->len, 0, true);
+        return 0;
+    }
+    /* streams: a full queue pauses the connection, which is resumed when
+     * the worker has made room (so this thread goes on serving the other
+     * connections and the listener meanwhile) */
+    int rc = live_push_pausable(ss->l, s, m->data, m->len, room, ss);
+    return rc == -EAGAIN ? -EAGAIN : 0;
 }
 
 static void on_log(void *opaque, const char *line)
@@ -149,6 +162,7 @@ static void syslog_stop(void *state)
     if (!ss->net)
         return;
     syslog_net_stop(ss->net);
+    live_room_forget(ss->l, ss);
     for (size_t i = 0; i < ss->nstreams; i++)
         live_stream_close(ss->l, ss->streams[i]);
     if (ss->shared)

@@ -8,13 +8,17 @@
  * against limits.queue_bytes.
  *
  * Commit (worker): pipeline_flush (the last partial batch reaches the
- * detectors and the store), store_sync (every event is committed), then
- * one store transaction with the alerts the detector made since the last
- * commit (detector_take: sorted by event time) and the offsets of the file
- * streams that moved, and the correlation engine's state when it changed
- * (so the saved state is always the state as of the saved offsets: after
- * a crash, the events re-read from those offsets rebuild what was lost,
- * none counted twice). Only then are the outputs woken up: they only see
+ * detectors and the store), store_sync (every event is written into the
+ * store's open transaction: the store is opened with hold_events), then
+ * that transaction is committed with the alerts the detector made since
+ * the last commit (detector_take: sorted by event time), the offsets of the
+ * file streams that moved, and the correlation engine's state when it
+ * changed: events, their alerts and the offsets are durable together, so
+ * that a crash cannot keep an event whose alert is lost (a syslog message
+ * is never read again), and the saved state is always the state as of the
+ * saved offsets (after a crash, the events re-read from those offsets
+ * rebuild what was lost, none counted twice). Only then are the outputs
+ * woken up: they only see
  * committed alerts.
  */
 #include "daemon/live.h"
@@ -61,7 +65,7 @@ const struct live_service *const live_services[] = {
 
 /* ---- records and streams -------------------------------------------------- */
 
-enum { REC_DATA, REC_TRUNCATED, REC_HEAD, REC_CLOSE };
+enum { REC_DATA, REC_TRUNCATED, REC_HEAD, REC_CLOSE, REC_BARRIER };
 
 struct qrec {
     struct qrec *next;
@@ -106,13 +110,25 @@ struct out_thread {
     pthread_t thread;
     bool started;
     uint64_t cursor;
+    bool stop; /* this output alone (a reload removed it), under omu */
     _Atomic bool reopen;
     _Atomic uint64_t *delivered, *failed, *retries;
     _Atomic int64_t *behind;
 };
 
 struct live {
+    /* cf: the configuration the daemon started with, whose settings that
+     * need a restart (store, limits, metrics, log) stay in force; cur: the
+     * one in use for rules, intelligence, sources and outputs (cf until a
+     * SIGHUP loads another). Configurations replaced by a reload are kept
+     * in retired until the end: running parts may point into them. */
     struct config *cf;
+    struct config *cur;
+    struct config **retired;
+    size_t nretired;
+    struct tailer *tailer;
+    struct config_source **running; /* started network sources */
+    size_t nrunning;
     struct metrics *m;
     struct store *store;
     int64_t start_us;
@@ -125,6 +141,7 @@ struct live {
     bool worker_gone;
     struct live_stream *streams;
     struct source_metrics *smetrics;
+    uint64_t pos_floor; /* the highest number a closed stream gave */
 
     _Atomic bool stopping;
     _Atomic bool reload;
@@ -154,7 +171,7 @@ struct live {
     pthread_cond_t ocv;
     uint64_t last_seq; /* committed, under omu */
     bool outputs_stop;
-    struct out_thread *outs;
+    struct out_thread **outs;
     size_t nouts;
 
     /* metrics */
@@ -162,6 +179,21 @@ struct live {
     _Atomic uint64_t *m_alerts[ALERT_LEVELS + 1];
     _Atomic uint64_t *m_commits, *m_stored, *m_dup, *m_reloads, *m_reload_failed;
     _Atomic int64_t *m_last_seq, *m_lag_ms;
+
+    /* sources paused on a full queue (live_push_pausable): called when it
+     * has room again; the list under mu, the calls under room_mu */
+    pthread_mutex_t room_mu;
+
+    /* barriers (REC_BARRIER): the worker has processed and committed
+     * every record queued before barrier number barrier_done */
+    pthread_cond_t cv_barrier;
+    uint64_t barrier_asked, barrier_done;
+    uint64_t barrier_seen; /* worker: the newest barrier record processed */
+    struct room_waiter {
+        void (*fn)(void *opaque);
+        void *opaque;
+    } * waiters;
+    size_t nwaiters, capwaiters;
 };
 
 static int64_t now_ns(void)
@@ -237,8 +269,11 @@ struct live_stream *live_stream_open(struct live *l, const char *source, const c
         free(s);
         return NULL;
     }
-    s->next_pos = (uint64_t)l->start_us;
     pthread_mutex_lock(&l->mu);
+    /* numbers follow the clock, and those of streams closed before (a
+     * source a reload restarted has streams of the same names) */
+    uint64_t now_us = (uint64_t)(now_ns() / 1000);
+    s->next_pos = now_us > l->pos_floor ? now_us : l->pos_floor;
     s->sm = source_metrics(l, source);
     /* kept to the end: queued records point at it */
     s->next = l->streams;
@@ -263,8 +298,69 @@ void live_stream_set_fp(struct live *l, struct live_stream *s, uint64_t fp, uint
     pthread_mutex_unlock(&l->mu);
 }
 
+/* How push() meets a full queue. */
+enum full_mode { FULL_WAIT, FULL_DROP, FULL_PAUSE };
+
+/* Under l->mu: remember that fn(opaque) wants to know when there is room. */
+static void add_waiter(struct live *l, void (*fn)(void *), void *opaque)
+{
+    for (size_t i = 0; i < l->nwaiters; i++)
+        if (l->waiters[i].opaque == opaque)
+            return;
+    if (l->nwaiters == l->capwaiters) {
+        size_t cap = l->capwaiters ? l->capwaiters * 2 : 8;
+        struct room_waiter *w = realloc(l->waiters, cap * sizeof(*w));
+        if (!w)
+            return; /* the source stays paused until the next refusal finds memory */
+        l->waiters = w;
+        l->capwaiters = cap;
+    }
+    l->waiters[l->nwaiters++] = (struct room_waiter){fn, opaque};
+}
+
+/* Worker: wake the paused sources once the queue is at most half full. */
+static void wake_waiters(struct live *l)
+{
+    pthread_mutex_lock(&l->room_mu);
+    pthread_mutex_lock(&l->mu);
+    struct room_waiter w[16];
+    size_t k = 0;
+    if (l->qbytes <= l->cf->queue_bytes / 2) {
+        while (l->nwaiters && k < 16)
+            w[k++] = l->waiters[--l->nwaiters];
+    }
+    pthread_mutex_unlock(&l->mu);
+    for (size_t i = 0; i < k; i++)
+        w[i].fn(w[i].opaque);
+    pthread_mutex_unlock(&l->room_mu);
+}
+
+void live_room_forget(struct live *l, void *opaque)
+{
+    pthread_mutex_lock(&l->room_mu);
+    pthread_mutex_lock(&l->mu);
+    for (size_t i = 0; i < l->nwaiters;)
+        if (l->waiters[i].opaque == opaque)
+            l->waiters[i] = l->waiters[--l->nwaiters];
+        else
+            i++;
+    pthread_mutex_unlock(&l->mu);
+    pthread_mutex_unlock(&l->room_mu);
+}
+
+static int push_full(struct live *l, struct live_stream *s, int kind, const char *data, size_t n,
+                     uint64_t pos, uint64_t end_off, enum full_mode mode, void (*room)(void *),
+                     void *opaque);
+
 static int push(struct live *l, struct live_stream *s, int kind, const char *data, size_t n,
                 uint64_t pos, uint64_t end_off, bool nowait)
+{
+    return push_full(l, s, kind, data, n, pos, end_off, nowait ? FULL_DROP : FULL_WAIT, NULL, NULL);
+}
+
+static int push_full(struct live *l, struct live_stream *s, int kind, const char *data, size_t n,
+                     uint64_t pos, uint64_t end_off, enum full_mode mode, void (*room)(void *),
+                     void *opaque)
 {
     struct qrec *r = malloc(sizeof(*r) + n + 1);
     if (!r)
@@ -282,7 +378,13 @@ static int push(struct live *l, struct live_stream *s, int kind, const char *dat
     size_t cost = sizeof(*r) + n;
     pthread_mutex_lock(&l->mu);
     while (l->qbytes && l->qbytes + cost > l->cf->queue_bytes && !l->worker_gone) {
-        if (nowait && kind == REC_DATA) {
+        if (mode == FULL_PAUSE && kind != REC_CLOSE) {
+            add_waiter(l, room, opaque);
+            pthread_mutex_unlock(&l->mu);
+            free(r);
+            return -EAGAIN;
+        }
+        if (mode == FULL_DROP && kind == REC_DATA) {
             pthread_mutex_unlock(&l->mu);
             free(r);
             if (s->sm)
@@ -321,6 +423,15 @@ int live_push(struct live *l, struct live_stream *s, const char *data, size_t n,
     return push(l, s, cut ? REC_TRUNCATED : REC_DATA, data, n, pos, 0, nowait);
 }
 
+int live_push_pausable(struct live *l, struct live_stream *s, const char *data, size_t n,
+                       void (*room)(void *opaque), void *opaque)
+{
+    bool cut = n > l->cf->max_line;
+    if (cut)
+        n = l->cf->max_line;
+    return push_full(l, s, cut ? REC_TRUNCATED : REC_DATA, data, n, 0, 0, FULL_PAUSE, room, opaque);
+}
+
 int live_push_file(struct live *l, struct live_stream *s, const char *data, size_t n, uint64_t line,
                    uint64_t end_off, bool truncated)
 {
@@ -334,6 +445,10 @@ void live_stream_set_head(struct live *l, struct live_stream *s, const char *hea
 
 void live_stream_close(struct live *l, struct live_stream *s)
 {
+    pthread_mutex_lock(&l->mu);
+    if (s->next_pos > l->pos_floor)
+        l->pos_floor = s->next_pos;
+    pthread_mutex_unlock(&l->mu);
     push(l, s, REC_CLOSE, NULL, 0, 0, 0, false);
 }
 
@@ -360,7 +475,9 @@ static int load_detection(struct live *l, bool reload, struct sigma_set **set,
                           struct intel_set **iset, struct detector **det,
                           struct intel_detector **idet)
 {
-    struct config *cf = l->cf;
+    pthread_mutex_lock(&l->mu);
+    const struct config *cf = l->cur;
+    pthread_mutex_unlock(&l->mu);
     *set = NULL;
     *iset = NULL;
     *det = NULL;
@@ -571,11 +688,8 @@ static int commit(struct live *l)
         free(order);
         return -ENOMEM;
     }
-    if (!l->nalerts && !noffs && !save_state) {
-        free(offs);
-        free(order);
-        return 0;
-    }
+    /* even without alerts, offsets or state: the store holds the events of
+     * the interval in its open transaction (hold_events) until this commit */
     uint64_t added = 0, last = 0;
     rc = store_live_commit_state(l->store, l->alerts, l->nalerts, offs, noffs,
                                  save_state ? l->corr_state.data : NULL, l->corr_state.len, &added,
@@ -611,6 +725,10 @@ static int commit(struct live *l)
 
 static int process(struct live *l, struct qrec *r)
 {
+    if (r->kind == REC_BARRIER) {
+        l->barrier_seen = r->pos;
+        return 0;
+    }
     struct live_stream *s = r->s;
     if (r->kind == REC_HEAD) {
         size_t n = r->n < sizeof(s->head) ? r->n : sizeof(s->head);
@@ -738,8 +856,6 @@ static void move_corr_state(struct live *l, struct corr_engine *from, struct cor
 
 static void do_reload(struct live *l)
 {
-    klog(LOGL_INFO, "SIGHUP: reloading rules and intelligence, reopening outputs");
-    metric_add(l->m_reloads, 1);
     struct sigma_set *set;
     struct intel_set *iset;
     struct detector *det;
@@ -756,11 +872,6 @@ static void do_reload(struct live *l)
         l->idet = idet;
         klog(LOGL_INFO, "reload done");
     }
-    for (size_t i = 0; i < l->nouts; i++)
-        atomic_store(&l->outs[i].reopen, true);
-    pthread_mutex_lock(&l->omu);
-    pthread_cond_broadcast(&l->ocv);
-    pthread_mutex_unlock(&l->omu);
 }
 
 static void *worker_main(void *arg)
@@ -814,7 +925,10 @@ static void *worker_main(void *arg)
         }
         bool idle = !l->qhead;
         bool drained = idle && atomic_load(&l->sources_done);
+        bool waiters = l->nwaiters > 0;
         pthread_mutex_unlock(&l->mu);
+        if (waiters)
+            wake_waiters(l);
 
         while (take) {
             struct qrec *r = take;
@@ -827,6 +941,20 @@ static void *worker_main(void *arg)
         }
         if (rc < 0)
             break;
+        if (l->barrier_seen) {
+            /* every record before the barrier is processed: commit, then
+             * let the thread that asked go on */
+            rc = commit(l);
+            pending = false;
+            next_commit = mono_ns() + interval;
+            pthread_mutex_lock(&l->mu);
+            l->barrier_done = l->barrier_seen;
+            pthread_cond_broadcast(&l->cv_barrier);
+            pthread_mutex_unlock(&l->mu);
+            l->barrier_seen = 0;
+            if (rc < 0)
+                break;
+        }
         /* commit when the interval is over, or at once when nothing
          * waits: a quiet stream's alert leaves within milliseconds, a busy
          * one commits once per interval */
@@ -866,6 +994,7 @@ static void *worker_main(void *arg)
     l->qtail = NULL;
     l->qbytes = 0;
     pthread_cond_broadcast(&l->cv_space);
+    pthread_cond_broadcast(&l->cv_barrier);
     pthread_mutex_unlock(&l->mu);
     atomic_store(&l->worker_rc, rc);
     if (rc < 0) {
@@ -940,7 +1069,7 @@ static void *output_main(void *arg)
         for (;;) {
             bool stop = l->outputs_stop;
             bool work = l->last_seq > o->cursor && backoff == 0;
-            if (stop && (l->last_seq <= o->cursor || backoff))
+            if ((stop && (l->last_seq <= o->cursor || backoff)) || o->stop)
                 break;
             if (work || atomic_load(&o->reopen))
                 break;
@@ -954,7 +1083,7 @@ static void *output_main(void *arg)
             ts.tv_nsec = t % NS_PER_SEC;
             pthread_cond_timedwait(&l->ocv, &l->omu, &ts);
         }
-        bool stop = l->outputs_stop && (l->last_seq <= o->cursor || backoff);
+        bool stop = (l->outputs_stop && (l->last_seq <= o->cursor || backoff)) || o->stop;
         pthread_mutex_unlock(&l->omu);
         if (stop)
             break;
@@ -1005,50 +1134,89 @@ static void *output_main(void *arg)
     return NULL;
 }
 
+/* Open one output and start its delivery thread. cursor: where it stands
+ * when known (an output of the same name a reload replaced), else 0 (the
+ * store's cursor). Returns 0 or a negative errno (logged). */
+static int start_output(struct live *l, struct config_output *co, uint64_t cursor)
+{
+    struct out_thread *o = calloc(1, sizeof(*o));
+    struct out_thread **grown = realloc(l->outs, (l->nouts + 1) * sizeof(*l->outs));
+    if (!o || !grown) {
+        free(o);
+        if (grown)
+            l->outs = grown;
+        return -ENOMEM;
+    }
+    l->outs = grown;
+    o->l = l;
+    o->co = co;
+    char err[512] = "";
+    int rc = co->ops->open(co->state, err, sizeof(err));
+    if (rc < 0) {
+        klog(LOGL_ERROR, "output %s: %s", co->name, err[0] ? err : strerror(-rc));
+        free(o);
+        return rc;
+    }
+    if (cursor)
+        o->cursor = cursor;
+    else if ((rc = store_cursor_get(l->store, co->name, &o->cursor)) < 0) {
+        klog(LOGL_ERROR, "output %s: %s", co->name, store_errmsg(l->store));
+        free(o);
+        return rc;
+    }
+    uint64_t held = 0;
+    if (co->ops->last_delivered && co->ops->last_delivered(co->state, &held) == 0 &&
+        held > o->cursor) {
+        klog(LOGL_INFO, "output %s: holds alerts up to %llu already (cursor %llu)", co->name,
+             (unsigned long long)held, (unsigned long long)o->cursor);
+        o->cursor = held;
+    }
+    char lab[300];
+    snprintf(lab, sizeof(lab), "output=%s", co->name);
+    o->delivered =
+        metrics_counter(l->m, "kenchi_output_delivered_total", "Alerts delivered per output", lab);
+    o->failed = metrics_counter(l->m, "kenchi_output_failed_total",
+                                "Alerts that could never be delivered (skipped)", lab);
+    o->retries = metrics_counter(l->m, "kenchi_output_retries_total",
+                                 "Deliveries put off because the destination was down", lab);
+    o->behind = metrics_gauge(l->m, "kenchi_output_pending_alerts",
+                              "Committed alerts not yet delivered", lab, 1);
+    if (pthread_create(&o->thread, NULL, output_main, o) != 0) {
+        free(o);
+        return -EAGAIN;
+    }
+    o->started = true;
+    l->outs[l->nouts++] = o;
+    return 0;
+}
+
 static int start_outputs(struct live *l)
 {
-    struct config *cf = l->cf;
-    l->outs = calloc(cf->noutputs + 1, sizeof(*l->outs));
-    if (!l->outs)
-        return -ENOMEM;
-    for (size_t i = 0; i < cf->noutputs; i++) {
-        struct out_thread *o = &l->outs[i];
-        o->l = l;
-        o->co = &cf->outputs[i];
-        char err[512] = "";
-        int rc = o->co->ops->open(o->co->state, err, sizeof(err));
-        if (rc < 0) {
-            klog(LOGL_ERROR, "output %s: %s", o->co->name, err[0] ? err : strerror(-rc));
+    for (size_t i = 0; i < l->cur->noutputs; i++) {
+        int rc = start_output(l, &l->cur->outputs[i], 0);
+        if (rc < 0)
             return rc;
-        }
-        rc = store_cursor_get(l->store, o->co->name, &o->cursor);
-        if (rc < 0) {
-            klog(LOGL_ERROR, "output %s: %s", o->co->name, store_errmsg(l->store));
-            return rc;
-        }
-        uint64_t held = 0;
-        if (o->co->ops->last_delivered && o->co->ops->last_delivered(o->co->state, &held) == 0 &&
-            held > o->cursor) {
-            klog(LOGL_INFO, "output %s: holds alerts up to %llu already (cursor %llu)", o->co->name,
-                 (unsigned long long)held, (unsigned long long)o->cursor);
-            o->cursor = held;
-        }
-        char lab[300];
-        snprintf(lab, sizeof(lab), "output=%s", o->co->name);
-        o->delivered = metrics_counter(l->m, "kenchi_output_delivered_total",
-                                       "Alerts delivered per output", lab);
-        o->failed = metrics_counter(l->m, "kenchi_output_failed_total",
-                                    "Alerts that could never be delivered (skipped)", lab);
-        o->retries = metrics_counter(l->m, "kenchi_output_retries_total",
-                                     "Deliveries put off because the destination was down", lab);
-        o->behind = metrics_gauge(l->m, "kenchi_output_pending_alerts",
-                                  "Committed alerts not yet delivered", lab, 1);
-        if (pthread_create(&o->thread, NULL, output_main, o) != 0)
-            return -EAGAIN;
-        o->started = true;
-        l->nouts = i + 1;
     }
     return 0;
+}
+
+/* Stop one output (a reload removed or changed it): its thread finishes
+ * the delivery under way and saves its cursor; the output is closed.
+ * Returns its cursor. */
+static uint64_t stop_output(struct live *l, size_t i)
+{
+    struct out_thread *o = l->outs[i];
+    pthread_mutex_lock(&l->omu);
+    o->stop = true;
+    pthread_cond_broadcast(&l->ocv);
+    pthread_mutex_unlock(&l->omu);
+    pthread_join(o->thread, NULL);
+    o->co->ops->close(o->co->state);
+    o->co->state = NULL;
+    uint64_t cursor = o->cursor;
+    free(o);
+    l->outs[i] = l->outs[--l->nouts];
+    return cursor;
 }
 
 static void stop_outputs(struct live *l)
@@ -1058,8 +1226,311 @@ static void stop_outputs(struct live *l)
     pthread_cond_broadcast(&l->ocv);
     pthread_mutex_unlock(&l->omu);
     for (size_t i = 0; i < l->nouts; i++)
-        if (l->outs[i].started)
-            pthread_join(l->outs[i].thread, NULL);
+        if (l->outs[i]->started)
+            pthread_join(l->outs[i]->thread, NULL);
+}
+
+/* ---- SIGHUP: the configuration read again (main thread) --------------------- */
+
+/* The same YAML (kinds, scalars, items, keys, values), places aside. */
+static bool node_eq(const struct ynode *a, const struct ynode *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (a->kind != b->kind || (a->tag == NULL) != (b->tag == NULL) ||
+        (a->tag && strcmp(a->tag, b->tag)))
+        return false;
+    switch (a->kind) {
+    case YNODE_SCALAR:
+        return a->scalar.n == b->scalar.n && !memcmp(a->scalar.s, b->scalar.s, a->scalar.n);
+    case YNODE_SEQ:
+        if (a->seq.n != b->seq.n)
+            return false;
+        for (size_t i = 0; i < a->seq.n; i++)
+            if (!node_eq(a->seq.items[i], b->seq.items[i]))
+                return false;
+        return true;
+    case YNODE_MAP:
+        if (a->map.n != b->map.n)
+            return false;
+        for (size_t i = 0; i < a->map.n; i++)
+            if (!node_eq(a->map.pairs[i].key, b->map.pairs[i].key) ||
+                !node_eq(a->map.pairs[i].val, b->map.pairs[i].val))
+                return false;
+        return true;
+    default:
+        return true;
+    }
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return (!a || !b) ? a == b : !strcmp(a, b);
+}
+
+static bool is_tailed(const struct config_source *s)
+{
+    return s->type == SOURCE_FILE || s->type == SOURCE_STDIN;
+}
+
+/* The file and stdin sources of a and b are the same, in the same order. */
+static bool tailed_eq(const struct config *a, const struct config *b, bool *stdin_seen)
+{
+    size_t i = 0, j = 0;
+    bool eq = true;
+    *stdin_seen = false;
+    for (;;) {
+        while (i < a->nsources && !is_tailed(&a->sources[i]))
+            i++;
+        while (j < b->nsources && !is_tailed(&b->sources[j]))
+            j++;
+        if (i < a->nsources && a->sources[i].type == SOURCE_STDIN)
+            *stdin_seen = true;
+        if (j < b->nsources && b->sources[j].type == SOURCE_STDIN)
+            *stdin_seen = true;
+        if (i == a->nsources || j == b->nsources) {
+            /* the rest of either side must be empty */
+            for (; i < a->nsources; i++)
+                eq = eq && !is_tailed(&a->sources[i]);
+            for (; j < b->nsources; j++)
+                eq = eq && !is_tailed(&b->sources[j]);
+            return eq;
+        }
+        if (!same_str(a->sources[i].name, b->sources[j].name) ||
+            !node_eq(a->sources[i].node, b->sources[j].node))
+            eq = false;
+        i++;
+        j++;
+    }
+}
+
+/* Settings read once at start: a change is reported and waits for a
+ * restart (the value in force stays). Returns the number of changes. */
+static unsigned restart_only(const struct config *old, const struct config *nw)
+{
+    struct {
+        const char *what;
+        bool same;
+    } k[] = {
+        {"store", same_str(old->store, nw->store)},
+        {"limits.queue_bytes", old->queue_bytes == nw->queue_bytes},
+        {"limits.batch", old->batch == nw->batch},
+        {"limits.commit_interval", old->commit_interval_ns == nw->commit_interval_ns},
+        {"limits.max_line", old->max_line == nw->max_line},
+        {"limits.store_max_bytes", old->store_max_bytes == nw->store_max_bytes},
+        {"metrics", old->metrics_enabled == nw->metrics_enabled &&
+                        old->metrics_listen.port == nw->metrics_listen.port &&
+                        !strcmp(old->metrics_listen.host, nw->metrics_listen.host)},
+        {"log", old->log_dest == nw->log_dest && old->log_level == nw->log_level &&
+                    same_str(old->log_ident, nw->log_ident)},
+        {"timezone", same_str(old->timezone, nw->timezone)},
+    };
+    unsigned n = 0;
+    for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+        if (!k[i].same) {
+            klog(LOGL_WARNING, "reload: %s changed: it takes a restart; the value in use stays",
+                 k[i].what);
+            n++;
+        }
+    return n;
+}
+
+/* Ask the worker to process and commit every record queued so far, and
+ * wait until it has. */
+static void barrier(struct live *l)
+{
+    pthread_mutex_lock(&l->mu);
+    uint64_t id = ++l->barrier_asked;
+    pthread_mutex_unlock(&l->mu);
+    if (push(l, NULL, REC_BARRIER, NULL, 0, id, 0, false) < 0)
+        return;
+    pthread_mutex_lock(&l->mu);
+    while (l->barrier_done < id && !l->worker_gone)
+        pthread_cond_wait(&l->cv_barrier, &l->mu);
+    pthread_mutex_unlock(&l->mu);
+}
+
+static int start_source(struct live *l, struct config_source *s)
+{
+    char err[512] = "";
+    int rc = s->ops->start(s->state, l, s->name, s->format, err, sizeof(err));
+    if (rc < 0) {
+        klog(LOGL_ERROR, "source %s: %s", s->name, err[0] ? err : strerror(-rc));
+        return rc;
+    }
+    struct config_source **grown = realloc(l->running, (l->nrunning + 1) * sizeof(*grown));
+    if (!grown) {
+        s->ops->stop(s->state);
+        return -ENOMEM;
+    }
+    l->running = grown;
+    l->running[l->nrunning++] = s;
+    return 0;
+}
+
+static void stop_source(struct live *l, size_t i)
+{
+    struct config_source *s = l->running[i];
+    s->ops->stop(s->state);
+    s->ops->free(s->state);
+    s->state = NULL;
+    l->running[i] = l->running[--l->nrunning];
+}
+
+/* SIGHUP: read the configuration file again and apply the difference.
+ * A file with problems changes nothing (each problem is logged). Rules and
+ * intelligence are loaded by the worker (do_reload) from the paths of the
+ * configuration in use, output files are reopened either way. */
+static void reload_config(struct live *l)
+{
+    metric_add(l->m_reloads, 1);
+    klog(LOGL_INFO, "SIGHUP: reading %s again", l->cf->path);
+    struct config *nw = NULL;
+    char *diag = NULL;
+    size_t ndiag = 0;
+    FILE *df = open_memstream(&diag, &ndiag);
+    int rc = config_load(l->cf->path, df, &nw);
+    if (df)
+        fclose(df);
+    if (rc != 0) {
+        for (char *line = diag, *next; line && *line; line = next) {
+            next = strchr(line, '\n');
+            if (next)
+                *next++ = '\0';
+            klog(LOGL_ERROR, "reload: %s", line);
+        }
+        klog(LOGL_ERROR, "reload refused: the configuration has %s; the one in use stays",
+             rc > 0 ? "problems" : "not been read");
+        metric_add(l->m_reload_failed, 1);
+        nw = NULL;
+    }
+    free(diag);
+    struct config *cur = l->cur;
+    if (nw) {
+        struct config **grown = realloc(l->retired, (l->nretired + 1) * sizeof(*grown));
+        if (!grown) {
+            klog(LOGL_ERROR, "reload refused: out of memory");
+            config_free(nw);
+            nw = NULL;
+        } else {
+            l->retired = grown;
+        }
+    }
+    if (nw) {
+        restart_only(l->cf, nw);
+        /* file and standard input sources: one tailer for all of them */
+        bool with_stdin;
+        if (!tailed_eq(cur, nw, &with_stdin)) {
+            if (with_stdin) {
+                klog(LOGL_WARNING, "reload: file sources changed beside a stdin source: that "
+                                   "takes a restart; the sources in use stay");
+            } else {
+                klog(LOGL_INFO, "reload: file sources changed: restarting the file readers");
+                tailer_stop(l->tailer);
+                l->tailer = NULL;
+                /* the offsets of what was read are committed before the
+                 * new readers load them */
+                barrier(l);
+                if (tailer_start(l, nw, l->store, &l->tailer) < 0) {
+                    l->tailer = NULL;
+                    klog(LOGL_ERROR, "reload: the file sources could not start");
+                }
+            }
+        }
+        /* network sources: the unchanged ones go on; the others stop
+         * before the new ones start (a listener may be rebound) */
+        bool *kept = calloc(nw->nsources + 1, sizeof(*kept));
+        for (size_t i = 0; i < l->nrunning;) {
+            struct config_source *s = l->running[i];
+            size_t j = 0;
+            for (; j < nw->nsources; j++)
+                if (!strcmp(nw->sources[j].name, s->name))
+                    break;
+            if (kept && j < nw->nsources && nw->sources[j].type == SOURCE_OTHER &&
+                node_eq(nw->sources[j].node, s->node)) {
+                kept[j] = true;
+                i++;
+                continue;
+            }
+            klog(LOGL_INFO, "reload: source %s %s", s->name,
+                 j < nw->nsources ? "changed: restarting it" : "removed: stopping it");
+            stop_source(l, i);
+        }
+        for (size_t j = 0; j < nw->nsources; j++) {
+            struct config_source *s = &nw->sources[j];
+            if (s->type != SOURCE_OTHER || !s->ops)
+                continue;
+            if (kept && kept[j]) {
+                s->ops->free(s->state);
+                s->state = NULL;
+                continue;
+            }
+            if (start_source(l, s) < 0) {
+                klog(LOGL_ERROR, "reload: source %s not started", s->name);
+            } else {
+                klog(LOGL_INFO, "reload: source %s started", s->name);
+            }
+        }
+        free(kept);
+        /* outputs by name: cursors carried over */
+        uint64_t *carry = calloc(nw->noutputs + 1, sizeof(*carry));
+        for (size_t i = 0; i < l->nouts;) {
+            struct config_output *co = l->outs[i]->co;
+            size_t j = 0;
+            for (; j < nw->noutputs; j++)
+                if (!strcmp(nw->outputs[j].name, co->name))
+                    break;
+            if (j < nw->noutputs && node_eq(nw->outputs[j].node, co->node) &&
+                !strcmp(nw->outputs[j].type, co->type)) {
+                nw->outputs[j].ops->close(nw->outputs[j].state);
+                nw->outputs[j].state = NULL; /* the running one goes on */
+                i++;
+                continue;
+            }
+            const char *name = co->name;
+            bool changed = j < nw->noutputs;
+            uint64_t cursor = stop_output(l, i);
+            if (changed) {
+                klog(LOGL_INFO, "reload: output %s changed: restarting it after alert %llu", name,
+                     (unsigned long long)cursor);
+                if (carry)
+                    carry[j] = cursor;
+            } else {
+                klog(LOGL_INFO, "reload: output %s removed: stopped at alert %llu", name,
+                     (unsigned long long)cursor);
+            }
+        }
+        for (size_t j = 0; j < nw->noutputs; j++) {
+            struct config_output *co = &nw->outputs[j];
+            bool running = false;
+            for (size_t i = 0; i < l->nouts; i++)
+                running = running || l->outs[i]->co == co;
+            if (running || !co->state)
+                continue;
+            if (start_output(l, co, carry ? carry[j] : 0) < 0)
+                klog(LOGL_ERROR, "reload: output %s not started", co->name);
+            else if (!carry || !carry[j])
+                klog(LOGL_INFO, "reload: output %s started", co->name);
+        }
+        free(carry);
+        pthread_mutex_lock(&l->mu);
+        l->cur = nw;
+        pthread_mutex_unlock(&l->mu);
+        if (cur != l->cf) /* cf belongs to the caller */
+            l->retired[l->nretired++] = cur;
+        klog(LOGL_INFO, "reload: configuration applied (%zu sources, %zu outputs)", nw->nsources,
+             nw->noutputs);
+    }
+    /* rules and intelligence (worker), output files reopened */
+    atomic_store(&l->reload, true);
+    pthread_mutex_lock(&l->mu);
+    pthread_cond_signal(&l->cv_items);
+    pthread_mutex_unlock(&l->mu);
+    pthread_mutex_lock(&l->omu);
+    for (size_t i = 0; i < l->nouts; i++)
+        atomic_store(&l->outs[i]->reopen, true);
+    pthread_cond_broadcast(&l->ocv);
+    pthread_mutex_unlock(&l->omu);
 }
 
 /* ---- the daemon -------------------------------------------------------------- */
@@ -1076,8 +1547,8 @@ static int setup_metrics(struct live *l)
         l->m_alerts[i] =
             metrics_counter(l->m, "kenchi_alerts_total", "Alerts made, per level", lab);
     }
-    l->m_commits =
-        metrics_counter(l->m, "kenchi_commits_total", "Commits with new alerts or offsets", "");
+    l->m_commits = metrics_counter(l->m, "kenchi_commits_total",
+                                   "Commits (events, their alerts and read offsets, together)", "");
     l->m_reloads = metrics_counter(l->m, "kenchi_reloads_total", "SIGHUP reloads", "");
     l->m_reload_failed = metrics_counter(l->m, "kenchi_reload_failures_total",
                                          "Reloads refused (the old rules stayed)", "");
@@ -1104,16 +1575,18 @@ int live_run(struct config *cf)
     if (!l)
         return EXIT_RUNTIME;
     l->cf = cf;
+    l->cur = cf;
     l->start_us = now_ns() / 1000;
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv_items, NULL);
     pthread_cond_init(&l->cv_space, NULL);
     pthread_mutex_init(&l->omu, NULL);
     pthread_cond_init(&l->ocv, NULL);
+    pthread_mutex_init(&l->room_mu, NULL);
+    pthread_cond_init(&l->cv_barrier, NULL);
     buf_init(&l->alert_text);
     buf_init(&l->corr_state);
     int status = EXIT_RUNTIME;
-    struct tailer *t = NULL;
     pthread_t worker;
     bool worker_started = false;
     void *svc_state[MAX_SERVICES] = {0};
@@ -1132,6 +1605,7 @@ int live_run(struct config *cf)
     struct store_opts so;
     store_opts_default(&so);
     so.max_bytes = cf->store_max_bytes;
+    so.hold_events = true; /* events become durable with their alerts */
     int rc = store_open(cf->store, &so, &l->store);
     if (rc < 0) {
         klog(LOGL_ERROR, "%s", store_errmsg(l->store));
@@ -1157,19 +1631,13 @@ int live_run(struct config *cf)
     if (pthread_create(&worker, NULL, worker_main, l) != 0)
         goto stop;
     worker_started = true;
-    rc = tailer_start(l, cf, l->store, &t);
+    rc = tailer_start(l, cf, l->store, &l->tailer);
     if (rc < 0)
         goto stop;
     for (size_t i = 0; i < cf->nsources; i++) {
         struct config_source *s = &cf->sources[i];
-        if (s->type != SOURCE_OTHER || !s->ops)
-            continue;
-        char err[512] = "";
-        rc = s->ops->start(s->state, l, s->name, s->format, err, sizeof(err));
-        if (rc < 0) {
-            klog(LOGL_ERROR, "source %s: %s", s->name, err[0] ? err : strerror(-rc));
+        if (s->type == SOURCE_OTHER && s->ops && start_source(l, s) < 0)
             goto stop;
-        }
     }
     for (size_t i = 0; live_services[i] && i < MAX_SERVICES; i++) {
         char err[512] = "";
@@ -1188,10 +1656,7 @@ int live_run(struct config *cf)
         struct timespec ts = {0, 200 * 1000000};
         int sig = sigtimedwait(&sigs, NULL, &ts);
         if (sig == SIGHUP) {
-            atomic_store(&l->reload, true);
-            pthread_mutex_lock(&l->mu);
-            pthread_cond_signal(&l->cv_items);
-            pthread_mutex_unlock(&l->mu);
+            reload_config(l);
             continue;
         }
         if (sig == SIGTERM || sig == SIGINT) {
@@ -1201,7 +1666,7 @@ int live_run(struct config *cf)
         }
         if (atomic_load(&l->worker_rc) < 0)
             break;
-        if (t && tailer_finished(t)) {
+        if (l->tailer && tailer_finished(l->tailer)) {
             klog(LOGL_INFO, "every source has ended: stopping");
             break;
         }
@@ -1212,12 +1677,9 @@ stop:
     for (size_t i = MAX_SERVICES; i-- > 0;)
         if (svc_started[i])
             live_services[i]->stop(svc_state[i]);
-    for (size_t i = 0; i < cf->nsources; i++) {
-        struct config_source *s = &cf->sources[i];
-        if (s->type == SOURCE_OTHER && s->ops && s->state)
-            s->ops->stop(s->state);
-    }
-    tailer_stop(t);
+    for (size_t i = 0; i < l->nrunning; i++)
+        l->running[i]->ops->stop(l->running[i]->state);
+    tailer_stop(l->tailer);
     atomic_store(&l->sources_done, true);
     pthread_mutex_lock(&l->mu);
     pthread_cond_broadcast(&l->cv_items);
@@ -1263,7 +1725,17 @@ out:
         free(sm);
     }
     free_detection(l->set, l->iset, l->det, l->idet);
+    /* configurations a reload brought (everything in them is stopped) */
+    for (size_t i = 0; i < l->nretired; i++)
+        config_free(l->retired[i]);
+    if (l->cur != cf)
+        config_free(l->cur);
+    free(l->retired);
+    free(l->running);
     free(l->alerts);
+    free(l->waiters);
+    for (size_t i = 0; i < l->nouts; i++)
+        free(l->outs[i]);
     free(l->outs);
     buf_free(&l->alert_text);
     buf_free(&l->corr_state);

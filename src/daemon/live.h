@@ -7,22 +7,28 @@
  * syslog through config_source_kinds) run on threads of their own. Each
  * opens one stream per origin (a file, a connection) and pushes records
  * into one bounded queue (limits.queue_bytes); a full queue makes
- * live_push() wait (back-pressure) or, asked not to wait, refuse the record
- * (the caller counts the drop: UDP). The worker thread decodes records
+ * live_push() wait (back-pressure: files), or refuse the record and call
+ * back when there is room (live_push_pausable: TCP and TLS connections
+ * pause), or, asked not to wait, drop it (counted: UDP). The worker thread decodes records
  * with the pipeline's stream API (the same decoders as `scan`), runs the
  * same sinks (Sigma detector, intel detector, store), and commits every
  * commit_interval while records keep coming, at once when the queue runs
- * dry: the store is synced, the alerts made since the
- * last commit are added to the store (sorted by event time, each once by
- * its stable id) together with the read offsets of the files whose events
- * are now durable, in one transaction. Delivery threads then hand the new
+ * dry: the events written since the last commit (held in the store's open
+ * transaction), the alerts made since then (sorted by event time, each
+ * once by its stable id) and the read offsets of the files whose events
+ * they are become durable in one transaction. Delivery threads then hand the new
  * alerts to their outputs (output/output.h). A crash at any moment loses
  * nothing and repeats nothing: re-read events are dropped by the store,
  * re-made alerts by their id, re-delivered ones by the output's cursor
  * (and, for files, by the output's own last line).
  *
- * Control: SIGHUP reloads rules and intelligence (a rule set with refused
- * documents is reported and the old one stays) and reopens outputs;
+ * Control: SIGHUP reads the configuration file again and applies the
+ * difference (reload_config in live.c: outputs and network sources
+ * started, stopped or restarted by name, file sources restarted from
+ * committed offsets, settings that need a restart reported and kept; a
+ * file with problems changes nothing), reloads rules and intelligence from
+ * the paths in use (a rule set with refused documents is reported and the
+ * old one stays) and reopens outputs;
  * SIGTERM and SIGINT stop the sources, drain the queue, commit, let the
  * outputs deliver what is committed, and exit 0.
  */
@@ -69,13 +75,23 @@ struct live_stream *live_stream_open(struct live *l, const char *source, const c
 /* Hand one record (without its line ending) to the worker. pos is its
  * position, part of the event's stable id: the line number for files and
  * standard input; 0 lets the daemon number the stream's records (starting
- * at the daemon's start time in microseconds, so that numbers are not
- * reused across restarts). Waits while the queue is full, unless nowait:
- * then returns -EAGAIN and the record is counted as dropped. Returns 0,
- * -EAGAIN, or -ECANCELED when the daemon is stopping and the worker is
- * gone. */
+ * at the time the stream is opened in microseconds, and above the numbers
+ * of streams closed before, so that numbers are not reused across
+ * restarts, nor by a stream of the same name a reload opens again). Waits while the queue is full,
+ * unless nowait: then returns -EAGAIN and the record is counted as dropped. Returns 0, -EAGAIN, or
+ * -ECANCELED when the daemon is stopping and the worker is gone. */
 int live_push(struct live *l, struct live_stream *s, const char *data, size_t n, uint64_t pos,
               bool nowait);
+/* For sources that can pause their sender (TCP, TLS): like live_push
+ * with nowait, but a full queue is no drop: the record is refused
+ * (-EAGAIN, not counted) and room(opaque) is called once, from the worker,
+ * when the queue is at most half full again. The source pauses its
+ * sender until then and offers the same record again. */
+int live_push_pausable(struct live *l, struct live_stream *s, const char *data, size_t n,
+                       void (*room)(void *opaque), void *opaque);
+/* Forget a room() callback (the source is stopping): after it returns,
+ * room(opaque) is not called, nor running. */
+void live_room_forget(struct live *l, void *opaque);
 /* The stream's last record was pushed; s is not used by the caller after
  * this. */
 void live_stream_close(struct live *l, struct live_stream *s);

@@ -69,7 +69,8 @@ static int commit_job(struct store *s, void *arg)
 {
     struct commit_job *j = arg;
     sqlite3_stmt *ins = NULL, *off = NULL, *last = NULL;
-    int rc = store_exec(s, s->db, "BEGIN IMMEDIATE", "saving alerts");
+    /* with hold_events, the events of the alerts are in this transaction */
+    int rc = store_txn_begin(s);
     if (rc < 0)
         return rc;
     int r = sqlite3_prepare_v2(s->db,
@@ -150,9 +151,11 @@ static int commit_job(struct store *s, void *arg)
     sqlite3_finalize(off);
     sqlite3_finalize(last);
     if (rc == 0)
-        rc = store_exec(s, s->db, "COMMIT", "saving alerts");
-    if (rc < 0)
+        rc = store_txn_commit(s);
+    if (rc < 0 && s->in_txn) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        s->in_txn = false;
+    }
     return rc;
 }
 

@@ -228,6 +228,12 @@ int doc_decode(struct store *s, sqlite3 *db, const void *p, size_t n, bool blob)
  * it. Returns fn's result (its message made the caller's). -EROFS when
  * the store is read-only. */
 int writer_run_job(struct store *s, int (*fn)(struct store *s, void *arg), void *arg);
+/* Writer thread (jobs): open the writer's transaction unless it is open
+ * (with opts.hold_events, events may be waiting in it), and commit it with
+ * what it holds (the hunting index and day summary of its events too). On
+ * a failed commit the transaction is rolled back. */
+int store_txn_begin(struct store *s);
+int store_txn_commit(struct store *s);
 /* The hour bucket of a time: floor(ts / 1 h); HOUR_NONE for no time. */
 int64_t hour_of(int64_t ts);
 /* Text of a stored address column value into out (NULL when NULL). */

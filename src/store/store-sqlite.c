@@ -1114,6 +1114,11 @@ static int begin(struct store *s)
     return rc;
 }
 
+int store_txn_begin(struct store *s)
+{
+    return begin(s);
+}
+
 int64_t hour_of(int64_t ts)
 {
     if (ts == TIME_NONE)
@@ -1244,6 +1249,11 @@ static int commit(struct store *s)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_txn = false;
     return rc;
+}
+
+int store_txn_commit(struct store *s)
+{
+    return commit(s);
 }
 
 /* Queue the hunting entries of the row just stored as rowid ev (its keys
@@ -1537,11 +1547,19 @@ static void *writer_main(void *arg)
         while (!s->qlen && !s->stop && !(s->job && !s->job->done))
             pthread_cond_wait(&s->cv_work, &s->mu);
         if (s->job && !s->job->done) {
-            /* between transactions: the job has the connection to itself */
+            /* between batches: the job has the connection to itself (with
+             * hold_events, inside the open transaction of held events) */
             struct wjob *j = s->job;
             s->busy = s->in_job = true;
             pthread_mutex_unlock(&s->mu);
             int jrc = j->fn(s, j->arg);
+            /* held events were committed by the job: train now if due */
+            if (jrc == 0 && s->o.hold_events && !s->in_txn && !atomic_load(&s->dict) &&
+                s->raw_rows >= TRAIN_ROWS) {
+                int trc = train_dict(s);
+                if (trc < 0)
+                    writer_fail(s, trc);
+            }
             pthread_mutex_lock(&s->mu);
             j->rc = jrc;
             j->done = true;
@@ -1558,7 +1576,7 @@ static void *writer_main(void *arg)
         /* a new store commits early once it has enough rows to train the
          * dictionary on: fewer rows are stored uncompressed and rewritten */
         while (s->qlen && rows < s->o.commit_rows &&
-               (atomic_load(&s->dict) || s->raw_rows < TRAIN_ROWS)) {
+               (atomic_load(&s->dict) || s->raw_rows < TRAIN_ROWS || s->o.hold_events)) {
             struct sbatch *b = s->queue[s->qhead];
             s->qhead = (s->qhead + 1) % s->o.queue_batches;
             s->qlen--;
@@ -1577,11 +1595,12 @@ static void *writer_main(void *arg)
                 break;
         }
         pthread_mutex_unlock(&s->mu);
-        if (rc == 0 && s->in_txn) {
+        /* held events are committed by a job (store_live_commit) */
+        if (rc == 0 && s->in_txn && !s->o.hold_events) {
             rc = commit(s);
             acc.transactions = 1;
         }
-        if (rc == 0 && !atomic_load(&s->dict) && s->raw_rows >= TRAIN_ROWS)
+        if (rc == 0 && !s->in_txn && !atomic_load(&s->dict) && s->raw_rows >= TRAIN_ROWS)
             rc = train_dict(s);
         if (rc < 0)
             writer_fail(s, rc);

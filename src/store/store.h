@@ -45,6 +45,10 @@ struct store_opts {
                              sweep (default 4 Mi: 96 MiB); past it, probe by probe */
     size_t wal_pages;     /* WAL pages past which the writer restarts the WAL
                              (default 16384: 64 MiB; store-sqlite.c, "checkpoints") */
+    bool hold_events;     /* keep added events in the writer's open transaction
+                             until store_live_commit() commits them together
+                             with their alerts (the live daemon); default
+                             false: committed when the queue runs dry */
 };
 
 void store_opts_default(struct store_opts *o);

@@ -2,15 +2,18 @@
 syslog lines written here while it runs. A file appended while running
 gives its alerts in the JSON-lines output; rotation by rename and by copy
 and truncate lose nothing and repeat nothing; kill -9 at random moments
-while a file is appended (several rounds): after a restart every line is in
-the store exactly once and every alert in the JSON-lines output exactly
+while a file is appended and syslog arrives over TCP (several rounds):
+after a restart every line of the file is in the store exactly once and
+every alert in the JSON-lines output exactly once; no TCP message is
+stored twice (those a kill cut off may be lost: syslog has no
+acknowledgement) and the alert of every stored one is delivered exactly
 once; SIGHUP with a broken rule file keeps the old rules; SIGTERM exits 0
 with everything committed; `kenchi config check` names problems with
 file:line:col, and the shipped example configuration is good.
 
 Nothing here is timed: waits poll for an expected state with a generous
 deadline, and the test fails only if that state never comes."""
-import json, os, random, signal, sqlite3, subprocess, tempfile, time, shutil
+import json, os, random, re, signal, socket, sqlite3, subprocess, tempfile, threading, time, shutil
 
 KENCHI = os.environ.get("KENCHI", "build/debug/kenchi")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -156,6 +159,23 @@ limits:
         """(file, line) of each alert's event, in file order."""
         return [(a["events"][0]["source"]["file"], a["events"][0]["source"]["line"])
                 for a in self.alerts()]
+
+    def net_stored(self, where=None):
+        """nseq -> count of stored TCP syslog messages (kenchi search on the
+        store); where, when given, gets (source.file, source.line) -> nseq."""
+        p = subprocess.run([KENCHI, "search", "--store", self.db, "-o", "jsonl"],
+                           capture_output=True, timeout=300)
+        out = {}
+        for l in p.stdout.decode().splitlines():
+            e = json.loads(l)
+            m = re.search(r"nseq=(\d+)$", e.get("message", ""))
+            if not m:
+                continue
+            i = int(m.group(1))
+            out[i] = out.get(i, 0) + 1
+            if where is not None:
+                where[(e["source"]["file"], e["source"]["line"])] = i
+        return out
 
     def log(self):
         with open(self.err) as f:
@@ -307,13 +327,76 @@ def test_rotation():
         env.cleanup()
 
 
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def net_msg(i):
+    """TCP syslog message i: every third a SASL failure (one alert each)."""
+    ts = f"Mar  5 {(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}"
+    ip = f"198.51.100.{i % 250 + 1}"
+    if is_fail(i):
+        text = (f"<22>{ts} mx2 postfix/smtpd[{5000 + i}]: warning: unknown[{ip}]: SASL LOGIN "
+                f"authentication failed: UGFzc3dvcmQ6 nseq={i}")
+    else:
+        text = f"<22>{ts} mx2 postfix/smtpd[{5000 + i}]: connect from unknown[{ip}] nseq={i}"
+    b = text.encode()
+    return str(len(b)).encode() + b" " + b
+
+
+class TcpSender(threading.Thread):
+    """Sends numbered messages over TCP (octet counting) without pause,
+    reconnecting after each crash of the daemon; a message whose send
+    failed is not sent again (plain syslog has no acknowledgement)."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port, self.sent, self.stop = port, 0, threading.Event()
+        self.hold = threading.Event()
+
+    def run(self):
+        s = None
+        while not self.stop.is_set():
+            if self.hold.is_set():
+                if s:
+                    s.close()
+                    s = None
+                time.sleep(0.01)
+                continue
+            if s is None:
+                try:
+                    s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+                except OSError:
+                    time.sleep(0.02)
+                    continue
+            k = random.randint(1, 20)
+            data = b"".join(net_msg(self.sent + j) for j in range(1, k + 1))
+            self.sent += k
+            try:
+                s.sendall(data)
+            except OSError:
+                s.close()
+                s = None
+            time.sleep(random.uniform(0, 0.005))
+        if s:
+            s.close()
+
+
 def test_kill9():
     random.seed(int(os.environ.get("KENCHI_TEST_SEED", "5")))
-    env = Env("kill9")
+    port = free_port()
+    env = Env("kill9", extra_source=f'  - {{type: syslog, name: net, protocol: tcp, '
+                                    f'listen: "127.0.0.1:{port}"}}')
+    sender = TcpSender(port)
     try:
         path = os.path.join(env.logs, "mail.log")
         written = 0
         rounds = 8
+        sender.start()
         for r in range(rounds):
             env.start()
             # append in small chunks while it runs, kill at a random moment
@@ -327,7 +410,34 @@ def test_kill9():
             env.kill9()
         env.start()
         expect_complete(env, path, written, f"kill -9 x{rounds}")
+        # the last messages, sent while no kill comes, must arrive
+        last = sender.sent + 1
+        ok(wait_for(lambda: sender.sent >= last + 100 and
+                    last + 50 in env.net_stored()),
+           "kill -9: TCP syslog after the last restart arrives", (sender.sent, env.log()[-2000:]))
+        sender.hold.set()  # the sender closes its connection: its messages are all in
+        time.sleep(0.2)  # not an assertion: lets the sender see the hold
         rc = env.term()
+        sender.stop.set()
+        sender.join(timeout=30)
+        where = {}
+        stored = env.net_stored(where)
+        twice = [i for i, c in stored.items() if c != 1]
+        ok(stored and not twice, "kill -9: no TCP syslog message stored twice",
+           f"{len(stored)} stored of {sender.sent} sent; twice: {twice[:20]}")
+        lost = sender.sent - len(stored)
+        print(f"# kill -9: {sender.sent} TCP messages sent, {len(stored)} stored, {lost} lost "
+              f"with connections cut by a kill (not acknowledged)")
+        net_alerts = [a for a in env.alerts() if a["events"][0]["source"]["file"].startswith(
+            "syslog:net:")]
+        got = sorted(where.get((a["events"][0]["source"]["file"],
+                                a["events"][0]["source"]["line"]), -1) for a in net_alerts)
+        want = sorted(i for i in stored if is_fail(i))
+        ok(got == want, "kill -9: the alert of every stored TCP message delivered exactly once "
+           "(and none of a message not stored)",
+           f"{len(got)} alerts, {len(want)} expected; repeated: "
+           f"{sorted(set(x for x in got if got.count(x) > 1))[:10]}; missing: "
+           f"{sorted(set(want) - set(got))[:10]}; not stored: {sorted(set(got) - set(want))[:10]}")
         ok(rc == 0, "kill -9: the last run stops cleanly", rc)
         # the alerts' seq stay strictly increasing across the crashes
         seqs = [a["kenchi"]["seq"] for a in env.alerts()]
@@ -336,10 +446,11 @@ def test_kill9():
         # the store's own count agrees (kenchi search on the store)
         p = subprocess.run([KENCHI, "search", "--store", env.db, "-o", "jsonl"],
                            capture_output=True, timeout=300)
-        ok(p.returncode == 0 and len(p.stdout.decode().splitlines()) == written,
+        ok(p.returncode == 0 and len(p.stdout.decode().splitlines()) == written + len(stored),
            "kill -9: kenchi search finds every line once",
            (p.returncode, len(p.stdout.decode().splitlines()), written))
     finally:
+        sender.stop.set()
         env.cleanup()
 
 

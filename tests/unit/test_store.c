@@ -610,6 +610,38 @@ static void test_disk_full(void **state)
     store_close(s);
 }
 
+/* hold_events (the live daemon): added events are not committed until
+ * store_live_commit() commits them with the alerts; a state write in
+ * between joins their transaction. */
+static void test_hold_events(void **state)
+{
+    struct fx *f = *state;
+    struct store_opts o;
+    store_opts_default(&o);
+    o.hold_events = true;
+    struct store *s = open_rw(f, &o);
+    insert(f, s, 0, 100);
+    assert_int_equal(store_sync(s), 0);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), 0);
+    assert_int_equal(store_cursor_set(s, "out", 7), 0);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM state"), 0);
+    uint64_t added = 9, last = 9;
+    assert_int_equal(store_live_commit(s, NULL, 0, NULL, 0, &added, &last), 0);
+    assert_int_equal(added, 0);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), 100);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM hunt"), 100 * 4);
+    assert_int_equal(sql_int(f->path, "SELECT value FROM state WHERE key='output.out.cursor'"), 7);
+    /* with nothing held, a state write commits by itself */
+    assert_int_equal(store_cursor_set(s, "out", 8), 0);
+    assert_int_equal(sql_int(f->path, "SELECT value FROM state WHERE key='output.out.cursor'"), 8);
+    insert(f, s, 100, 50);
+    assert_int_equal(store_sync(s), 0);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), 100);
+    assert_int_equal(store_live_commit(s, NULL, 0, NULL, 0, NULL, NULL), 0);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), 150);
+    assert_int_equal(store_close(s), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -623,6 +655,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wal_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hold_events, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
