@@ -263,9 +263,11 @@ int main(int argc, char **argv)
            "in the writer thread, %.2f us in checkpoints: an idle 2-core machine bounds the "
            "store at %.0f events/s\n",
            pus, wus, cus, 1e6 / bound);
-    printf("  baseline (plain SQLite, no index, 10k/txn): %9.0f events/s  %6.1f bytes/event\n",
-           brate, bbpe);
-    printf("  ratio store/baseline: speed %.2fx, size %.2fx\n", srate / brate, sbpe / bbpe);
+    if (!only) {
+        printf("  baseline (plain SQLite, no index, 10k/txn): %9.0f events/s  %6.1f bytes/event\n",
+               brate, bbpe);
+        printf("  ratio store/baseline: speed %.2fx, size %.2fx\n", srate / brate, sbpe / bbpe);
+    }
     for (int i = 0; i < 3; i++) {
         snprintf(tmp, sizeof(tmp), "%s%s", spath, sfx[i]);
         unlink(tmp);

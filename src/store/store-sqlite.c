@@ -716,6 +716,8 @@ int store_open(const char *path, const struct store_opts *o, struct store **out)
     /* journal_mode=WAL also is the first write: it fails on a read-only
      * file system or a file that is not a database */
     rc = store_exec(s, s->db,
+                    /* 256 MiB of page cache: the live store's indexes outgrow a
+                     * smaller one within a minute at 50,000 events/s */
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144;"
                     "PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864",
                     "setting up");
