@@ -9,8 +9,9 @@
  * events of one host keep their order and their ids stay unique across
  * restarts. Back-pressure: a TCP or TLS message that finds the queue full
  * pauses its connection (live_push_pausable; the receiver stops reading
- * it, so the sender's TCP window closes) until the worker has made room; a UDP datagram that finds
- * the queue full is dropped and counted (kenchi_dropped_total{reason="queue_full"}).
+ * it, so the sender's TCP window closes) until the worker has made room;
+ * a UDP datagram that finds the queue full is dropped and counted
+ * (kenchi_dropped_total{reason="queue_full"}).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -108,8 +109,7 @@ static int on_message(void *opaque, const struct syslog_msg *m)
     struct live_stream *s = stream_for(ss, m->peer);
     if (!s)
         return 0; /* out of memory: the message is lost, as with a full UDP socket */
-    /* UDP: never wait (a full queue drops and counts the datagram);
-     * streams: wait, which stops this source's reading (back-pressure) */
+    /* UDP: never wait (a full queue drops and counts the datagram) */
     if (m->proto == SYSLOG_PROTO_UDP) {
         live_push(ss->l, s, m->data, m->len, 0, true);
         return 0;
