@@ -23,9 +23,6 @@ const struct source_ops *const config_source_kinds[] = {
     NULL,
 };
 
-/* Kinds known by name even when this build lacks them: said so plainly. */
-static const char *const planned_source_kinds[] = {NULL};
-
 const char *const config_levels[] = {"informational", "low", "medium", "high", "critical", NULL};
 
 int config_level_index(const char *level)
@@ -193,17 +190,11 @@ static void read_sources(struct conf_ctx *c, struct config *cf, const struct yno
             for (size_t k = 0; config_source_kinds[k]; k++)
                 if (!strcmp(config_source_kinds[k]->type, type))
                     s->ops = config_source_kinds[k];
-            bool planned = false;
-            for (size_t k = 0; planned_source_kinds[k]; k++)
-                planned |= !strcmp(planned_source_kinds[k], type);
             if (s->ops) {
                 if (s->ops->configure(c, m, &s->state) < 0 && s->state) {
                     s->ops->free(s->state);
                     s->state = NULL;
                 }
-            } else if (planned) {
-                conf_error(c, ynode_get(m, "type"),
-                           "type: '%s' sources are not built into this kenchi yet", type);
             } else {
                 conf_error(c, ynode_get(m, "type"),
                            "type: unknown source type '%s' (file, stdin, syslog)", type);
@@ -273,20 +264,12 @@ static void read_outputs(struct conf_ctx *c, struct config *cf, const struct yno
         o->ops = output_find(type);
         if (!o->ops) {
             char known[256] = "";
-            for (size_t k = 0; output_types[k]; k++) {
+            for (size_t k = 0; output_kind(k); k++) {
                 strncat(known, k ? ", " : "", sizeof(known) - strlen(known) - 1);
-                strncat(known, output_types[k], sizeof(known) - strlen(known) - 1);
+                strncat(known, output_kind(k)->type, sizeof(known) - strlen(known) - 1);
             }
-            bool planned =
-                !strcmp(type, "webhook") || !strcmp(type, "syslog") || !strcmp(type, "exec");
-            if (planned)
-                conf_error(c, ynode_get(m, "type"),
-                           "type: '%s' outputs are not built into this kenchi yet (this one has: "
-                           "%s)",
-                           type, known);
-            else
-                conf_error(c, ynode_get(m, "type"), "type: unknown output type '%s' (known: %s)",
-                           type, known);
+            conf_error(c, ynode_get(m, "type"), "type: unknown output type '%s' (known: %s)", type,
+                       known);
         } else if (o->ops->configure(c, m, &o->state) < 0 && o->state) {
             o->ops->close(o->state); /* a state made before the problem */
             o->state = NULL;

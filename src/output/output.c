@@ -15,9 +15,10 @@ static const struct output_ops *const kinds[] = {
     &output_jsonl, &output_webhook, &output_syslog, &output_exec, NULL,
 };
 
-const char *const output_types[] = {
-    "jsonl", "webhook", "syslog", "exec", NULL,
-};
+const struct output_ops *output_kind(size_t i)
+{
+    return i < sizeof(kinds) / sizeof(kinds[0]) ? kinds[i] : NULL;
+}
 
 const struct output_ops *output_find(const char *type)
 {

@@ -104,7 +104,8 @@ int output_retry_settings(struct conf_ctx *c, const struct ynode *node, struct o
 
 /* The output kind named type, or NULL. */
 const struct output_ops *output_find(const char *type);
-/* The names of every kind, NULL-terminated (for messages). */
-extern const char *const output_types[];
+/* The i-th kind (0, 1, ...), NULL past the last: for messages that list
+ * them. */
+const struct output_ops *output_kind(size_t i);
 
 #endif
