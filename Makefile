@@ -8,7 +8,7 @@
 #   make format  clang-format the tree
 
 CC      ?= cc
-PKGS     = zlib libzstd sqlite3 libevtx libbfio libxxhash yaml-0.1 libpcre2-8 jansson libcurl openssl
+PKGS     = zlib libzstd sqlite3 libevtx libbfio libxxhash libmaxminddb yaml-0.1 libpcre2-8 jansson libcurl openssl
 CSTD     = -std=c17 -D_GNU_SOURCE
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 INC      = -Isrc

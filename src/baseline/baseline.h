@@ -1,0 +1,117 @@
+/*
+ * baseline.h - per-entity baselines: learn what is normal for every
+ * account, mailbox, application, host and authentication source, and raise
+ * explainable alerts (kind "anomaly") when it changes.
+ *
+ * The engine runs as one more alert source of the detector (like the intel
+ * detector), so anomalies come out in the same event-time order as every
+ * other alert, in `scan` and in `kenchi run`. Everything is driven by event
+ * time: the same input gives the same alerts. Profiles live in memory,
+ * bounded by the number of entities, and are saved to the store so that
+ * they cover months and survive restarts. docs/baselines.md documents the
+ * detectors, the scores and every setting.
+ */
+#ifndef KENCHI_BASELINE_BASELINE_H
+#define KENCHI_BASELINE_BASELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum bl_kind {
+    BL_ACCOUNT,     /* a user account / mailbox ("alice@example.org") */
+    BL_APPLICATION, /* an M365 application id */
+    BL_HOST,        /* a host, server or gateway, by address */
+    BL_SOURCE,      /* an authentication source (address) */
+    BL_KIND__COUNT
+};
+/* "account", "application", "host", "source". */
+const char *bl_kind_name(enum bl_kind k);
+/* The kind of a name, or -1. */
+int bl_kind_by_name(const char *s);
+
+/* A suppression: facts matching every given member are dropped (still
+ * counted). NULL members match anything. */
+struct bl_suppress {
+    int kind;          /* enum bl_kind, or -1 for any */
+    char *entity;      /* exact entity id */
+    char *network;     /* CIDR: the fact's source network or value lies inside */
+    char *application; /* application id */
+    char *detector;    /* BL_DET_* name */
+    char *feature;     /* fact feature */
+};
+
+struct bl_account_conf {
+    uint32_t max_values;      /* values kept per feature of one account (64) */
+    double volume_factor;     /* a day's total above factor x the p95 of the
+                                 account's days is a volume fact (10) */
+    double volume_min;        /* and above this much in absolute terms per
+                                 feature unit: bytes (50 MB), items (200),
+                                 messages (50), recipients (20) are derived
+                                 from it as documented (1.0 = defaults) */
+    uint32_t volume_min_days; /* days of history before volume facts (14) */
+    uint32_t hour_width;      /* unusual hour: none within +- this many hours (1) */
+    uint32_t hour_min_events; /* events in history before time facts (50) */
+};
+
+struct bl_host_conf {
+    uint32_t max_destinations;       /* destinations kept per host (4096) */
+    uint32_t max_pairs;              /* (host, destination) pairs watched for beaconing (200000) */
+    uint32_t beacon_min_connections; /* connections before a beaconing verdict (12) */
+    double beacon_min_score;         /* RITA-style score (0..1) for a fact (0.8) */
+    int64_t dns_ttl_s;               /* a DNS answer covers connections this long (86400) */
+    double bytes_factor;             /* hour's bytes out above factor x p95 (10) */
+    uint64_t bytes_min;              /* and above this many bytes (100 MB) */
+};
+
+struct bl_spray_conf {
+    uint32_t min_accounts;             /* distinct accounts tried from one source (10) */
+    uint32_t max_attempts_per_account; /* slow: at most this many per account on average (3) */
+    int64_t window_s;                  /* over this long (7 days) */
+    uint32_t max_sources;              /* sources tracked (100000) */
+};
+
+struct bl_config {
+    bool enabled;       /* default true */
+    int64_t learning_s; /* entity history before first-seen facts (7 d) */
+    int64_t max_age_s;  /* forget profiles and values idle this long (90 d) */
+    int64_t window_s;   /* facts of one entity stack within this (1 h) */
+    double level_low, level_medium, level_high, level_critical; /* 0.6 1.2 2.0 3.0 */
+    uint32_t max_entities;                                      /* profiles per kind (200000) */
+    char **internal_domains; /* mail domains of the organisation; when none
+                                are given, the domains of accounts that
+                                authenticate are taken as internal */
+    size_t ninternal_domains;
+    char **internal_networks; /* CIDRs of the organisation (private ranges
+                                  are always internal) */
+    size_t ninternal_networks;
+    char **servers; /* addresses / CIDRs of servers and gateways */
+    size_t nservers;
+    char *geoip_asn; /* MMDB paths, or NULL */
+    char *geoip_country;
+    struct bl_suppress *suppress;
+    size_t nsuppress;
+    struct bl_account_conf account;
+    struct bl_host_conf host;
+    struct bl_spray_conf spraying;
+};
+
+void bl_config_default(struct bl_config *c);
+/* Free what a parsed configuration owns (the struct itself is the caller's). */
+void bl_config_free(struct bl_config *c);
+
+/* ---- the engine -------------------------------------------------------- */
+
+struct baseline;
+struct store;
+struct alert_source;
+
+/* An engine over c (copied). On failure (an MMDB that cannot be opened, a
+ * bad CIDR) returns NULL with a malloc'd message in *err. */
+struct baseline *baseline_new(const struct bl_config *c, char **err);
+void baseline_free(struct baseline *b);
+
+/* The source to add to a detector (detector_add_source). */
+struct alert_source baseline_source(struct baseline *b);
+
+#endif
