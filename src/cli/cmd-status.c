@@ -49,7 +49,8 @@ struct status {
     double alerts[NLEVELS], alerts_other;
     double start, queue, queue_limit, store;
     bool has_start, has_queue, has_limit, has_store;
-    size_t nkenchi; /* kenchi_ samples seen */
+    bool store_full; /* kenchi_store_writable is 0 */
+    size_t nkenchi;  /* kenchi_ samples seen */
 };
 
 static struct src_row *src_row(struct status *st, const struct prom_sample *s)
@@ -154,6 +155,8 @@ static void on_sample(void *opaque, const struct prom_sample *s)
     } else if (prom_is(s, "kenchi_queue_limit_bytes")) {
         st->queue_limit += v;
         st->has_limit = true;
+    } else if (prom_is(s, "kenchi_store_writable")) {
+        st->store_full = v == 0;
     } else if (prom_is(s, "kenchi_store_bytes")) {
         st->store = v;
         st->has_store = true;
@@ -230,7 +233,7 @@ static void print_status(FILE *out, const char *where, const struct status *st)
     if (st->has_store) {
         fputs("  store      ", out);
         put_bytes(out, st->store);
-        fputc('\n', out);
+        fputs(st->store_full ? "  NOT WRITABLE (disk full): reading stopped\n" : "\n", out);
     }
     double total = st->alerts_other;
     for (size_t i = 0; i < NLEVELS; i++)

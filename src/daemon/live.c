@@ -178,6 +178,13 @@ struct live {
     _Atomic int64_t *m_qbytes, *m_qrecords;
     _Atomic uint64_t *m_alerts[ALERT_LEVELS + 1];
     _Atomic uint64_t *m_commits, *m_stored, *m_dup, *m_reloads, *m_reload_failed;
+    _Atomic uint64_t *m_store_failures;
+    _Atomic int64_t *m_store_writable;
+
+    /* worker: the records processed since the last commit, kept until it
+     * succeeds, to be handed in again when the store failed (disk full) */
+    struct qrec *unc_head, *unc_tail;
+    size_t unc_n;
     _Atomic int64_t *m_last_seq, *m_lag_ms;
 
     /* sources paused on a full queue (live_push_pausable): called when it
@@ -609,6 +616,28 @@ static int take_alert(void *opaque, int64_t ts_ns, const char *json)
 
 /* ---- commit ---------------------------------------------------------------- */
 
+static void unc_free(struct live *l)
+{
+    while (l->unc_head) {
+        struct qrec *r = l->unc_head;
+        l->unc_head = r->next;
+        free(r);
+    }
+    l->unc_tail = NULL;
+    l->unc_n = 0;
+}
+
+static void unc_keep(struct live *l, struct qrec *r)
+{
+    r->next = NULL;
+    if (l->unc_tail)
+        l->unc_tail->next = r;
+    else
+        l->unc_head = r;
+    l->unc_tail = r;
+    l->unc_n++;
+}
+
 static int commit(struct live *l)
 {
     int rc = pipeline_flush(l->p);
@@ -705,6 +734,7 @@ static int commit(struct live *l)
         }
         for (size_t i = 0; i < noffs; i++)
             order[noffs - 1 - i]->dirty = false;
+        unc_free(l);
         metric_add(l->m_commits, 1);
         metric_set(l->m_last_seq, (int64_t)last);
         if (added)
@@ -874,6 +904,87 @@ static void do_reload(struct live *l)
     }
 }
 
+/* Build detection anew and give it the state of the last commit: what
+ * the detectors saw after it is handed in again. */
+static int detection_from_store(struct live *l)
+{
+    struct sigma_set *set;
+    struct intel_set *iset;
+    struct detector *det;
+    struct intel_detector *idet;
+    if (load_detection(l, true, &set, &iset, &det, &idet) < 0)
+        return -EINVAL;
+    free_detection(l->set, l->iset, l->det, l->idet);
+    l->set = set;
+    l->iset = iset;
+    l->det = det;
+    l->idet = idet;
+    l->corr_dirty = false;
+    return restore_corr_state(l);
+}
+
+/* How long the worker waits between attempts to write a full store. */
+#define STORE_RETRY_NS (2 * NS_PER_SEC)
+
+/* The store refused a write (rc -ENOSPC: the disk is full, or the store
+ * reached its size limit). The worker stops taking records, so the queue
+ * fills and the sources pause (TCP connections are no longer read, files
+ * no longer followed, UDP datagrams are dropped and counted); it retries
+ * until the store takes writes again, then hands in every record since
+ * the last commit, through detection rebuilt from the state of that
+ * commit, and commits. Other errors, and a stop asked for while waiting,
+ * go to the caller. */
+static int store_trouble(struct live *l, int rc)
+{
+    if (rc != -ENOSPC)
+        return rc;
+    metric_add(l->m_store_failures, 1);
+    metric_set(l->m_store_writable, 0);
+    klog(LOGL_ERROR,
+         "%s: reading stopped (TCP senders wait, files wait, UDP is dropped); %zu records "
+         "held; trying again every %d s",
+         store_errmsg(l->store), l->unc_n, (int)(STORE_RETRY_NS / NS_PER_SEC));
+    int64_t started = mono_ns(), next_note = started + 60 * NS_PER_SEC;
+    for (;;) {
+        pthread_mutex_lock(&l->mu);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t t = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec + STORE_RETRY_NS;
+        ts.tv_sec = t / NS_PER_SEC;
+        ts.tv_nsec = t % NS_PER_SEC;
+        if (!atomic_load(&l->stopping))
+            pthread_cond_timedwait(&l->cv_items, &l->mu, &ts);
+        pthread_mutex_unlock(&l->mu);
+        rc = store_recover(l->store);
+        if (rc == 0) {
+            pipeline_discard(l->p);
+            rc = detection_from_store(l);
+            for (struct qrec *r = l->unc_head; r && rc == 0; r = r->next)
+                rc = process(l, r);
+            if (rc == 0)
+                rc = commit(l);
+            if (rc == 0) {
+                metric_set(l->m_store_writable, 1);
+                klog(LOGL_WARNING, "the store takes writes again after %lld s: reading resumed",
+                     (long long)((mono_ns() - started) / NS_PER_SEC));
+                return 0;
+            }
+        }
+        if (rc != -ENOSPC)
+            return rc;
+        if (atomic_load(&l->stopping)) {
+            klog(LOGL_ERROR, "stopping while the store cannot be written: %s",
+                 store_errmsg(l->store));
+            return rc;
+        }
+        if (mono_ns() >= next_note) {
+            klog(LOGL_ERROR, "%s: still waiting (%lld s); %zu records held", store_errmsg(l->store),
+                 (long long)((mono_ns() - started) / NS_PER_SEC), l->unc_n);
+            next_note = mono_ns() + 60 * NS_PER_SEC;
+        }
+    }
+}
+
 static void *worker_main(void *arg)
 {
     struct live *l = arg;
@@ -933,18 +1044,26 @@ static void *worker_main(void *arg)
         while (take) {
             struct qrec *r = take;
             take = r->next;
+            if (r->kind == REC_BARRIER) {
+                if (rc == 0)
+                    rc = process(l, r);
+                free(r);
+                continue;
+            }
+            /* kept (processed or not) until a commit covers it */
+            unc_keep(l, r);
             if (rc == 0) {
                 rc = process(l, r);
                 pending = fresh = true;
             }
-            free(r);
         }
+        rc = store_trouble(l, rc);
         if (rc < 0)
             break;
         if (l->barrier_seen) {
             /* every record before the barrier is processed: commit, then
              * let the thread that asked go on */
-            rc = commit(l);
+            rc = store_trouble(l, commit(l));
             pending = false;
             next_commit = mono_ns() + interval;
             pthread_mutex_lock(&l->mu);
@@ -959,7 +1078,7 @@ static void *worker_main(void *arg)
          * waits: a quiet stream's alert leaves within milliseconds, a busy
          * one commits once per interval */
         if (pending && (mono_ns() >= next_commit || (idle && fresh))) {
-            rc = commit(l);
+            rc = store_trouble(l, commit(l));
             update_lag(l);
             /* a held-back correlation state makes a commit when it is due */
             pending = l->corr_held;
@@ -972,7 +1091,7 @@ static void *worker_main(void *arg)
         }
         if (atomic_load(&l->reload)) {
             atomic_store(&l->reload, false);
-            rc = commit(l);
+            rc = store_trouble(l, commit(l));
             if (rc < 0)
                 break;
             do_reload(l);
@@ -982,7 +1101,10 @@ static void *worker_main(void *arg)
     }
     l->corr_final = true;
     if (rc == 0)
-        rc = commit(l);
+        rc = store_trouble(l, commit(l));
+    if (l->unc_n)
+        klog(LOGL_ERROR, "%zu records read but not stored are lost", l->unc_n);
+    unc_free(l);
     pthread_mutex_lock(&l->mu);
     l->worker_gone = true;
     /* what is left (after an error) is dropped */
@@ -1549,6 +1671,12 @@ static int setup_metrics(struct live *l)
     }
     l->m_commits = metrics_counter(l->m, "kenchi_commits_total",
                                    "Commits (events, their alerts and read offsets, together)", "");
+    l->m_store_writable =
+        metrics_gauge(l->m, "kenchi_store_writable",
+                      "1 while the store takes writes, 0 while it cannot (disk full)", "", 1);
+    metric_set(l->m_store_writable, 1);
+    l->m_store_failures = metrics_counter(l->m, "kenchi_store_write_failures_total",
+                                          "Times the store refused a write (disk full, I/O)", "");
     l->m_reloads = metrics_counter(l->m, "kenchi_reloads_total", "SIGHUP reloads", "");
     l->m_reload_failed = metrics_counter(l->m, "kenchi_reload_failures_total",
                                          "Reloads refused (the old rules stayed)", "");

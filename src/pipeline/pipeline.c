@@ -153,6 +153,13 @@ int pipeline_flush(struct pipeline *p)
     return p->stop_rc;
 }
 
+void pipeline_discard(struct pipeline *p)
+{
+    p->stop_rc = 0;
+    p->nbatch = 0;
+    arena_reset(&p->arena);
+}
+
 static struct event *next_event(struct pipeline *p)
 {
     if (p->nbatch == p->o.batch_size && pipeline_flush(p) < 0)

@@ -95,6 +95,12 @@ int pipeline_run_path(struct pipeline *p, const char *path);
 /* Deliver the last partial batch. */
 int pipeline_flush(struct pipeline *p);
 
+/* Drop the events of the partial batch and forget a sink's error, so that
+ * the pipeline takes records again (the live daemon, after the store
+ * failed and came back: it hands the records of the lost batches in
+ * again). */
+void pipeline_discard(struct pipeline *p);
+
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
 
 /* ---- live streams ----------------------------------------------------------

@@ -19,6 +19,7 @@
  * offsets cover are committed before the offsets say so.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,56 @@ int store_live_commit_state(struct store *s, const struct store_alert *a, size_t
         *added = j.added;
     if (last_seq)
         *last_seq = j.last_seq;
+    return rc;
+}
+
+/* Clean the writer's memory, then prove that a transaction commits. */
+static int recover_job(struct store *s, void *arg)
+{
+    (void)arg;
+    writer_forget_txn(s);
+    int rc = store_txn_begin(s);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    int r = sqlite3_prepare_v2(s->db,
+                               "INSERT OR REPLACE INTO state(key, value, updated_ns)"
+                               " VALUES('store.recovered', 'yes', ?)",
+                               -1, &st, NULL);
+    if (r == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, wall_ns());
+        r = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (r != SQLITE_DONE)
+        rc = sql_err(s, s->db, r, "trying a write");
+    if (rc == 0)
+        rc = store_txn_commit(s);
+    if (rc < 0)
+        writer_forget_txn(s);
+    return rc;
+}
+
+int store_recover(struct store *s)
+{
+    if (!s->thread_started)
+        return set_err(s, -EROFS, "%s: the store is open read-only", s->path);
+    /* the writer drops what was queued after its error; wait for it */
+    pthread_mutex_lock(&s->mu);
+    while (s->qlen || s->busy)
+        pthread_cond_wait(&s->cv_idle, &s->mu);
+    int had = s->err;
+    s->err = 0;
+    pthread_mutex_unlock(&s->mu);
+    int rc = writer_run_job(s, recover_job, NULL);
+    if (rc < 0 && had) {
+        /* keep refusing batches until a recovery succeeds */
+        pthread_mutex_lock(&s->mu);
+        if (!s->err)
+            s->err = rc;
+        memcpy(s->werrmsg, s->errmsg, sizeof(s->werrmsg));
+        pthread_mutex_unlock(&s->mu);
+    }
     return rc;
 }
 

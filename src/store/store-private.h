@@ -233,6 +233,10 @@ int writer_run_job(struct store *s, int (*fn)(struct store *s, void *arg), void 
  * what it holds (the hunting index and day summary of its events too). On
  * a failed commit the transaction is rolled back. */
 int store_txn_begin(struct store *s);
+/* Writer thread: forget what the rolled-back transaction left in the
+ * writer's memory (interned ids of rows that no longer exist, hunting
+ * entries of gone rows), rolling back first if a transaction is open. */
+void writer_forget_txn(struct store *s);
 int store_txn_commit(struct store *s);
 /* The hour bucket of a time: floor(ts / 1 h); HOUR_NONE for no time. */
 int64_t hour_of(int64_t ts);

@@ -1528,6 +1528,18 @@ static int train_dict(struct store *s)
     return 0;
 }
 
+void writer_forget_txn(struct store *s)
+{
+    if (s->in_txn)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->in_txn = false;
+    intern_clear(&s->files);
+    intern_clear(&s->sources);
+    intern_clear(&s->hosts);
+    s->nhunt = 0;
+    buf_clear(&s->hunt_keys);
+}
+
 static void writer_fail(struct store *s, int err)
 {
     if (s->in_txn)

@@ -405,6 +405,12 @@ int store_live_commit(struct store *s, const struct store_alert *a, size_t na,
 int store_live_commit_state(struct store *s, const struct store_alert *a, size_t na,
                             const struct store_offset *o, size_t no, const void *state,
                             size_t nstate, uint64_t *added, uint64_t *last_seq);
+/* After a write failed (the disk full, an I/O error): forget the error and
+ * what the failed transaction left (its events, alerts and offsets are
+ * gone: the caller hands them in again), then try a small write. Returns 0
+ * when the store takes writes again, else the error (the store stays as
+ * it was; call again later). */
+int store_recover(struct store *s);
 /* The last saved correlation state (malloc'd into *data, *n bytes), or
  * -ENOENT when none was saved. */
 #define STORE_CORR_STATE_KEY "sigma.correlation_state"
