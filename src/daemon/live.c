@@ -179,6 +179,7 @@ struct live {
     _Atomic uint64_t *m_alerts[ALERT_LEVELS + 1];
     _Atomic uint64_t *m_commits, *m_stored, *m_dup, *m_reloads, *m_reload_failed;
     _Atomic uint64_t *m_store_failures;
+    _Atomic int64_t *m_corr_bytes, *m_corr_groups, *m_corr_evicted;
     _Atomic int64_t *m_store_writable;
 
     /* worker: the records processed since the last commit, kept until it
@@ -731,6 +732,13 @@ static int commit(struct live *l)
             l->corr_dirty = false;
             l->corr_saved_at = now;
             l->corr_last_len = l->corr_state.len;
+            metric_set(l->m_corr_bytes, (int64_t)l->corr_state.len);
+        }
+        if (ce) {
+            struct corr_stats cs;
+            detector_corr_stats(l->det, &cs);
+            metric_set(l->m_corr_groups, (int64_t)cs.groups_live);
+            metric_set(l->m_corr_evicted, (int64_t)cs.groups_evicted);
         }
         for (size_t i = 0; i < noffs; i++)
             order[noffs - 1 - i]->dirty = false;
@@ -1677,6 +1685,13 @@ static int setup_metrics(struct live *l)
     metric_set(l->m_store_writable, 1);
     l->m_store_failures = metrics_counter(l->m, "kenchi_store_write_failures_total",
                                           "Times the store refused a write (disk full, I/O)", "");
+    l->m_corr_bytes = metrics_gauge(l->m, "kenchi_correlation_state_bytes",
+                                    "Size of the correlation state last saved", "", 1);
+    l->m_corr_groups = metrics_gauge(l->m, "kenchi_correlation_groups",
+                                     "Correlation groups held (windows being counted)", "", 1);
+    l->m_corr_evicted = metrics_gauge(
+        l->m, "kenchi_correlation_groups_evicted",
+        "Correlation groups dropped to keep the limit, since the rules were loaded", "", 1);
     l->m_reloads = metrics_counter(l->m, "kenchi_reloads_total", "SIGHUP reloads", "");
     l->m_reload_failed = metrics_counter(l->m, "kenchi_reload_failures_total",
                                          "Reloads refused (the old rules stayed)", "");

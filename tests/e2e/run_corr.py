@@ -14,7 +14,7 @@ survives kill -9 the same way.
 Nothing is timed: the test waits for the store to hold the commit that
 covers a line (its read offset) and then reads the alerts of that same
 commit from the store; a wait fails only if the state never comes."""
-import json, os, signal, sqlite3, subprocess, tempfile, time, shutil
+import json, os, signal, socket, sqlite3, subprocess, tempfile, time, shutil, urllib.request
 
 KENCHI = os.environ.get("KENCHI", "build/debug/kenchi")
 DEADLINE = 90  # seconds a state may take to come (ASan build on a shared machine)
@@ -78,6 +78,10 @@ class Env:
         self.cfg = os.path.join(self.dir, "k.yml")
         self.path = os.path.join(self.logs, "mail.log")
         open(self.path, "w").close()
+        sk = socket.socket()
+        sk.bind(("127.0.0.1", 0))
+        self.mport = sk.getsockname()[1]
+        sk.close()
         with open(self.cfg, "w") as f:
             f.write(f"""store: {self.db}
 rules: [{self.rules}]
@@ -92,6 +96,7 @@ outputs:
   - type: jsonl
     name: alerts
     path: {self.out}
+metrics: {{listen: "127.0.0.1:{self.mport}"}}
 limits:
   commit_interval: 50ms
 {limits}
@@ -158,6 +163,16 @@ limits:
         with open(self.out) as f:
             return [json.loads(l) for l in f if l.endswith("\n")]
 
+    def metric(self, name):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.mport}/metrics", timeout=5) as r:
+                for l in r.read().decode().splitlines():
+                    if l.startswith(name + " "):
+                        return float(l.split()[-1])
+        except OSError:
+            return None
+        return None
+
     def log(self):
         with open(self.err) as f:
             return f.read()
@@ -185,6 +200,11 @@ def three_then_restart(env, how):
     env.start()
     good = ok(env.wait_committed(), f"{how}: the first 3 failures are committed", env.log())
     good &= ok(env.stored_corr_alerts() == [], f"{how}: 3 failures alone do not fire")
+    good &= ok(wait_for(lambda: env.metric("kenchi_correlation_groups") == 1 and
+                        (env.metric("kenchi_correlation_state_bytes") or 0) > 0),
+               f"{how}: the metrics show one correlation group and the saved state's size",
+               (env.metric("kenchi_correlation_groups"),
+                env.metric("kenchi_correlation_state_bytes")))
     if how == "SIGHUP":
         env.proc.send_signal(signal.SIGHUP)
         good &= ok(wait_for(lambda: "reload done" in env.log()), "SIGHUP: reloaded", env.log())
