@@ -20,6 +20,10 @@
  * kind, and the store writes no extra entry for the domains of the
  * addresses it indexes anyway (an entry costs the writer about 1 us).
  *
+ * A Postfix delivery's orig_to (the address before alias or virtual
+ * rewriting) is keyed as a recipient too: mail an alias forwards out names
+ * the mailbox only there.
+ *
  * Postfix queue ids ('q') join the events of one message. They are keyed
  * only on events that also name an account, address or mailbox: a
  * message's other events (cleanup's message-id, "removed") add nothing to
@@ -37,6 +41,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <xxhash.h>
 
@@ -376,6 +381,13 @@ void keys_of_event(const struct event *ev, struct buf *out)
             continue;
         if (zeek && (key_is(f, "server_name", 11) || key_is(f, "host", 4))) {
             add_domain(out, &ds, f->val.p, f->val.n);
+        } else if (postfix && key_is(f, "orig_to", 7)) {
+            /* an alias or virtual map's address: the mailbox whose mail a
+             * delivery to `to` carries (scope's forwarding, a hunt for the
+             * address); once when it is `to` itself */
+            struct str to = ev->core[CORE_EMAIL_TO_ADDRESS];
+            if (!(to.n == f->val.n && !strncasecmp(to.p, f->val.p, to.n)))
+                put_mail(out, KEY_TO, f->val);
         } else if (postfix && key_is(f, "queue_id", 8)) {
             if (!(f->val.n == 7 && !memcmp(f->val.p, "NOQUEUE", 7)))
                 put_key(out, KEY_QUEUE_ID, f->val.p, f->val.n);

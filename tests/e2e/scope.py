@@ -196,6 +196,28 @@ try:
        ("target1@leak-one.test", "david@example.org", "sent") in im and not r5.get("accounts"),
        "domain and e-mail indicators: the internal mailboxes that mailed them", sorted(im))
 
+    # --- an alias that only forwards: the mailbox is named by orig_to alone ---------------
+    alias_log = os.path.join(tmp, "alias.log")
+    with open(alias_log, "w") as f:
+        f.write("Jun 11 10:00:00 mx1 postfix/smtpd[100]: 4A1B2C3D4E: "
+                "client=mail.partner.example[198.51.100.20]\n"
+                "Jun 11 10:00:01 mx1 postfix/qmgr[101]: 4A1B2C3D4E: from=<news@partner.example>, "
+                "size=2000, nrcpt=1 (queue active)\n"
+                "Jun 11 10:00:02 mx1 postfix/smtp[102]: 4A1B2C3D4E: to=<drop.box@exfil.test>, "
+                "orig_to=<erin@example.org>, relay=mx.exfil.test[203.0.113.50]:25, delay=1, "
+                "delays=0.1/0/0.4/0.5, dsn=2.0.0, status=sent (250 OK)\n")
+    adb = os.path.join(tmp, "alias.db")
+    run("scan", "--no-rules", "--year", "2024", "--timezone", "UTC", "--store", adb,
+        "--output", "jsonl", alias_log)
+    rc, out, err = run("scope", "--store", adb, "--since", SINCE, "--entity", "erin@example.org",
+                       "--output", "json")
+    ra = json.loads(out) if rc == 0 else {}
+    ok(rc == 0 and [(f["kind"], f["target"]) for f in ra.get("forwarding", [])] ==
+       [("postfix-orig-to", "drop.box@exfil.test")] and
+       ra.get("messages", {}).get("forwarded") == 1 and
+       "drop.box@exfil.test" in [c["address"] for c in ra.get("correspondents", [])],
+       "a pure forwarding alias (orig_to only) is found through the index", out + err)
+
     # --- errors -------------------------------------------------------------------------
     rc, out, err = run("scope", "--store", os.path.join(tmp, "none.db"), "--since", SINCE,
                        "-i", "203.0.113.129")
