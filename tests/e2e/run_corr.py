@@ -15,20 +15,11 @@ Nothing is timed: the test waits for the store to hold the commit that
 covers a line (its read offset) and then reads the alerts of that same
 commit from the store; a wait fails only if the state never comes."""
 import json, os, signal, socket, sqlite3, subprocess, tempfile, time, shutil, urllib.request
-
-KENCHI = os.environ.get("KENCHI", "build/debug/kenchi")
-DEADLINE = 90  # seconds a state may take to come (ASan build on a shared machine)
-n = 0
-
-
-def ok(cond, name, detail=""):
-    global n
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {name}")
-    if not cond and detail:
-        for line in str(detail).splitlines()[:30]:
-            print("# " + line)
-    return cond
+import sys  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import tap  # noqa: E402
+from tap import KENCHI, ok, wait_for, free_port  # noqa: E402
+from tap import DEADLINE  # noqa: E402
 
 
 RULES = """title: Postfix SASL authentication failure (correlation test)
@@ -182,15 +173,6 @@ limits:
             self.proc.kill()
             self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def wait_for(pred, deadline=DEADLINE):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return pred()
 
 
 def three_then_restart(env, how):

@@ -7,37 +7,11 @@ figures of each source; SIGTERM exits 0 with every received line stored.
 Nothing is timed: waits poll for the expected state with a generous
 deadline, and the test fails only if that state never comes."""
 import json, os, signal, socket, sqlite3, subprocess, tempfile, time, shutil, urllib.request
-
-KENCHI = os.environ.get("KENCHI", "build/debug/kenchi")
-DEADLINE = 90
-n = 0
-
-
-def ok(cond, name, detail=""):
-    global n
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {name}")
-    if not cond and detail:
-        for l in str(detail).splitlines()[:30]:
-            print("# " + l)
-    return cond
-
-
-def wait_for(pred, deadline=DEADLINE):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return pred()
-
-
-def free_port(kind=socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+import sys  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import tap  # noqa: E402
+from tap import KENCHI, ok, wait_for, free_port  # noqa: E402
+from tap import DEADLINE  # noqa: E402
 
 
 RULE = """title: Postfix SASL authentication failure (network test)

@@ -12,38 +12,13 @@ deadline, and the test fails only if that state never comes."""
 import json, os, re, signal, socket, sqlite3, subprocess, tempfile, threading, time, shutil
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import sys  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import tap  # noqa: E402
+from tap import KENCHI, ok, wait_for, free_port  # noqa: E402
+from tap import DEADLINE  # noqa: E402
 
-KENCHI = os.environ.get("KENCHI", "build/debug/kenchi")
-DEADLINE = 90
 LIFETIME = 600  # the receiver stops by itself after this, whatever happens
-n = 0
-
-
-def ok(cond, name, detail=""):
-    global n
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {name}")
-    if not cond and detail:
-        for l in str(detail).splitlines()[:30]:
-            print("# " + l)
-    return cond
-
-
-def wait_for(pred, deadline=DEADLINE):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return pred()
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 RULE = """title: Postfix SASL authentication failure (outputs test)

@@ -3,20 +3,9 @@ run_diskfull.py): a daemon in a temporary directory with a tailed log
 directory, a rule that alerts on every third line, and a TCP syslog
 sender; TAP output through ok()."""
 import json, os, random, re, signal, socket, sqlite3, subprocess, tempfile, threading, time, shutil
-KENCHI = os.environ.get("KENCHI", "build/debug/kenchi")
+
+from tap import DEADLINE, KENCHI, free_port, ok, wait_for  # noqa: F401
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-DEADLINE = 90  # seconds a state may take to come (ASan build on a shared machine)
-n = 0
-
-
-def ok(cond, name, detail=""):
-    global n
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {name}")
-    if not cond and detail:
-        for line in str(detail).splitlines()[:30]:
-            print("# " + line)
-    return cond
 
 
 RULE = """title: Postfix SASL authentication failure (live test)
@@ -176,15 +165,6 @@ limits:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def wait_for(pred, deadline=DEADLINE):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return pred()
-
-
 def append(path, first, last):
     with open(path, "a") as f:
         for i in range(first, last + 1):
@@ -206,14 +186,6 @@ def expect_complete(env, path, nlines, name):
        f"{len(got)} alerts, {len(want_alerts)} expected; "
        f"repeated: {sorted(set(x for x in got if got.count(x) > 1))[:10]}; "
        f"missing: {sorted(set(want_alerts) - set(got))[:10]}")
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def net_msg(i):
