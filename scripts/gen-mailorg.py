@@ -297,7 +297,19 @@ class Org:
                       for k, d in enumerate(self.ext_domains[:6])]
         self.ext_by_name = {d[0]: d for d in self.ext_domains + self.consumer + self.lists}
 
+    def tail_domain(self):
+        """A one-off correspondent: one of many domains written to rarely."""
+        k = self.r.randrange(20000)
+        name = "%s%d-%s.example.com" % (WORDS[k % len(WORDS)], k, KINDS[k % len(KINDS)])
+        d = self.ext_by_name.get(name)
+        if d is None:
+            d = (name, "mail.%s" % name, self.nets["extmail"][1].addr(30000 + k * 3))
+            self.ext_by_name[name] = d
+        return d
+
     def pick_domain(self):
+        if self.r.random() < 0.06:
+            return self.tail_domain()
         x = self.r.random() * self.cum[-1]
         lo, hi = 0, len(self.cum) - 1
         while lo < hi:
@@ -650,6 +662,7 @@ class Org:
         te = t + 0.7
         for rc in onprem:
             self.lmtp_deliver(t + 0.7, "submit1", q, rc, mid)
+            te = t + 0.8
         if rest:
             te = max(te, self.relay_to_mx(t + 0.7, q, rest, size))
         self.syslog(te + 0.01, "submit1", "postfix/qmgr[%d]" % self.qmgr_pid["submit1"],
@@ -884,7 +897,8 @@ class Org:
         # Inbound external mail.
         lam = (3.0 if wd < 5 else 0.6) * p.vol
         for _ in range(self.poisson(lam)):
-            dom = p.partners[r.randrange(len(p.partners))]
+            dom = p.partners[r.randrange(len(p.partners))] if r.random() < 0.9 else \
+                self.pick_domain()
             ts = self.day_t(d) + r.uniform(5, 20) * 3600 + r.uniform(-3, 3) * 3600
             sender = "%s@%s" % (FIRST[r.randrange(len(FIRST))], dom[0])
             rc = [p.addr]
@@ -901,7 +915,8 @@ class Org:
                 if c is not p and c.addr not in rc:
                     rc.append(c.addr)
             else:
-                dom = p.partners[r.randrange(len(p.partners))]
+                dom = p.partners[r.randrange(len(p.partners))] if r.random() < 0.92 else \
+                    self.pick_domain()
                 a = "%s@%s" % (FIRST[r.randrange(len(FIRST))], dom[0])
                 if a not in rc:
                     rc.append(a)
