@@ -513,12 +513,12 @@ class Org:
                                                    self.delays(t - 0.5, t + 0.08 + r.random()),
                                                    rcpt, s))
 
-    def smtp_out(self, t, host, q, rcpts, relay_name, relay_ip, size):
+    def smtp_out(self, t, host, q, rcpts, relay_name, relay_ip, size, queued_as=None):
         """Delivery lines of one SMTP transaction; returns the end time."""
         r = self.r
         pid = self.next_pid(host)
         te = t + r.uniform(0.2, 1.5) + size / 2e6
-        q2 = self.qid()
+        q2 = queued_as or self.qid()
         for rc in rcpts:
             self.syslog(te, host, "postfix/smtp[%d]" % pid,
                         "%s: to=<%s>, relay=%s[%s]:25, %s, dsn=2.0.0, status=sent (250 2.0.0 Ok: "
@@ -608,8 +608,8 @@ class Org:
 
     def relay_to_mx(self, t, q, rcpts, size):
         """submit1 hands a message to mx1 (which sends it on)."""
-        t1 = self.smtp_out(t, "submit1", q, rcpts, MX1["fqdn"], MX1["ip"], size)
         q2 = self.qid()
+        t1 = self.smtp_out(t, "submit1", q, rcpts, MX1["fqdn"], MX1["ip"], size, q2)
         pid = self.next_pid("mx1")
         prog = "postfix/smtpd[%d]" % pid
         self.syslog(t + 0.01, "mx1", prog, "connect from %s[%s]" % (SUBMIT1["fqdn"], SUBMIT1["ip"]))
@@ -1183,7 +1183,8 @@ class Org:
         # --- intrusions ---------------------------------------------------
         # 1. Account takeover: a new foreign network at 3 a.m., then a
         #    download of ~30x the account's usual daily volume.
-        ato = choose(self.onprem_regular)
+        ato = choose([p for p in self.onprem_regular if 0.7 <= p.vol <= 2.5] or
+                     self.onprem_regular)
         ad = day(0.55, weekday=False)
 
         def takeover(d, p=ato):
@@ -1191,7 +1192,7 @@ class Org:
             ip = self.nets["attack-ato"][0].addr(9)
             hist = sorted(p.daily_out) or [1e6]
             p95 = hist[min(len(hist) - 1, int(len(hist) * 0.95))]
-            total = int(max(p95, 1e6) * 30)
+            total = int(max(p95, 2e6) * 30)
             for k in range(4):
                 self.imap_session(t + k * 420, p, ip, total // 4, dur=400)
             self.intrusion("account-takeover", [acct(p), {"kind": "source", "id": ip}], t,
@@ -1291,7 +1292,7 @@ class Org:
             hook(d, gateway)
         # 5. Slow password spraying over days, then one success.
         sd = day(0.38, weekday=False)
-        srcs = [self.nets["attack-spray"][0].addr(k) for k in (9, 10, 11)]
+        srcs = [self.nets["attack-spray"][0].addr(k) for k in (9, 10)]
         targets = [p for p in self.people if not p.functional][:150]
         sprayed = choose(self.onprem_regular)
         if sprayed not in targets:
@@ -1321,7 +1322,7 @@ class Org:
                 else:
                     self.signin(t, tgt, src, "BAV2ROPC", APP_OWA, ok=False)
                 k += 1
-                t += 5 * 3600 / len(targets) * r.uniform(0.8, 1.2)
+                t += 4 * 3600 / len(targets) * r.uniform(0.8, 1.2)
             if d == sd + span - 1:
                 ts = self.day_t(d) + 22 * 3600 + 321
                 self.imap_session(ts, sprayed, srcs[1], 250000, dur=120)
@@ -1329,7 +1330,7 @@ class Org:
             hook(d, spray)
         # 6. An account starts writing, in volume, to a domain nobody writes to.
         nd = day(0.7)
-        sx = choose(self.onprem_regular)
+        sx = choose([p for p in self.onprem_regular if p.vol <= 1.0] or self.onprem_regular)
         dom = ("invoice-drop.test", "mx.invoice-drop.test",
                self.nets["attack-mail"][0].addr(8))
         self.odd_domains = {dom[0]: dom, "keepmail-drop.test": ("keepmail-drop.test",
@@ -1444,8 +1445,9 @@ def main(argv):
     a = ap.parse_args(argv)
     if a.mailboxes < 20 or a.mailboxes > 100000:
         ap.error("--mailboxes must be between 20 and 100000")
-    if a.days < 7 or a.days > 366:
-        ap.error("--days must be between 7 and 366")
+    if a.days < 14 or a.days > 366:
+        ap.error("--days must be between 14 and 366 (intrusions come after a week of "
+                 "learning)")
     try:
         dt.datetime.strptime(a.start, "%Y-%m-%d")
     except ValueError:
