@@ -1071,6 +1071,7 @@ class Org:
 
         def resync(d, p=rs):
             p.overrides.setdefault(d, {})["office"] = True
+            p.laptop_ua = UA_MAC if p.laptop_ua != UA_MAC else UA_WIN
             t = self.local_t(d, p, 10.0)
             lip = "10.2.250.%d" % (1 + p.i % 250)
             total = int(1.2e9 + r.random() * 1.5e9)
@@ -1384,11 +1385,11 @@ class Org:
         self.plan()
         D = self.a.days
         for d in range(D):
+            for f in self.hooks.get(d, []):
+                f(d)
             for p in self.people:
                 self.person_day(d, p)
             self.servers_day(d)
-            for f in self.hooks.get(d, []):
-                f(d)
             for s in sinks:
                 s.flush(self.day_t(d + 1) - 6 * 3600)
         closed = dt.datetime.fromtimestamp(self.day_t(D) + 86400, dt.timezone.utc).strftime(
