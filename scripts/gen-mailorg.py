@@ -364,7 +364,8 @@ class Org:
             homes = self.nets[p.home_role]
             hn = homes[r.randrange(len(homes))] if p.home_role != "home-de" else \
                 homes_de[r.randrange(len(homes_de))]
-            p.home_ip = hn.addr(r.randrange(hn.size))
+            p.home_net, p.home_slot = hn, r.randrange(hn.size)
+            p.dynamic = r.random() < 0.3   # the ISP changes the address every day
             mobs = self.nets[p.mob_role]
             p.carrier = mobs[r.randrange(len(mobs))]
             p.carrier_slot = r.randrange(1 << 20)
@@ -416,6 +417,11 @@ class Org:
         return self.day_t(d) + (hour - p.tz) * 3600
 
     # ---- locations ---------------------------------------------------------
+    def home_ip(self, p, d):
+        if p.dynamic:
+            return p.home_net.addr(p.home_slot + d * 7919)
+        return p.home_net.addr(p.home_slot)
+
     def where(self, p, d, t, device):
         """(imap client address, public address, user agent) of p's device."""
         ov = p.overrides.get(d, {})
@@ -433,7 +439,8 @@ class Org:
                     ip = ov["travel_roam"].addr(slot + r.randrange(6))
                 return ip, ip, ua
             if r.random() < 0.25:
-                return p.home_ip, p.home_ip, ua
+                ip = self.home_ip(p, d)
+                return ip, ip, ua
             ip = carrier.addr(slot + r.randrange(12) * 256 + r.randrange(3))
             return ip, ip, ua
         ua = p.laptop_ua
@@ -444,7 +451,8 @@ class Org:
             if p.resync_day is not None and d >= p.resync_day:
                 lip = "10.2.250.%d" % (1 + p.i % 250)
             return lip, OFFICE_NAT[p.i % 2], ua
-        return p.home_ip, p.home_ip, ua
+        ip = self.home_ip(p, d)
+        return ip, ip, ua
 
     # ---- Postfix / Dovecot -------------------------------------------------
     def syslog(self, t, host, prog, msg):
@@ -872,7 +880,7 @@ class Org:
                     self.imap_session(ts, p, cip, ob, "pop3" if p.pop3 else "imap")
             # Sending.
             for ts in self.spread(d, p, self.poisson(2.5 * p.vol), h0 + 0.2, h1):
-                self.send_one(ts, p, pip if not p.m365 else pip, cip, ua, "laptop")
+                self.send_one(ts, p, pip, cip, ua, "laptop")
         # Phone: every day, also on days off (less).
         if p.has_phone:
             lam = (2.0 if work else 1.0) * min(p.vol, 2.5)
@@ -1011,7 +1019,7 @@ class Org:
             if p.functional:
                 continue
             t = self.local_t(d, p, r.uniform(8, 18))
-            self.signin(t, p, p.home_ip, p.laptop_ua, APP_TEAMS, ok=False)
+            self.signin(t, p, self.home_ip(p, d), p.laptop_ua, APP_TEAMS, ok=False)
 
     # ---- the story: normal life and intrusions ----------------------------
     def plan(self):

@@ -217,11 +217,13 @@ def evaluate(truth, alerts):
     res = {"intrusions": [], "normal": [], "false": []}
     for x in truth["intrusions"]:
         s, es = epoch(x["start"]), ents(x)
-        hits = sorted((t, a) for t, a in serious if ent(a) in es and s <= t <= s + HOUR)
+        hits = sorted(((t, a) for t, a in serious if ent(a) in es and s <= t <= s + HOUR),
+                      key=lambda h: h[0])
         res["intrusions"].append((x, hits[0] if hits else None))
     for x in truth["normal"]:
         s, e, es = epoch(x["start"]), epoch(x["end"]) + DAY, ents(x)
-        hits = sorted((t, a) for t, a in serious if ent(a) in es and s <= t <= e)
+        hits = sorted(((t, a) for t, a in serious if ent(a) in es and s <= t <= e),
+                      key=lambda h: h[0])
         res["normal"].append((x, hits))
     for t, a in serious:
         explained = any(ent(a) in ents(x) and epoch(x["start"]) <= t <= epoch(x["start"]) + 3 * DAY
