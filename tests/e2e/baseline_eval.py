@@ -3,7 +3,11 @@
 own organisation (scripts/gen-mailorg.py; docs/baselines-eval.md).
 
 The generator's output is checked first: the same seed gives the same files,
-every record decodes (no unparsed events), and the truth file is coherent.
+every record decodes (no unparsed events), the truth file is coherent, and
+each intrusion leaves in the decoded events the change it is meant to be
+found by (a new source and 30x the volume, forwarding to a new domain, an
+application's first mailbox reads, an unresolved destination then an hourly
+beacon, one source failing on many accounts, mail to a new domain).
 Then `kenchi scan --config OUTDIR/kenchi.yml` runs over the organisation's
 mail.log, m365.json and zeek/ logs, and from its alerts of kind "anomaly":
 
@@ -25,6 +29,7 @@ While kenchi has no baseline engine (`kenchi scan --help` does not mention
         KENCHI_EVAL_DAYS, KENCHI_EVAL_SEED)
 """
 import argparse
+import bisect
 import datetime as dt
 import hashlib
 import json
@@ -101,8 +106,15 @@ def digest(outdir):
     return h
 
 
+def ev_time(s):
+    """An event's @timestamp (nine fractional digits) in seconds."""
+    return dt.datetime.fromisoformat(s[:26] + "+00:00").timestamp()
+
+
 def check_decoding(kenchi, outdir):
-    """Every record of every file decodes: no unparsed events."""
+    """Every record of every file decodes (no unparsed events). Returns the
+    events, reduced to what check_signals needs, in time order."""
+    evs = []
     for rel in ("mail.log", "m365.json", "zeek/conn.log", "zeek/dns.log"):
         p = subprocess.run([kenchi, "parse", os.path.join(outdir, rel)], capture_output=True)
         if p.returncode != 0:
@@ -113,6 +125,89 @@ def check_decoding(kenchi, outdir):
         unparsed = out.count('"module":"unparsed"')
         ok(events > 0 and unparsed == 0, "%s decodes: %d events, %d unparsed" %
            (rel, events, unparsed))
+        for line in out.splitlines():
+            e = json.loads(line)
+            ev, nat = e.get("event", {}), e.get("native", {})
+            evs.append((ev_time(e["@timestamp"]), ev.get("module"), ev.get("action"),
+                        ev.get("outcome"), e.get("user", {}).get("name"),
+                        e.get("source", {}).get("ip"), e.get("destination", {}).get("ip"),
+                        e.get("destination", {}).get("bytes", 0),
+                        e.get("email", {}).get("to", {}).get("address"), nat.get("AppId"),
+                        nat.get("Parameters.ForwardTo"), nat.get("answers")))
+    evs.sort(key=lambda x: x[0])
+    return evs
+
+
+def check_signals(truth, evs):
+    """Each intrusion leaves, in the decoded events, the change it is meant
+    to be found by (as kenchi's fields carry it)."""
+    T, MOD, ACT, OUT, USER, SIP, DIP, DBYTES, TO, APP, FWD, ANS = range(12)
+    org = truth["org"]
+    mx = org["servers"]["gateway"]["ip"]
+    times = [e[T] for e in evs]
+    for x in truth["intrusions"]:
+        s = epoch(x["start"])
+        ids = [e["id"] for e in x["entities"]]
+        before = evs[:bisect.bisect_left(times, s)]
+        first_hour = evs[len(before):bisect.bisect_right(times, s + HOUR)]
+        why = ""
+        if x["kind"] == "account-takeover":
+            acct, src = ids[0], ids[1]
+            seen = any(e[USER] == acct and e[SIP] == src for e in before)
+            days = {}
+            for e in before:
+                if e[USER] == acct and e[MOD] == "dovecot" and e[DBYTES]:
+                    days[int(e[T] // DAY)] = days.get(int(e[T] // DAY), 0) + e[DBYTES]
+            vals = sorted(days.values()) or [0]
+            p95 = vals[min(len(vals) - 1, int(len(vals) * 0.95))]
+            got = sum(e[DBYTES] for e in first_hour if e[USER] == acct)
+            good = not seen and got >= 25 * p95 and got >= 50e6
+            why = "new source %s, %d bytes in the first hour, daily p95 %d" % (not seen, got, p95)
+        elif x["kind"] == "m365-forwarding":
+            acct, src = ids[0], ids[1]
+            fwd = [e[FWD] for e in first_hour if e[USER] == acct and e[FWD]]
+            dom = fwd[0].rsplit("@", 1)[-1] if fwd else None
+            good = bool(fwd) and not any(e[USER] == acct and e[SIP] == src for e in before) \
+                and not any(e[TO] and e[TO].endswith("@" + dom) for e in before)
+            why = "forwarding %s" % fwd
+        elif x["kind"] == "app-mail-access":
+            app = ids[0]
+            reads = [e for e in first_hour if e[ACT] == "MailItemsAccessed" and e[APP] == app]
+            good = bool(reads) and not any(e[ACT] == "MailItemsAccessed" and e[APP] == app
+                                           for e in before)
+            why = "%d reads in the first hour" % len(reads)
+        elif x["kind"] == "gateway-compromise":
+            c2 = [i for e, i in zip(x["entities"], ids) if e["kind"] == "source"][0]
+            conns = [e for e in first_hour if e[SIP] == mx and e[DIP] == c2]
+            answered = any(e[ANS] and c2 in e[ANS] for e in evs)
+            talked = any(e[SIP] == mx and e[DIP] == c2 for e in before)
+            later = sorted(e[T] for e in evs if e[SIP] == mx and e[DIP] == c2)
+            gaps = [b - a for a, b in zip(later[1:], later[2:26])]
+            regular = bool(gaps) and all(3600 * 0.97 <= g <= 3600 * 1.03 for g in gaps)
+            good = bool(conns) and not answered and not talked and regular
+            why = "%d connections in the first hour, answered %s, before %s, regular %s" % (
+                len(conns), answered, talked, regular)
+        elif x["kind"] == "password-spray":
+            srcs = [i for e, i in zip(x["entities"], ids) if e["kind"] == "source"]
+            acct = [i for e, i in zip(x["entities"], ids) if e["kind"] == "account"][0]
+            per = {a: set(e[USER] for e in first_hour if e[SIP] == a and e[OUT] == "failure")
+                   for a in srcs}
+            won = any(e[SIP] in srcs and e[USER] == acct and e[ACT] == "login" and
+                      e[OUT] == "success" for e in evs if e[T] > s)
+            good = min(len(v) for v in per.values()) >= 10 and won
+            why = "accounts tried per source in the first hour: %s; success %s" % (
+                [len(v) for v in per.values()], won)
+        elif x["kind"] == "new-domain-volume":
+            acct = ids[0]
+            doms = [e[TO].rsplit("@", 1)[-1] for e in first_hour if e[TO] and
+                    e[MOD] == "postfix" and "@example" not in e[TO]]
+            dom = max(set(doms), key=doms.count) if doms else None
+            good = doms.count(dom) >= 50 and not any(e[TO] and e[TO].endswith("@" + dom)
+                                                      for e in before)
+            why = "%d deliveries to %s in the first hour" % (doms.count(dom), dom)
+        else:
+            good, why = False, "unknown kind"
+        ok(good, "intrusion %s leaves its signal in the events (%s)" % (x["id"], why))
 
 
 def check_truth(truth):
@@ -267,7 +362,7 @@ def tap(args):
         with open(os.path.join(out1, "truth.json")) as f:
             truth = json.load(f)
         check_truth(truth)
-        check_decoding(kenchi, out1)
+        check_signals(truth, check_decoding(kenchi, out1))
         state = engine_state(kenchi)
         names_i = ["intrusion %s (%s) detected within an hour" % (x["id"], x["kind"])
                    for x in truth["intrusions"]]
