@@ -1035,8 +1035,10 @@ class Org:
             used.add(p.i)
             return p
 
-        def day(frac, weekday=True):
-            d = max(1, min(D - 2, int(D * frac)))
+        def day(frac, weekday=True, lo=8):
+            """The day at fraction frac of the period, after the first week
+            (kenchi's default learning period) unless lo says otherwise."""
+            d = max(lo, min(D - 2, int(D * frac)))
             while weekday and d < D - 1 and \
                     dt.datetime.fromtimestamp(self.day_t(d), dt.timezone.utc).weekday() >= 5:
                 d += 1
@@ -1062,14 +1064,32 @@ class Org:
             trav.overrides[td + k] = {"travel": True, "travel_hotel": hotel, "tz_shift": -8,
                                       "travel_roam": self.nets["travel-mobile"][0]}
             trav.daysoff.discard(td + k)
-        self.normal("travel", [acct(trav)], self.day_t(td), self.day_t(td + 5),
+        # From the evening before (home time) to the afternoon of the last day:
+        # shifted by eight hours, the first travel day starts before its
+        # midnight.
+        self.normal("travel", [acct(trav)], self.local_t(td, trav, -4.0),
+                    self.local_t(td + 4, trav, 16.0),
                     "%s travels to Japan for five days: sign-ins and mail from a hotel network "
                     "and a roaming carrier (country JP), at hours shifted by eight" % trav.addr)
         # New phone: another model, another carrier, from then on.
         ph = choose([p for p in self.regular if p.has_phone])
         ph.newphone_day = day(0.5)
-        self.normal("new-phone", [acct(ph)], self.day_t(ph.newphone_day),
-                    self.day_t(ph.newphone_day + 2),
+        ph.daysoff.difference_update(range(ph.newphone_day, ph.newphone_day + 2))
+
+        def newphone(d, p=ph):
+            # Setting the phone up: the mail app signs in and syncs.
+            t = self.local_t(d, p, 18.5 + r.random())
+            _, ip, ua = self.where(p, d, t, "phone")
+            ip = self.nets["newcarrier"][0].addr(p.carrier_slot + 77)
+            self.signin(t, p, ip, ua, APP_OUTLOOK_MOBILE)
+            if p.m365:
+                self.mia(t + 30, p, ip, APP_OUTLOOK_MOBILE, "Client=REST;Client=RESTSystem;;",
+                         "Sync", 4, count=1)
+            else:
+                self.imap_session(t + 30, p, ip, int(5e6 + r.random() * 10e6), dur=900)
+        hook(ph.newphone_day, newphone)
+        self.normal("new-phone", [acct(ph)], self.local_t(ph.newphone_day, ph, 0.0),
+                    self.local_t(ph.newphone_day + 2, ph, 0.0),
                     "%s starts using a new phone (new client) on a carrier network never seen "
                     "before for the account" % ph.addr)
         # A new laptop re-syncs its mailbox in the office.
@@ -1236,7 +1256,7 @@ class Org:
         mname = "PDF Toolkit Online"
         mu = choose(self.m365_regular or self.regular)
         mu.m365 = True
-        cd = day(0.2)
+        cd = day(0.2, lo=1)
         md = day(0.65)
 
         def app_consent(d, p=mu):
@@ -1331,7 +1351,9 @@ class Org:
                 else:
                     self.signin(t, tgt, src, "BAV2ROPC", APP_OWA, ok=False)
                 k += 1
-                t += 4 * 3600 / len(targets) * r.uniform(0.8, 1.2)
+                # Each account every four hours, or faster for a small
+                # organisation: 16 accounts an hour per source at least.
+                t += min(4 * 3600 / len(targets), 3600 / 16 / len(srcs)) * r.uniform(0.8, 1.2)
             if d == sd + span - 1:
                 ts = self.day_t(d) + 22 * 3600 + 321
                 self.imap_session(ts, sprayed, srcs[1], 250000, dur=120)
@@ -1370,7 +1392,8 @@ class Org:
     def normal(self, kind, ents, t0, t1, desc):
         self.truth_normal.append({"id": "%s-%d" % (kind, len(self.truth_normal) + 1),
                                   "kind": kind, "entities": ents, "start": iso(t0),
-                                  "end": iso(t1), "description": desc})
+                                  "end": iso(min(t1, self.day_t(self.a.days))),
+                                  "description": desc})
 
     # ---- main loop -------------------------------------------------------
     def run(self, outdir):

@@ -32,6 +32,7 @@ import argparse
 import bisect
 import datetime as dt
 import hashlib
+import ipaddress
 import json
 import os
 import shutil
@@ -133,15 +134,79 @@ def check_decoding(kenchi, outdir):
                         e.get("source", {}).get("ip"), e.get("destination", {}).get("ip"),
                         e.get("destination", {}).get("bytes", 0),
                         e.get("email", {}).get("to", {}).get("address"), nat.get("AppId"),
-                        nat.get("Parameters.ForwardTo"), nat.get("answers")))
+                        nat.get("Parameters.ForwardTo") or nat.get(
+                            "Parameters.ForwardingSmtpAddress"), nat.get("answers"),
+                        nat.get("MailboxOwnerUPN"), nat.get("orig_to"),
+                        nat.get("ModifiedProperties.ConsentContext.IsAdminConsent.NewValue"),
+                        e.get("email", {}).get("from", {}).get("address"), nat.get("nrcpt")))
     evs.sort(key=lambda x: x[0])
     return evs
+
+
+def check_normal(truth, evs, outdir):
+    """Each normal-life case is in the events as the truth describes it."""
+    T, MOD, ACT, OUT, USER, SIP, DIP, DBYTES, TO, APP, FWD, ANS, OWNER, ORIG, ADMIN, FROM, \
+        NRCPT = range(17)
+    with open(os.path.join(outdir, "networks.json")) as f:
+        nets = [(ipaddress.ip_network(n["network"]), n) for n in json.load(f)]
+
+    def net(ip, what):
+        try:
+            a = ipaddress.ip_address(ip)
+        except (TypeError, ValueError):
+            return None
+        return next((n[what] for cidr, n in nets if a in cidr), None)
+    times = [e[T] for e in evs]
+    for x in truth["normal"]:
+        s, end = epoch(x["start"]), epoch(x["end"])
+        ids = [e["id"] for e in x["entities"]]
+        during = evs[bisect.bisect_left(times, s):bisect.bisect_right(times, end)]
+        mine = [e for e in during if e[USER] == ids[0]]
+        old = evs[:bisect.bisect_left(times, s)]
+        if x["kind"] == "travel":
+            known = set(net(e[SIP], "country") for e in old if e[USER] == ids[0])
+            new = [net(e[SIP], "country") for e in mine]
+            new = [c for c in new if c and c not in known]
+            good, why = len(new) >= 10, "%d events from %s" % (len(new), sorted(set(new)))
+        elif x["kind"] == "new-phone":
+            known = set(net(e[SIP], "asn") for e in old if e[USER] == ids[0])
+            new = set(net(e[SIP], "asn") for e in mine) - known - {None}
+            good, why = len(new) == 1, "new networks AS%s" % sorted(new)
+        elif x["kind"] == "mailbox-resync":
+            b = sum(e[DBYTES] for e in mine if e[MOD] == "dovecot")
+            good, why = b >= 1e9, "%d bytes downloaded" % b
+        elif x["kind"] == "backup-rollout":
+            consent = any(e[ACT] == "Consent to application." and e[ADMIN] == "True"
+                          for e in during)
+            owners = set(e[OWNER] for e in during if e[APP] == ids[0] and
+                         e[ACT] == "MailItemsAccessed")
+            m365 = set(e[OWNER] for e in evs if e[OWNER])
+            good = consent and len(owners) >= 0.9 * len(m365)
+            why = "admin consent %s, %d of %d mailboxes read" % (consent, len(owners), len(m365))
+        elif x["kind"] == "newsletter":
+            sends = [e[NRCPT] for e in during if e[FROM] == ids[0] and e[ACT] == "queued" and
+                     e[NRCPT]]
+            weeks = max(1, int((end - s) // (7 * DAY)))
+            good = len(sends) >= 10 * weeks and sum(sends) >= 100 * weeks
+            why = "%d messages to %d recipients in %d weeks" % (len(sends), sum(sends), weeks)
+        elif x["kind"] == "internal-forwarding":
+            fw = [e[FWD] for e in mine if e[FWD]]
+            orig = sum(1 for e in during if e[ORIG] in ids[1:])
+            good = bool(fw) and all(f.rsplit("@", 1)[-1] in truth["org"]["domains"]
+                                    for f in fw) and orig > 0
+            why = "forwarding %s, %d alias deliveries" % (fw, orig)
+        elif x["kind"] == "delegation":
+            n = sum(1 for e in mine if e[ACT] == "MailItemsAccessed" and e[OWNER] == ids[1])
+            good, why = n >= 5, "%d reads of %s by %s" % (n, ids[1], ids[0])
+        else:
+            good, why = False, "unknown kind"
+        ok(good, "normal life %s is in the events (%s)" % (x["id"], why))
 
 
 def check_signals(truth, evs):
     """Each intrusion leaves, in the decoded events, the change it is meant
     to be found by (as kenchi's fields carry it)."""
-    T, MOD, ACT, OUT, USER, SIP, DIP, DBYTES, TO, APP, FWD, ANS = range(12)
+    T, MOD, ACT, OUT, USER, SIP, DIP, DBYTES, TO, APP, FWD, ANS = range(12)  # check_normal
     org = truth["org"]
     mx = org["servers"]["gateway"]["ip"]
     times = [e[T] for e in evs]
@@ -362,7 +427,10 @@ def tap(args):
         with open(os.path.join(out1, "truth.json")) as f:
             truth = json.load(f)
         check_truth(truth)
-        check_signals(truth, check_decoding(kenchi, out1))
+        evs = check_decoding(kenchi, out1)
+        check_signals(truth, evs)
+        check_normal(truth, evs, out1)
+        del evs
         state = engine_state(kenchi)
         names_i = ["intrusion %s (%s) detected within an hour" % (x["id"], x["kind"])
                    for x in truth["intrusions"]]
