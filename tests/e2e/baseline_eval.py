@@ -7,7 +7,8 @@ every record decodes (no unparsed events), the truth file is coherent, and
 each intrusion leaves in the decoded events the change it is meant to be
 found by (a new source and 30x the volume, forwarding to a new domain, an
 application's first mailbox reads, an unresolved destination then an hourly
-beacon, one source failing on many accounts, mail to a new domain).
+beacon, one source failing on many accounts, mail to a new domain), and each
+normal-life case is in the events as the truth describes it.
 Then `kenchi scan --config OUTDIR/kenchi.yml` runs over the organisation's
 mail.log, m365.json and zeek/ logs, and from its alerts of kind "anomaly":
 
