@@ -352,7 +352,7 @@ class Org:
                 zone = 1 + r.randrange(3)
             p.home_role, p.mob_role, p.tz = tz_home[zone]
             p.remote = zone != 0 or r.random() < 0.12
-            p.exec = i < max(3, n // 40)
+            p.exec = i < max(4, n // 40)
             p.m365 = p.exec or (r.random() < 0.45 and not p.functional)
             p.vol = min(6.0, max(0.1, r.lognormvariate(0.0, 0.75)))
             if p.functional:
@@ -1276,18 +1276,18 @@ class Org:
             hook(d, app_signins)
 
         def app_reads(d):
-            t = self.local_t(d, self.execs[0], 14.0 + r.random() * 0.2)
+            t = self.local_t(d, self.execs[1], 14.0 + r.random() * 0.2)
             ip = self.nets["attack-m365"][0].addr(17)
-            for k, e in enumerate(self.execs[:3]):
+            for k, e in enumerate(self.execs[1:4]):
                 for j in range(3):
                     self.mia(t + k * 240 + j * 60, e, ip, mapp, "Client=REST;;", "Bind",
                              2, 25 + r.randrange(30), accessor="ServicePrincipal_" + self.mapp_sp)
             self.intrusion("app-mail-access",
                            [{"kind": "application", "id": mapp}] + [acct(e) for e in
-                                                                   self.execs[:3]], t,
+                                                                   self.execs[1:4]], t,
                            "application %s (%s), which had only signed users in, starts reading "
                            "the mailboxes of %s (MailItemsAccessed)" %
-                           (mapp, mname, ", ".join(e.addr for e in self.execs[:3])))
+                           (mapp, mname, ", ".join(e.addr for e in self.execs[1:4])))
         hook(md, app_reads)
         # 4. Compromised gateway: an undeclared destination, hourly beacon,
         #    later a large upload.

@@ -288,9 +288,15 @@ def check_truth(truth):
     for x in truth["normal"]:
         if not (t0 <= epoch(x["start"]) <= epoch(x["end"]) <= t1) or not x["entities"]:
             bad.append("%s: %s..%s" % (x["id"], x["start"], x["end"]))
+    for x in truth["normal"]:
+        for y in truth["intrusions"]:
+            if ents(x) & ents(y) and epoch(x["start"]) <= epoch(y["start"]) + 3 * DAY and \
+                    epoch(y["start"]) <= epoch(x["end"]) + DAY:
+                bad.append("%s and %s share entities %s" % (x["id"], y["id"],
+                                                          sorted(ents(x) & ents(y))))
     kinds = sorted(set(x["kind"] for x in truth["intrusions"]))
     ok(not bad and len(kinds) == 6, "truth: %d intrusions of %d kinds after the learning "
-       "period, %d normal-life cases inside the period" %
+       "period, %d normal-life cases inside the period, apart from them" %
        (len(truth["intrusions"]), len(kinds), len(truth["normal"])), "\n".join(bad))
 
 
