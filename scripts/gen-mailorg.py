@@ -1304,10 +1304,12 @@ class Org:
                 self.intrusion("gateway-compromise", mx_ents + [{"kind": "source", "id": c2}],
                                self.c2_t, "the gateway mx1 connects to %s:443, an address no DNS "
                                "answer gave it and it never talked to, then beacons every 3,600 s "
-                               "+-2 %% with constant small sizes and two days later uploads about "
-                               "2 GB there" % c2)
+                               "+-2 %% with constant small sizes for three days; two days in, it "
+                               "uploads about 2 GB there" % c2)
                 self.c2_next = self.c2_t + 3600
-            while self.c2_next < t0 + 86400:
+            # Beacons until the third day is over (then the gateway is
+            # rebuilt), so that the evaluation's three days cover it.
+            while self.c2_next < min(t0 + 86400, self.c2_t + 3 * 86400 - 600):
                 t = self.c2_next
                 self.conn(t, MX1["ip"], c2, 443, "tcp", "ssl", r.uniform(0.3, 0.5),
                           312 + r.randrange(3), 184)
@@ -1326,7 +1328,7 @@ class Org:
         sprayed = choose(self.onprem_regular)
         if sprayed not in targets:
             targets[-1] = sprayed
-        span = 4
+        span = 3   # the success comes within three days of the start
 
         def spray(d):
             if not (sd <= d < sd + span):
