@@ -1143,15 +1143,15 @@ static int beacon_check(struct host_mod *m, struct bl_ctx *ctx, struct host *h, 
     uint32_t dfirst = d ? d->first : p->first;
     double score;
     const char *how;
-    if (!host_mature(m, h, dfirst)) {
-        score = 1.0;
-        how = "";
-    } else if ((int64_t)t - (int64_t)dfirst < m->cfg->learning_s) {
+    if ((int64_t)t - (int64_t)dfirst >= m->cfg->learning_s) {
+        score = 0.5;
+        how = ", a long-known destination";
+    } else if (host_mature(m, h, dfirst)) {
         score = 1.5;
         how = ", a new destination";
     } else {
-        score = 0.5;
-        how = ", a long-known destination";
+        score = 1.0;
+        how = "";
     }
     char dt[80], iv[32], span[32], sz[80], lo[32], hi[32], text[400], value[112];
     dest_text(p->addr, p->v4, p->port, dt);
