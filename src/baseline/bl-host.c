@@ -686,7 +686,8 @@ static int pair_add(struct pair *p, uint32_t t, uint64_t size)
  *   interval skew    1 - |Bowley skewness| (0 when quartiles coincide with
  *                    the median on one side only)
  *   interval spread  1 - MAD / (10 % of the median interval), at least 0
- *   count            min(1, n / beacon_min_connections)
+ *   steadiness       min(1, (n-1) x median interval / time spanned): a
+ *                    rhythm, not bursts separated by long silences
  *   size skew        1 - |Bowley skewness| of the sizes
  *   size spread      1 - MAD / max(32 B, 5 % of the median size)
  *   smallness        1 - mode / 65,535 B, at least 0
@@ -716,7 +717,7 @@ static double mad(const uint32_t *sorted, unsigned n, uint32_t *tmp)
     return tmp[(unsigned)lround(0.5 * (n - 1))];
 }
 
-static bool beacon_score(const struct pair *p, uint32_t min_conns, struct beacon *b)
+static bool beacon_score(const struct pair *p, struct beacon *b)
 {
     unsigned n = p->n;
     memset(b, 0, sizeof *b);
@@ -735,9 +736,10 @@ static bool beacon_score(const struct pair *p, uint32_t min_conns, struct beacon
     double ts_mad = med ? 1 - mad(iv, ni, tmp) / (0.1 * med) : 0;
     if (ts_mad < 0)
         ts_mad = 0;
-    double count = min_conns ? (double)n / min_conns : 1;
-    if (count > 1)
-        count = 1;
+    uint32_t span = p->t[n - 1] - p->t[0];
+    double steady = span ? (double)(n - 1) * med / span : 0;
+    if (steady > 1)
+        steady = 1;
     uint32_t smed = sz[(unsigned)lround(0.5 * (n - 1))];
     double ds_skew = 1 - fabs(bowley(sz, n));
     double allow = 0.05 * smed > 32 ? 0.05 * smed : 32;
@@ -758,7 +760,7 @@ static bool beacon_score(const struct pair *p, uint32_t min_conns, struct beacon
     double small = 1 - mode / 65535.0;
     if (small < 0)
         small = 0;
-    b->score = (ts_skew + ts_mad + count + ds_skew + ds_mad + small) / 6;
+    b->score = (ts_skew + ts_mad + steady + ds_skew + ds_mad + small) / 6;
 
     for (unsigned i = 0; i < ni; i++)
         tmp[i] = iv[i] > med ? iv[i] - med : med - iv[i];
@@ -1133,7 +1135,7 @@ static int beacon_check(struct host_mod *m, struct bl_ctx *ctx, struct host *h, 
     if (p->count < min_conns || p->n < min_conns || p->fact_day >= day)
         return 0;
     struct beacon b;
-    if (!beacon_score(p, min_conns, &b) || b.score < hc->beacon_min_score)
+    if (!beacon_score(p, &b) || b.score < hc->beacon_min_score)
         return 0;
     p->fact_day = day;
     /* Grading by novelty: new to a host with history 1.5; a host still
@@ -1728,8 +1730,6 @@ static int host_show(void *mp, enum bl_kind kind, const char *entity, struct buf
     bl_series_quantile(&h->out_h, h->last + 3600, 0.95, &p95);
     buf_printf(j, ",\"bytes_out_per_hour\":{\"hours\":%u,\"p50\":%.0f,\"p95\":%.0f}", hours, p50,
                p95);
-    uint32_t min_conns =
-        m->cfg->host.beacon_min_connections ? m->cfg->host.beacon_min_connections : 12;
     buf_puts(j, ",\"beacon_pairs\":[");
     unsigned k = 0;
     for (uint32_t pi = h->pair_head; pi != BL_IDX_NONE; pi = m->pairs[pi].hnext) {
@@ -1737,7 +1737,7 @@ static int host_show(void *mp, enum bl_kind kind, const char *entity, struct buf
         if (p->n < 3)
             continue;
         struct beacon b;
-        beacon_score(p, min_conns, &b);
+        beacon_score(p, &b);
         char dt[80];
         dest_text(p->addr, p->v4, p->port, dt);
         buf_puts(j, k++ ? ",{\"destination\":" : "{\"destination\":");

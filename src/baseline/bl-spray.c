@@ -394,20 +394,13 @@ static void verdict(const struct spray_mod *m, const struct source *s, struct ve
                v->peaks <= (uint64_t)max_per * v->accounts && (!s->net || s->naddrs >= 2);
 }
 
-static void verdict_text(const struct source *s, const struct verdict *v, const char *addr,
-                         char *out, size_t n)
+/* "tried 24 accounts over 4 days, 1.2 attempts each" */
+static void verdict_text(const struct source *s, const struct verdict *v, char *out, size_t n)
 {
     char span[32];
     fmt_span(s->newest_fail > v->first ? s->newest_fail - v->first : 0, span);
     double each = v->accounts ? (double)v->attempts / v->accounts : 0;
-    if (s->net)
-        snprintf(out, n,
-                 "tried %u accounts over %s, %.1f attempts each, from %u addresses of %s "
-                 "(%s among them)",
-                 v->accounts, span, each, s->naddrs, s->id, addr);
-    else
-        snprintf(out, n, "tried %u accounts over %s, %.1f attempts each, from %s", v->accounts,
-                 span, each, s->id);
+    snprintf(out, n, "tried %u accounts over %s, %.1f attempts each", v->accounts, span, each);
 }
 
 /* ---- events ------------------------------------------------------------------ */
@@ -448,8 +441,13 @@ static int emit_spray(struct spray_mod *m, struct bl_ctx *ctx, const struct sour
                       const struct verdict *v, const char *addr, const char *net,
                       const struct event *ev)
 {
-    char text[320], value[32];
-    verdict_text(s, v, addr, text, sizeof text);
+    char what[160], text[320], value[32];
+    verdict_text(s, v, what, sizeof what);
+    if (s->net)
+        snprintf(text, sizeof text, "%s, from %u addresses of %s (%s among them)", what, s->naddrs,
+                 s->id, addr);
+    else
+        snprintf(text, sizeof text, "%s, from %s", what, s->id);
     snprintf(value, sizeof value, "%u", v->accounts);
     struct bl_fact f = {
         .kind = BL_SOURCE,
@@ -548,9 +546,13 @@ static int on_success(struct spray_mod *m, struct bl_ctx *ctx, struct source *s,
     /* The numbers of the spray, as they stood (the login is excluded). */
     struct verdict v;
     verdict(m, s, &v);
-    char what[320], text[400];
-    verdict_text(s, &v, addr, what, sizeof what);
-    snprintf(text, sizeof text, "logged in from %s, a source that %s", addr, what);
+    char what[160], text[400];
+    verdict_text(s, &v, what, sizeof what);
+    if (s->net)
+        snprintf(text, sizeof text, "logged in from %s, in %s, whose addresses %s (%u addresses)",
+                 addr, s->id, what, s->naddrs);
+    else
+        snprintf(text, sizeof text, "logged in from %s, a source that %s", addr, what);
     struct bl_fact f = {
         .kind = BL_ACCOUNT,
         .entity = user,
