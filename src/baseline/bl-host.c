@@ -1251,11 +1251,10 @@ static int on_conn(struct host_mod *m, struct bl_ctx *ctx, const struct event *e
         d->flags |= DEST_RESOLVED;
 
     int rc = 0;
-    char dt[80];
-    dest_text(da.b, da.v4, port, dt);
     if (is_new && mature) {
         if (fact_allowed(h, t, false)) {
-            char hist[48], text[320], net[64];
+            char dt[80], hist[48], text[320], net[64];
+            dest_text(da.b, da.v4, port, dt);
             history_text(h, t, hist);
             bl_addr_net(&da, net);
             snprintf(text, sizeof text, "first connection to %s%s%s%s in %s of history", dt,
@@ -1347,7 +1346,7 @@ static void on_answer(void *arg, const struct bl_addr *a)
 static int on_dns(struct host_mod *m, struct bl_ctx *ctx, const struct event *ev, uint32_t t)
 {
     struct str src = ev->core[CORE_SOURCE_IP], dst = ev->core[CORE_DESTINATION_IP];
-    struct bl_addr sa, da;
+    struct bl_addr sa, da = {0};
     if (!src.n || !bl_addr_parse(src.p, src.n, &sa))
         return 0;
     bool src_in = addr_internal(m, &sa) || field_true(ev, "local_orig");
@@ -1357,7 +1356,8 @@ static int on_dns(struct host_mod *m, struct bl_ctx *ctx, const struct event *ev
     if (src_in) {
         bool dst_in = dst.n && bl_addr_parse(dst.p, dst.n, &da) &&
                       (addr_internal(m, &da) || field_true(ev, "local_resp"));
-        if (dst_in && memcmp(sa.b, da.b, 16)) {
+        bool multicast = da.v4 ? da.b[12] >= 224 : da.b[0] == 0xff;
+        if (dst_in && !multicast && memcmp(sa.b, da.b, 16)) {
             /* An internal host answers others: a resolver. */
             char rid[64];
             bl_addr_text(&da, rid);
