@@ -699,6 +699,21 @@ struct beacon {
     uint32_t size_lo, size_hi, size_mode;
 };
 
+/* Insertion sort: the rings hold at most 32 values, and qsort's calls
+ * through a comparator cost more than the sorting itself. */
+static void sort_small(uint32_t *v, unsigned n)
+{
+    for (unsigned i = 1; i < n; i++) {
+        uint32_t x = v[i];
+        unsigned j = i;
+        while (j > 0 && v[j - 1] > x) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
+}
+
 static double bowley(const uint32_t *v, unsigned n)
 {
     double q1 = v[(unsigned)lround(0.25 * (n - 1))], q2 = v[(unsigned)lround(0.5 * (n - 1))],
@@ -713,7 +728,7 @@ static double mad(const uint32_t *sorted, unsigned n, uint32_t *tmp)
     uint32_t med = sorted[(unsigned)lround(0.5 * (n - 1))];
     for (unsigned i = 0; i < n; i++)
         tmp[i] = sorted[i] > med ? sorted[i] - med : med - sorted[i];
-    qsort(tmp, n, sizeof *tmp, cmp_u32);
+    sort_small(tmp, n);
     return tmp[(unsigned)lround(0.5 * (n - 1))];
 }
 
@@ -727,9 +742,9 @@ static bool beacon_score(const struct pair *p, struct beacon *b)
     for (unsigned i = 0; i + 1 < n; i++)
         iv[i] = p->t[i + 1] - p->t[i];
     unsigned ni = n - 1;
-    qsort(iv, ni, sizeof *iv, cmp_u32);
+    sort_small(iv, ni);
     memcpy(sz, p->t + p->cap, n * sizeof *sz);
-    qsort(sz, n, sizeof *sz, cmp_u32);
+    sort_small(sz, n);
 
     uint32_t med = iv[(unsigned)lround(0.5 * (ni - 1))];
     double ts_skew = 1 - fabs(bowley(iv, ni));
@@ -764,7 +779,7 @@ static bool beacon_score(const struct pair *p, struct beacon *b)
 
     for (unsigned i = 0; i < ni; i++)
         tmp[i] = iv[i] > med ? iv[i] - med : med - iv[i];
-    qsort(tmp, ni, sizeof *tmp, cmp_u32);
+    sort_small(tmp, ni);
     b->interval = med;
     b->spread_pct = med ? 100.0 * tmp[(unsigned)lround(0.9 * (ni - 1))] / med : 0;
     b->size_lo = sz[(unsigned)lround(0.25 * (n - 1))];
