@@ -56,7 +56,8 @@
 #define DNS_GRACE_S       60    /* DNS records read this far past a connection decide it */
 #define DNS_AFTER_S       5     /* an answer this much after the connection still counts */
 #define RESOLVERS_MAX     8
-#define RESOLVER_FACTOR   16 /* a resolver keeps this many more answers */
+#define BEACON_MIN_SPAN_S 3600 /* a rhythm lasts: shorter series are bursts */
+#define RESOLVER_FACTOR   16   /* a resolver keeps this many more answers */
 #define OUT_HOURS         (28 * 24)
 #define TOP_SHOWN         20
 #define MALLOC_OVERHEAD   16
@@ -1147,7 +1148,8 @@ static int beacon_check(struct host_mod *m, struct bl_ctx *ctx, struct host *h, 
     const struct bl_host_conf *hc = &m->cfg->host;
     uint32_t min_conns = hc->beacon_min_connections ? hc->beacon_min_connections : 12;
     uint32_t day = bl_day(t) + 1;
-    if (p->count < min_conns || p->n < min_conns || p->fact_day >= day)
+    if (p->count < min_conns || p->n < min_conns || p->fact_day >= day ||
+        p->last - p->first < BEACON_MIN_SPAN_S)
         return 0;
     struct beacon b;
     if (!beacon_score(p, &b) || b.score < hc->beacon_min_score)
@@ -1196,12 +1198,11 @@ static int beacon_check(struct host_mod *m, struct bl_ctx *ctx, struct host *h, 
                 ev);
 }
 
-static bool beacon_port(const char *proto, size_t n, uint16_t port)
+/* NTP and DNS are periodic by design; so is SMTP relaying (queue runs,
+ * deferred mail retried at a fixed backoff, a list expanded to one MX). */
+static bool beacon_port(uint16_t port)
 {
-    (void)proto;
-    (void)n;
-    /* NTP and DNS are periodic by design. */
-    return port != 123 && port != 53;
+    return port != 123 && port != 53 && port != 25;
 }
 
 static int on_conn(struct host_mod *m, struct bl_ctx *ctx, const struct event *ev, uint32_t t)
@@ -1297,7 +1298,7 @@ static int on_conn(struct host_mod *m, struct bl_ctx *ctx, const struct event *e
     }
 
     /* beaconing */
-    if (beacon_port(proto, strlen(proto), port)) {
+    if (beacon_port(port)) {
         bool created;
         struct pair *p = pair_get_or_add(m, hi, da.b, da.v4, port, &created);
         h = m->hosts[hi];
