@@ -30,6 +30,10 @@
  *   BENCH_HUNT_KEEP=1   keep the event store (DIR/kenchi-bench-hunt-N.db)
  *                       and reuse it when it exists
  *   BENCH_HUNT_INTEL=K  indicators of the load test (default 1,000,000; 0 skips)
+ *   BENCH_HUNT_BASELINE=0  skip the baseline (a pass over the whole store:
+ *                       minutes at 100 M events; bench_hunt_cold.sh)
+ *   KENCHI_HUNT_THREADS=T  threads reading the hunt's pages (store.h,
+ *                       hunt_threads; 1: one page at a time)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -599,6 +603,8 @@ int main(int argc, char **argv)
     if (store_open(path, &ro, &s) < 0)
         die("open", s);
     struct hunt_report r;
+    const char *th = getenv("KENCHI_HUNT_THREADS");
+    printf("  threads: %s\n", th && *th ? th : "default");
     if (hunt_store(s, id, NULL, &r) < 0)
         die("hunt", s);
     struct store_hunt_stats hs;
@@ -622,6 +628,15 @@ int main(int argc, char **argv)
     hunt_report_free(&r);
     store_close(s);
 
+    const char *bl = getenv("BENCH_HUNT_BASELINE");
+    if (bl && !strcmp(bl, "0")) {
+        printf("  baseline: skipped (BENCH_HUNT_BASELINE=0)\n");
+        ioc_batch_free(&in.b);
+        if (!keep)
+            unlink_store(path);
+        arena_free(&pool.arena);
+        return 0;
+    }
     double bsecs;
     uint64_t bfound = baseline(path, &in, &bsecs);
     printf("  baseline (one pass over the events table, hash sets): %.2f s, %llu events%s\n", bsecs,
