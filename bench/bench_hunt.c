@@ -31,7 +31,7 @@
  *                       and reuse it when it exists
  *   BENCH_HUNT_INTEL=K  indicators of the load test (default 1,000,000; 0 skips)
  *   BENCH_HUNT_BASELINE=0  skip the baseline (a pass over the whole store:
- *                       minutes at 100 M events; bench_hunt_cold.sh)
+ *                       minutes at 100 M events; hunt-cold.sh)
  *   KENCHI_HUNT_THREADS=T  threads reading the hunt's pages (store.h,
  *                       hunt_threads; 1: one page at a time)
  */

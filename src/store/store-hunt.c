@@ -171,10 +171,10 @@ static void pranges_free(struct pranges *p)
  * overlap. Workers claim items in chunks (neighbours share pages), skip
  * those the caller has passed, and stay at most AHEAD_WINDOW items ahead
  * of it so that what they read is still cached when it gets there. */
-#define AHEAD_MAX    64    /* threads at most */
-#define AHEAD_CHUNK  4     /* items a worker claims at a time */
-#define AHEAD_WINDOW 65536 /* items ahead of the caller at most */
-#define AHEAD_MIN    64    /* fewer items are read by the caller alone */
+#define AHEAD_MAX             64    /* threads at most */
+#define AHEAD_CHUNK           4     /* items a worker claims at a time */
+#define AHEAD_WINDOW          65536 /* items ahead of the caller at most */
+#define AHEAD_MIN             64    /* fewer items are read by the caller alone */
 #define AHEAD_THREADS_DEFAULT 8
 
 /* A (day, class) of the summary phase. */
