@@ -14,8 +14,9 @@
  *      addresses: at most max_rows of them, so a value found in millions
  *      of events costs bounded time (its counts stay exact). Postfix events
  *      lead to their messages (queue id, store_message_events) for the
- *      other addresses and the account of each message. Warning-listed
- *      indicators skip this step.
+ *      other addresses and the account of each message (joined after the
+ *      rows). Warning-listed indicators skip this step. Threads read the
+ *      rows and messages ahead (store_ahead_rows, store_ahead_messages).
  *   4. Every indicator gets its probe's answer; hits are sorted by first
  *      seen, warned ones follow.
  * Memory per probe is bounded by max_rows event ids plus the kept values.

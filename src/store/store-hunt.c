@@ -23,6 +23,10 @@
  *      an event found by two kinds (a CIDR block as source and
  *      destination) once.
  *
+ * Both phases, and the callers' reads of event rows and messages, are read
+ * ahead on threads (store_ahead_*, "reading ahead" below) when the store
+ * is larger than memory.
+ *
  * A probe too wide for fingerprints (an IPv4 block shorter than /8, IPv6
  * shorter than /24) reads every hour. Nothing here reads the events table or a document:
  * store_event_get() does that for the events the caller wants to see.
