@@ -180,6 +180,8 @@ static void pranges_free(struct pranges *p)
 #define AHEAD_WINDOW          65536 /* items ahead of the caller at most */
 #define AHEAD_MIN             64    /* fewer items are read by the caller alone */
 #define AHEAD_THREADS_DEFAULT 8
+#define AHEAD_CACHED_NS       30000   /* an item read faster came from the page cache */
+#define AHEAD_PAUSE_NS        2000000 /* a worker's pause after a chunk all cached */
 
 /* A (day, class) of the summary phase. */
 struct sum_item {
@@ -222,6 +224,13 @@ static size_t hunt_threads(const struct store *s)
         n = e && *e ? strtoul(e, NULL, 10) : AHEAD_THREADS_DEFAULT;
     }
     return n < 1 ? 1 : n > AHEAD_MAX + 1 ? AHEAD_MAX + 1 : n;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
 static void step_all(sqlite3_stmt *st, int blob_col)
@@ -307,12 +316,22 @@ static void *ahead_main(void *arg)
                k > atomic_load_explicit(&a->at, memory_order_relaxed) + AHEAD_WINDOW)
             nanosleep(&(struct timespec){0, 200000}, NULL);
         size_t end = k + AHEAD_CHUNK < a->n ? k + AHEAD_CHUNK : a->n;
+        size_t done = 0, cached = 0; /* items read; those from the page cache */
         for (size_t i = k; i < end; i++) {
             if (atomic_load_explicit(&a->stop, memory_order_relaxed))
                 goto out;
-            if (i >= atomic_load_explicit(&a->at, memory_order_relaxed))
-                ahead_item(a, st, i);
+            if (i < atomic_load_explicit(&a->at, memory_order_relaxed))
+                continue;
+            int64_t t0 = mono_ns();
+            ahead_item(a, st, i);
+            done++;
+            cached += mono_ns() - t0 < AHEAD_CACHED_NS;
         }
+        /* the store is in the page cache: the caller needs no help, and
+         * reading the same pages again would take the CPU it needs;
+         * pause (it passes what lies ahead meanwhile) */
+        if (done && cached == done)
+            nanosleep(&(struct timespec){0, AHEAD_PAUSE_NS}, NULL);
     }
 out:
     sqlite3_finalize(st);
