@@ -24,8 +24,8 @@
  *      destination) once.
  *
  * Both phases, and the callers' reads of event rows and messages, are read
- * ahead on threads (store_ahead_*, "reading ahead" below) when the store
- * is larger than memory.
+ * ahead on threads (store_ahead_*, "reading ahead" below): it pays when
+ * the store is not in the page cache.
  *
  * A probe too wide for fingerprints (an IPv4 block shorter than /8, IPv6
  * shorter than /24) reads every hour. Nothing here reads the events table or a document:
@@ -174,7 +174,9 @@ static void pranges_free(struct pranges *p)
  * its snapshot, finds them there. Answers cannot change; only the waits
  * overlap. Workers claim items in chunks (neighbours share pages), skip
  * those the caller has passed, and stay at most AHEAD_WINDOW items ahead
- * of it so that what they read is still cached when it gets there. */
+ * of it so that what they read is still cached when it gets there. A
+ * worker whose reads all came from the page cache pauses: the caller then
+ * needs no help, and reading the same pages again would take its CPU. */
 #define AHEAD_MAX             64    /* threads at most */
 #define AHEAD_CHUNK           4     /* items a worker claims at a time */
 #define AHEAD_WINDOW          65536 /* items ahead of the caller at most */
