@@ -30,6 +30,10 @@
  *   BENCH_HUNT_KEEP=1   keep the event store (DIR/kenchi-bench-hunt-N.db)
  *                       and reuse it when it exists
  *   BENCH_HUNT_INTEL=K  indicators of the load test (default 1,000,000; 0 skips)
+ *   BENCH_HUNT_BASELINE=0  skip the baseline (a pass over the whole store:
+ *                       minutes at 100 M events; hunt-cold.sh)
+ *   KENCHI_HUNT_THREADS=T  threads reading the hunt's pages (store.h,
+ *                       hunt_threads; 1: one page at a time)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +70,15 @@ static double thread_cpu_s(void)
     struct timespec t;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* CPU seconds of the process (every thread), user + system. */
+static double process_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static const char *attack_ip(unsigned k)
@@ -599,8 +613,12 @@ int main(int argc, char **argv)
     if (store_open(path, &ro, &s) < 0)
         die("open", s);
     struct hunt_report r;
+    const char *th = getenv("KENCHI_HUNT_THREADS");
+    printf("  threads: %s\n", th && *th ? th : "default");
+    double cpu0 = process_cpu_s(), tcpu0 = thread_cpu_s();
     if (hunt_store(s, id, NULL, &r) < 0)
         die("hunt", s);
+    double cpu = process_cpu_s() - cpu0, tcpu = thread_cpu_s() - tcpu0;
     struct store_hunt_stats hs;
     store_hunt_stats(s, &hs);
     uint64_t occurring = 0;
@@ -612,16 +630,29 @@ int main(int argc, char **argv)
            (unsigned long long)r.events, (unsigned long long)hs.days,
            (unsigned long long)hs.summary_entries, (unsigned long long)hs.candidates,
            (unsigned long long)hs.reads, (unsigned long long)hs.entries);
+    printf("  hunt CPU: %.2f s (the hunt's own thread %.2f s)\n", cpu, tcpu);
     double hunt_s = r.seconds;
     uint64_t hunt_events = r.events;
     hunt_report_free(&r);
     /* again: what a second analyst asking the same gets (page cache warm) */
+    cpu0 = process_cpu_s();
+    tcpu0 = thread_cpu_s();
     if (hunt_store(s, id, NULL, &r) < 0)
         die("hunt", s);
-    printf("  hunt again: %.2f s\n", r.seconds);
+    printf("  hunt again: %.2f s (CPU %.2f s, its own thread %.2f s)\n", r.seconds,
+           process_cpu_s() - cpu0, thread_cpu_s() - tcpu0);
     hunt_report_free(&r);
     store_close(s);
 
+    const char *bl = getenv("BENCH_HUNT_BASELINE");
+    if (bl && !strcmp(bl, "0")) {
+        printf("  baseline: skipped (BENCH_HUNT_BASELINE=0)\n");
+        ioc_batch_free(&in.b);
+        if (!keep)
+            unlink_store(path);
+        arena_free(&pool.arena);
+        return 0;
+    }
     double bsecs;
     uint64_t bfound = baseline(path, &in, &bsecs);
     printf("  baseline (one pass over the events table, hash sets): %.2f s, %llu events%s\n", bsecs,

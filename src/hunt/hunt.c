@@ -14,8 +14,9 @@
  *      addresses: at most max_rows of them, so a value found in millions
  *      of events costs bounded time (its counts stay exact). Postfix events
  *      lead to their messages (queue id, store_message_events) for the
- *      other addresses and the account of each message. Warning-listed
- *      indicators skip this step.
+ *      other addresses and the account of each message (joined after the
+ *      rows). Warning-listed indicators skip this step. Threads read the
+ *      rows and messages ahead (store_ahead_rows, store_ahead_messages).
  *   4. Every indicator gets its probe's answer; hits are sorted by first
  *      seen, warned ones follow.
  * Memory per probe is bounded by max_rows event ids plus the kept values.
@@ -318,17 +319,38 @@ static void add_entities(struct agg *a, const struct store_row *r, size_t max)
     vlist_add(&a->mail, r->email_to, max);
 }
 
+/* A message to join for a probe: its queue id and the time of the event
+ * that named it. */
+struct join {
+    char qid[64];
+    int64_t ts;
+    uint32_t probe;
+};
+
 /* Read the rows of pairs p[0..n) in row order (neighbours share pages, and
- * a sweep front to back lets the system read ahead) and give each probe
- * what it asked of them. Messages found are queued in u->joined. */
+ * a sweep front to back lets the system read ahead; store_ahead_rows reads
+ * ahead on threads) and give each probe what it asked of them. Messages
+ * found are joined after the rows (read ahead too) and their events queued
+ * in u->joined. */
 static int read_rows(struct run *u, struct pair *p, size_t n)
 {
     const struct hunt_opts *o = u->o;
     if (!n)
         return 0;
     qsort(p, n, sizeof(*p), cmp_pair);
+    /* the distinct rows, for the threads reading ahead */
+    int64_t *ids = malloc(n * sizeof(*ids));
+    size_t nids = 0;
+    for (size_t i = 0; ids && i < n; i++)
+        if (!nids || ids[nids - 1] != p[i].ev)
+            ids[nids++] = p[i].ev;
+    struct store_ahead *ah = ids ? store_ahead_rows(u->s, ids, nids) : NULL;
+    free(ids);
+    struct join *joins = NULL;
+    size_t njoins = 0, capjoins = 0, row = 0;
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0;) {
+    for (size_t i = 0; i < n && rc == 0; row++) {
+        store_ahead_at(ah, row);
         size_t j = i;
         bool join = false;
         while (j < n && p[j].ev == p[i].ev) {
@@ -363,12 +385,40 @@ static int read_rows(struct run *u, struct pair *p, size_t n)
                 add_entities(a, &r, o->max_values);
             if ((p[k].flags & PF_ENTITY) && *qid && a->qids.n < o->max_messages &&
                 hset_add(&a->qids, XXH3_64bits(qid, strlen(qid)) | 1)) {
-                struct msg_join m = {u, p[k].probe};
-                rc = store_message_events(u->s, qid, r.ts_ns, on_message_event, &m);
+                if (reserve((void **)&joins, &capjoins, njoins + 1, sizeof(*joins)) < 0) {
+                    rc = -ENOMEM;
+                    break;
+                }
+                struct join *jn = &joins[njoins++];
+                memcpy(jn->qid, qid, sizeof(qid));
+                jn->ts = r.ts_ns;
+                jn->probe = p[k].probe;
             }
         }
         i = j;
     }
+    store_ahead_end(ah);
+    /* the messages: their events are queued in u->joined, which is read
+     * (and sorted) after this, so joining them here rather than as each
+     * was found changes nothing */
+    if (rc == 0 && njoins) {
+        const char **qids = malloc(njoins * sizeof(*qids));
+        int64_t *ts = malloc(njoins * sizeof(*ts));
+        for (size_t k = 0; qids && ts && k < njoins; k++) {
+            qids[k] = joins[k].qid;
+            ts[k] = joins[k].ts;
+        }
+        ah = qids && ts ? store_ahead_messages(u->s, qids, ts, njoins) : NULL;
+        free(qids);
+        free(ts);
+        for (size_t k = 0; k < njoins && rc == 0; k++) {
+            store_ahead_at(ah, k);
+            struct msg_join m = {u, joins[k].probe};
+            rc = store_message_events(u->s, joins[k].qid, joins[k].ts, on_message_event, &m);
+        }
+        store_ahead_end(ah);
+    }
+    free(joins);
     return rc;
 }
 

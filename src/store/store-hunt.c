@@ -23,6 +23,10 @@
  *      an event found by two kinds (a CIDR block as source and
  *      destination) once.
  *
+ * Both phases, and the callers' reads of event rows and messages, are read
+ * ahead on threads (store_ahead_*, "reading ahead" below): it pays when
+ * the store is not in the page cache.
+ *
  * A probe too wide for fingerprints (an IPv4 block shorter than /8, IPv6
  * shorter than /24) reads every hour. Nothing here reads the events table or a document:
  * store_event_get() does that for the events the caller wants to see.
@@ -30,6 +34,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/store-private.h"
 
@@ -156,6 +161,265 @@ static void pranges_free(struct pranges *p)
         free(p->key[k][1]);
     }
     memset(p, 0, sizeof(*p));
+}
+
+/* ---- reading ahead -----------------------------------------------------------
+ * On a store larger than memory a hunt waits on the disk: every summary
+ * day, index read, event row and message join is a page somewhere in the
+ * file, read one after another (about 55 us each on a VM's disk). The disk
+ * serves several requests at once, so worker threads, each with a
+ * read-only connection of its own, make the same reads a little ahead of
+ * the caller and discard what they read: the pages land in the page cache,
+ * and the caller, which still makes every read itself, in its order, on
+ * its snapshot, finds them there. Answers cannot change; only the waits
+ * overlap. Workers claim items in chunks (neighbours share pages), skip
+ * those the caller has passed, and stay at most AHEAD_WINDOW items ahead
+ * of it so that what they read is still cached when it gets there. A
+ * worker whose reads all came from the page cache pauses: the caller then
+ * needs no help, and reading the same pages again would take its CPU. */
+#define AHEAD_MAX             64    /* threads at most */
+#define AHEAD_CHUNK           4     /* items a worker claims at a time */
+#define AHEAD_WINDOW          65536 /* items ahead of the caller at most */
+#define AHEAD_MIN             64    /* fewer items are read by the caller alone */
+#define AHEAD_THREADS_DEFAULT 8
+#define AHEAD_CACHED_NS       30000   /* an item read faster came from the page cache */
+#define AHEAD_PAUSE_NS        2000000 /* a worker's pause after a chunk all cached */
+
+/* A (day, class) of the summary phase. */
+struct sum_item {
+    int64_t day;
+    char cls;
+};
+
+enum ahead_kind { AH_ROWS, AH_MESSAGES, AH_INDEX, AH_SUMMARY };
+
+struct aworker {
+    struct store_ahead *a;
+    pthread_t th;
+};
+
+struct store_ahead {
+    const char *path;
+    enum ahead_kind kind;
+    size_t n;
+    atomic_size_t next; /* the next item to claim */
+    atomic_size_t at;   /* the caller's item */
+    atomic_bool stop;
+    size_t nth;
+    struct aworker w[AHEAD_MAX];
+    int64_t *ids; /* AH_ROWS: row ids; AH_MESSAGES: times */
+    char **qids;  /* AH_MESSAGES */
+    /* AH_INDEX: the reads of index_chunk, probes from a */
+    const struct req *reqs;
+    const struct pranges *pr;
+    const struct hprobe *hp;
+    size_t a;
+    /* AH_SUMMARY: (day, class) pairs */
+    const struct sum_item *sum;
+};
+
+static size_t hunt_threads(const struct store *s)
+{
+    size_t n = s->o.hunt_threads;
+    if (!n) {
+        const char *e = getenv("KENCHI_HUNT_THREADS");
+        n = e && *e ? strtoul(e, NULL, 10) : AHEAD_THREADS_DEFAULT;
+    }
+    return n < 1 ? 1 : n > AHEAD_MAX + 1 ? AHEAD_MAX + 1 : n;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void step_all(sqlite3_stmt *st, int blob_col)
+{
+    while (sqlite3_step(st) == SQLITE_ROW)
+        if (blob_col >= 0)
+            (void)sqlite3_column_blob(st, blob_col); /* its overflow pages too */
+    sqlite3_reset(st);
+}
+
+/* Make the reads of item i on st. */
+static void ahead_item(struct store_ahead *a, sqlite3_stmt *st, size_t i)
+{
+    switch (a->kind) {
+    case AH_ROWS:
+        sqlite3_bind_int64(st, 1, a->ids[i]);
+        step_all(st, -1);
+        break;
+    case AH_MESSAGES: {
+        size_t n = strlen(a->qids[i]);
+        uint8_t key[KEY_VALUE_MAX + 1];
+        if (n == 0 || n > KEY_VALUE_MAX)
+            break;
+        key[0] = KEY_QUEUE_ID;
+        memcpy(key + 1, a->qids[i], n);
+        int64_t h0 = hour_of(a->ids[i]);
+        for (int64_t d = -1; d <= 1; d++) {
+            if (h0 == HOUR_NONE && d != 0)
+                continue;
+            sqlite3_bind_int64(st, 1, h0 == HOUR_NONE ? HOUR_NONE : h0 + d);
+            sqlite3_bind_blob(st, 2, key, (int)n + 1, SQLITE_STATIC);
+            step_all(st, -1);
+        }
+        break;
+    }
+    case AH_INDEX: {
+        const struct req *q = &a->reqs[i];
+        const struct pranges *p = &a->pr[q->probe - a->a];
+        const struct hprobe *hp = &a->hp[q->probe];
+        for (int k = 0; k < p->nr; k++) {
+            if (!(q->which & (1u << k)))
+                continue;
+            sqlite3_bind_int64(st, 1, q->hour);
+            sqlite3_bind_blob(st, 2, p->key[k][0], (int)p->r[k].lolen + 1, SQLITE_STATIC);
+            sqlite3_bind_blob(st, 3, p->key[k][1], (int)p->r[k].hilen + 1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 4, hp->ts_lo);
+            sqlite3_bind_int64(st, 5, hp->ts_hi);
+            step_all(st, -1);
+        }
+        break;
+    }
+    case AH_SUMMARY:
+        sqlite3_bind_int64(st, 1, a->sum[i].day);
+        sqlite3_bind_int(st, 2, (unsigned char)a->sum[i].cls);
+        step_all(st, 0);
+        break;
+    }
+}
+
+static void *ahead_main(void *arg)
+{
+    struct aworker *w = arg;
+    struct store_ahead *a = w->a;
+    static const char *const sql[] = {
+        [AH_ROWS] = "SELECT ts FROM events WHERE rowid=?",
+        [AH_MESSAGES] = "SELECT ev FROM hunt WHERE hour=? AND key=?",
+        [AH_INDEX] = HUNT_READ_SQL,
+        [AH_SUMMARY] = "SELECT fps FROM hunt_days WHERE day=? AND class=?",
+    };
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open_v2(a->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(db, sql[a->kind], -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_busy_timeout(db, 1000);
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL); /* one snapshot, not a lock per read */
+    for (;;) {
+        size_t k = atomic_fetch_add(&a->next, AHEAD_CHUNK);
+        if (k >= a->n)
+            break;
+        while (!atomic_load_explicit(&a->stop, memory_order_relaxed) &&
+               k > atomic_load_explicit(&a->at, memory_order_relaxed) + AHEAD_WINDOW)
+            nanosleep(&(struct timespec){0, 200000}, NULL);
+        size_t end = k + AHEAD_CHUNK < a->n ? k + AHEAD_CHUNK : a->n;
+        size_t done = 0, cached = 0; /* items read; those from the page cache */
+        for (size_t i = k; i < end; i++) {
+            if (atomic_load_explicit(&a->stop, memory_order_relaxed))
+                goto out;
+            if (i < atomic_load_explicit(&a->at, memory_order_relaxed))
+                continue;
+            int64_t t0 = mono_ns();
+            ahead_item(a, st, i);
+            done++;
+            cached += mono_ns() - t0 < AHEAD_CACHED_NS;
+        }
+        /* the store is in the page cache: the caller needs no help, and
+         * reading the same pages again would take the CPU it needs;
+         * pause (it passes what lies ahead meanwhile) */
+        if (done && cached == done)
+            nanosleep(&(struct timespec){0, AHEAD_PAUSE_NS}, NULL);
+    }
+out:
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    return NULL;
+}
+
+/* Start the workers over a->n items (a filled by the caller); NULL (a
+ * freed) when there are too few items or threads. */
+static struct store_ahead *ahead_start(struct store *s, struct store_ahead *a)
+{
+    size_t nth = hunt_threads(s) - 1;
+    if (nth == 0 || a->n < AHEAD_MIN) {
+        store_ahead_end(a);
+        return NULL;
+    }
+    a->path = s->path;
+    atomic_init(&a->next, 0);
+    atomic_init(&a->at, 0);
+    atomic_init(&a->stop, false);
+    for (size_t t = 0; t < nth; t++) {
+        a->w[t].a = a;
+        if (pthread_create(&a->w[t].th, NULL, ahead_main, &a->w[t]) != 0)
+            break; /* fewer workers */
+        a->nth++;
+    }
+    return a;
+}
+
+void store_ahead_at(struct store_ahead *a, size_t i)
+{
+    if (a)
+        atomic_store_explicit(&a->at, i, memory_order_relaxed);
+}
+
+void store_ahead_end(struct store_ahead *a)
+{
+    if (!a)
+        return;
+    atomic_store(&a->stop, true);
+    for (size_t t = 0; t < a->nth; t++)
+        pthread_join(a->w[t].th, NULL);
+    free(a->ids);
+    if (a->qids)
+        for (size_t i = 0; i < a->n; i++)
+            free(a->qids[i]);
+    free(a->qids);
+    free(a);
+}
+
+struct store_ahead *store_ahead_rows(struct store *s, const int64_t *ids, size_t n)
+{
+    if (n < AHEAD_MIN || hunt_threads(s) < 2)
+        return NULL;
+    struct store_ahead *a = calloc(1, sizeof(*a));
+    if (!a || !(a->ids = malloc(n * sizeof(*ids)))) {
+        free(a);
+        return NULL;
+    }
+    memcpy(a->ids, ids, n * sizeof(*ids));
+    a->kind = AH_ROWS;
+    a->n = n;
+    return ahead_start(s, a);
+}
+
+struct store_ahead *store_ahead_messages(struct store *s, const char *const *qids,
+                                         const int64_t *ts_ns, size_t n)
+{
+    if (n < AHEAD_MIN || hunt_threads(s) < 2)
+        return NULL;
+    struct store_ahead *a = calloc(1, sizeof(*a));
+    if (!a)
+        return NULL;
+    a->kind = AH_MESSAGES;
+    a->ids = malloc(n * sizeof(*ts_ns));
+    a->qids = calloc(n, sizeof(*a->qids));
+    bool ok = a->ids && a->qids;
+    for (size_t i = 0; i < n && ok; i++)
+        ok = (a->qids[i] = strdup(qids[i])) != NULL;
+    a->n = n; /* store_ahead_end frees what was copied */
+    if (!ok) {
+        store_ahead_end(a);
+        return NULL;
+    }
+    memcpy(a->ids, ts_ns, n * sizeof(*ts_ns));
+    return ahead_start(s, a);
 }
 
 /* The ranges of probe hp as bound keys into *out. */
@@ -315,6 +579,24 @@ static int summary_phase(struct store *s, sqlite3 *db, struct hprobe *hp, size_t
     for (size_t h = 0; h < nhours; h++)
         ndays += h == 0 || day_of(hours[h]) != day_of(hours[h - 1]);
     uint64_t done = 0;
+    /* the (day, class) reads in the order they are made, read ahead */
+    size_t ncls = 0, nitems = 0, item = 0;
+    for (int c = 0; c < NCLS; c++)
+        ncls += nfp[c] != 0;
+    struct sum_item *items = rc == 0 ? malloc(ndays * ncls * sizeof(*items) + 1) : NULL;
+    struct store_ahead *ah = NULL;
+    if (items && ndays * ncls >= AHEAD_MIN && hunt_threads(s) > 1) {
+        for (size_t h = 0; h < nhours; h++)
+            for (int c = 0; c < NCLS && !(h && day_of(hours[h]) == day_of(hours[h - 1])); c++)
+                if (nfp[c])
+                    items[nitems++] = (struct sum_item){day_of(hours[h]), classes[c]};
+        if ((ah = calloc(1, sizeof(*ah))) != NULL) {
+            ah->kind = AH_SUMMARY;
+            ah->sum = items;
+            ah->n = nitems;
+            ah = ahead_start(s, ah);
+        }
+    }
     for (size_t h = 0; h < nhours && rc == 0; h++) {
         int64_t day = day_of(hours[h]);
         if (h && day == day_of(hours[h - 1]))
@@ -322,6 +604,7 @@ static int summary_phase(struct store *s, sqlite3 *db, struct hprobe *hp, size_t
         for (int c = 0; c < NCLS && rc == 0; c++) {
             if (!nfp[c])
                 continue;
+            store_ahead_at(ah, item++);
             rc = summary_read(s, db, &rd, day, classes[c], &r);
             s->hunt_stats.summary_entries += r.n;
             /* merge two sorted lists */
@@ -346,6 +629,8 @@ static int summary_phase(struct store *s, sqlite3 *db, struct hprobe *hp, size_t
         if (progress && (done % 16 == 0 || done == ndays))
             progress(opaque, 1, done, ndays);
     }
+    store_ahead_end(ah);
+    free(items);
     sqlite3_finalize(rd);
     free(r.v);
     for (int c = 0; c < NCLS; c++)
@@ -452,14 +737,27 @@ static int index_chunk(struct hunt_ctx *c, struct hprobe *hp, size_t a, size_t b
     if (rc == 0 && nreq)
         qsort(reqs, nreq, sizeof(*reqs), cmp_req_hour);
     c->nents = 0;
+    struct store_ahead *ah = NULL;
+    if (rc == 0 && nreq >= AHEAD_MIN && hunt_threads(c->s) > 1 &&
+        (ah = calloc(1, sizeof(*ah))) != NULL) {
+        ah->kind = AH_INDEX;
+        ah->reqs = reqs;
+        ah->pr = pr;
+        ah->hp = hp;
+        ah->a = a;
+        ah->n = nreq;
+        ah = ahead_start(c->s, ah);
+    }
     size_t k = 0;
     for (; k < nreq && rc == 0; k++) {
         if (k && reqs[k].hour != reqs[k - 1].hour && c->nents >= c->s->o.hunt_entries)
             break; /* at an hour boundary: the rest probe by probe */
+        store_ahead_at(ah, k);
         c->s->hunt_stats.candidates++;
         rc = read_hour(c, &hp[reqs[k].probe], &pr[reqs[k].probe - a], reqs[k].probe, reqs[k].hour,
                        reqs[k].which);
     }
+    store_ahead_end(ah);
     size_t rest = k;
     if (rc == 0 && rest < nreq)
         qsort(reqs + rest, nreq - rest, sizeof(*reqs), cmp_req_probe);

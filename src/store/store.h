@@ -49,6 +49,10 @@ struct store_opts {
                              until store_live_commit() commits them together
                              with their alerts (the live daemon); default
                              false: committed when the queue runs dry */
+    size_t hunt_threads;  /* threads reading a hunt's pages, the caller's
+                             included: the others read ahead of it (see
+                             store_ahead_rows); 1 reads one page at a time;
+                             0: $KENCHI_HUNT_THREADS, else 8 */
 };
 
 void store_opts_default(struct store_opts *o);
@@ -366,6 +370,25 @@ int store_window_events(struct store *s, int64_t since_ns, int64_t until_ns,
  * queue id keys): 0 for a store created with schema 2. Negative errno on
  * error. */
 int64_t store_events_before_v2(struct store *s);
+
+/* Reading ahead. A hunt on a store larger than memory waits on the disk,
+ * one scattered page at a time; the disk serves several requests at once.
+ * While the caller reads the events ids[0..n) with store_event_get() (or
+ * joins the messages qids[i] around ts_ns[i] with store_message_events()),
+ * in that order, worker threads with read-only connections of their own
+ * make the same reads a little ahead of it and discard what they read, so
+ * the pages are in the page cache when the caller gets there. The caller
+ * still reads everything itself, on its own snapshot: results do not
+ * change. store_ahead_at() says the caller is at item i (workers skip
+ * what it has passed); store_ahead_end() stops and frees (NULL is fine).
+ * NULL when opts.hunt_threads is 1, n is small, or on no memory: the
+ * caller then just reads. The arrays are copied. */
+struct store_ahead;
+struct store_ahead *store_ahead_rows(struct store *s, const int64_t *ids, size_t n);
+struct store_ahead *store_ahead_messages(struct store *s, const char *const *qids,
+                                         const int64_t *ts_ns, size_t n);
+void store_ahead_at(struct store_ahead *a, size_t i);
+void store_ahead_end(struct store_ahead *a);
 
 /* ---- live daemon (store-live.c) -------------------------------------------
  * Schema 3: the alerts of `kenchi run` (each with a seq, its commit order,

@@ -3,8 +3,9 @@
  * finding subdomains; URLs; hashes; file names; user agents; IPv4 and IPv6
  * addresses and CIDR blocks, short blocks too), nothing found that should
  * not be, validity windows, revoked and warning-listed indicators, message
- * joins by queue id, the statements' plans (index reads only), and a store
- * whose day summary spans several transactions and days. */
+ * joins by queue id, the statements' plans (index reads only), a store
+ * whose day summary spans several transactions and days, and the same
+ * answers with the reads made ahead on threads. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -628,6 +629,142 @@ static void test_summary_over_days(void **state)
     assert_int_equal(store_close(s), 0);
 }
 
+/* Reading ahead on threads changes nothing in the answers: the same hunt
+ * with opts.hunt_threads 1 and 4 over a store large enough for every
+ * phase to read ahead (summary days, index reads, rows, message joins). */
+static void fill_mail(struct fx *f)
+{
+    struct store_opts o;
+    store_opts_default(&o);
+    o.commit_rows = 100;
+    struct store *s = NULL;
+    assert_int_equal(store_open(f->path, &o, &s), 0);
+    char v[4][64];
+    /* 16 days, an event every 30 minutes: 768 Postfix events, each its own
+     * message, and its second line with the recipient the next minute */
+    for (unsigned k = 0; k < 48; k++) {
+        struct event e[32];
+        for (unsigned i = 0; i < 32; i += 2) {
+            unsigned n = k * 16 + i / 2;
+            int64_t ts = time_from_utc(2024, 3, 1, 0, 0, 0, 0) + (int64_t)n * 30 * MIN;
+            snprintf(v[0], sizeof(v[0]), "192.0.2.%u", n % 50);
+            snprintf(v[1], sizeof(v[1]), "user%u@Corp.example", n % 7);
+            snprintf(v[2], sizeof(v[2]), "Q%05u", n);
+            snprintf(v[3], sizeof(v[3]), "x%u@out%u.example", n % 13, n % 3);
+            struct event *ev = &e[i];
+            base(f, ev, "postfix", ts);
+            ev->core[CORE_SOURCE_IP] = S(f, v[0]);
+            ev->core[CORE_EMAIL_FROM_ADDRESS] = S(f, v[1]);
+            snprintf(v[1], sizeof(v[1]), "u%u", n % 5);
+            ev->core[CORE_USER_NAME] = S(f, v[1]);
+            event_add_str(ev, "queue_id", S(f, v[2]));
+            finish(f, ev, v[2]);
+            ev = &e[i + 1];
+            base(f, ev, "postfix", ts + MIN);
+            ev->core[CORE_EMAIL_TO_ADDRESS] = S(f, v[3]);
+            ev->core[CORE_HOST_NAME] = S(f, n % 2 ? "mx1" : "mx2");
+            event_add_str(ev, "queue_id", S(f, v[2]));
+            finish(f, ev, v[3]);
+        }
+        assert_int_equal(store_add_batch(s, e, 32), 0);
+        arena_reset(&f->arena);
+    }
+    assert_int_equal(store_close(s), 0);
+}
+
+static void lists_equal(const struct hunt_list *a, const struct hunt_list *b)
+{
+    assert_int_equal(a->n, b->n);
+    assert_int_equal(a->more, b->more);
+    for (size_t i = 0; i < a->n; i++)
+        assert_string_equal(a->v[i], b->v[i]);
+}
+
+static void str_equal(const char *a, const char *b)
+{
+    if (!a || !b)
+        assert_ptr_equal(a, b);
+    else
+        assert_string_equal(a, b);
+}
+
+static void test_read_ahead(void **state)
+{
+    struct fx *f = *state;
+    fill_mail(f);
+    struct ioc_batch b;
+    ioc_batch_init(&b, "ahead", "list");
+    uint32_t m = add_meta(&b, NULL, TIME_NONE, TIME_NONE, false);
+    add(&b, IOC_IP, "192.0.2.0/24", m);
+    add(&b, IOC_IP, "192.0.2.3", m);
+    add(&b, IOC_DOMAIN, "corp.example", m);
+    add(&b, IOC_EMAIL, "x5@out2.example", m);
+    add(&b, IOC_DOMAIN, "out1.example", m);
+    struct hunt_opts ho;
+    hunt_opts_default(&ho);
+    ho.max_values = 20;
+    struct hunt_report r[2];
+    for (int t = 0; t < 2; t++) {
+        struct store_opts o;
+        store_opts_default(&o);
+        o.read_only = true;
+        o.hunt_threads = t ? 4 : 1;
+        struct store *s = NULL;
+        assert_int_equal(store_open(f->path, &o, &s), 0);
+        assert_int_equal(hunt_batch(s, &b, &ho, &r[t]), 0);
+        if (t) {
+            /* the reading ahead itself: on threads only when asked and worth it */
+            int64_t ids[100];
+            for (int i = 0; i < 100; i++)
+                ids[i] = i + 1;
+            struct store_ahead *a = store_ahead_rows(s, ids, 100);
+            assert_non_null(a);
+            struct store_row row;
+            for (int i = 0; i < 100; i++) {
+                store_ahead_at(a, (size_t)i);
+                assert_int_equal(store_event_get(s, ids[i], false, &row), 0);
+                assert_int_equal(row.line, (uint64_t)i + 1);
+            }
+            store_ahead_end(a);
+            assert_null(store_ahead_rows(s, ids, 10));
+            store_ahead_end(NULL);
+        } else {
+            int64_t ids[100] = {0};
+            assert_null(store_ahead_rows(s, ids, 100));
+        }
+        assert_int_equal(store_close(s), 0);
+    }
+    assert_int_equal(r[0].nresults, 5);
+    assert_int_equal(r[1].nresults, r[0].nresults);
+    assert_int_equal(r[1].events, r[0].events);
+    assert_int_equal(r[0].results[0].events, 768); /* the first lines of every message */
+    for (size_t i = 0; i < r[0].nresults; i++) {
+        const struct hunt_result *x = &r[0].results[i], *y = &r[1].results[i];
+        assert_int_equal(x->ioc, y->ioc);
+        assert_int_equal(x->events, y->events);
+        assert_int_equal(x->first_ns, y->first_ns);
+        assert_int_equal(x->last_ns, y->last_ns);
+        assert_int_equal(x->messages, y->messages);
+        assert_true(x->messages > 0);
+        lists_equal(&x->accounts, &y->accounts);
+        lists_equal(&x->hosts, &y->hosts);
+        lists_equal(&x->mailboxes, &y->mailboxes);
+        assert_int_equal(x->ndays, y->ndays);
+        for (size_t d = 0; d < x->ndays; d++)
+            assert_int_equal(x->days[d].events, y->days[d].events);
+        assert_int_equal(x->ntimeline, y->ntimeline);
+        for (size_t t = 0; t < x->ntimeline; t++) {
+            assert_int_equal(x->timeline[t].ts_ns, y->timeline[t].ts_ns);
+            assert_int_equal(x->timeline[t].line, y->timeline[t].line);
+            str_equal(x->timeline[t].user, y->timeline[t].user);
+            str_equal(x->timeline[t].email_to, y->timeline[t].email_to);
+        }
+    }
+    hunt_report_free(&r[0]);
+    hunt_report_free(&r[1]);
+    ioc_batch_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -638,6 +775,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hunt_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hunt_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary_over_days, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_ahead, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
