@@ -41,6 +41,10 @@ static void usage(FILE *out)
           "  -o, --output F        table (default on a terminal), json (JSON lines: one\n"
           "                        object per indicator seen, then a summary), or csv\n"
           "  -n, --limit-events N  events listed per indicator in its timeline (default 10)\n"
+          "      --threads N       threads reading the store's pages, this one included: the\n"
+          "                        others read ahead of the hunt, so a store that is not in\n"
+          "                        memory is read from the disk N requests at a time\n"
+          "                        (default $KENCHI_HUNT_THREADS, else 8; 1: one at a time)\n"
           "      --intel PATH      hunt the indicators of these files instead of the stored\n"
           "                        ones (any format `intel import` reads; repeatable)\n"
           "      --intel-type TYPE the type of plain lists' values\n"
@@ -547,7 +551,7 @@ static void print_csv(const struct hunt_report *r, FILE *out)
 
 /* ---- the verb ------------------------------------------------------------------------- */
 
-enum { OPT_SINCE = 0x200, OPT_UNTIL, OPT_IMPORT };
+enum { OPT_SINCE = 0x200, OPT_UNTIL, OPT_IMPORT, OPT_THREADS };
 
 static int parse_count(const char *opt, const char *arg, bool zero_ok, uint64_t *out)
 {
@@ -563,12 +567,14 @@ static int parse_count(const char *opt, const char *arg, bool zero_ok, uint64_t 
     return 0;
 }
 
-/* Open the store for reading, upgrading an older one first. */
-static int open_store(const char *path, struct store **out)
+/* Open the store for reading, upgrading an older one first. threads: the
+ * hunt's reading threads (0: the store's default). */
+static int open_store(const char *path, size_t threads, struct store **out)
 {
     struct store_opts so;
     store_opts_default(&so);
     so.read_only = true;
+    so.hunt_threads = threads;
     int rc = store_open(path, &so, out);
     if (rc < 0 || store_schema_version(*out) >= STORE_SCHEMA_VERSION)
         return rc;
@@ -584,6 +590,7 @@ static int open_store(const char *path, struct store **out)
     if (rc < 0)
         return store_open(path, &so, out); /* to explain */
     so.read_only = true;
+    so.hunt_threads = threads;
     return store_open(path, &so, out);
 }
 
@@ -596,12 +603,13 @@ int cmd_hunt(int argc, char **argv)
         {"until", required_argument, NULL, OPT_UNTIL},
         {"output", required_argument, NULL, 'o'},
         {"limit-events", required_argument, NULL, 'n'},
+        {"threads", required_argument, NULL, OPT_THREADS},
         INTEL_LONG_OPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *path = STORE_DEFAULT_PATH, *output = NULL;
-    uint64_t import_id = 0, limit;
+    uint64_t import_id = 0, limit, threads = 0;
     struct hunt_opts ho;
     hunt_opts_default(&ho);
     struct intel_opts io;
@@ -638,6 +646,14 @@ int cmd_hunt(int argc, char **argv)
                 return EXIT_USAGE;
             ho.timeline_events = limit > 100000 ? 100000 : (size_t)limit;
             break;
+        case OPT_THREADS:
+            if (parse_count("--threads", optarg, false, &threads) < 0)
+                return EXIT_USAGE;
+            if (threads > 64) {
+                fprintf(stderr, "kenchi hunt: --threads: at most 64\n");
+                return EXIT_USAGE;
+            }
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -660,7 +676,7 @@ int cmd_hunt(int argc, char **argv)
         output = stdout_is_tty() ? "table" : "json";
 
     struct store *s = NULL;
-    int rc = open_store(path, &s);
+    int rc = open_store(path, (size_t)threads, &s);
     if (rc < 0) {
         fprintf(stderr, "kenchi hunt: %s\n", store_errmsg(s));
         store_close(s);

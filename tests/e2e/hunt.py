@@ -189,6 +189,12 @@ try:
     ok(r129 and int(r129[0]["events"]) == hits["203.0.113.129"]["events"] and
        "hanna.richter@example.org" in r129[0]["accounts"].split("; "),
        "csv: events and accounts of a row", json.dumps(r129))
+    rc1, out1, _ = run("hunt", "--store", db, "--output", "csv", "--threads", "1")
+    rc4, out4, _ = run("hunt", "--store", db, "--output", "csv", "--threads", "4")
+    ok(rc1 == rc4 == 1 and out1 == out4 == out,
+       "--threads 1 and 4 give the same answer as the default", (rc1, rc4))
+    rc, out, err = run("hunt", "--store", db, "--threads", "0")
+    ok(rc == 2 and "--threads" in err, "--threads 0 is refused", err)
     rc, out, err = run("hunt", "--store", db, "--output", "table")
     ok(rc == 1 and "203.0.113.129" in out and "FIRST SEEN" in out and "per day:" in out
        and "warning-listed" in out and "4 indicators seen" in out,
