@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """mmdb-write.py - write a MaxMind DB (format 2.0) from a JSON list of networks.
 
-    python3 scripts/mmdb-write.py --kind asn|country NETWORKS.json OUT.mmdb
+    python3 scripts/mmdb-write.py --kind asn|country [--record-size 24|28|32] NETWORKS.json OUT.mmdb
 
 NETWORKS.json is a list of objects:
 
@@ -231,7 +231,7 @@ def record_for(kind, e):
     return r
 
 
-def build(kind, entries):
+def build(kind, entries, record_size=None):
     data = bytearray()
     offsets = {}
     leaves = []
@@ -256,11 +256,12 @@ def build(kind, entries):
     alias_ipv4_mapped(root)
     nodes = number_nodes(root)
     count = len(nodes)
-    for record_size in (24, 28, 32):
+    sizes = (record_size,) if record_size else (24, 28, 32)
+    for record_size in sizes:
         if count + 16 + len(data) < 1 << record_size:
             break
     else:
-        raise ValueError("database too large")
+        raise ValueError("database too large for %d-bit records" % record_size)
     # libmaxminddb refuses a build_epoch of 0
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0")) or 1735689600
     meta = {
@@ -281,6 +282,8 @@ def build(kind, entries):
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kind", choices=("asn", "country"), required=True)
+    ap.add_argument("--record-size", type=int, choices=(24, 28, 32),
+                    help="tree record size in bits (default: the smallest that fits)")
     ap.add_argument("networks")
     ap.add_argument("out")
     a = ap.parse_args(argv)
@@ -289,7 +292,7 @@ def main(argv):
             entries = json.load(f)
         if not isinstance(entries, list):
             raise ValueError("the networks file must hold a JSON list")
-        db = build(a.kind, entries)
+        db = build(a.kind, entries, a.record_size)
     except (OSError, ValueError, TypeError) as e:
         print("mmdb-write: %s: %s" % (a.networks, e), file=sys.stderr)
         return 1
