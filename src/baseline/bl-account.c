@@ -71,17 +71,25 @@
 
 enum vol { VOL_BYTES, VOL_ITEMS, VOL_SENT, VOL_RCPTS, VOL__N };
 
+/* Two facts per day at most for each of the two groups: downloading
+ * (bytes, items) and sending (messages, recipients) measure one behaviour
+ * twice, so they share one level and one feature name, and a mailbox
+ * re-sync is one volume fact, not two. */
 static const struct {
-    const char *feature;
-    const char *what; /* "downloaded %s today" */
-    double floor;     /* at volume_min = 1 */
+    const char *measure; /* the series, in show */
+    const char *feature; /* the fact's feature: the group's name */
+    enum vol group;      /* the series holding the group's day and level */
+    const char *what;    /* "downloaded %s today" */
+    double floor;        /* at volume_min = 1 */
     bool bytes;
     const char *tags;
 } vol_def[VOL__N] = {
-    [VOL_BYTES] = {"download-bytes", "downloaded", 50e6, true, "T1114.002"},
-    [VOL_ITEMS] = {"items-read", "read mail items:", 200, false, "T1114.002"},
-    [VOL_SENT] = {"messages-sent", "sent messages:", 50, false, "T1048"},
-    [VOL_RCPTS] = {"external-recipients", "wrote to external recipients:", 20, false, "T1048"},
+    [VOL_BYTES] = {"download-bytes", "downloads", VOL_BYTES, "downloaded", 50e6, true, "T1114.002"},
+    [VOL_ITEMS] = {"items-read", "downloads", VOL_BYTES, "read mail items:", 200, false,
+                   "T1114.002"},
+    [VOL_SENT] = {"messages-sent", "sending", VOL_SENT, "sent messages:", 50, false, "T1048"},
+    [VOL_RCPTS] = {"external-recipients", "sending", VOL_SENT, "wrote to external recipients:", 20,
+                   false, "T1048"},
 };
 
 struct acct {
@@ -479,11 +487,12 @@ static int volume_add(struct acct_mod *m, struct bl_ctx *ctx, const struct event
     if (total < 0)
         return 0;
     uint32_t day = bl_day(t);
-    if (a->vol_day[f] != day) {
-        a->vol_day[f] = day;
-        a->vol_level[f] = 0;
+    enum vol g = vol_def[f].group;
+    if (a->vol_day[g] != day) {
+        a->vol_day[g] = day;
+        a->vol_level[g] = 0;
     }
-    if (a->vol_level[f] >= 2 || history_days(a->first, t) < c->volume_min_days)
+    if (a->vol_level[g] >= 2 || history_days(a->first, t) < c->volume_min_days)
         return 0;
     double p95 = 0;
     uint32_t n = bl_series_quantile(s, t, 0.95, &p95);
@@ -494,9 +503,9 @@ static int volume_add(struct acct_mod *m, struct bl_ctx *ctx, const struct event
     int level = 0;
     if (total > floor && total > factor * p95)
         level = total > 3 * factor * p95 ? 2 : 1;
-    if (level <= a->vol_level[f])
+    if (level <= a->vol_level[g])
         return 0;
-    a->vol_level[f] = (uint8_t)level;
+    a->vol_level[g] = (uint8_t)level;
     a->dirty = true;
     char tot[32], p[32], val[32];
     fmt_amount(f, total, tot);
@@ -1399,7 +1408,7 @@ static int acct_show(void *mv, enum bl_kind kind, const char *entity, struct buf
             continue;
         bl_series_quantile(&a->vol[v], at, 0.95, &p95);
         buf_printf(json, "%s\"%s\":{\"days\":%u,\"p50\":%.0f,\"p95\":%.0f}", firstv ? "" : ",",
-                   vol_def[v].feature, n, p50, p95);
+                   vol_def[v].measure, n, p50, p95);
         firstv = false;
     }
     buf_putc(json, '}');

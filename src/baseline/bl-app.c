@@ -57,6 +57,7 @@ struct app {
     uint32_t user_consent;  /* last user consent seen, 0: none */
     uint32_t reads;         /* MailItemsAccessed records (saturating) */
     uint32_t fact_t;        /* last mailbox fact (rate limit) */
+    uint8_t read_score;     /* score x 10 of the first read, when it was a fact */
     struct bl_seen mailboxes;
     bool dirty;
 };
@@ -232,11 +233,22 @@ static int app_reads(struct app_mod *m, struct bl_ctx *ctx, const struct event *
         bool admin = a->admin_consent && (int64_t)t - (int64_t)a->admin_consent < learning;
         score = admin ? 0.3 : 1.2;
         a->fact_t = t;
+        a->read_score = admin ? 3 : 12;
         rc = emit(m, ctx, ev, BL_APPLICATION, id, "mail-read", mb, id, score,
                   "application %s, named in the audit log for %u days, had never read mail; "
                   "it now reads the mailbox of %s%s",
                   id, days_between(a->first, t), mb,
                   admin ? " (an admin consent for it was seen recently)" : "");
+    } else if (isnew == 1 && a->read_score >= 10 &&
+               (int64_t)t - (int64_t)a->first_read <
+                   (m->cfg->window_s > 0 ? m->cfg->window_s : 3600)) {
+        /* the mailboxes read right after a first read count as much */
+        score = a->read_score / 10.0;
+        a->fact_t = t;
+        rc = emit(m, ctx, ev, BL_APPLICATION, id, "mail-read", mb, id, score,
+                  "application %s, which had never read mail before %u minutes ago, reads "
+                  "another mailbox, %s (%u mailboxes)",
+                  id, (t - a->first_read) / 60u, mb, a->mailboxes.n);
     } else if (isnew == 1 && !old) {
         score = a->admin_consent ? 0.3 : 1.0;
         if (score < 1.0 && a->fact_t && t < a->fact_t + FACT_GAP_S)
@@ -266,7 +278,7 @@ static int app_reads(struct app_mod *m, struct bl_ctx *ctx, const struct event *
         return rc;
     return emit(m, ctx, ev, BL_ACCOUNT, mb, "mailbox-reader", id, id, score,
                 "the mailbox of %s is read by application %s, %s", mb, id,
-                never && old ? "which had never read mail" : "new and without an admin consent");
+                old ? "which had never read mail before" : "new and without an admin consent");
 }
 
 /* Every GUID in s (not a service principal's object id) is a consented
@@ -423,6 +435,7 @@ static void app_write(const struct app_mod *m, const struct app *a, struct buf *
     bl_w_u64(b, a->user_consent);
     bl_w_u64(b, a->reads);
     bl_w_u64(b, a->fact_t);
+    bl_w_u64(b, a->read_score);
     bl_seen_write(b, &a->mailboxes, m->labels);
 }
 
@@ -496,6 +509,10 @@ static int app_load(void *mv, enum bl_kind kind, const char *entity, const void 
     a->user_consent = r_u32(&r);
     a->reads = r_u32(&r);
     a->fact_t = r_u32(&r);
+    uint64_t rs = bl_r_u64(&r);
+    if (rs > 12)
+        r.bad = true;
+    a->read_score = (uint8_t)rs;
     bl_seen_read(&r, &a->mailboxes, m->labels);
     if (r.bad || r.p != r.end || !a->first || a->t.last < a->first) {
         app_free(a);
