@@ -26,10 +26,10 @@
  * Joins. Postfix logs a submission (`client=` with sasl_username) and its
  * deliveries on different lines that share the queue id; Dovecot logs the
  * client address at login and the byte counters at logout, sharing the
- * session id. Two direct-mapped tables of 2^16 slots (host + id -> what the
- * later line needs, with its event time) carry that over; an entry older
- * than a day is ignored, a colliding id overwrites the older entry. Both
- * are fixed-size: the join costs no allocation and never grows.
+ * session id. Two direct-mapped tables of 2^16 slots (allocated on first use) (host + id -> what
+ * the later line needs, with its event time) carry that over; an entry older than a day is ignored,
+ * a colliding id overwrites the older entry. Both are fixed-size: the join costs no allocation and
+ * never grows.
  *
  * The organisation. One pseudo-entity, "(organisation)", holds what is
  * shared: the first event time (the organisation's history), the recipient
@@ -401,13 +401,19 @@ static uint64_t pend_key(const struct event *ev, struct str id)
     return bl_hash(tmp, n);
 }
 
-static struct pend *pend_slot(struct pend *tab, uint64_t key)
+/* The slot of key in *tab, allocated on first use (NULL on ENOMEM: the
+ * join is then lost, nothing else). */
+static struct pend *pend_slot(struct pend **tab, uint64_t key)
 {
-    return &tab[(key >> 20) & ((1u << PEND_BITS) - 1)];
+    if (!*tab && !(*tab = calloc(1u << PEND_BITS, sizeof **tab)))
+        return NULL;
+    return &(*tab)[(key >> 20) & ((1u << PEND_BITS) - 1)];
 }
 
-static struct pend *pend_get(struct pend *tab, uint64_t key, uint32_t t)
+static struct pend *pend_get(struct pend **tab, uint64_t key, uint32_t t)
 {
+    if (!*tab)
+        return NULL;
     struct pend *p = pend_slot(tab, key);
     if (p->key != key || p->t + PEND_TTL_S < t)
         return NULL;
@@ -841,12 +847,13 @@ static int on_postfix(struct acct_mod *m, struct bl_ctx *ctx, const struct event
         int rc = activity(m, ctx, ev, t, &x, &a);
         if (rc < 0 || !a)
             return rc;
-        struct pend *p = pend_slot(m->queue, key);
-        *p = (struct pend){.key = key, .val = a->t.h, .t = t};
+        struct pend *p = pend_slot(&m->queue, key);
+        if (p)
+            *p = (struct pend){.key = key, .val = a->t.h, .t = t};
         return 0;
     }
     if (str_is(action, "removed")) {
-        struct pend *p = pend_get(m->queue, key, t);
+        struct pend *p = pend_get(&m->queue, key, t);
         if (p)
             p->key = 0;
         return 0;
@@ -868,7 +875,7 @@ static int on_postfix(struct acct_mod *m, struct bl_ctx *ctx, const struct event
         if (domain_internal(m, odom, odn))
             return forwarding(m, ctx, ev, t, orig, to, "Postfix delivery with orig_to", NULL);
     }
-    struct pend *p = pend_get(m->queue, key, t);
+    struct pend *p = pend_get(&m->queue, key, t);
     struct acct *a = NULL;
     if (p) {
         a = (struct acct *)bl_table_get_hash(&m->tab, p->val);
@@ -892,8 +899,9 @@ static int on_dovecot(struct acct_mod *m, struct bl_ctx *ctx, const struct event
         int rc = activity(m, ctx, ev, t, &x, &a);
         if (rc == 0 && session.n && x.has_addr) {
             uint64_t key = pend_key(ev, session);
-            struct pend *p = pend_slot(m->sess, key);
-            *p = (struct pend){.key = key, .t = t, .addr = x.addr};
+            struct pend *p = pend_slot(&m->sess, key);
+            if (p)
+                *p = (struct pend){.key = key, .t = t, .addr = x.addr};
         }
         return rc;
     }
@@ -911,7 +919,7 @@ static int on_dovecot(struct acct_mod *m, struct bl_ctx *ctx, const struct event
     act_init(&x, ev, "session");
     if (session.n) {
         uint64_t key = pend_key(ev, session);
-        struct pend *p = pend_get(m->sess, key, t);
+        struct pend *p = pend_get(&m->sess, key, t);
         if (p) {
             x.addr = p->addr;
             x.has_addr = true;
@@ -1106,14 +1114,9 @@ static void *acct_create(const struct bl_config *c, struct bl_labels *labels)
     bl_table_init(&m->tab);
     bl_seen_init(&m->org_domains, ORG_DOMAINS);
     bl_seen_init(&m->internal, INTERNAL_MAX);
-    m->queue = calloc(1u << PEND_BITS, sizeof *m->queue);
-    m->sess = calloc(1u << PEND_BITS, sizeof *m->sess);
     if (c->ninternal_networks)
         m->internal_nets.v = calloc(c->ninternal_networks, sizeof *m->internal_nets.v);
-    if (!m->queue || !m->sess || (c->ninternal_networks && !m->internal_nets.v)) {
-        free(m->queue);
-        free(m->sess);
-        free(m->internal_nets.v);
+    if (c->ninternal_networks && !m->internal_nets.v) {
         free(m);
         return NULL;
     }
@@ -1391,6 +1394,13 @@ static int acct_show(void *mv, enum bl_kind kind, const char *entity, struct buf
     buf_printf(json, ",\"hours\":{\"events\":%u,\"by_hour_utc\":[", a->hours.total);
     for (int h = 0; h < 24; h++)
         buf_printf(json, "%s%u", h ? "," : "", hod[h]);
+    buf_puts(json, "],\"by_weekday\":[");
+    for (unsigned wd = 0; wd < 7; wd++) {
+        uint32_t sum = 0;
+        for (unsigned i = 0; i < 24; i++)
+            sum += a->hours.c[wd * 24 + i];
+        buf_printf(json, "%s%u", wd ? "," : "", sum);
+    }
     buf_puts(json, "],\"active_hours_utc\":[");
     bool firsth = true;
     for (int h = 0; h < 24; h++)
@@ -1452,8 +1462,11 @@ static void acct_stats(void *mv, struct bl_module_stats *st)
     *st = m->st;
     st->entities = m->tab.n;
     uint64_t bytes = sizeof *m + bl_table_bytes(&m->tab) + bl_seen_bytes(&m->org_domains) +
-                     bl_seen_bytes(&m->internal) +
-                     2 * ((1u << PEND_BITS) * sizeof(struct pend) + ALLOC_OVERHEAD);
+                     bl_seen_bytes(&m->internal);
+    struct pend *tabs[] = {m->queue, m->sess};
+    for (size_t i = 0; i < 2; i++)
+        if (tabs[i])
+            bytes += (1u << PEND_BITS) * sizeof(struct pend) + ALLOC_OVERHEAD;
     uint32_t pos = 0;
     struct bl_tent *e;
     while ((e = bl_table_next(&m->tab, &pos)))

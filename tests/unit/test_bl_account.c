@@ -17,6 +17,7 @@
 
 #include "baseline/bl-geo.h"
 #include "baseline/bl-module.h"
+#include "baseline/bl-table.h"
 #include "util/arena.h"
 #include "util/timeconv.h"
 
@@ -806,9 +807,71 @@ static void test_app_backup_admin_consent(void **state)
     h_free(&h);
 }
 
+/* ---- the profile table --------------------------------------------------- */
+
+static void test_table(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static struct bl_tent ents[N];
+    static bool in[N];
+    static char ids[N][16];
+    struct bl_table t;
+    bl_table_init(&t);
+    uint32_t seed = 7, live = 0;
+    for (int round = 0; round < 40000; round++) {
+        seed = seed * 1103515245u + 12345u;
+        int k = (int)((seed >> 8) % N);
+        if (!ids[k][0]) {
+            snprintf(ids[k], sizeof ids[k], "id%d", k);
+            ents[k].id = ids[k];
+            ents[k].h = bl_hash(ids[k], strlen(ids[k]));
+        }
+        if (in[k]) {
+            assert_ptr_equal(bl_table_get(&t, ids[k], strlen(ids[k])), &ents[k]);
+            if (seed & 0x10000) {
+                bl_table_remove(&t, &ents[k]);
+                in[k] = false;
+                live--;
+            } else {
+                bl_table_touch(&t, &ents[k], (uint32_t)round);
+            }
+        } else {
+            assert_null(bl_table_get(&t, ids[k], strlen(ids[k])));
+            assert_int_equal(bl_table_insert(&t, &ents[k]), 0);
+            in[k] = true;
+            live++;
+        }
+        assert_int_equal(t.n, live);
+    }
+    /* iteration sees every entry once; removing while iterating works */
+    uint32_t pos = 0, seen = 0;
+    struct bl_tent *e;
+    while ((e = bl_table_next(&t, &pos))) {
+        seen++;
+        int k = atoi(e->id + 2);
+        assert_true(in[k]);
+        if (k % 2) {
+            bl_table_remove_at(&t, &pos);
+            in[k] = false;
+        }
+    }
+    assert_true(seen >= live);
+    for (int k = 0; k < N; k++)
+        if (ids[k][0])
+            assert_true((bl_table_get(&t, ids[k], strlen(ids[k])) != NULL) == in[k]);
+    /* the activity list holds exactly the entries */
+    uint32_t listed = 0;
+    for (e = t.oldest; e; e = e->next)
+        listed++;
+    assert_int_equal(listed, t.n);
+    bl_table_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table),
         cmocka_unit_test(test_learning_quiet),
         cmocka_unit_test(test_first_seen_network),
         cmocka_unit_test(test_geo_lookup),
