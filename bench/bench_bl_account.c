@@ -47,8 +47,7 @@ static int no_emit(void *o, const struct bl_fact *f)
     return 0;
 }
 
-static struct str S(const char *s)
-{
+static struct str S(const char *s) {
     return (struct str){s, strlen(s)};
 }
 
@@ -77,8 +76,8 @@ int main(int argc, char **argv)
             for (unsigned k = 0; k < 4; k++) {
                 uint32_t t = T0 + d * 86400u + (7 + (u % 3) + 3 * k) * 3600u + u % 3000;
                 unsigned which = k == 3 ? (d % 3 == 0 ? 2 : 1) : 0;
-                snprintf(ip, sizeof ip, "%u.%u.%u.%u", 20 + which * 60 + (u >> 16),
-                         (u >> 8) & 255, u & 255, 1 + k);
+                snprintf(ip, sizeof ip, "%u.%u.%u.%u", 20 + which * 60 + (u >> 16), (u >> 8) & 255,
+                         u & 255, 1 + k);
                 struct event ev;
                 event_init(&ev, &a);
                 ev.format = "dovecot";
@@ -116,8 +115,7 @@ int main(int argc, char **argv)
                 ev.core[CORE_EVENT_ACTION] = S("MailItemsAccessed");
                 event_add_copy(&ev, "ClientInfoString", k ? "Client=REST" : "Client=MSExchangeRPC",
                                k ? 11 : 20, VT_STRING);
-                event_add_copy(&ev, "AppId", "d3590ed6-52b3-4102-aeff-aad2292ab01c", 36,
-                               VT_STRING);
+                event_add_copy(&ev, "AppId", "d3590ed6-52b3-4102-aeff-aad2292ab01c", 36, VT_STRING);
                 event_add_copy(&ev, "MailboxOwnerUPN", user, strlen(user), VT_STRING);
                 bl_account_module.on_event(m, &ctx, &ev);
                 events++;
@@ -153,8 +151,8 @@ int main(int argc, char **argv)
     long rss1 = rss_kb();
     double measured = (double)(rss1 - rss0) * 1024;
     double labels_b = (double)bl_labels_bytes(&labels);
-    printf("accounts %llu, days %u, events %lu, facts %lu\n", (unsigned long long)st.entities,
-           days, events, facts);
+    printf("accounts %llu, days %u, events %lu, facts %lu\n", (unsigned long long)st.entities, days,
+           events, facts);
     printf("module estimate (stats.bytes): %.1f MB, %.0f B per account\n", st.bytes / 1e6,
            (double)st.bytes / (double)(st.entities ? st.entities : 1));
     printf("label pool (engine-owned): %.1f MB (%u labels)\n", labels_b / 1e6, labels.n);
