@@ -481,6 +481,8 @@ static int volume_add(struct acct_mod *m, struct bl_ctx *ctx, const struct event
 {
     const struct bl_account_conf *c = &m->cfg->account;
     struct bl_series *s = &a->vol[f];
+    if (amount > 1e15)
+        amount = 1e15; /* a counter from outside must not make a day infinite */
     if (!s->n) {
         /* the series covers the account's whole history, not only the
          * days since this feature was first used */
