@@ -367,22 +367,32 @@ static void test_volume(void **state)
     for (int k = 0; k < 3; k++)
         logout(&h, T0 + 20 * DAY + (9 + k) * 3600, "dave@example.org", 10e6, 20);
     assert_int_equal(count_facts(&h, NULL, 0), 0);
-    /* 32x, in four sessions: 0.8 when crossing 10x, 0.9 when crossing 30x
-     * (bytes and items are one group: two facts, not four) */
+    /* 32x from the usual network, in four sessions: 0.8 when crossing 10x;
+     * bytes and items are one group: one fact, not two */
     for (int k = 0; k < 4; k++)
         logout(&h, T0 + 21 * DAY + (9 + k) * 3600, "dave@example.org", 80e6, 200);
-    assert_int_equal(count_facts(&h, "downloads", 0), 2);
-    assert_int_equal(h.nf, 2);
+    assert_int_equal(count_facts(&h, "downloads", 0), 1);
+    assert_int_equal(h.nf, 1);
     const struct fact *f = find_fact(&h, "downloads");
     assert_true(f->score == 0.8);
     assert_string_equal(f->detector, BL_DET_VOLUME);
+    assert_string_equal(f->net, ""); /* logouts without their login */
     assert_non_null(strstr(f->text, "95th percentile (10 MB) over 21 days"));
-    f = &h.f[h.nf - 1];
-    assert_true(f->score == 0.9);
-    assert_non_null(strstr(f->text, "downloaded 320 MB today, 32"));
     /* once per level and day */
     logout(&h, T0 + 21 * DAY + 15 * 3600, "dave@example.org", 80e6, 10);
+    assert_int_equal(count_facts(&h, "downloads", 0), 1);
+    /* from a network first used today: 0.9 when crossing 30x */
+    h.nf = 0;
+    normal_days(&h, "ed@example.org", 0, 21);
+    for (int k = 0; k < 4; k++) {
+        login(&h, T0 + 21 * DAY + (8 + k) * 3600, "ed@example.org", "203.0.113.60");
+        logout(&h, T0 + 21 * DAY + (9 + k) * 3600, "ed@example.org", 80e6, 10);
+    }
     assert_int_equal(count_facts(&h, "downloads", 0), 2);
+    f = &h.f[h.nf - 1];
+    assert_true(f->score == 0.9);
+    assert_string_equal(f->net, "203.0.113.0/24");
+    assert_non_null(strstr(f->text, "downloaded 320 MB today, 32"));
     h_free(&h);
 }
 
