@@ -702,7 +702,11 @@ void bl_series_write(struct buf *b, const struct bl_series *s)
 void bl_series_read(struct bl_r *r, struct bl_series *s)
 {
     uint32_t period = r_u32(r), newest = r_u32(r), n = r_u32(r);
-    if (r->bad || period != s->period || n > s->cap || n > (uint32_t)(r->end - r->p) / 8u + 1u) {
+    /* n beyond the ring (or the input) would size the array below from
+     * outside data; a newest period whose start does not fit in 32 bits
+     * would wrap. */
+    if (r->bad || period != s->period || n > s->cap || n > (uint32_t)(r->end - r->p) / 8u + 1u ||
+        newest > UINT32_MAX / s->period) {
         r->bad = true;
         return;
     }
