@@ -194,6 +194,8 @@ static const struct {
      migrate_v2},
     /* 3: alerts, read offsets (the live daemon, store-live.c) */
     {3, store_live_schema_v3, NULL},
+    /* 4: baseline profiles and facts (store-baseline.c) */
+    {4, store_baseline_schema_v4, NULL},
 };
 
 /* ---- errors -------------------------------------------------------------- */
