@@ -983,12 +983,13 @@ static int put_profile(void *o, enum bl_kind kind, const char *entity, const voi
     return 0;
 }
 
-int baseline_take_rows(struct baseline *b, bool all, struct store_bl_rows *out)
+int baseline_take_rows(struct baseline *b, unsigned what, struct store_bl_rows *out)
 {
     memset(out, 0, sizeof(*out));
     buf_clear(&b->rows_text);
     b->nrp = 0;
-    for (size_t i = 0; i < b->nmod; i++) {
+    bool all = what & BL_SAVE_ALL;
+    for (size_t i = 0; (what & (BL_SAVE_PROFILES | BL_SAVE_ALL)) && i < b->nmod; i++) {
         struct rows_ctx rc = {b, b->ops[i]->name};
         if (!b->ops[i]->save)
             continue;
@@ -996,7 +997,8 @@ int baseline_take_rows(struct baseline *b, bool all, struct store_bl_rows *out)
         if (r < 0)
             return r;
     }
-    if (b->npend > b->caprf) {
+    size_t nf = what & BL_SAVE_FACTS ? b->npend : 0;
+    if (nf > b->caprf) {
         struct store_bl_fact *f = realloc(b->rf, b->npend * sizeof(*f));
         if (!f)
             return -ENOMEM;
@@ -1006,7 +1008,7 @@ int baseline_take_rows(struct baseline *b, bool all, struct store_bl_rows *out)
     /* the pending facts' text after the profiles'; then every offset
      * becomes a pointer (the text no longer moves) */
     size_t base = b->rows_text.len;
-    if (b->pend_text.len)
+    if (nf && b->pend_text.len)
         buf_append(&b->rows_text, b->pend_text.data, b->pend_text.len);
     const char *t = b->rows_text.data;
     for (size_t i = 0; i < b->nrp; i++) {
@@ -1014,7 +1016,7 @@ int baseline_take_rows(struct baseline *b, bool all, struct store_bl_rows *out)
         b->rp[i].blob = t + (uintptr_t)b->rp[i].blob;
     }
 #define PSTR(off) ((off) == SIZE_MAX ? NULL : t + base + (off))
-    for (size_t i = 0; i < b->npend; i++) {
+    for (size_t i = 0; i < nf; i++) {
         const struct pending *p = &b->pend[i];
         b->rf[i] = (struct store_bl_fact){p->ts_ns,         bl_kind_name((enum bl_kind)p->kind),
                                           PSTR(p->entity),  PSTR(p->det),
@@ -1026,18 +1028,20 @@ int baseline_take_rows(struct baseline *b, bool all, struct store_bl_rows *out)
     out->p = b->rp;
     out->np = b->nrp;
     out->f = b->rf;
-    out->nf = b->npend;
+    out->nf = nf;
     b->st.profiles_saved += b->nrp;
-    b->st.facts_saved += b->npend;
-    b->npend = 0;
-    buf_clear(&b->pend_text);
+    b->st.facts_saved += nf;
+    if (nf) {
+        b->npend = 0;
+        buf_clear(&b->pend_text);
+    }
     return 0;
 }
 
 int baseline_save(struct baseline *b, struct store *s, bool all)
 {
     struct store_bl_rows r;
-    int rc = baseline_take_rows(b, all, &r);
+    int rc = baseline_take_rows(b, BL_SAVE_FACTS | (all ? BL_SAVE_ALL : BL_SAVE_PROFILES), &r);
     if (rc < 0)
         return rc;
     return r.np || r.nf ? store_baseline_save(s, &r) : 0;

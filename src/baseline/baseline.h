@@ -144,11 +144,14 @@ void baseline_keep_facts(struct baseline *b, bool on);
 int baseline_load(struct baseline *b, struct store *s);
 /* Load the saved profiles of one entity only (kind -1: any kind). */
 int baseline_load_entity(struct baseline *b, struct store *s, int kind, const char *entity);
-/* The rows to save: the profiles that changed since the last call (all
- * of them when all) and the facts kept since. *out points into the
- * engine, valid until the next call or baseline_free(). 0 or -ENOMEM. */
+/* The rows to save: with BL_SAVE_PROFILES the profiles that changed since
+ * they were last taken (all of them with BL_SAVE_ALL), with BL_SAVE_FACTS
+ * the facts kept since the last call that took them. *out points into
+ * the engine, valid until the next call or baseline_free(). 0, or a
+ * module's negative errno. */
+enum { BL_SAVE_FACTS = 1, BL_SAVE_PROFILES = 2, BL_SAVE_ALL = 4 };
 struct store_bl_rows;
-int baseline_take_rows(struct baseline *b, bool all, struct store_bl_rows *out);
+int baseline_take_rows(struct baseline *b, unsigned what, struct store_bl_rows *out);
 /* Take the rows and save them in s in one transaction (scan). */
 int baseline_save(struct baseline *b, struct store *s, bool all);
 

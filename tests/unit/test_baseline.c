@@ -506,15 +506,20 @@ static void test_persistence(void **state)
     assert_int_equal(baseline_save(f->b, s, false), 0);
     /* nothing changed: nothing more to save; the same fact twice is kept once */
     struct store_bl_rows r;
-    assert_int_equal(baseline_take_rows(f->b, false, &r), 0);
+    assert_int_equal(baseline_take_rows(f->b, BL_SAVE_FACTS | BL_SAVE_PROFILES, &r), 0);
     assert_int_equal(r.np, 0);
+    assert_int_equal(r.nf, 0);
+    /* all profiles, whether they changed or not; facts left for later */
+    feed(f, "bob", 25, "fs:client:0.1:x", NULL, NULL);
+    assert_int_equal(baseline_take_rows(f->b, BL_SAVE_ALL, &r), 0);
+    assert_int_equal(r.np, 2);
     assert_int_equal(r.nf, 0);
     feed(f, "bob", 30, "time:hour:0.4:02h", NULL, NULL);
     assert_int_equal(baseline_save(f->b, s, false), 0);
     struct baseline_stats st;
     baseline_stats(f->b, &st);
-    assert_int_equal(st.profiles_saved, 3);
-    assert_int_equal(st.facts_saved, 2);
+    assert_int_equal(st.profiles_saved, 5);
+    assert_int_equal(st.facts_saved, 3);
     /* a blob the module refuses */
     struct store_bl_profile bad = {"test", "account", "mallory", "garbage", 7, 1};
     struct store_bl_rows br = {&bad, 1, NULL, 0};
@@ -549,7 +554,7 @@ static void test_persistence(void **state)
     /* the facts, oldest first; the newest one alone */
     struct facts_seen fs = {0, ""};
     assert_int_equal(store_baseline_facts(s, "account", NULL, 0, fact_cb, &fs), 0);
-    assert_int_equal(fs.n, 2);
+    assert_int_equal(fs.n, 3);
     assert_string_equal(fs.last, "bob time hour 0.4");
     fs.n = 0;
     assert_int_equal(store_baseline_facts(s, "account", "alice", 1, fact_cb, &fs), 0);
