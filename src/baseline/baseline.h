@@ -142,7 +142,8 @@ void baseline_keep_facts(struct baseline *b, bool on);
  * are counted (stats: profiles_refused) and skipped. Returns 0 or a
  * negative errno (store_errmsg explains). */
 int baseline_load(struct baseline *b, struct store *s);
-/* Load the saved profiles of one entity only (kind -1: any kind). */
+/* Load the saved profiles of one entity only (kind -1: any kind), with
+ * the module-wide ones (store_baseline_profiles). */
 int baseline_load_entity(struct baseline *b, struct store *s, int kind, const char *entity);
 /* The rows to save: with BL_SAVE_PROFILES the profiles that changed since
  * they were last taken (all of them with BL_SAVE_ALL), with BL_SAVE_FACTS

@@ -244,8 +244,10 @@ static void read_suppress(struct conf_ctx *cx, const struct ynode *list, struct 
             else
                 s->network = strdup(v);
         }
-        if (!s->entity && !s->application && !s->feature && !s->detector && !s->network &&
-            !ynode_get(m, "network") && s->kind < 0 && !ynode_get(m, "kind"))
+        bool named = false;
+        for (size_t k = 0; keys[k]; k++)
+            named |= ynode_get(m, keys[k]) != NULL;
+        if (!named)
             conf_error(cx, m,
                        "suppress: a suppression names at least one of kind, entity, network, "
                        "application, detector, feature (an empty one would drop every fact)");

@@ -155,7 +155,8 @@ int store_baseline_profiles(struct store *s, const char *kind, const char *entit
     sqlite3_stmt *st;
     int q = sqlite3_prepare_v2(db,
                                "SELECT module, kind, entity, blob, updated FROM bl_profiles"
-                               " WHERE (?1 IS NULL OR kind=?1) AND (?2 IS NULL OR entity=?2)"
+                               " WHERE (?1 IS NULL OR kind=?1) AND (?2 IS NULL OR entity=?2"
+                               " OR entity GLOB '(*')"
                                " ORDER BY kind, entity, module",
                                -1, &st, NULL);
     if (q != SQLITE_OK)

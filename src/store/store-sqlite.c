@@ -34,6 +34,7 @@
  *   hunt_days(day, class, part, fps)         the day summary (store-summary.c)
  *   intel_imports, intel_metas, intel, state (store-intel.c)
  *   alerts, tail_offsets (schema 3, store-live.c)
+ *   bl_profiles, bl_facts (schema 4, store-baseline.c)
  *
  * events has an implicit rowid in arrival order, so a time range read
  * touches neighbouring pages. ts is UTC nanoseconds (NULL: no time). pos is

@@ -478,8 +478,10 @@ int store_live_commit_baseline(struct store *s, const struct store_alert *a, siz
                                size_t nstate, const struct store_bl_rows *r, uint64_t *added,
                                uint64_t *last_seq);
 /* The saved profiles of kind (NULL: any) and entity (NULL: any), by
- * module, kind and entity. cb returns 0 to go on. A store of an older
- * schema has none (0). */
+ * kind, entity and module. With an entity, the module-wide profiles of
+ * that kind come too: what a module learns across entities is saved under
+ * a name in parentheses ("(organisation)"), which no entity id has. cb
+ * returns 0 to go on. A store of an older schema has none (0). */
 int store_baseline_profiles(struct store *s, const char *kind, const char *entity,
                             int (*cb)(void *opaque, const struct store_bl_profile *p),
                             void *opaque);
