@@ -918,21 +918,29 @@ void baseline_keep_facts(struct baseline *b, bool on)
     b->keep_facts = on;
 }
 
-static int load_one(void *opaque, const struct store_bl_profile *p)
+int baseline_load_blob(struct baseline *b, const char *module, const char *kind, const char *entity,
+                       const void *blob, size_t n)
 {
-    struct baseline *b = opaque;
-    int kind = bl_kind_by_name(p->kind);
+    int k = bl_kind_by_name(kind);
     for (size_t i = 0; i < b->nmod; i++) {
-        if (strcmp(b->ops[i]->name, p->module))
+        if (strcmp(b->ops[i]->name, module))
             continue;
-        if (kind < 0 ||
-            b->ops[i]->load(b->mod[i], (enum bl_kind)kind, p->entity, p->blob, p->n) < 0)
+        if (k < 0 || b->ops[i]->load(b->mod[i], (enum bl_kind)k, entity, blob, n) < 0) {
             b->st.profiles_refused++;
-        else
-            b->st.profiles_loaded++;
+            return -EINVAL;
+        }
+        b->st.profiles_loaded++;
         return 0;
     }
-    return 0; /* a module this build does not run */
+    return -ENOENT;
+}
+
+static int load_one(void *opaque, const struct store_bl_profile *p)
+{
+    /* a refused blob is counted; a module this build does not run is
+     * skipped: neither stops the load */
+    baseline_load_blob(opaque, p->module, p->kind, p->entity, p->blob, p->n);
+    return 0;
 }
 
 int baseline_load(struct baseline *b, struct store *s)

@@ -145,6 +145,12 @@ int baseline_load(struct baseline *b, struct store *s);
 /* Load the saved profiles of one entity only (kind -1: any kind), with
  * the module-wide ones (store_baseline_profiles). */
 int baseline_load_entity(struct baseline *b, struct store *s, int kind, const char *entity);
+/* Hand one saved profile to the module named module (as
+ * store_baseline_profiles gives them). Returns 0, -EINVAL for a blob the
+ * module refuses or an unknown kind (counted as profiles_refused), -ENOENT
+ * for a module this build does not run. */
+int baseline_load_blob(struct baseline *b, const char *module, const char *kind, const char *entity,
+                       const void *blob, size_t n);
 /* The rows to save: with BL_SAVE_PROFILES the profiles that changed since
  * they were last taken (all of them with BL_SAVE_ALL), with BL_SAVE_FACTS
  * the facts kept since the last call that took them. *out points into

@@ -7,8 +7,9 @@ written here, where the second run's first-seen facts know the first run's
 networks (a fresh store given the second file alone has too little history
 to say anything); a suppression by network; `kenchi baseline show` (the
 profile, the facts, exit 1 for an unknown entity, exit 3 without a store)
-and `kenchi baseline list`."""
-import json, os, subprocess, tempfile, shutil
+and `kenchi baseline list`; `kenchi run` saving profiles and facts in
+its store (read back after a SIGHUP and at shutdown)."""
+import json, os, signal, subprocess, tempfile, shutil, time
 
 KENCHI = os.environ.get("KENCHI", "build/debug/kenchi")
 n = 0
@@ -173,6 +174,56 @@ try:
         ok(rc == 0 and s3 and s3["suppressed"] >= 1 and
            not any(f.get("value") == "198.51.100.0/24" for f in json.loads(out2)["facts"]),
            "suppression by network: the fact is dropped and counted", err + out2)
+
+    # ---- kenchi run: profiles and facts in its store --------------------
+    if "account" not in modules:
+        skip("kenchi run: profiles and facts saved, kept across SIGHUP",
+             "the account baseline module is not part of this build")
+    else:
+        live = path("live")
+        os.mkdir(live)
+        shutil.copy(logs_a, os.path.join(live, "a.log"))
+        ldb = path("live.db")
+        with open(path("live.yml"), "w") as f:
+            f.write(f"store: {ldb}\ntimezone: UTC\nsources:\n"
+                    f"  - {{type: file, paths: ['{live}/*.log'], format: syslog}}\n"
+                    "baselines:\n  window: 2h\n")
+        errf = open(path("live.err"), "w")
+        proc = subprocess.Popen([KENCHI, "run", "--config", path("live.yml")],
+                                stdin=subprocess.DEVNULL, stdout=errf, stderr=errf)
+        def log():
+            with open(path("live.err")) as f:
+                return f.read()
+        def wait_for(pred, deadline=60):
+            end = time.monotonic() + deadline
+            while time.monotonic() < end:
+                if pred():
+                    return True
+                time.sleep(0.1)
+            return False
+        try:
+            # a SIGHUP while the first file's profiles are in memory only (they
+            # are saved at most once a minute, and at shutdown): they stay;
+            # then the second file, whose new network is a fact
+            wait_for(lambda: "baselines: 0 profiles loaded" in log())
+            proc.send_signal(signal.SIGHUP)
+            wait_for(lambda: "reload done" in log())
+            shutil.copy(logs_b, os.path.join(live, "b.log"))
+            def fact_b():  # facts are saved with every commit
+                r = run("baseline", "show", "--store", ldb, "-o", "json", "alice@example.org")
+                return r[0] == 0 and "198.51.100.0/24" in r[1]
+            got = wait_for(fact_b)
+            proc.send_signal(signal.SIGTERM)
+            rc = proc.wait(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            errf.close()
+        rc2, out, err = run("baseline", "show", "--store", ldb, "-o", "json", "alice@example.org")
+        shown = json.loads(out) if out else {}
+        ok(got and rc == 0 and rc2 == 0 and "account" in shown.get("profiles", {}) and
+           any(f.get("value") == "198.51.100.0/24" for f in shown.get("facts", [])),
+           "kenchi run: profiles and facts saved, kept across SIGHUP", log()[-2000:] + out + err)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 print(f"1..{n}")

@@ -3,9 +3,10 @@
  * level decides, an entity pages again only when its level rises or the
  * window has passed, suppressions (entity, CIDR, detector, application,
  * kind) drop facts but count them, the same input gives byte-identical
- * alerts, profiles and facts go through a store and come back, blobs a
- * module refuses are counted, aging forgets idle timelines, the entity
- * limit holds, and the configuration is checked (levels, CIDRs). */
+ * alerts, profiles and facts go through a store and come back (and a
+ * schema 3 store is upgraded), blobs a module refuses are counted, aging
+ * forgets idle timelines, the entity limit holds, and the configuration is
+ * checked (levels, CIDRs) and read from YAML (config-baselines.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 
 #include "baseline/baseline.h"
 #include "baseline/bl-module.h"
+#include "config/config.h"
 #include "detect/detector.h"
 #include "store/store.h"
 #include "util/timeconv.h"
@@ -695,6 +697,64 @@ static void test_config_checks(void **state)
     assert_int_equal(bl_kind_by_name("nope"), -1);
 }
 
+static void test_config_section(void **state)
+{
+    (void)state;
+    static const char good[] =
+        "store: /tmp/x.db\n"
+        "baselines:\n"
+        "  learning: 3d\n"
+        "  window: 30m\n"
+        "  levels: {low: 0.5, medium: 1, high: 1.5, critical: 2.5}\n"
+        "  internal_domains: [Example.ORG]\n"
+        "  servers: [192.0.2.25, 2001:db8::/48]\n"
+        "  accounts: {volume_factor: 12.5, hour_width: 2}\n"
+        "  hosts: {bytes_min: 1GB, dns_ttl: 2h}\n"
+        "  spraying: {window: 3d}\n"
+        "  suppress:\n"
+        "    - {kind: host, network: 198.51.100.0/24, detector: beaconing}\n";
+    struct bl_config c;
+    struct config_sections sec;
+    assert_int_equal(config_parse_baselines("t.yml", good, strlen(good), NULL, &c, &sec), 0);
+    assert_false(sec.sources);
+    assert_true(sec.baselines);
+    assert_int_equal(c.learning_s, 3 * 86400);
+    assert_int_equal(c.window_s, 1800);
+    assert_true(c.level_low == 0.5 && c.level_critical == 2.5);
+    assert_int_equal(c.ninternal_domains, 1);
+    assert_string_equal(c.internal_domains[0], "example.org");
+    assert_int_equal(c.nservers, 2);
+    assert_true(c.account.volume_factor == 12.5);
+    assert_int_equal(c.account.hour_width, 2);
+    assert_int_equal(c.account.max_values, 64); /* the default stays */
+    assert_int_equal(c.host.bytes_min, 1000000000);
+    assert_int_equal(c.host.dns_ttl_s, 7200);
+    assert_int_equal(c.spraying.window_s, 3 * 86400);
+    assert_int_equal(c.nsuppress, 1);
+    assert_int_equal(c.suppress[0].kind, BL_HOST);
+    assert_string_equal(c.suppress[0].detector, "beaconing");
+    assert_null(bl_config_problem(&c));
+    bl_config_free(&c);
+    /* every problem counted, nothing kept */
+    static const char bad[] = "baselines:\n"
+                              "  windw: 1h\n"
+                              "  learning: 7\n"
+                              "  levels: {low: 3}\n"
+                              "  servers: [mx1]\n"
+                              "  suppress: [{}]\n"
+                              "nonsense: 1\n";
+    assert_int_equal(config_parse_baselines("t.yml", bad, strlen(bad), NULL, &c, NULL), 6);
+    assert_int_equal(c.nservers, 0);
+    assert_int_equal(c.window_s, 3600);
+    bl_config_free(&c);
+    /* the daemon's reader takes the same section */
+    static const char run[] = "sources: [{type: stdin}]\nbaselines: {enabled: false}\n";
+    struct config *cf = NULL;
+    assert_int_equal(config_parse("r.yml", run, strlen(run), NULL, &cf), 0);
+    assert_false(cf->baselines.enabled);
+    config_free(cf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -707,6 +767,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_aging_and_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeline_bound, setup, teardown),
         cmocka_unit_test(test_config_checks),
+        cmocka_unit_test(test_config_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
