@@ -144,6 +144,8 @@ struct baseline {
     const struct bl_module_ops *ops[BL_MAX_MODULES];
     void *mod[BL_MAX_MODULES];
     size_t nmod;
+    size_t cur;                         /* the module running */
+    uint64_t mod_facts[BL_MAX_MODULES]; /* facts each module emitted */
     struct bl_ctx ctx;
     uint32_t now;
     uint32_t aged_day; /* the event-time day aging last ran for */
@@ -720,6 +722,7 @@ static int emit(void *opaque, const struct bl_fact *f)
 {
     struct baseline *b = opaque;
     b->st.facts++;
+    b->mod_facts[b->cur]++;
     if ((unsigned)f->kind >= BL_KIND__COUNT || !f->entity || !*f->entity)
         return 0;
     if (suppressed(b, f)) {
@@ -785,6 +788,7 @@ static int on_event(void *opaque, struct detector *d, const struct event *ev)
     b->ctx.now = b->now;
     b->st.events++;
     for (size_t i = 0; i < b->nmod; i++) {
+        b->cur = i;
         int rc = b->ops[i]->on_event(b->mod[i], &b->ctx, ev);
         if (rc < 0)
             return rc;
@@ -1120,7 +1124,7 @@ void baseline_stats(const struct baseline *b, struct baseline_stats *st)
         st->module[i].name = b->ops[i]->name;
         st->module[i].entities = ms.entities;
         st->module[i].bytes = ms.bytes;
-        st->module[i].facts = ms.facts;
+        st->module[i].facts = b->mod_facts[i]; /* counted here, whatever the module counts */
         st->module[i].aged = ms.aged;
         st->module[i].evicted = ms.evicted;
     }

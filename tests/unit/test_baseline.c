@@ -353,6 +353,7 @@ static void test_stacking_and_levels(void **state)
     assert_int_equal(st.nmodules, 1);
     assert_string_equal(st.module[0].name, "test");
     assert_int_equal(st.module[0].entities, 2);
+    assert_int_equal(st.module[0].facts, 7); /* counted by the engine */
     assert_true(st.bytes > 0);
 }
 
