@@ -54,8 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_putc(&j, '{');
     baseline_show(b, -1, entity, &j);
     buf_putc(&j, '}');
-    size_t i = 0;
-    if (!fj_value(j.data, j.len, &i, 0) || i != j.len)
+    size_t pos = 0;
+    if (!fj_value(j.data, j.len, &pos, 0) || pos != j.len)
         fuzz_fail("invalid JSON from show", j.data, j.len);
     buf_free(&j);
     /* what a module took it saves again, and takes back */

@@ -698,6 +698,46 @@ static void test_config_checks(void **state)
     assert_int_equal(bl_kind_by_name("nope"), -1);
 }
 
+/* A saved series holding a total that is not a non-negative float is
+ * refused (it would print as "inf" in `baseline show`). */
+static void test_series_read_refuses(void **state)
+{
+    (void)state;
+    const double bad[] = {1.0 / 0.0, -1, 1e300, 0.0 / 0.0};
+    for (size_t k = 0; k < 4; k++) {
+        struct buf b;
+        buf_init(&b);
+        bl_w_u64(&b, 86400); /* period */
+        bl_w_u64(&b, 19000); /* newest */
+        bl_w_u64(&b, 2);     /* n */
+        bl_w_f64(&b, 5);
+        bl_w_f64(&b, bad[k]);
+        struct bl_series s;
+        bl_series_init(&s, 86400, 64);
+        struct bl_r r;
+        bl_r_init(&r, b.data, b.len);
+        bl_series_read(&r, &s);
+        assert_true(r.bad);
+        bl_series_free(&s);
+        buf_free(&b);
+    }
+    struct buf b;
+    buf_init(&b);
+    struct bl_series s, t;
+    bl_series_init(&s, 86400, 64);
+    bl_series_add(&s, 19000u * 86400, 1e9);
+    bl_series_write(&b, &s);
+    bl_series_init(&t, 86400, 64);
+    struct bl_r r;
+    bl_r_init(&r, b.data, b.len);
+    bl_series_read(&r, &t);
+    assert_false(r.bad);
+    assert_true(bl_series_at(&t, 19000u * 86400) == 1e9);
+    bl_series_free(&s);
+    bl_series_free(&t);
+    buf_free(&b);
+}
+
 static void test_config_section(void **state)
 {
     (void)state;
@@ -769,6 +809,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timeline_bound, setup, teardown),
         cmocka_unit_test(test_config_checks),
         cmocka_unit_test(test_config_section),
+        cmocka_unit_test(test_series_read_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
