@@ -33,6 +33,8 @@ static const struct verb verbs[] = {
     {"config", cmd_config, "check the configuration of kenchi run (config check FILE)"},
     {"run", cmd_run, "the live daemon: tail files and listen, detect, store, deliver alerts"},
     {"status", cmd_status, "a running daemon's health: events, alerts, queue, drops, lag"},
+    {"baseline", cmd_baseline,
+     "what kenchi believes is normal for an entity, and why (show, list)"},
 };
 
 static void usage(FILE *out)

@@ -114,4 +114,83 @@ void baseline_free(struct baseline *b);
 /* The source to add to a detector (detector_add_source). */
 struct alert_source baseline_source(struct baseline *b);
 
+/* A deep copy of src into dst (which it overwrites). 0 or -ENOMEM (dst
+ * then holds nothing to free). */
+int bl_config_copy(struct bl_config *dst, const struct bl_config *src);
+/* Check c as baseline_new() would, without opening anything: a message
+ * for the first problem (malloc'd) or NULL. Levels must ascend, CIDRs
+ * parse, suppressions name known kinds. */
+char *bl_config_problem(const struct bl_config *c);
+
+/* An engine over the modules ops[0..n) (borrowed tables) instead of the
+ * built-in ones: for tests and benchmarks. */
+struct bl_module_ops;
+struct baseline *baseline_new_modules(const struct bl_config *c,
+                                      const struct bl_module_ops *const *ops, size_t n, char **err);
+
+/* Apply another configuration to a running engine (SIGHUP): levels,
+ * window, suppressions and the engine's limits take effect at once; the
+ * profiles are kept (modules read their settings at creation: their
+ * limits stay until a restart). 0, or a negative errno with a message. */
+int baseline_reconfigure(struct baseline *b, const struct bl_config *c, char **err);
+
+/* ---- persistence (the store: store.h, "baselines") ---------------------- */
+
+/* Keep every fact for the store from now on (baseline_take_rows). */
+void baseline_keep_facts(struct baseline *b, bool on);
+/* Load every saved profile of s into the modules. Blobs a module refuses
+ * are counted (stats: profiles_refused) and skipped. Returns 0 or a
+ * negative errno (store_errmsg explains). */
+int baseline_load(struct baseline *b, struct store *s);
+/* Load the saved profiles of one entity only (kind -1: any kind), with
+ * the module-wide ones (store_baseline_profiles). */
+int baseline_load_entity(struct baseline *b, struct store *s, int kind, const char *entity);
+/* Hand one saved profile to the module named module (as
+ * store_baseline_profiles gives them). Returns 0, -EINVAL for a blob the
+ * module refuses or an unknown kind (counted as profiles_refused), -ENOENT
+ * for a module this build does not run. */
+int baseline_load_blob(struct baseline *b, const char *module, const char *kind, const char *entity,
+                       const void *blob, size_t n);
+/* The rows to save: with BL_SAVE_PROFILES the profiles that changed since
+ * they were last taken (all of them with BL_SAVE_ALL), with BL_SAVE_FACTS
+ * the facts kept since the last call that took them. *out points into
+ * the engine, valid until the next call or baseline_free(). 0, or a
+ * module's negative errno. */
+enum { BL_SAVE_FACTS = 1, BL_SAVE_PROFILES = 2, BL_SAVE_ALL = 4 };
+struct store_bl_rows;
+int baseline_take_rows(struct baseline *b, unsigned what, struct store_bl_rows *out);
+/* Take the rows and save them in s in one transaction (scan). */
+int baseline_save(struct baseline *b, struct store *s, bool all);
+
+/* ---- what it knows ---------------------------------------------------- */
+
+/* Append what the modules believe is normal for entity (kind -1: any) to
+ * json as members `"module":{...},...` (no braces). Returns the number of
+ * modules that know it. */
+struct buf;
+int baseline_show(struct baseline *b, int kind, const char *entity, struct buf *json);
+/* Append the facts the engine holds in memory for entity (its last
+ * BL_TIMELINE, oldest first) as a JSON array. Returns their number. */
+#define BL_TIMELINE 32
+int baseline_timeline(struct baseline *b, int kind, const char *entity, struct buf *json);
+
+#define BL_MAX_MODULES 8
+struct baseline_stats {
+    uint64_t events;     /* events seen */
+    uint64_t facts;      /* facts the modules emitted */
+    uint64_t suppressed; /* of them, dropped by a suppression */
+    uint64_t alerts;     /* anomaly alerts raised */
+    uint64_t entities;   /* entities with a timeline in the engine */
+    uint64_t bytes;      /* the engine's own memory (timelines, labels) */
+    uint64_t evicted;    /* timelines dropped to keep max_entities */
+    uint64_t profiles_loaded, profiles_refused, profiles_saved;
+    uint64_t facts_saved, facts_unsaved; /* unsaved: over the pending limit */
+    size_t nmodules;
+    struct {
+        const char *name; /* bl_module_stats of each module (bl-module.h) */
+        uint64_t entities, bytes, facts, aged, evicted;
+    } module[BL_MAX_MODULES];
+};
+void baseline_stats(const struct baseline *b, struct baseline_stats *st);
+
 #endif

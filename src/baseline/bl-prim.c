@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -711,8 +712,12 @@ void bl_series_read(struct bl_r *r, struct bl_series *s)
         return;
     }
     double vals[n ? n : 1];
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < n; i++) {
         vals[i] = bl_r_f64(r);
+        /* totals: not negative, finite, and within the ring's float */
+        if (!(vals[i] >= 0 && vals[i] <= FLT_MAX))
+            r->bad = true;
+    }
     if (r->bad || !n || newest < n - 1)
         return;
     for (uint32_t i = n; i-- > 0;) {

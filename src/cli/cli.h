@@ -28,6 +28,7 @@ int cmd_intel(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_baseline(int argc, char **argv);
 
 /* Options shared by every verb that reads logs. */
 struct read_opts {

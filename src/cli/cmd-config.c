@@ -1,7 +1,9 @@
 /*
  * cmd-config.c - `kenchi config check FILE`: read the daemon's
  * configuration (docs/configuration.md) as `kenchi run` would, without
- * opening anything, and list every problem with its file:line:col.
+ * opening anything, and list every problem with its file:line:col. A file
+ * with a `baselines:` section and no sources is checked as `kenchi scan
+ * --config FILE` reads it (docs/baselines.md).
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,8 +16,26 @@ static void usage(FILE *out)
     fputs("Usage: kenchi config check FILE\n\n"
           "Check the configuration of `kenchi run`: every problem is printed with\n"
           "its file:line:column, unknown keys by name. Exit status 0 when the file\n"
-          "is good (a summary is printed), 2 when it has problems.\n",
+          "is good (a summary is printed), 2 when it has problems. A file with a\n"
+          "`baselines:` section and no sources is checked as `kenchi scan --config`\n"
+          "reads it.\n",
           out);
+}
+
+static void print_baselines(const struct bl_config *c)
+{
+    if (!c->enabled) {
+        printf("  baselines: off\n");
+        return;
+    }
+    printf("  baselines: learning %lld d, window %lld s, levels %g/%g/%g/%g, %zu internal "
+           "domain%s, %zu internal network%s, %zu server%s, %zu suppression%s%s\n",
+           (long long)(c->learning_s / 86400), (long long)c->window_s, c->level_low,
+           c->level_medium, c->level_high, c->level_critical, c->ninternal_domains,
+           c->ninternal_domains == 1 ? "" : "s", c->ninternal_networks,
+           c->ninternal_networks == 1 ? "" : "s", c->nservers, c->nservers == 1 ? "" : "s",
+           c->nsuppress, c->nsuppress == 1 ? "" : "s",
+           c->geoip_asn || c->geoip_country ? ", geoip" : "");
 }
 
 int cmd_config(int argc, char **argv)
@@ -28,8 +48,27 @@ int cmd_config(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    struct bl_config blc;
+    struct config_sections sec;
+    int rc = config_load_baselines(argv[2], NULL, &blc, &sec);
+    if (rc >= 0 && !sec.sources && sec.baselines) {
+        bl_config_free(&blc);
+        rc = config_load_baselines(argv[2], stderr, &blc, NULL);
+        if (rc != 0) {
+            if (rc > 0)
+                fprintf(stderr, "kenchi config: %s: %d problem%s\n", argv[2], rc,
+                        rc == 1 ? "" : "s");
+            return EXIT_USAGE;
+        }
+        printf("%s: good (baselines only: for kenchi scan --config; kenchi run needs sources)\n",
+               argv[2]);
+        print_baselines(&blc);
+        bl_config_free(&blc);
+        return 0;
+    }
+    bl_config_free(&blc);
     struct config *cf = NULL;
-    int rc = config_load(argv[2], stderr, &cf);
+    rc = config_load(argv[2], stderr, &cf);
     if (rc != 0) {
         if (rc > 0)
             fprintf(stderr, "kenchi config: %s: %d problem%s\n", argv[2], rc, rc == 1 ? "" : "s");
@@ -54,6 +93,7 @@ int cmd_config(int argc, char **argv)
         printf("  no outputs: alerts are kept in the store only\n");
     if (cf->metrics_enabled)
         printf("  metrics: %s:%u\n", cf->metrics_listen.host, cf->metrics_listen.port);
+    print_baselines(&cf->baselines);
     config_free(cf);
     return 0;
 }

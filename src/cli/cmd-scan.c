@@ -3,15 +3,21 @@
  * (decode -> detectors -> alerts -> store) as fast as possible, then report
  * what was read.
  *
- * Output: when rules are loaded, standard output carries the alerts only
- * (JSON lines, or a table on a terminal) and the read summary goes to
- * standard error, so `kenchi scan --output jsonl` is one alert per line.
- * Without rules (--no-rules, or no rules directory) and without --intel the
- * summary is written to standard output as before.
+ * Output: when anything can raise alerts (rules, --intel, baselines),
+ * standard output carries the alerts only (JSON lines, or a table on a
+ * terminal) and the read summary goes to standard error, so `kenchi scan
+ * --output jsonl` is one alert per line. Without rules (--no-rules, or no
+ * rules directory), without --intel and with --no-baselines the summary is
+ * written to standard output.
  *
  * With --intel, indicators are loaded (intel-opts.c) and every event is
  * also looked up in them (detect/intel-detector.h): "intel" alerts join the
  * Sigma alerts in the same event-time order.
+ *
+ * Baselines (baseline/baseline.h) are on unless --no-baselines: their
+ * settings come from the `baselines:` section of --config FILE (defaults
+ * without it); with a store, the profiles it holds are loaded before the
+ * run and the changed ones saved after it, with the facts.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,7 +25,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "baseline/baseline.h"
 #include "cli/cli.h"
+#include "config/config.h"
 #include "detect/detector.h"
 #include "detect/intel-detector.h"
 #include "detect/sigma-corr.h"
@@ -45,6 +53,9 @@ static void usage(FILE *out)
           "      --no-stored-intel  do not match the indicators the store keeps (kenchi\n"
           "                     intel import); only --intel files\n"
           "      --no-rules     do not load any rules (no detection)\n"
+          "      --config FILE  the baselines' settings: the `baselines:` section of FILE\n"
+          "                     (docs/baselines.md); other sections are not read\n"
+          "      --no-baselines do not learn profiles or raise anomaly alerts\n"
           "      --corr-max-groups N         live correlation groups kept (default 10000;\n"
           "                                  the least recently updated is evicted)\n"
           "      --corr-max-window-events N  events kept per group window (default 1000)\n"
@@ -183,7 +194,51 @@ static void summary_json(const struct pipeline_stats *st, const struct store_sum
     buf_free(&b);
 }
 
-enum { OPT_NO_STORE = OPT_CLI_LAST };
+enum { OPT_NO_STORE = OPT_CLI_LAST, OPT_CONFIG, OPT_NO_BASELINES };
+
+static void baseline_summary(const struct baseline *bl, bool json, bool first, FILE *out)
+{
+    struct baseline_stats bs;
+    baseline_stats(bl, &bs);
+    uint64_t ent = 0, bytes = bs.bytes;
+    for (size_t i = 0; i < bs.nmodules; i++) {
+        ent += bs.module[i].entities;
+        bytes += bs.module[i].bytes;
+    }
+    if (json) {
+        fprintf(out,
+                "{\"baselines\":{\"events\":%llu,\"facts\":%llu,\"suppressed\":%llu,"
+                "\"alerts\":%llu,\"profiles\":%llu,\"bytes\":%llu,\"profiles_loaded\":%llu,"
+                "\"profiles_refused\":%llu,\"profiles_saved\":%llu,\"facts_saved\":%llu,"
+                "\"modules\":{",
+                (unsigned long long)bs.events, (unsigned long long)bs.facts,
+                (unsigned long long)bs.suppressed, (unsigned long long)bs.alerts,
+                (unsigned long long)ent, (unsigned long long)bytes,
+                (unsigned long long)bs.profiles_loaded, (unsigned long long)bs.profiles_refused,
+                (unsigned long long)bs.profiles_saved, (unsigned long long)bs.facts_saved);
+        for (size_t i = 0; i < bs.nmodules; i++)
+            fprintf(out, "%s\"%s\":{\"entities\":%llu,\"bytes\":%llu,\"facts\":%llu}", i ? "," : "",
+                    bs.module[i].name, (unsigned long long)bs.module[i].entities,
+                    (unsigned long long)bs.module[i].bytes, (unsigned long long)bs.module[i].facts);
+        fputs("}}}\n", out);
+        return;
+    }
+    fprintf(out,
+            "%sbaselines: %llu profiles (%.1f MB), %llu facts (%llu suppressed), %llu anomaly "
+            "alerts",
+            first ? "\n" : "", (unsigned long long)ent, (double)bytes / 1e6,
+            (unsigned long long)bs.facts, (unsigned long long)bs.suppressed,
+            (unsigned long long)bs.alerts);
+    if (bs.profiles_loaded || bs.profiles_refused || bs.profiles_saved)
+        fprintf(out, "; store: %llu profiles loaded (%llu refused), %llu saved, %llu facts saved",
+                (unsigned long long)bs.profiles_loaded, (unsigned long long)bs.profiles_refused,
+                (unsigned long long)bs.profiles_saved, (unsigned long long)bs.facts_saved);
+    fputc('\n', out);
+    for (size_t i = 0; i < bs.nmodules; i++)
+        fprintf(out, "  %-12s %llu entities, %.1f MB, %llu facts\n", bs.module[i].name,
+                (unsigned long long)bs.module[i].entities, (double)bs.module[i].bytes / 1e6,
+                (unsigned long long)bs.module[i].facts);
+}
 
 int cmd_scan(int argc, char **argv)
 {
@@ -198,6 +253,8 @@ int cmd_scan(int argc, char **argv)
         {"corr-max-window-events", required_argument, NULL, 0x201},
         {"corr-max-alert-events", required_argument, NULL, 0x202},
         {"no-stored-intel", no_argument, NULL, 0x210},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"no-baselines", no_argument, NULL, OPT_NO_BASELINES},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -209,6 +266,8 @@ int cmd_scan(int argc, char **argv)
     const char *output = NULL;
     const char *store_path = STORE_DEFAULT_PATH;
     bool no_store = false;
+    const char *config_path = NULL;
+    bool no_baselines = false;
     struct corr_opts co;
     corr_opts_default(&co);
     uint32_t *const corr_limit[] = {&co.max_groups, &co.max_window_events, &co.max_alert_events};
@@ -242,6 +301,12 @@ int cmd_scan(int argc, char **argv)
             break;
         case 0x210:
             no_stored_intel = true;
+            break;
+        case OPT_CONFIG:
+            config_path = optarg;
+            break;
+        case OPT_NO_BASELINES:
+            no_baselines = true;
             break;
         case 0x200:
         case 0x201:
@@ -282,15 +347,41 @@ int cmd_scan(int argc, char **argv)
     int rc = read_opts_apply(&ro, &po);
     if (rc)
         return rc;
+    struct bl_config blc;
+    bl_config_default(&blc);
+    if (config_path) {
+        rc = config_load_baselines(config_path, stderr, &blc, NULL);
+        if (rc) {
+            if (rc > 0)
+                fprintf(stderr, "kenchi scan: %s: %d problem%s\n", config_path, rc,
+                        rc == 1 ? "" : "s");
+            return EXIT_USAGE;
+        }
+    }
+    struct baseline *bl = NULL;
+    if (!no_baselines && blc.enabled) {
+        char *err = NULL;
+        bl = baseline_new(&blc, &err);
+        if (!bl) {
+            fprintf(stderr, "kenchi scan: baselines: %s\n", err ? err : "out of memory");
+            free(err);
+            bl_config_free(&blc);
+            return EXIT_USAGE;
+        }
+    }
+    bl_config_free(&blc);
     struct sigma_set *set = NULL;
     rc = rules_open(&rules, &set, "scan");
-    if (rc)
+    if (rc) {
+        baseline_free(bl);
         return rc;
+    }
     struct intel_set *iset = NULL;
     struct intel_load_summary isum;
     rc = intel_open(&intel, &iset, "scan", stderr, &isum);
     if (rc) {
         sigma_set_free(set);
+        baseline_free(bl);
         return rc;
     }
     /* the store first: the indicators it keeps join the --intel ones */
@@ -303,6 +394,7 @@ int cmd_scan(int argc, char **argv)
             store_close(store);
             intel_set_free(iset);
             sigma_set_free(set);
+            baseline_free(bl);
             return EXIT_RUNTIME;
         }
         if (!no_stored_intel) {
@@ -311,26 +403,51 @@ int cmd_scan(int argc, char **argv)
                 store_close(store);
                 intel_set_free(iset);
                 sigma_set_free(set);
+                baseline_free(bl);
                 return rc;
             }
+        }
+        if (bl) {
+            /* what earlier runs learnt; every fact of this run is kept */
+            baseline_keep_facts(bl, true);
+            rc = baseline_load(bl, store);
+            if (rc < 0) {
+                fprintf(stderr, "kenchi scan: %s\n", store_errmsg(store));
+                store_close(store);
+                intel_set_free(iset);
+                sigma_set_free(set);
+                baseline_free(bl);
+                return EXIT_RUNTIME;
+            }
+            struct baseline_stats bs;
+            baseline_stats(bl, &bs);
+            if (bs.profiles_refused)
+                fprintf(stderr,
+                        "kenchi scan: %s: %llu baseline profiles could not be read (left "
+                        "out; they are learnt again)\n",
+                        ss.path, (unsigned long long)bs.profiles_refused);
         }
     }
     struct detector *det = NULL;
     struct intel_detector *idet = NULL;
     if (set)
         rules_report_problems(set, "scan", stderr);
-    if (set || iset) {
+    if (set || iset || bl) {
         det = detector_new_opts(set, &co);
         if (iset)
             idet = intel_detector_new(iset);
-        struct alert_source src;
+        struct alert_source src, bsrc;
         if (idet)
             src = intel_detector_source(idet);
-        if (!det || (iset && (!idet || detector_add_source(det, &src) < 0))) {
+        if (bl)
+            bsrc = baseline_source(bl);
+        if (!det || (iset && (!idet || detector_add_source(det, &src) < 0)) ||
+            (bl && detector_add_source(det, &bsrc) < 0)) {
             detector_free(det);
             intel_detector_free(idet);
             intel_set_free(iset);
             sigma_set_free(set);
+            baseline_free(bl);
             store_close(store);
             return EXIT_RUNTIME;
         }
@@ -341,6 +458,7 @@ int cmd_scan(int argc, char **argv)
         intel_detector_free(idet);
         intel_set_free(iset);
         sigma_set_free(set);
+        baseline_free(bl);
         store_close(store);
         return EXIT_RUNTIME;
     }
@@ -361,11 +479,18 @@ int cmd_scan(int argc, char **argv)
     if (rc == 0)
         rc = pipeline_flush(p);
     int store_rc = 0;
+    if (store && bl && rc == 0) {
+        /* the profiles this run changed, and its facts */
+        store_rc = baseline_save(bl, store, false);
+        if (store_rc < 0)
+            fprintf(stderr, "kenchi scan: saving baselines: %s\n", store_errmsg(store));
+    }
     if (store) {
         /* everything is committed before the summary speaks of it */
-        store_rc = store_sync(store);
+        int sync_rc = store_sync(store);
+        store_rc = store_rc ? store_rc : sync_rc;
         store_get_stats(store, &ss.st);
-        if (store_rc < 0)
+        if (sync_rc < 0)
             fprintf(stderr, "kenchi scan: %s\n", store_errmsg(store));
         int close_rc = store_close(store);
         if (close_rc < 0 && store_rc == 0) {
@@ -455,8 +580,11 @@ int cmd_scan(int argc, char **argv)
                     (unsigned long long)is.alerts, (unsigned long long)is.suppressed,
                     (unsigned long long)is.outside_window);
     }
+    if (bl)
+        baseline_summary(bl, json, !set && !idet, sum);
     int status = rc < 0 || store_rc < 0 ? EXIT_RUNTIME : st->files_failed ? 1 : 0;
     pipeline_free(p);
+    baseline_free(bl);
     detector_free(det);
     intel_detector_free(idet);
     intel_set_free(iset);

@@ -429,3 +429,26 @@ int conf_addr(struct conf_ctx *c, const struct ynode *map, const char *key, cons
     *out = a;
     return 1;
 }
+
+int conf_number(struct conf_ctx *c, const struct ynode *map, const char *key, double min,
+                double max, double *out)
+{
+    int rc;
+    const struct ynode *v = scalar_at(c, map, key, &rc);
+    if (!v)
+        return rc;
+    const char *s = v->scalar.s;
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (end == s || *end || errno || x != x) {
+        conf_error(c, v, "%s: '%s' is not a number", key, s);
+        return -1;
+    }
+    if (x < min || x > max) {
+        conf_error(c, v, "%s: %g is out of range (%g to %g)", key, x, min, max);
+        return -1;
+    }
+    *out = x;
+    return 1;
+}

@@ -58,6 +58,9 @@ int conf_bool(struct conf_ctx *c, const struct ynode *map, const char *key, bool
 /* An integer in [min, max]. */
 int conf_uint(struct conf_ctx *c, const struct ynode *map, const char *key, uint64_t min,
               uint64_t max, uint64_t *out);
+/* A decimal number in [min, max] ("0.6", "10", "1e3"). */
+int conf_number(struct conf_ctx *c, const struct ynode *map, const char *key, double min,
+                double max, double *out);
 /* A duration: a number with a unit, "250ms", "5s", "2m", "1h", "7d" (a bare
  * number is refused: the unit is never guessed); stored in nanoseconds,
  * within [min_ns, max_ns]. */

@@ -282,13 +282,19 @@ static void read_outputs(struct conf_ctx *c, struct config *cf, const struct yno
     }
 }
 
+/* The sections of the file. */
+static const char *const top_keys[] = {"store",   "rules",     "intel",   "timezone",
+                                       "sources", "outputs",   "metrics", "limits",
+                                       "log",     "baselines", NULL};
+
 static void read_top(struct conf_ctx *c, struct config *cf, const struct ynode *root)
 {
-    static const char *const keys[] = {"store",   "rules",   "intel",  "timezone", "sources",
-                                       "outputs", "metrics", "limits", "log",      NULL};
     if (!conf_is_map(c, root, "the configuration"))
         return;
-    conf_check_keys(c, root, keys);
+    conf_check_keys(c, root, top_keys);
+    const struct ynode *bl = ynode_get(root, "baselines");
+    if (bl)
+        config_read_baselines(c, bl, &cf->baselines);
     cf->store = "/var/lib/kenchi/kenchi.db";
     conf_str(c, root, "store", &cf->store);
     conf_strlist(c, root, "rules", &cf->rules, &cf->nrules);
@@ -384,6 +390,7 @@ static int parse(struct config *cf, size_t n, FILE *diag, struct config **out)
     }
     struct conf_ctx c;
     conf_ctx_init(&c, cf->path, diag, &cf->yf.arena);
+    bl_config_default(&cf->baselines);
     if (cf->yf.ndocs != 1)
         conf_error(&c, NULL, "the file must hold one YAML document (it holds %zu)", cf->yf.ndocs);
     else
@@ -439,8 +446,76 @@ void config_free(struct config *cf)
     for (size_t i = 0; i < cf->noutputs; i++)
         if (cf->outputs[i].ops && cf->outputs[i].state)
             cf->outputs[i].ops->close(cf->outputs[i].state);
+    bl_config_free(&cf->baselines);
     yaml_file_free(&cf->yf);
     free(cf->text);
     free(cf->path);
     free(cf);
+}
+
+/* ---- the baselines section alone (kenchi scan --config) --------------------- */
+
+static int parse_baselines(const char *name, char *text, size_t n, FILE *diag,
+                           struct bl_config *out, struct config_sections *sec)
+{
+    struct yaml_file yf;
+    struct yaml_error err;
+    bl_config_default(out);
+    if (sec)
+        *sec = (struct config_sections){false, false};
+    if (yaml_parse(text, n, &yf, &err) < 0) {
+        if (diag)
+            fprintf(diag, "kenchi: %s:%u:%u: %s\n", name, err.mark.line, err.mark.col, err.msg);
+        yaml_file_free(&yf);
+        return 1;
+    }
+    struct conf_ctx c;
+    conf_ctx_init(&c, name, diag, &yf.arena);
+    if (yf.ndocs != 1) {
+        conf_error(&c, NULL, "the file must hold one YAML document (it holds %zu)", yf.ndocs);
+    } else if (conf_is_map(&c, yf.docs[0], "the configuration")) {
+        conf_check_keys(&c, yf.docs[0], top_keys);
+        if (sec) {
+            sec->sources = ynode_get(yf.docs[0], "sources") != NULL;
+            sec->baselines = ynode_get(yf.docs[0], "baselines") != NULL;
+        }
+        const struct ynode *bl = ynode_get(yf.docs[0], "baselines");
+        if (bl)
+            config_read_baselines(&c, bl, out);
+    }
+    yaml_file_free(&yf);
+    if (c.nerrors) {
+        bl_config_free(out);
+        bl_config_default(out);
+        return (int)c.nerrors;
+    }
+    return 0;
+}
+
+int config_load_baselines(const char *path, FILE *diag, struct bl_config *out,
+                          struct config_sections *sec)
+{
+    bl_config_default(out);
+    char *text = NULL;
+    size_t n = 0;
+    int rc = read_text(path, &text, &n, diag);
+    if (rc < 0)
+        return rc;
+    rc = parse_baselines(path, text, n, diag, out, sec);
+    free(text);
+    return rc;
+}
+
+int config_parse_baselines(const char *name, const char *text, size_t n, FILE *diag,
+                           struct bl_config *out, struct config_sections *sec)
+{
+    bl_config_default(out);
+    char *t = malloc(n + 1);
+    if (!t)
+        return -ENOMEM;
+    memcpy(t, text, n);
+    t[n] = '\0';
+    int rc = parse_baselines(name, t, n, diag, out, sec);
+    free(t);
+    return rc;
 }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "baseline/baseline.h"
 #include "config/conf.h"
 #include "util/yaml.h"
 
@@ -115,6 +116,7 @@ struct config {
     enum log_dest log_dest;
     enum log_level log_level;
     const char *log_ident;
+    struct bl_config baselines; /* the `baselines:` section (config-baselines.c) */
 };
 
 /* Read and check path. Problems go to diag (may be NULL). Returns 0 with
@@ -124,6 +126,24 @@ int config_load(const char *path, FILE *diag, struct config **out);
 /* The same on text[0..n), named name in messages (tests, the fuzzer). */
 int config_parse(const char *name, const char *text, size_t n, FILE *diag, struct config **out);
 void config_free(struct config *c);
+
+/* Read only the `baselines:` section of path into *out (defaults where
+ * the file says nothing; freed with bl_config_free), with the checks of
+ * config_load, the other sections' names checked but not read: what
+ * `kenchi scan --config FILE` uses, so that a file with a `baselines:`
+ * section alone is enough. *sec (may be NULL) tells which sections the
+ * file has. Returns as config_load. */
+struct config_sections {
+    bool sources; /* a daemon's configuration */
+    bool baselines;
+};
+int config_load_baselines(const char *path, FILE *diag, struct bl_config *out,
+                          struct config_sections *sec);
+/* The same on text[0..n) (tests, the fuzzer). */
+int config_parse_baselines(const char *name, const char *text, size_t n, FILE *diag,
+                           struct bl_config *out, struct config_sections *sec);
+/* Read a `baselines:` mapping into c (defaults already in it). */
+void config_read_baselines(struct conf_ctx *cx, const struct ynode *node, struct bl_config *c);
 
 /* Level names, for outputs' min_level and alert levels. */
 extern const char *const config_levels[];

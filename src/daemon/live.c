@@ -20,6 +20,13 @@
  * rebuild what was lost, none counted twice). Only then are the outputs
  * woken up: they only see
  * committed alerts.
+ *
+ * Baselines (baseline/baseline.h): the engine is one more alert source of
+ * the detector; it outlives reloads (its profiles are kept, its settings
+ * replaced). Its facts are saved with every commit, the profiles that
+ * changed at most once a BASELINE_SAVE_INTERVAL and at the last commit, in
+ * the commit's transaction: after a crash what was learnt since the last
+ * save is lost, never counted twice.
  */
 #include "daemon/live.h"
 
@@ -36,6 +43,7 @@
 #include <jansson.h>
 #include <xxhash.h>
 
+#include "baseline/baseline.h"
 #include "cli/cli.h"
 #include "daemon/log.h"
 #include "detect/detector.h"
@@ -62,6 +70,10 @@ const struct live_service *const live_services[] = {
  * changed it (well under a millisecond: docs/performance.md); a larger one
  * at most every limits.correlation_state_interval. */
 #define CORR_STATE_SMALL (64u << 10)
+
+/* Changed baseline profiles are saved at most this often (and at the last
+ * commit); their facts with every commit. */
+#define BASELINE_SAVE_INTERVAL (60 * NS_PER_SEC)
 
 /* ---- records and streams -------------------------------------------------- */
 
@@ -153,6 +165,8 @@ struct live {
     struct intel_set *iset;
     struct detector *det;
     struct intel_detector *idet;
+    struct baseline *bl; /* NULL: baselines off */
+    int64_t bl_saved_at; /* mono_ns of the last profile save */
     struct pipeline *p;
     struct store_alert *alerts;
     size_t nalerts, capalerts;
@@ -478,6 +492,33 @@ static int live_sink(void *opaque, struct event *evs, size_t n)
     return rc;
 }
 
+/* A baseline engine over bc with the profiles saved in the store, or NULL
+ * (said in the log). */
+static struct baseline *open_baselines(struct live *l, const struct bl_config *bc)
+{
+    char *err = NULL;
+    struct baseline *b = baseline_new(bc, &err);
+    if (!b) {
+        klog(LOGL_ERROR, "baselines: %s", err ? err : "out of memory");
+        free(err);
+        return NULL;
+    }
+    baseline_keep_facts(b, true);
+    if (baseline_load(b, l->store) < 0) {
+        klog(LOGL_ERROR, "%s", store_errmsg(l->store));
+        baseline_free(b);
+        return NULL;
+    }
+    struct baseline_stats bs;
+    baseline_stats(b, &bs);
+    if (bs.profiles_refused)
+        klog(LOGL_WARNING, "baselines: %llu saved profiles could not be read (learnt again)",
+             (unsigned long long)bs.profiles_refused);
+    klog(LOGL_INFO, "baselines: %llu profiles loaded", (unsigned long long)bs.profiles_loaded);
+    l->bl_saved_at = mono_ns();
+    return b;
+}
+
 /* Load rules and intelligence as configured into set, iset and a detector. */
 static int load_detection(struct live *l, bool reload, struct sigma_set **set,
                           struct intel_set **iset, struct detector **det,
@@ -529,14 +570,17 @@ static int load_detection(struct live *l, bool reload, struct sigma_set **set,
         *iset = NULL;
         return -EINVAL;
     }
-    if (*set || *iset) {
+    if (*set || *iset || l->bl) {
         *det = detector_new(*set);
         if (*iset)
             *idet = intel_detector_new(*iset);
-        struct alert_source src;
+        struct alert_source src, bsrc;
         if (*idet)
             src = intel_detector_source(*idet);
-        if (!*det || (*iset && (!*idet || detector_add_source(*det, &src) < 0))) {
+        if (l->bl)
+            bsrc = baseline_source(l->bl);
+        if (!*det || (*iset && (!*idet || detector_add_source(*det, &src) < 0)) ||
+            (l->bl && detector_add_source(*det, &bsrc) < 0)) {
             detector_free(*det);
             intel_detector_free(*idet);
             intel_set_free(*iset);
@@ -718,12 +762,23 @@ static int commit(struct live *l)
         free(order);
         return -ENOMEM;
     }
+    /* the baselines' facts, and their changed profiles when due */
+    struct store_bl_rows blr = {0};
+    bool bl_profiles = l->bl && (l->corr_final || now >= l->bl_saved_at + BASELINE_SAVE_INTERVAL);
+    if (l->bl) {
+        rc = baseline_take_rows(l->bl, BL_SAVE_FACTS | (bl_profiles ? BL_SAVE_PROFILES : 0), &blr);
+        if (rc < 0) {
+            free(offs);
+            free(order);
+            return rc;
+        }
+    }
     /* even without alerts, offsets or state: the store holds the events of
      * the interval in its open transaction (hold_events) until this commit */
     uint64_t added = 0, last = 0;
-    rc = store_live_commit_state(l->store, l->alerts, l->nalerts, offs, noffs,
-                                 save_state ? l->corr_state.data : NULL, l->corr_state.len, &added,
-                                 &last);
+    rc = store_live_commit_baseline(l->store, l->alerts, l->nalerts, offs, noffs,
+                                    save_state ? l->corr_state.data : NULL, l->corr_state.len,
+                                    l->bl ? &blr : NULL, &added, &last);
     if (rc < 0) {
         klog(LOGL_ERROR, "%s", store_errmsg(l->store));
     } else {
@@ -743,6 +798,8 @@ static int commit(struct live *l)
         for (size_t i = 0; i < noffs; i++)
             order[noffs - 1 - i]->dirty = false;
         unc_free(l);
+        if (bl_profiles)
+            l->bl_saved_at = now;
         metric_add(l->m_commits, 1);
         metric_set(l->m_last_seq, (int64_t)last);
         if (added)
@@ -898,6 +955,19 @@ static void do_reload(struct live *l)
     struct intel_set *iset;
     struct detector *det;
     struct intel_detector *idet;
+    pthread_mutex_lock(&l->mu);
+    const struct bl_config *bc = &l->cur->baselines;
+    pthread_mutex_unlock(&l->mu);
+    if (l->bl) {
+        /* the new settings; the profiles stay */
+        char *err = NULL;
+        if (baseline_reconfigure(l->bl, bc, &err) < 0)
+            klog(LOGL_ERROR, "reload: baselines: %s: the settings in use stay",
+                 err ? err : "out of memory");
+        free(err);
+    } else if (bc->enabled) {
+        klog(LOGL_WARNING, "reload: baselines turned on: that takes a restart");
+    }
     if (load_detection(l, true, &set, &iset, &det, &idet) < 0) {
         metric_add(l->m_reload_failed, 1);
         klog(LOGL_ERROR, "reload failed: the rules and intelligence in use stay");
@@ -913,16 +983,34 @@ static void do_reload(struct live *l)
 }
 
 /* Build detection anew and give it the state of the last commit: what
- * the detectors saw after it is handed in again. */
+ * the detectors saw after it is handed in again. The baselines take the
+ * profiles last saved (at most BASELINE_SAVE_INTERVAL old, as after a
+ * crash). */
 static int detection_from_store(struct live *l)
 {
     struct sigma_set *set;
     struct intel_set *iset;
     struct detector *det;
     struct intel_detector *idet;
-    if (load_detection(l, true, &set, &iset, &det, &idet) < 0)
+    struct baseline *old_bl = l->bl;
+    if (old_bl) {
+        pthread_mutex_lock(&l->mu);
+        const struct bl_config *bc = &l->cur->baselines;
+        pthread_mutex_unlock(&l->mu);
+        if (!(l->bl = open_baselines(l, bc))) {
+            l->bl = old_bl;
+            return -EIO;
+        }
+    }
+    if (load_detection(l, true, &set, &iset, &det, &idet) < 0) {
+        if (old_bl) {
+            baseline_free(l->bl);
+            l->bl = old_bl;
+        }
         return -EINVAL;
+    }
     free_detection(l->set, l->iset, l->det, l->idet);
+    baseline_free(old_bl);
     l->set = set;
     l->iset = iset;
     l->det = det;
@@ -1756,6 +1844,8 @@ int live_run(struct config *cf)
     }
     metrics_gauge_fn(l->m, "kenchi_store_bytes", "Size of the store on disk (file and log)", "",
                      store_bytes_fn, (void *)cf->store);
+    if (cf->baselines.enabled && !(l->bl = open_baselines(l, &cf->baselines)))
+        goto out;
     if (load_detection(l, false, &l->set, &l->iset, &l->det, &l->idet) < 0 ||
         restore_corr_state(l) < 0)
         goto out;
@@ -1868,6 +1958,7 @@ out:
         free(sm);
     }
     free_detection(l->set, l->iset, l->det, l->idet);
+    baseline_free(l->bl);
     /* configurations a reload brought (everything in them is stopped) */
     for (size_t i = 0; i < l->nretired; i++)
         config_free(l->retired[i]);

@@ -62,6 +62,7 @@ struct commit_job {
     size_t no;
     const void *state; /* NULL: unchanged */
     size_t nstate;
+    const struct store_bl_rows *bl; /* baseline profiles and facts, or NULL */
     uint64_t added;
     uint64_t last_seq;
 };
@@ -141,6 +142,8 @@ static int commit_job(struct store *s, void *arg)
             rc = sql_err(s, s->db, r, "saving the correlation state");
         sqlite3_finalize(st);
     }
+    if (rc == 0 && j->bl)
+        rc = store_baseline_write(s, j->bl);
     if (rc == 0) {
         r = sqlite3_step(last);
         if (r == SQLITE_ROW)
@@ -170,8 +173,16 @@ int store_live_commit_state(struct store *s, const struct store_alert *a, size_t
                             const struct store_offset *o, size_t no, const void *state,
                             size_t nstate, uint64_t *added, uint64_t *last_seq)
 {
-    int rc = store_need_version(s, 3, "the live daemon");
-    struct commit_job j = {a, na, o, no, state, nstate, 0, 0};
+    return store_live_commit_baseline(s, a, na, o, no, state, nstate, NULL, added, last_seq);
+}
+
+int store_live_commit_baseline(struct store *s, const struct store_alert *a, size_t na,
+                               const struct store_offset *o, size_t no, const void *state,
+                               size_t nstate, const struct store_bl_rows *bl, uint64_t *added,
+                               uint64_t *last_seq)
+{
+    int rc = store_need_version(s, bl ? 4 : 3, "the live daemon");
+    struct commit_job j = {a, na, o, no, state, nstate, bl, 0, 0};
     rc = rc ? rc : writer_run_job(s, commit_job, &j);
     if (added)
         *added = j.added;

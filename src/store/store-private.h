@@ -8,6 +8,7 @@
  *   store-summary.c  the day summary: in which hours each key occurs
  *   store-intel.c    intelligence (imports, metadata, indicators) and state
  *   store-hunt.c     retro-hunt reads: probes through summary and index
+ *   store-baseline.c baseline profiles and facts
  */
 #ifndef KENCHI_STORE_STORE_PRIVATE_H
 #define KENCHI_STORE_STORE_PRIVATE_H
@@ -205,6 +206,11 @@ struct store {
 
 /* The SQL of schema 3 (store-live.c). */
 extern const char store_live_schema_v3[];
+/* The SQL of schema 4 (store-baseline.c). */
+extern const char store_baseline_schema_v4[];
+/* Writer thread, inside an open transaction: save baseline profiles and
+ * facts (store-baseline.c). NULL or empty: nothing. */
+int store_baseline_write(struct store *s, const struct store_bl_rows *r);
 
 /* ---- shared helpers (store-sqlite.c) --------------------------------------- */
 

@@ -34,6 +34,7 @@
  *   hunt_days(day, class, part, fps)         the day summary (store-summary.c)
  *   intel_imports, intel_metas, intel, state (store-intel.c)
  *   alerts, tail_offsets (schema 3, store-live.c)
+ *   bl_profiles, bl_facts (schema 4, store-baseline.c)
  *
  * events has an implicit rowid in arrival order, so a time range read
  * touches neighbouring pages. ts is UTC nanoseconds (NULL: no time). pos is
@@ -194,6 +195,8 @@ static const struct {
      migrate_v2},
     /* 3: alerts, read offsets (the live daemon, store-live.c) */
     {3, store_live_schema_v3, NULL},
+    /* 4: baseline profiles and facts (store-baseline.c) */
+    {4, store_baseline_schema_v4, NULL},
 };
 
 /* ---- errors -------------------------------------------------------------- */

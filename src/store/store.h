@@ -29,7 +29,7 @@
 #define STORE_DEFAULT_PATH "kenchi.db"
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -459,5 +459,76 @@ int store_alert_reader_next(struct store_alert_reader *r, uint64_t after, size_t
                             int (*cb)(void *opaque, const struct alert_msg *a), void *opaque);
 const char *store_alert_reader_errmsg(const struct store_alert_reader *r);
 void store_alert_reader_close(struct store_alert_reader *r);
+
+/* ---- baselines (store-baseline.c) -----------------------------------------
+ * Schema 4: the profiles of the baseline modules (one versioned blob per
+ * module and entity, the module's own format) and the facts timeline
+ * (every fact the engine kept, with the fact's JSON as alerts show it). */
+
+struct store_bl_profile {
+    const char *module; /* "account", "application", "host", "spraying" */
+    const char *kind;   /* bl_kind_name(): "account", "application", ... */
+    const char *entity;
+    const void *blob;
+    size_t n;
+    int64_t updated; /* event time (s) of the engine when saved */
+};
+
+struct store_bl_fact {
+    int64_t ts_ns; /* TIME_NONE: none */
+    const char *kind;
+    const char *entity;
+    const char *detector;
+    const char *feature;
+    const char *value;
+    double score;
+    const char *text;
+    uint64_t event_id;
+    const char *json; /* the fact as alerts list it (one JSON object) */
+};
+
+/* What one save writes: profiles replace the saved ones of the same
+ * (module, kind, entity); facts are added (a fact already saved, same
+ * entity, time, detector, feature and event, is not added twice). */
+struct store_bl_rows {
+    const struct store_bl_profile *p;
+    size_t np;
+    const struct store_bl_fact *f;
+    size_t nf;
+};
+
+/* Save r in one transaction (on the writer thread). Returns 0, -EROFS,
+ * -EPROTONOSUPPORT, or a negative errno. */
+int store_baseline_save(struct store *s, const struct store_bl_rows *r);
+/* store_live_commit_state() that also saves r (NULL: nothing) in the same
+ * transaction: the profiles then always match the saved offsets. */
+int store_live_commit_baseline(struct store *s, const struct store_alert *a, size_t na,
+                               const struct store_offset *o, size_t no, const void *state,
+                               size_t nstate, const struct store_bl_rows *r, uint64_t *added,
+                               uint64_t *last_seq);
+/* The saved profiles of kind (NULL: any) and entity (NULL: any), by
+ * kind, entity and module. With an entity, the module-wide profiles of
+ * that kind come too: what a module learns across entities is saved under
+ * a name in parentheses ("(organisation)"), which no entity id has. cb
+ * returns 0 to go on. A store of an older schema has none (0). */
+int store_baseline_profiles(struct store *s, const char *kind, const char *entity,
+                            int (*cb)(void *opaque, const struct store_bl_profile *p),
+                            void *opaque);
+/* The newest `limit` facts (0: all) of kind (NULL: any) and entity (NULL:
+ * any), oldest first. */
+int store_baseline_facts(struct store *s, const char *kind, const char *entity, size_t limit,
+                         int (*cb)(void *opaque, const struct store_bl_fact *f), void *opaque);
+/* The entities with a saved profile or fact, of kind (NULL: any), by kind
+ * and entity: the modules that keep a profile, the facts saved, and the
+ * last update (event time, s). */
+struct store_bl_entity {
+    const char *kind;
+    const char *entity;
+    const char *modules; /* comma-separated */
+    uint64_t facts;
+    int64_t updated;
+};
+int store_baseline_entities(struct store *s, const char *kind,
+                            int (*cb)(void *opaque, const struct store_bl_entity *e), void *opaque);
 
 #endif

@@ -33,7 +33,7 @@ tap() { # tap OK|FAIL "name" [detail...]
 run() {
     name=$1 want_rc=$2 msg=$3 expr=$4
     shift 4
-    timeout 60 "$K" scan --no-store --no-rules --output jsonl "$@" >scan.out 2>scan.err </dev/null
+    timeout 60 "$K" scan --no-baselines --no-store --no-rules --output jsonl "$@" >scan.out 2>scan.err </dev/null
     rc=$?
     case $rc in
         124) tap FAIL "$name: scan finished (it hung)" ;;
@@ -181,7 +181,7 @@ elif command -v setpriv >/dev/null 2>&1 &&
     setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$K" 2>/dev/null; then
     chmod 755 "$T"
     timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups \
-        "$K" scan --no-store --no-rules --output jsonl noperm.log >scan.out 2>scan.err
+        "$K" scan --no-baselines --no-store --no-rules --output jsonl noperm.log >scan.out 2>scan.err
     rc=$?
     if [ $rc = 1 ] && grep -q 'noperm\.log: Permission denied' scan.err &&
         grep -q '"files_failed":1' scan.out; then
@@ -196,7 +196,7 @@ fi
 mkdir adir
 # A directory where a file is expected: as standard input, and behind a
 # path that names it as a file.
-timeout 60 "$K" scan --no-store --no-rules --output jsonl - <adir >scan.out 2>scan.err
+timeout 60 "$K" scan --no-baselines --no-store --no-rules --output jsonl - <adir >scan.out 2>scan.err
 rc=$?
 if [ $rc = 1 ] && grep -q -- '-: read stopped: Is a directory' scan.err &&
     grep -q '"files_failed":1' scan.out; then

@@ -33,7 +33,7 @@ def ok(cond, name, detail=""):
 
 
 def scan(*args):
-    p = subprocess.run([KENCHI, "scan", "--no-store", "--year", "2024", "-o", "jsonl", *args],
+    p = subprocess.run([KENCHI, "scan", "--no-baselines", "--no-store", "--year", "2024", "-o", "jsonl", *args],
                        capture_output=True, text=True)
     return p.returncode, p.stdout, p.stderr
 
@@ -124,7 +124,7 @@ only = [json.loads(l) for l in out2.splitlines()]
 ok(rc2 == 0 and only == intel, "--no-rules --intel gives the same intel alerts", err2[-500:])
 
 # the table on a terminal
-p = subprocess.run([KENCHI, "scan", "--no-store", "--no-rules", "--year", "2024", "-o", "table",
+p = subprocess.run([KENCHI, "scan", "--no-baselines", "--no-store", "--no-rules", "--year", "2024", "-o", "table",
                     "--intel", STORY, "samples/m365-audit.json"], capture_output=True, text=True)
 ok(p.returncode == 0 and "partner-cert: ip 203.0.113.129" in p.stdout
    and "partner-cert: user-agent python-requests/2.31.0" in p.stdout,

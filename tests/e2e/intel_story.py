@@ -55,7 +55,7 @@ def jsonl(text):
 with tempfile.TemporaryDirectory() as tmp:
     db = os.path.join(tmp, "k.db")
     # the logs, stored (no detection yet)
-    rc, out, err = run("scan", "--no-rules", "--year", "2024", "--store", db, "samples")
+    rc, out, err = run("scan", "--no-baselines", "--no-rules", "--year", "2024", "--store", db, "samples")
     ok(rc == 0, "the sample logs are stored", err)
 
     # 1. import
@@ -79,7 +79,7 @@ with tempfile.TemporaryDirectory() as tmp:
     ok(rc == 0 and "0 new, 5 already known" in out, "re-importing adds nothing", out + err)
 
     # 3. scan with the stored intelligence
-    rc, out, err = run("scan", "--no-rules", "--year", "2024", "--store", db, "-o", "jsonl",
+    rc, out, err = run("scan", "--no-baselines", "--no-rules", "--year", "2024", "--store", db, "-o", "jsonl",
                        "samples")
     alerts = [a for a in jsonl(out) if a.get("kind") == "intel"]
     ok(rc == 0 and alerts, "scan raises intel alerts from the stored indicators", err)
@@ -107,7 +107,7 @@ with tempfile.TemporaryDirectory() as tmp:
            "the pattern alert carries the intrusion set and the TLP", pat[0]["indicator"])
     times = [a["@timestamp"] for a in jsonl(out) if a.get("@timestamp")]
     ok(times == sorted(times), "alerts are in event-time order")
-    rc2, out2, err2 = run("scan", "--no-rules", "--year", "2024", "--store", db,
+    rc2, out2, err2 = run("scan", "--no-baselines", "--no-rules", "--year", "2024", "--store", db,
                           "--no-stored-intel", "-o", "jsonl", "samples")
     ok(rc2 == 0 and not [a for a in jsonl(out2) if a.get("kind") == "intel"],
        "--no-stored-intel leaves the stored indicators out", err2)
@@ -137,7 +137,7 @@ with tempfile.TemporaryDirectory() as tmp:
     # 6. export
     bundle = os.path.join(tmp, "findings.json")
     alerts_file = os.path.join(tmp, "alerts.jsonl")
-    rc, out, err = run("scan", "--no-store", "--year", "2024", "-o", "jsonl", "samples")
+    rc, out, err = run("scan", "--no-baselines", "--no-store", "--year", "2024", "-o", "jsonl", "samples")
     with open(alerts_file, "w") as f:
         f.write(out)
     rc, out, err = run("intel", "export", "--store", db, "--identity", "Example Org CERT",

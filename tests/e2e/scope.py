@@ -47,7 +47,7 @@ try:
     subprocess.run([sys.executable, "scripts/gen-scope-scenario.py", sc], check=True)
     exp = json.load(open(os.path.join(sc, "expected.json")))
     db = os.path.join(tmp, "k.db")
-    rc, out, err = run("scan", "--no-rules", "--year", "2024", "--timezone", "UTC", "--store", db,
+    rc, out, err = run("scan", "--no-baselines", "--no-rules", "--year", "2024", "--timezone", "UTC", "--store", db,
                        "--output", "jsonl", os.path.join(sc, "mail.log"),
                        os.path.join(sc, "auth.log"), os.path.join(sc, "m365.json"))
     ok(rc == 0, "scan stores the scenario", err)

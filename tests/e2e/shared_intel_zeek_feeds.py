@@ -93,7 +93,7 @@ tmp = tempfile.mkdtemp(prefix="kenchi-feeds-")
 log = os.path.join(tmp, "events.json")
 with open(log, "w") as f:
     f.write('{"timestamp":"2024-03-04T10:00:00Z","src_ip":"192.0.2.1"}\n')
-p = subprocess.run([KENCHI, "scan", "--no-store", "--no-rules", "-o", "jsonl", "--intel", FEEDS,
+p = subprocess.run([KENCHI, "scan", "--no-baselines", "--no-store", "--no-rules", "-o", "jsonl", "--intel", FEEDS,
                     log], capture_output=True, text=True)
 err = p.stderr
 ok(p.returncode == 0, "scan reads every feed", err[-2000:])
@@ -181,7 +181,7 @@ for path in sorted(lines):
 with open(log, "w") as f:
     f.write('{"timestamp":"2024-03-04T10:00:00Z","src_ip":"%s"}\n' % inside)
     f.write('{"timestamp":"2024-03-04T10:00:01Z","src_ip":"%s"}\n' % outside)
-p = subprocess.run([KENCHI, "scan", "--no-store", "--no-rules", "-o", "jsonl", "--intel", FEEDS,
+p = subprocess.run([KENCHI, "scan", "--no-baselines", "--no-store", "--no-rules", "-o", "jsonl", "--intel", FEEDS,
                     "--warninglists", WL, log], capture_output=True, text=True)
 nlists = len(glob.glob(os.path.join(WL, "*/list.json")))
 ok(p.returncode == 0 and ("on %d warning lists" % nlists) in p.stderr,

@@ -44,7 +44,7 @@ def alerts(paths, no_prefilter):
     env.pop("KENCHI_NO_PREFILTER", None)
     if no_prefilter:
         env["KENCHI_NO_PREFILTER"] = "1"
-    args = [KENCHI, "scan", "--no-store", "--output", "jsonl"]
+    args = [KENCHI, "scan", "--no-baselines", "--no-store", "--output", "jsonl"]
     for d in rule_dirs:
         args += ["--rules", d]
     p = subprocess.run(args + paths, capture_output=True, env=env, timeout=1800)

@@ -127,7 +127,7 @@ try:
     os.makedirs(logs)
     open(os.path.join(logs, "a.log"), "w").write(LOG_A)
     open(os.path.join(logs, "b.log"), "w").write(LOG_B)
-    args = ("scan", "--no-store", "--year", "2024", "--timezone", "UTC", "--output", "jsonl",
+    args = ("scan", "--no-baselines", "--no-store", "--year", "2024", "--timezone", "UTC", "--output", "jsonl",
             "--rules", os.path.join(rules, "good.yml"), logs)
     rc, out, err = run(*args)
     alerts = [json.loads(l) for l in out.splitlines()]
@@ -148,11 +148,11 @@ try:
     ok('"files_read":2' in err, "the read summary goes to stderr when alerts go to stdout", err)
     rc2, out2, _ = run(*args)
     ok(out2 == out, "the same input gives the same alerts", out2)
-    rc, out, err = run("scan", "--no-store", "--no-rules", "--year", "2024", "--output", "jsonl", logs)
+    rc, out, err = run("scan", "--no-baselines", "--no-store", "--no-rules", "--year", "2024", "--output", "jsonl", logs)
     ok(rc == 0 and '"files_read":2' in out, "--no-rules: summary on stdout", out + err)
-    rc, out, err = run("scan", "--no-store", "--rules", os.path.join(tmp, "missing"), logs)
+    rc, out, err = run("scan", "--no-baselines", "--no-store", "--rules", os.path.join(tmp, "missing"), logs)
     ok(rc == 2 and "missing" in err, "a missing --rules path is a usage error", err)
-    rc, out, err = run("scan", "--no-store", "--year", "2024", "--output", "jsonl", "--rules", rules, logs)
+    rc, out, err = run("scan", "--no-baselines", "--no-store", "--year", "2024", "--output", "jsonl", "--rules", rules, logs)
     # the correlation names the SASL rule without `generate: true`, so the
     # rule's own alerts give way to the correlation (2 failures < 5: none)
     ok(rc == 0 and len(out.splitlines()) == 0 and "refused" in err,

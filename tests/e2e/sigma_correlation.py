@@ -179,7 +179,7 @@ try:
     rc, out, err = run("rules", "check", rules)
     ok(rc == 0 and "3 correlations" in out and "0 refused" in out, "the rules load", out + err)
 
-    args = ("scan", "--no-store", "--year", "2024", "--timezone", "UTC", "--output", "jsonl", "--rules", rules,
+    args = ("scan", "--no-baselines", "--no-store", "--year", "2024", "--timezone", "UTC", "--output", "jsonl", "--rules", rules,
             logs)
     rc, out, err = run(*args)
     alerts = [json.loads(l) for l in out.splitlines()]
@@ -250,7 +250,7 @@ try:
     ok(rc == 0 and cs.get("groups_evicted", 0) > 0 and cs.get("groups_live") == 1,
        "--corr-max-groups bounds the live groups and counts evictions", err3)
 
-    rc, out4, err4 = run("scan", "--no-store", "--year", "2024", "--timezone", "UTC", "--output", "table",
+    rc, out4, err4 = run("scan", "--no-baselines", "--no-store", "--year", "2024", "--timezone", "UTC", "--output", "table",
                          "--rules", rules, logs)
     ok(rc == 0 and "SASL brute force from one address" in out4 and "event_count=5" in out4,
        "table output shows correlation alerts", out4)

@@ -21,7 +21,7 @@ nok() { echo "not ok - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/# /'; 
 check() { # name, expected, actual
     if [ "$2" = "$3" ]; then ok "$1"; else nok "$1" "expected '$2', got '$3'"; fi
 }
-scan() { $KENCHI scan --no-rules --year 2024 --timezone UTC --output jsonl "$@"; }
+scan() { $KENCHI scan --no-baselines --no-rules --year 2024 --timezone UTC --output jsonl "$@"; }
 field() { # json-on-stdin, python expression on d
     python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
 }
@@ -124,16 +124,16 @@ check "bad time is a usage error" 2 $?
 $KENCHI search --store "$DB" --limit 0 >/dev/null 2>"$T/err"
 check "bad limit is a usage error" 2 $?
 $KENCHI search --help | grep -q -- '--email' && ok "search --help" || nok "search --help"
-$KENCHI scan --help | grep -q -- '--no-store' && ok "scan --help names --no-store" || nok "scan --help"
+$KENCHI scan --no-baselines --help | grep -q -- '--no-store' && ok "scan --help names --no-store" || nok "scan --help"
 
 # --- default store, --no-store ---------------------------------------------------
 here=$(pwd)
 mkdir "$T/cwd"
-(cd "$T/cwd" && $KENCHI scan --no-rules --year 2024 --output jsonl "$here/$FIX/mail.log" >/dev/null)
+(cd "$T/cwd" && $KENCHI scan --no-baselines --no-rules --year 2024 --output jsonl "$here/$FIX/mail.log" >/dev/null)
 [ -s "$T/cwd/kenchi.db" ] && ok "scan stores into ./kenchi.db by default" || nok "default store"
 check "search reads ./kenchi.db by default" 6 "$(cd "$T/cwd" && $KENCHI search --output jsonl | wc -l | tr -d ' ')"
 mkdir "$T/nostore"
-(cd "$T/nostore" && $KENCHI scan --no-rules --no-store --output jsonl "$here/$FIX/mail.log" >"$T/ns.json")
+(cd "$T/nostore" && $KENCHI scan --no-baselines --no-rules --no-store --output jsonl "$here/$FIX/mail.log" >"$T/ns.json")
 [ ! -e "$T/nostore/kenchi.db" ] && ok "--no-store creates no store" || nok "--no-store creates no store"
 check "--no-store summary" None "$(field 'd["store"]' <"$T/ns.json")"
 
