@@ -12,10 +12,18 @@
  * through Postfix to external recipients. That fills the sets, hours and
  * the four daily series an ordinary mailbox has.
  *
- * Printed: the module's estimate (stats.bytes) per account and in total,
+ * Then SERVERS servers (default 1,000) go through the host module for the
+ * same days: every hour each asks the resolver for 4 names (answers from
+ * a pool of 20,000 public addresses) and connects to them (HTTPS, a few
+ * kB out), plus an NTP exchange by address; 60 destinations a day of
+ * their own, 12 of them new each day.
+ *
+ * Printed: each module's estimate (stats.bytes) per entity and in total,
  * the process's resident memory growth over the same run (the measured
  * baseline), their ratio, and the label pool (interned network and client
  * texts, owned by the engine) apart. Memory only: nothing is timed.
+ *
+ *   build/release/bench/bench_bl_account [ACCOUNTS] [DAYS] [SERVERS]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +63,7 @@ int main(int argc, char **argv)
 {
     unsigned accounts = argc > 1 ? (unsigned)atoi(argv[1]) : 100000;
     unsigned days = argc > 2 ? (unsigned)atoi(argv[2]) : 21;
+    unsigned servers = argc > 3 ? (unsigned)atoi(argv[3]) : 1000;
     struct bl_config cfg;
     bl_config_default(&cfg);
     static char *internal[] = {"example.org"};
@@ -162,6 +171,69 @@ int main(int argc, char **argv)
            measured > 0 ? ((double)st.bytes + labels_b) / measured : 0);
     printf("projected for 100,000 accounts: %.0f MB measured\n",
            measured / (double)(st.entities ? st.entities : 1) * 100000 / 1e6);
+
+    /* servers through the host module */
+    long rss2 = rss_kb();
+    void *hm = bl_host_module.create(&cfg, &labels);
+    struct arena ha;
+    arena_init(&ha, 1 << 16);
+    char src[64], dst[64], ans[96], port[8], ob[16];
+    unsigned long hevents = 0;
+    for (unsigned d = 0; d < days; d++) {
+        for (unsigned hr = 0; hr < 24; hr++) {
+            for (unsigned sv = 0; sv < servers; sv++) {
+                snprintf(src, sizeof src, "10.%u.%u.%u", 1 + sv / 65536, (sv >> 8) & 255,
+                         sv & 255);
+                for (unsigned k = 0; k < 5; k++) {
+                    /* 48 steady destinations and 12 new ones a day */
+                    unsigned di = k < 4 ? (sv * 48 + (hr * 4 + k) % 48) % 20000
+                                        : (sv * 7 + d * 12 + hr / 2) % 20000;
+                    snprintf(dst, sizeof dst, "%u.%u.%u.%u", 60 + di / 65536, (di >> 8) & 255,
+                             di & 255, 10);
+                    uint32_t t = T0 + d * 86400u + hr * 3600u + sv % 3000 + k * 60;
+                    struct event ev;
+                    event_init(&ev, &ha);
+                    ev.format = "zeek";
+                    ev.ls = (struct logsource){"zeek", "dns", NULL};
+                    ev.ts_ns = (int64_t)t * NS_PER_SEC;
+                    ev.core[CORE_SOURCE_IP] = S(src);
+                    ev.core[CORE_DESTINATION_IP] = S("10.0.0.53");
+                    snprintf(ans, sizeof ans, "[\"%s\"]", dst);
+                    event_add_copy(&ev, "answers", ans, strlen(ans), VT_JSON);
+                    bl_host_module.on_event(hm, &ctx, &ev);
+                    arena_reset(&ha);
+                    event_init(&ev, &ha);
+                    ev.format = "zeek";
+                    ev.ls = (struct logsource){"zeek", "conn", NULL};
+                    ev.ts_ns = (int64_t)(t + 1) * NS_PER_SEC;
+                    ev.core[CORE_SOURCE_IP] = S(src);
+                    ev.core[CORE_DESTINATION_IP] = S(dst);
+                    snprintf(port, sizeof port, "%u", k == 4 ? 123 : 443);
+                    ev.core[CORE_DESTINATION_PORT] = S(port);
+                    snprintf(ob, sizeof ob, "%u", 900 + (sv * 31 + hr * 7 + k) % 4000);
+                    ev.core[CORE_SOURCE_BYTES] = S(ob);
+                    event_add_copy(&ev, "proto", k == 4 ? "udp" : "tcp", 3, VT_STRING);
+                    bl_host_module.on_event(hm, &ctx, &ev);
+                    arena_reset(&ha);
+                    hevents += 2;
+                }
+            }
+        }
+    }
+    arena_free(&ha);
+    struct bl_module_stats hs;
+    bl_host_module.stats(hm, &hs);
+    long rss3 = rss_kb();
+    double hmeasured = (double)(rss3 - rss2) * 1024;
+    printf("servers %llu, days %u, events %lu, facts %lu\n", (unsigned long long)hs.entities,
+           days, hevents, facts);
+    printf("host module estimate (stats.bytes): %.1f MB, %.0f B per host\n", hs.bytes / 1e6,
+           (double)hs.bytes / (double)(hs.entities ? hs.entities : 1));
+    printf("resident growth for the servers (measured): %.1f MB, %.0f B per host\n",
+           hmeasured / 1e6, hmeasured / (double)(hs.entities ? hs.entities : 1));
+    printf("total resident growth, accounts and servers: %.1f MB (target: under 1 GB)\n",
+           (double)(rss3 - rss0) * 1024 / 1e6);
+    bl_host_module.destroy(hm);
     bl_account_module.destroy(m);
     bl_labels_free(&labels);
     return 0;

@@ -538,10 +538,14 @@ class Org:
         """A lookup by a server through the resolver (cached on the server
         for `ttl`): the dns.log line and the UDP flow, when not cached."""
         key = (host_ip, name, qtype)
-        exp = self.dns_cache.get(key)
-        if exp is not None and exp > t:
+        # Days are written story first, routine second, so lookups come out
+        # of time order: a cached answer covers only times from its lookup
+        # to its expiry, not the hours before it was looked up.
+        ent = self.dns_cache.get(key)
+        if ent is not None and ent[0] <= t < ent[1]:
             return
-        self.dns_cache[key] = t + ttl
+        if ent is None or t > ent[0]:
+            self.dns_cache[key] = (t, t + ttl)
         r = self.r
         uid = self.zuid()
         port = 32768 + r.randrange(28000)

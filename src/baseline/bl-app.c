@@ -24,6 +24,8 @@
  *     reads a mailbox: 1.0, 0.3 with an admin consent seen for it; a known
  *     mail-reading application reads a mailbox it never read: 0.3 (not when
  *     its set of mailboxes has overflowed, where "new" is not known).
+ *   Microsoft's own mail clients (ms_mail_client) reading their owner's
+ *   mailbox score 0.3 at most: they are the owner's client.
  * Facts on the application are told at most once an hour (the mailboxes
  * count in the sentence); a fact scored 1.0 or more is also told to the
  * mailbox owner's account (feature mailbox-reader), whose alert then names
@@ -37,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "baseline/bl-module.h"
 #include "baseline/bl-table.h"
@@ -211,9 +214,30 @@ static uint32_t days_between(uint32_t a, uint32_t b)
     return b > a ? (b - a) / 86400u : 0;
 }
 
-/* Application a reads mailbox mb (lower-cased) at t. */
+/* Microsoft's own mail clients: Exchange Online (Outlook on the web),
+ * Microsoft Office (Outlook for Windows), Microsoft Outlook, One Outlook
+ * Web, Outlook Mobile, Microsoft Teams. Every tenant's users read their
+ * mail through them; when the mailbox's owner does, the application is the
+ * owner's client (the account's profile judges it), not an application
+ * reading mail of its own. */
+static bool ms_mail_client(const char *id)
+{
+    static const char *const ids[] = {
+        "00000002-0000-0ff1-ce00-000000000000", "d3590ed6-52b3-4102-aeff-aad2292ab01c",
+        "5d661950-3475-41cd-a2c3-d671a3162bc1", "9199bf20-a13f-4107-85dc-02114787ef48",
+        "27922004-5251-4030-b22d-91ecd9a37ea4", "1fec8e78-bce4-4aaf-ab1b-5451cc387264",
+    };
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        if (!strcmp(id, ids[i]))
+            return true;
+    return false;
+}
+
+/* Application a reads mailbox mb (lower-cased) at t; client: the owner
+ * reads it through one of Microsoft's mail clients (a fact of 0.3 at most:
+ * the timeline keeps it, the account's profile judges the access). */
 static int app_reads(struct app_mod *m, struct bl_ctx *ctx, const struct event *ev, uint32_t t,
-                     struct app *a, const char *mb, size_t mbn)
+                     struct app *a, const char *mb, size_t mbn, bool client)
 {
     int64_t learning = m->cfg->learning_s;
     bool never = a->first_read == 0;
@@ -231,14 +255,16 @@ static int app_reads(struct app_mod *m, struct bl_ctx *ctx, const struct event *
     int rc;
     if (never && old) {
         bool admin = a->admin_consent && (int64_t)t - (int64_t)a->admin_consent < learning;
-        score = admin ? 0.3 : 1.2;
+        score = admin || client ? 0.3 : 1.2;
         a->fact_t = t;
-        a->read_score = admin ? 3 : 12;
+        a->read_score = admin || client ? 3 : 12;
         rc = emit(m, ctx, ev, BL_APPLICATION, id, "mail-read", mb, id, score,
                   "application %s, named in the audit log for %u days, had never read mail; "
                   "it now reads the mailbox of %s%s",
                   id, days_between(a->first, t), mb,
-                  admin ? " (an admin consent for it was seen recently)" : "");
+                  admin    ? " (an admin consent for it was seen recently)"
+                  : client ? " (its owner, through a Microsoft mail client)"
+                           : "");
     } else if (isnew == 1 && a->read_score >= 10 &&
                (int64_t)t - (int64_t)a->first_read <
                    (m->cfg->window_s > 0 ? m->cfg->window_s : 3600)) {
@@ -250,7 +276,7 @@ static int app_reads(struct app_mod *m, struct bl_ctx *ctx, const struct event *
                   "another mailbox, %s (%u mailboxes)",
                   id, (t - a->first_read) / 60u, mb, a->mailboxes.n);
     } else if (isnew == 1 && !old) {
-        score = a->admin_consent ? 0.3 : 1.0;
+        score = a->admin_consent || client ? 0.3 : 1.0;
         if (score < 1.0 && a->fact_t && t < a->fact_t + FACT_GAP_S)
             return 0;
         a->fact_t = t;
@@ -381,6 +407,9 @@ static int app_on_event(void *mv, struct bl_ctx *ctx, const struct event *ev)
     for (size_t i = 0; i < owner.n; i++)
         mb[i] = owner.p[i] >= 'A' && owner.p[i] <= 'Z' ? (char)(owner.p[i] + 32) : owner.p[i];
     mb[owner.n] = '\0';
+    /* the owner reading their own mailbox */
+    struct str uid = ev->core[CORE_USER_NAME];
+    bool own = uid.n == owner.n && !strncasecmp(uid.p, owner.p, uid.n);
     /* the readers: AppId and ClientAppId (ApplicationId is a sign-in's) */
     for (int k = 0; k < nids; k++) {
         struct app *a = (struct app *)bl_table_get(&m->tab, ids[k], 36);
@@ -392,7 +421,7 @@ static int app_on_event(void *mv, struct bl_ctx *ctx, const struct event *ev)
         reader |= guid_exact(ev_native(ev, "ClientAppId"), id) && !strcmp(id, ids[k]);
         if (!reader)
             continue;
-        int rc = app_reads(m, ctx, ev, t, a, mb, owner.n);
+        int rc = app_reads(m, ctx, ev, t, a, mb, owner.n, own && ms_mail_client(ids[k]));
         if (rc < 0)
             return rc;
     }

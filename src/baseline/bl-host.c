@@ -63,7 +63,11 @@
 #define MALLOC_OVERHEAD   16
 
 enum { HOST_SERVER = 1, HOST_RESOLVER = 2, HOST_DIRTY = 4 };
-enum { DEST_V4 = 1, DEST_RESOLVED = 2 };
+enum {
+    DEST_V4 = 1,
+    DEST_RESOLVED = 2,
+    DEST_FS = 4, /* its first-seen fact was emitted (memory only) */
+};
 
 struct dest {
     uint64_t h;
@@ -976,13 +980,33 @@ static void history_text(const struct host *h, uint32_t t, char out[48])
     snprintf(out, 48, "%u day%s", days, days == 1 ? "" : "s");
 }
 
-static int emit_egress(struct host_mod *m, struct bl_ctx *ctx, const struct host *h,
+/* late: the connection waited for the DNS records to be read (scan reads
+ * conn.log before dns.log), so the first-seen fact made when it was read
+ * may have left the entity's timeline since: it is given again (the store
+ * keeps it once). */
+static int emit_egress(struct host_mod *m, struct bl_ctx *ctx, struct host *h,
                        const uint8_t addr[16], bool v4, uint16_t port, uint32_t t,
-                       const struct event *ev)
+                       const struct event *ev, bool late)
 {
     char dt[80], hist[48], text[320], net[64], ttl[32];
     dest_text(addr, v4, port, dt);
     history_text(h, t, hist);
+    /* an unresolved new destination is rare: its first-seen fact goes with
+     * it even when the hour's quota of first-seen facts was spent on the
+     * ordinary new destinations of a busy host */
+    struct dest *d = dest_get(h, dest_hash(addr, port));
+    if (d && (late || !(d->flags & DEST_FS))) {
+        struct bl_addr na;
+        memcpy(na.b, addr, 16);
+        na.v4 = v4;
+        bl_addr_net(&na, net);
+        snprintf(text, sizeof text, "first connection to %s in %s of history", dt, hist);
+        int rc = emit(m, ctx, h, BL_DET_FIRST_SEEN, "destination", dt, 0.4, text, "T1071", net,
+                      ev);
+        if (rc)
+            return rc;
+        d->flags |= DEST_FS;
+    }
     int64_t ttl_s = m->cfg->host.dns_ttl_s > 0 ? m->cfg->host.dns_ttl_s : 86400;
     fmt_span(ttl_s > UINT32_MAX ? UINT32_MAX : (uint32_t)ttl_s, ttl);
     bool server = h->flags & HOST_SERVER;
@@ -1095,7 +1119,7 @@ static int pending_settle(struct host_mod *m, struct bl_ctx *ctx)
                 snprintf(src, sizeof src, "%s", h->id);
                 ev.core[CORE_SOURCE_IP] = (struct str){src, strlen(src)};
                 ev.core[CORE_DESTINATION_IP] = (struct str){dst, strlen(dst)};
-                rc = emit_egress(m, ctx, h, p->addr, p->v4, p->port, p->t, &ev);
+                rc = emit_egress(m, ctx, h, p->addr, p->v4, p->port, p->t, &ev, true);
             }
         }
         pending_pop(m);
@@ -1268,7 +1292,12 @@ static int on_conn(struct host_mod *m, struct bl_ctx *ctx, const struct event *e
 
     int rc = 0;
     if (is_new && mature) {
-        if (fact_allowed(h, t, false)) {
+        /* a gateway reaches new MX hosts every day, found through DNS:
+         * those are no news; an unresolved one is, and gets its first-seen
+         * fact with the egress fact once the DNS records are read */
+        bool known_dns = resolved || (int64_t)m->dns_now > (int64_t)t + DNS_GRACE_S;
+        bool smtp = port == 25;
+        if (!(smtp && (resolved || !known_dns)) && fact_allowed(h, t, false)) {
             char dt[80], hist[48], text[320], net[64];
             dest_text(da.b, da.v4, port, dt);
             history_text(h, t, hist);
@@ -1276,11 +1305,12 @@ static int on_conn(struct host_mod *m, struct bl_ctx *ctx, const struct event *e
             snprintf(text, sizeof text, "first connection to %s%s%s%s in %s of history", dt,
                      proto[0] ? " (" : "", proto, proto[0] ? ")" : "", hist);
             rc = emit(m, ctx, h, BL_DET_FIRST_SEEN, "destination", dt, 0.4, text, "T1071", net, ev);
+            d->flags |= DEST_FS;
         }
         if (rc == 0 && !resolved) {
             if ((int64_t)m->dns_now > (int64_t)t + DNS_GRACE_S) {
                 if ((h->dns_last || m->nresolvers) && fact_allowed(h, t, true))
-                    rc = emit_egress(m, ctx, h, da.b, da.v4, port, t, ev);
+                    rc = emit_egress(m, ctx, h, da.b, da.v4, port, t, ev, false);
             } else {
                 pending_push(m, h, da.b, da.v4, port, t, ev);
             }
