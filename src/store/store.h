@@ -29,7 +29,7 @@
 #define STORE_DEFAULT_PATH "kenchi.db"
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -49,6 +49,10 @@ struct store_opts {
                              until store_live_commit() commits them together
                              with their alerts (the live daemon); default
                              false: committed when the queue runs dry */
+    size_t hunt_defer;    /* with hold_events: hunting entries inserted into the
+                             index in sorted batches of this many (default
+                             256 Ki), or of what 2 s logged (store-sqlite.c,
+                             "Deferred hunting entries") */
 };
 
 void store_opts_default(struct store_opts *o);

@@ -86,7 +86,7 @@ static void test_alerts_and_offsets(void **state)
     struct fx *f = *state;
     struct store *s;
     assert_int_equal(store_open(f->path, NULL, &s), 0);
-    assert_int_equal(store_schema_version(s), 3);
+    assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
     struct store_alert a[3] = {alert("a1", "low"), alert("a2", "high"), alert("a1", "low")};
     struct store_offset o = {7, 42, 0xabcdef, 100, "/var/log/mail.log", 5000, 77};
     uint64_t added = 0, last = 0;
@@ -145,11 +145,12 @@ static void test_upgrade_from_v2(void **state)
     assert_int_equal(store_close(s), 0);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "DROP TABLE alerts; DROP TABLE tail_offsets;"
-                                  "DELETE FROM sqlite_sequence; PRAGMA user_version=2;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "DROP TABLE alerts; DROP TABLE tail_offsets; DROP TABLE hunt_pending;"
+                     "DELETE FROM sqlite_sequence; PRAGMA user_version=2;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
     /* read-only: still version 2, alerts refused with a way out */
     struct store_opts ro;
@@ -162,7 +163,7 @@ static void test_upgrade_from_v2(void **state)
     store_close(s);
     /* for writing: upgraded, the state kept */
     assert_int_equal(store_open(f->path, NULL, &s), 0);
-    assert_int_equal(store_schema_version(s), 3);
+    assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
     assert_int_equal(store_alert_count(s), 0);
     char *v = NULL;
     assert_int_equal(store_state_get(s, "keep", &v), 0);
