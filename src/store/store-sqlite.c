@@ -131,7 +131,7 @@
  * HUNT_DEFER_NS logged, HUNT_SLICE entries at a time between the writer's
  * other work */
 #define HUNT_DEFER    (256 * 1024)
-#define HUNT_DEFER_NS (2 * NS_PER_SEC)
+#define HUNT_DEFER_NS (10 * NS_PER_SEC)
 #define HUNT_SLICE    8192
 
 /* ---- schema -------------------------------------------------------------- */
@@ -1283,12 +1283,15 @@ static int flush_hunt(struct store *s)
  * appends them, packed, as one row of hunt_pending (a cheap append, in the
  * same transaction as their events: a crash keeps an event only with its
  * entries). Once HUNT_DEFER entries are pending, or the oldest is
- * HUNT_DEFER_NS old, the writer sorts them and inserts them into hunt,
+ * HUNT_DEFER_NS old (at high rates the count comes first; the age bounds
+ * what a quiet store's hunts miss, and is long enough that a writer that
+ * falls behind still makes large batches), the writer sorts them and
+ * inserts them into hunt,
  * HUNT_SLICE at a time between its other work (so a commit of the daemon
  * never waits for a whole batch), the last slice deleting their
  * hunt_pending rows. Sorted batches this large fill the leaves they touch
  * with many entries each. Until then a hunt does not see those events
- * (at most HUNT_DEFER_NS plus the insertion, a few seconds); a search
+ * (at most HUNT_DEFER_NS plus the insertion); a search
  * without entity filter (time index) does. Opening the store for writing
  * inserts what a crash left in hunt_pending (INSERT OR IGNORE: a batch
  * partly inserted before the crash is no error), and closing it inserts

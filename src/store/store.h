@@ -51,7 +51,7 @@ struct store_opts {
                              false: committed when the queue runs dry */
     size_t hunt_defer;    /* with hold_events: hunting entries inserted into the
                              index in sorted batches of this many (default
-                             256 Ki), or of what 2 s logged (store-sqlite.c,
+                             256 Ki), or of what 10 s logged (store-sqlite.c,
                              "Deferred hunting entries") */
 };
 
