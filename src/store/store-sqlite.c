@@ -1422,7 +1422,14 @@ static int defer_step(struct store *s)
         rc = defer_start(s);
     if (rc < 0 || !s->nfl)
         return rc;
-    size_t end = s->nhunt >= s->o.hunt_defer ? s->nfl : s->flpos + HUNT_SLICE;
+    /* at least a slice, and ahead of how full the next batch is, so that
+     * this one is in before the next is due (never all at once under load) */
+    size_t end = s->flpos + HUNT_SLICE;
+    size_t ahead = s->nhunt >= s->o.hunt_defer
+                       ? s->nfl
+                       : (size_t)((double)s->nfl * (double)s->nhunt / (double)s->o.hunt_defer);
+    if (end < ahead)
+        end = ahead;
     if (end > s->nfl)
         end = s->nfl;
     rc = begin(s);
