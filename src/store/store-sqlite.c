@@ -1286,9 +1286,10 @@ static int flush_hunt(struct store *s)
  * HUNT_DEFER_NS old (at high rates the count comes first; the age bounds
  * what a quiet store's hunts miss, and is long enough that a writer that
  * falls behind still makes large batches), the writer sorts them and
- * inserts them into hunt,
- * HUNT_SLICE at a time between its other work (so a commit of the daemon
- * never waits for a whole batch), the last slice deleting their
+ * inserts them into hunt a slice at a time between its other work
+ * (HUNT_SLICE, or more to stay ahead of how full the next batch is: a
+ * commit of the daemon never waits for a whole batch), the last slice
+ * deleting their
  * hunt_pending rows. Sorted batches this large fill the leaves they touch
  * with many entries each. Until then a hunt does not see those events
  * (at most HUNT_DEFER_NS plus the insertion); a search
