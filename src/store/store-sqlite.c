@@ -34,6 +34,9 @@
  *   hunt_days(day, class, part, fps)         the day summary (store-summary.c)
  *   intel_imports, intel_metas, intel, state (store-intel.c)
  *   alerts, tail_offsets (schema 3, store-live.c)
+ *   hunt_pending(id, entries)                hunting entries of committed
+ *                                            events not yet in hunt (schema 4,
+ *                                            "Deferred hunting entries")
  *
  * events has an implicit rowid in arrival order, so a time range read
  * touches neighbouring pages. ts is UTC nanoseconds (NULL: no time). pos is
