@@ -1317,10 +1317,11 @@ static uint64_t get_le64(const uint8_t *p)
     return v;
 }
 
-/* Append entry h (key in keys) to ents/hunt_keys of s (the writer's
- * collecting arrays). */
-static int hunt_push(struct store *s, int64_t hour, int64_t ts, int64_t ev, const uint8_t *key,
-                     size_t len)
+/* Append an entry to the writer's collecting arrays (s->hunt, its key in
+ * s->hunt_keys): the key is the byte kind then val[0..len), or val[0..len)
+ * alone when kind is negative. */
+static int hunt_push(struct store *s, int64_t hour, int64_t ts, int64_t ev, int kind,
+                     const uint8_t *val, size_t len)
 {
     if (s->nhunt == s->caphunt) {
         size_t cap = s->caphunt ? s->caphunt * 2 : 4096;
@@ -1332,14 +1333,17 @@ static int hunt_push(struct store *s, int64_t hour, int64_t ts, int64_t ev, cons
     }
     struct hunt_ent *h = &s->hunt[s->nhunt++];
     h->off = s->hunt_keys.len;
-    h->len = len;
+    h->len = len + (kind >= 0);
     h->ts = ts;
     h->hour = hour;
     h->ev = ev;
-    buf_append(&s->hunt_keys, (const char *)key, len);
+    if (kind >= 0)
+        buf_putc(&s->hunt_keys, (char)kind);
+    buf_append(&s->hunt_keys, (const char *)val, len);
+    const uint8_t *key = (const uint8_t *)s->hunt_keys.data + h->off;
     uint64_t prefix = 0;
     for (size_t i = 0; i < 8; i++)
-        prefix = prefix << 8 | (i < len ? key[i] : 0);
+        prefix = prefix << 8 | (i < h->len ? key[i] : 0);
     h->prefix = prefix;
     return 0;
 }
@@ -1406,8 +1410,8 @@ static int defer_start(struct store *s)
     s->nhunt = s->nlogged = 0;
     for (size_t i = 0; i < rest; i++) {
         const struct hunt_ent *h = &s->fl[s->nfl + i];
-        int rc =
-            hunt_push(s, h->hour, h->ts, h->ev, (const uint8_t *)s->fl_keys.data + h->off, h->len);
+        int rc = hunt_push(s, h->hour, h->ts, h->ev, -1, (const uint8_t *)s->fl_keys.data + h->off,
+                           h->len);
         if (rc < 0)
             return rc;
     }
@@ -1483,7 +1487,7 @@ static int pending_recover(struct store *s)
             if ((size_t)(end - p - 26) < len)
                 break;
             rc = hunt_push(s, (int64_t)get_le64(p), (int64_t)get_le64(p + 8),
-                           (int64_t)get_le64(p + 16), p + 26, len);
+                           (int64_t)get_le64(p + 16), -1, p + 26, len);
             p += 26 + len;
         }
         /* insert by parts: a crash may have left up to two batches */
@@ -1551,12 +1555,8 @@ static int add_hunt(struct store *s, const struct sbatch *b, const struct srow *
     while (p < end) {
         struct key_rec k;
         key_read(&p, &k);
-        uint8_t key[KEY_VALUE_MAX + 1];
-        size_t len = k.len < KEY_VALUE_MAX ? k.len : KEY_VALUE_MAX;
-        key[0] = (uint8_t)k.kind;
-        memcpy(key + 1, k.val, len);
         /* TIME_NONE (INT64_MIN) sorts first, like NULL */
-        if (hunt_push(s, hour, r->ts, ev, key, len + 1) < 0)
+        if (hunt_push(s, hour, r->ts, ev, (unsigned char)k.kind, (const uint8_t *)k.val, k.len) < 0)
             return -ENOMEM;
         for (unsigned i = 0; i < k.nfps; i++)
             if (summary_add(s, hour, fp_class(k.fps, i), fp_at(k.fps, i)) < 0)
