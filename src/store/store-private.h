@@ -173,6 +173,18 @@ struct store {
     struct buf hunt_keys;
     uint64_t raw_rows; /* rows whose doc is uncompressed (no dictionary yet) */
     bool in_txn;
+    /* hold_events: hunting entries deferred to sorted batches
+     * (store-sqlite.c, "Deferred hunting entries") */
+    size_t nlogged;           /* s->hunt[0..nlogged) are in hunt_pending, committed */
+    int64_t defer_since;      /* monotonic ns of the oldest logged entry */
+    struct hunt_ent *fl;      /* the batch being inserted, sorted; keys in fl_keys */
+    size_t nfl, capfl, flpos; /* fl[flpos..nfl) still to insert */
+    struct buf fl_keys;       /* its keys */
+    int64_t fl_pending;       /* hunt_pending rows up to this id are all in fl */
+    int64_t pending_last;     /* id of the last hunt_pending row written */
+    uint64_t held_rows;       /* rows in the open transaction (hold_events) */
+    bool closing;             /* store_close: commit inserts every entry */
+    sqlite3_stmt *pend_put;
     /* the day summary (store-summary.c) */
     struct sum_bucket *sumb;
     size_t nsumb, capsumb, sumb_last;

@@ -35,6 +35,9 @@
  *   intel_imports, intel_metas, intel, state (store-intel.c)
  *   alerts, tail_offsets (schema 3, store-live.c)
  *   bl_profiles, bl_facts (schema 4, store-baseline.c)
+ *   hunt_pending(id, entries)                hunting entries of committed
+ *                                            events not yet in hunt (schema 5,
+ *                                            "Deferred hunting entries")
  *
  * events has an implicit rowid in arrival order, so a time range read
  * touches neighbouring pages. ts is UTC nanoseconds (NULL: no time). pos is
@@ -127,6 +130,13 @@
 #define HUNT_ROWS      64    /* hunting entries per INSERT statement */
 #define CKPT_FRAMES    1000  /* WAL frames that start a checkpoint (SQLite's default) */
 #define WAL_RESTART    16384 /* default opts.wal_pages (64 MiB of 4 KiB pages) */
+/* hold_events: hunting entries are inserted in sorted batches of up to
+ * opts.hunt_defer entries (default HUNT_DEFER), or of what the last
+ * HUNT_DEFER_NS logged, HUNT_SLICE entries at a time between the writer's
+ * other work */
+#define HUNT_DEFER    (256 * 1024)
+#define HUNT_DEFER_NS (10 * NS_PER_SEC)
+#define HUNT_SLICE    8192
 
 /* ---- schema -------------------------------------------------------------- */
 
@@ -197,6 +207,9 @@ static const struct {
     {3, store_live_schema_v3, NULL},
     /* 4: baseline profiles and facts (store-baseline.c) */
     {4, store_baseline_schema_v4, NULL},
+    /* 5: hunting entries of committed events not yet in hunt (the live
+     * daemon's deferred index inserts, "Deferred hunting entries") */
+    {5, "CREATE TABLE hunt_pending(id INTEGER PRIMARY KEY, entries BLOB NOT NULL);", NULL},
 };
 
 /* ---- errors -------------------------------------------------------------- */
@@ -275,6 +288,7 @@ void store_opts_default(struct store_opts *o)
     o->busy_timeout_ms = 5000;
     o->hunt_entries = 4u << 20;
     o->wal_pages = WAL_RESTART;
+    o->hunt_defer = HUNT_DEFER;
 }
 
 void store_query_init(struct store_query *q)
@@ -571,6 +585,7 @@ static int prepare_writer(struct store *s)
             : prepare(s, &s->hunt_put,
                       "INSERT OR IGNORE INTO hunt(hour, key, ts, ev) VALUES(?,?,?,?)");
     rc = rc ? rc : prepare(s, &s->hour_put, "INSERT OR IGNORE INTO hunt_hours(hour) VALUES(?)");
+    rc = rc ? rc : prepare(s, &s->pend_put, "INSERT INTO hunt_pending(entries) VALUES(?)");
     if (rc == 0) {
         struct buf sql;
         buf_init(&sql);
@@ -647,6 +662,7 @@ static int count_rows(struct store *s, sqlite3 *db, int64_t *n)
 }
 
 static void *writer_main(void *arg);
+static int pending_recover(struct store *s);
 static void ckpt_start(struct store *s);
 static void ckpt_stop(struct store *s);
 
@@ -691,6 +707,8 @@ int store_open(const char *path, const struct store_opts *o, struct store **out)
         s->o.hunt_entries = 4u << 20;
     if (!s->o.wal_pages)
         s->o.wal_pages = WAL_RESTART;
+    if (!s->o.hunt_defer)
+        s->o.hunt_defer = HUNT_DEFER;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv_work, NULL);
     pthread_cond_init(&s->cv_space, NULL);
@@ -701,6 +719,7 @@ int store_open(const char *path, const struct store_opts *o, struct store **out)
     buf_init(&s->wtmp);
     buf_init(&s->rjson);
     buf_init(&s->hunt_keys);
+    buf_init(&s->fl_keys);
     s->sum_max_hour = INT64_MIN;
 
     struct stat sb;
@@ -735,6 +754,7 @@ int store_open(const char *path, const struct store_opts *o, struct store **out)
     }
     rc = rc ? rc : prepare_writer(s);
     rc = rc ? rc : load_dict(s);
+    rc = rc ? rc : pending_recover(s);
     if (rc < 0)
         return rc;
     if (!atomic_load(&s->dict)) {
@@ -1137,15 +1157,14 @@ int64_t hour_of(int64_t ts)
  * equal stay in arrival order: the order only serves the locality of the
  * inserts (they fall on the same few pages either way), never
  * correctness. About 5x cheaper than a comparison sort of the keys. */
-static int sort_hunt(struct store *s)
+static int sort_hunt(struct store *s, struct hunt_ent *ents, size_t n)
 {
-    size_t n = s->nhunt;
     if (n < 2)
         return 0;
     struct hunt_ent *tmp = malloc(n * sizeof(*tmp));
     if (!tmp)
         return set_err(s, -ENOMEM, "out of memory");
-    struct hunt_ent *src = s->hunt, *dst = tmp;
+    struct hunt_ent *src = ents, *dst = tmp;
     for (unsigned shift = 0; shift < 64; shift += 8) {
         size_t count[257] = {0};
         for (size_t i = 0; i < n; i++)
@@ -1193,18 +1212,51 @@ static int sort_hunt(struct store *s)
         src = dst;
         dst = t;
     }
-    if (src != s->hunt)
-        memcpy(s->hunt, src, n * sizeof(*src));
+    if (src != ents)
+        memcpy(ents, src, n * sizeof(*src));
     free(tmp);
     return 0;
 }
 
-static void bind_hunt(sqlite3_stmt *st, int first, const struct store *s, const struct hunt_ent *h)
+static void bind_hunt(sqlite3_stmt *st, int first, const struct buf *keys, const struct hunt_ent *h)
 {
     sqlite3_bind_int64(st, first, h->hour);
-    sqlite3_bind_blob(st, first + 1, s->hunt_keys.data + h->off, (int)h->len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, first + 1, keys->data + h->off, (int)h->len, SQLITE_STATIC);
     sqlite3_bind_int64(st, first + 2, h->ts);
     sqlite3_bind_int64(st, first + 3, h->ev);
+}
+
+/* Insert the sorted entries e[from..to) (keys in keys) into hunt, and
+ * their hours into hunt_hours. INSERT OR IGNORE: an entry inserted before
+ * (the deferred entries of a crash, inserted again) is no error. */
+static int insert_entries(struct store *s, const struct hunt_ent *e, const struct buf *keys,
+                          size_t from, size_t to)
+{
+    int rc = 0;
+    for (size_t i = from; i < to && rc == 0; i++) {
+        if (i > from && e[i].hour == e[i - 1].hour)
+            continue;
+        sqlite3_bind_int64(s->hour_put, 1, e[i].hour);
+        rc = sqlite3_step(s->hour_put);
+        sqlite3_reset(s->hour_put);
+        rc = rc == SQLITE_DONE ? 0 : sql_err(s, s->db, rc, "indexing events");
+    }
+    size_t i = from;
+    /* HUNT_ROWS entries per statement: fewer VM round trips */
+    for (; i + HUNT_ROWS <= to && rc == 0; i += HUNT_ROWS) {
+        for (int k = 0; k < HUNT_ROWS; k++)
+            bind_hunt(s->hunt_put_n, 4 * k + 1, keys, &e[i + k]);
+        rc = sqlite3_step(s->hunt_put_n);
+        sqlite3_reset(s->hunt_put_n);
+        rc = rc == SQLITE_DONE ? 0 : sql_err(s, s->db, rc, "indexing events");
+    }
+    for (; i < to && rc == 0; i++) {
+        bind_hunt(s->hunt_put, 1, keys, &e[i]);
+        rc = sqlite3_step(s->hunt_put);
+        sqlite3_reset(s->hunt_put);
+        rc = rc == SQLITE_DONE ? 0 : sql_err(s, s->db, rc, "indexing events");
+    }
+    return rc;
 }
 
 /* Insert the transaction's hunting entries in (hour, key) order: they then
@@ -1214,32 +1266,248 @@ static void bind_hunt(sqlite3_stmt *st, int first, const struct store *s, const 
  * see docs/store.md). Also records each hour in hunt_hours. */
 static int flush_hunt(struct store *s)
 {
-    int rc = sort_hunt(s);
-    for (size_t i = 0; i < s->nhunt && rc == 0; i++) {
-        if (i && s->hunt[i].hour == s->hunt[i - 1].hour)
-            continue;
-        sqlite3_bind_int64(s->hour_put, 1, s->hunt[i].hour);
-        rc = sqlite3_step(s->hour_put);
-        sqlite3_reset(s->hour_put);
-        rc = rc == SQLITE_DONE ? 0 : sql_err(s, s->db, rc, "indexing events");
-    }
-    size_t i = 0;
-    /* HUNT_ROWS entries per statement: fewer VM round trips */
-    for (; i + HUNT_ROWS <= s->nhunt && rc == 0; i += HUNT_ROWS) {
-        for (int k = 0; k < HUNT_ROWS; k++)
-            bind_hunt(s->hunt_put_n, 4 * k + 1, s, &s->hunt[i + k]);
-        rc = sqlite3_step(s->hunt_put_n);
-        sqlite3_reset(s->hunt_put_n);
-        rc = rc == SQLITE_DONE ? 0 : sql_err(s, s->db, rc, "indexing events");
-    }
-    for (; i < s->nhunt && rc == 0; i++) {
-        bind_hunt(s->hunt_put, 1, s, &s->hunt[i]);
-        rc = sqlite3_step(s->hunt_put);
-        sqlite3_reset(s->hunt_put);
-        rc = rc == SQLITE_DONE ? 0 : sql_err(s, s->db, rc, "indexing events");
-    }
-    s->nhunt = 0;
+    int rc = sort_hunt(s, s->hunt, s->nhunt);
+    rc = rc ? rc : insert_entries(s, s->hunt, &s->hunt_keys, 0, s->nhunt);
+    s->nhunt = s->nlogged = 0;
     buf_clear(&s->hunt_keys);
+    return rc;
+}
+
+/* ---- deferred hunting entries ------------------------------------------
+ *
+ * The live daemon (hold_events) commits every few milliseconds, a few
+ * hundred events a transaction, and its events all fall into the current
+ * hour. Inserted at each commit, their hunting entries land on as many
+ * different leaves of that hour's part of the index, which grows by
+ * millions of entries an hour at high rates: every entry dirties a page of
+ * its own, and every dirty page is written to the WAL at the commit and
+ * copied again by the checkpoint (measured: 15 KB written per event, three
+ * quarters of the writer's time in the kernel's write path;
+ * docs/performance.md, "The live store's hunting index").
+ *
+ * So with hold_events a commit does not insert its entries into hunt; it
+ * appends them, packed, as one row of hunt_pending (a cheap append, in the
+ * same transaction as their events: a crash keeps an event only with its
+ * entries). Once HUNT_DEFER entries are pending, or the oldest is
+ * HUNT_DEFER_NS old (at high rates the count comes first; the age bounds
+ * what a quiet store's hunts miss, and is long enough that a writer that
+ * falls behind still makes large batches), the writer sorts them and
+ * inserts them into hunt a slice at a time between its other work
+ * (HUNT_SLICE, or more to stay ahead of how full the next batch is: a
+ * commit of the daemon never waits for a whole batch), the last slice
+ * deleting their
+ * hunt_pending rows. Sorted batches this large fill the leaves they touch
+ * with many entries each. Until then a hunt does not see those events
+ * (at most HUNT_DEFER_NS plus the insertion); a search
+ * without entity filter (time index) does. Opening the store for writing
+ * inserts what a crash left in hunt_pending (INSERT OR IGNORE: a batch
+ * partly inserted before the crash is no error), and closing it inserts
+ * everything. */
+
+static void put_le64(struct buf *b, uint64_t v)
+{
+    uint8_t x[8];
+    for (int i = 0; i < 8; i++)
+        x[i] = (uint8_t)(v >> (8 * i));
+    buf_append(b, (const char *)x, 8);
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Append an entry to the writer's collecting arrays (s->hunt, its key in
+ * s->hunt_keys): the key is the byte kind then val[0..len), or val[0..len)
+ * alone when kind is negative. */
+static int hunt_push(struct store *s, int64_t hour, int64_t ts, int64_t ev, int kind,
+                     const uint8_t *val, size_t len)
+{
+    if (s->nhunt == s->caphunt) {
+        size_t cap = s->caphunt ? s->caphunt * 2 : 4096;
+        struct hunt_ent *h = realloc(s->hunt, cap * sizeof(*h));
+        if (!h)
+            return set_err(s, -ENOMEM, "out of memory");
+        s->hunt = h;
+        s->caphunt = cap;
+    }
+    struct hunt_ent *h = &s->hunt[s->nhunt++];
+    h->off = s->hunt_keys.len;
+    h->len = len + (kind >= 0);
+    h->ts = ts;
+    h->hour = hour;
+    h->ev = ev;
+    if (kind >= 0)
+        buf_putc(&s->hunt_keys, (char)kind);
+    buf_append(&s->hunt_keys, (const char *)val, len);
+    const uint8_t *key = (const uint8_t *)s->hunt_keys.data + h->off;
+    uint64_t prefix = 0;
+    for (size_t i = 0; i < 8; i++)
+        prefix = prefix << 8 | (i < h->len ? key[i] : 0);
+    h->prefix = prefix;
+    return 0;
+}
+
+/* In the open transaction: the entries not yet logged, as one hunt_pending
+ * row (each: hour, ts, ev as 8 bytes little-endian, key length as 2, the
+ * key). */
+static int pend_log(struct store *s)
+{
+    if (s->nlogged == s->nhunt)
+        return 0;
+    struct buf *b = &s->wtmp;
+    buf_clear(b);
+    for (size_t i = s->nlogged; i < s->nhunt; i++) {
+        const struct hunt_ent *h = &s->hunt[i];
+        put_le64(b, (uint64_t)h->hour);
+        put_le64(b, (uint64_t)h->ts);
+        put_le64(b, (uint64_t)h->ev);
+        uint8_t l[2] = {(uint8_t)(h->len & 0xff), (uint8_t)(h->len >> 8)};
+        buf_append(b, (const char *)l, 2);
+        buf_append(b, s->hunt_keys.data + h->off, h->len);
+    }
+    sqlite3_bind_blob(s->pend_put, 1, b->data, (int)b->len, SQLITE_STATIC);
+    int rc = sqlite3_step(s->pend_put);
+    sqlite3_reset(s->pend_put);
+    if (rc != SQLITE_DONE)
+        return sql_err(s, s->db, rc, "indexing events");
+    s->pending_last = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+static int64_t mono_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * NS_PER_SEC + t.tv_nsec;
+}
+
+/* Is a batch of logged entries due for insertion? */
+static bool defer_due(const struct store *s)
+{
+    return !s->nfl && s->nlogged &&
+           (s->nlogged >= s->o.hunt_defer || mono_now() - s->defer_since >= HUNT_DEFER_NS);
+}
+
+/* Make the logged entries the batch to insert (sorted); the others stay. */
+static int defer_start(struct store *s)
+{
+    /* the arrays change places; the entries not logged yet are copied back */
+    struct hunt_ent *e = s->fl;
+    size_t cap = s->capfl;
+    struct buf keys = s->fl_keys;
+    s->fl = s->hunt;
+    s->capfl = s->caphunt;
+    s->fl_keys = s->hunt_keys;
+    s->nfl = s->nlogged;
+    s->flpos = 0;
+    s->fl_pending = s->pending_last;
+    size_t rest = s->nhunt - s->nlogged;
+    s->hunt = e;
+    s->caphunt = cap;
+    s->hunt_keys = keys;
+    buf_clear(&s->hunt_keys);
+    s->nhunt = s->nlogged = 0;
+    for (size_t i = 0; i < rest; i++) {
+        const struct hunt_ent *h = &s->fl[s->nfl + i];
+        int rc = hunt_push(s, h->hour, h->ts, h->ev, -1, (const uint8_t *)s->fl_keys.data + h->off,
+                           h->len);
+        if (rc < 0)
+            return rc;
+    }
+    return sort_hunt(s, s->fl, s->nfl);
+}
+
+static int commit(struct store *s);
+
+/* Writer, hold_events: start a due batch, insert its next slice (all of it
+ * when the next batch is full already: memory stays bounded), and commit
+ * when no held events are in the transaction. */
+static int defer_step(struct store *s)
+{
+    int rc = 0;
+    if (defer_due(s))
+        rc = defer_start(s);
+    if (rc < 0 || !s->nfl)
+        return rc;
+    /* at least a slice, and ahead of how full the next batch is, so that
+     * this one is in before the next is due (never all at once under load) */
+    size_t end = s->flpos + HUNT_SLICE;
+    size_t ahead = s->nhunt >= s->o.hunt_defer
+                       ? s->nfl
+                       : (size_t)((double)s->nfl * (double)s->nhunt / (double)s->o.hunt_defer);
+    if (end < ahead)
+        end = ahead;
+    if (end > s->nfl)
+        end = s->nfl;
+    rc = begin(s);
+    rc = rc ? rc : insert_entries(s, s->fl, &s->fl_keys, s->flpos, end);
+    if (rc < 0)
+        return rc;
+    s->flpos = end;
+    if (end == s->nfl) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "DELETE FROM hunt_pending WHERE id <= %lld",
+                 (long long)s->fl_pending);
+        rc = store_exec(s, s->db, sql, "indexing events");
+        s->nfl = s->flpos = 0;
+        buf_clear(&s->fl_keys);
+    }
+    if (rc == 0 && !s->held_rows)
+        rc = commit(s);
+    return rc;
+}
+
+/* Opening for writing: insert the entries a crash left in hunt_pending. */
+static int pending_recover(struct store *s)
+{
+    sqlite3_stmt *st;
+    int rc =
+        sqlite3_prepare_v2(s->db, "SELECT entries FROM hunt_pending ORDER BY id", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sql_err(s, s->db, rc, "reading deferred index entries");
+    /* nothing to do (the usual case): no write lock taken */
+    int64_t n = 0;
+    sqlite3_stmt *cnt;
+    rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM hunt_pending", -1, &cnt, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(cnt) == SQLITE_ROW)
+        n = sqlite3_column_int64(cnt, 0);
+    sqlite3_finalize(cnt);
+    if (!n) {
+        sqlite3_finalize(st);
+        return 0;
+    }
+    rc = store_exec(s, s->db, "BEGIN IMMEDIATE", "indexing events");
+    while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const uint8_t *p = sqlite3_column_blob(st, 0);
+        const uint8_t *end = p + sqlite3_column_bytes(st, 0);
+        rc = 0;
+        while (rc == 0 && p && end - p >= 26) {
+            size_t len = (size_t)p[24] | (size_t)p[25] << 8;
+            if ((size_t)(end - p - 26) < len)
+                break;
+            rc = hunt_push(s, (int64_t)get_le64(p), (int64_t)get_le64(p + 8),
+                           (int64_t)get_le64(p + 16), -1, p + 26, len);
+            p += 26 + len;
+        }
+        /* insert by parts: a crash may have left up to two batches */
+        if (rc == 0 && s->nhunt >= s->o.hunt_defer)
+            rc = flush_hunt(s);
+    }
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = sql_err(s, s->db, rc, "reading deferred index entries");
+    sqlite3_finalize(st);
+    rc = rc ? rc : flush_hunt(s);
+    if (rc == 0)
+        rc = store_exec(s, s->db, "DELETE FROM hunt_pending", "indexing events");
+    rc = rc ? rc : store_exec(s, s->db, "COMMIT", "indexing events");
+    if (rc < 0)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
 
@@ -1247,12 +1515,31 @@ static int commit(struct store *s)
 {
     if (!s->in_txn)
         return 0;
-    int rc = flush_hunt(s);
+    int rc = 0;
+    if (s->o.hold_events && !s->closing) {
+        /* deferred: logged now, inserted in sorted batches (defer_step) */
+        size_t was = s->nlogged;
+        rc = pend_log(s);
+        if (rc == 0 && !was && s->nhunt)
+            s->defer_since = mono_now();
+    } else {
+        /* a batch being inserted first: flush_hunt's entries may be newer */
+        if (s->nfl > s->flpos)
+            rc = insert_entries(s, s->fl, &s->fl_keys, s->flpos, s->nfl);
+        s->nfl = s->flpos = 0;
+        rc = rc ? rc : flush_hunt(s);
+        if (rc == 0 && s->pending_last)
+            rc = store_exec(s, s->db, "DELETE FROM hunt_pending", "indexing events");
+        s->pending_last = 0;
+    }
     rc = rc ? rc : summary_flush(s, false);
     rc = rc ? rc : store_exec(s, s->db, "COMMIT", "committing events");
     if (rc < 0)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    else if (s->o.hold_events && !s->closing)
+        s->nlogged = s->nhunt;
     s->in_txn = false;
+    s->held_rows = 0;
     return rc;
 }
 
@@ -1271,27 +1558,9 @@ static int add_hunt(struct store *s, const struct sbatch *b, const struct srow *
     while (p < end) {
         struct key_rec k;
         key_read(&p, &k);
-        if (s->nhunt == s->caphunt) {
-            size_t cap = s->caphunt ? s->caphunt * 2 : 4096;
-            struct hunt_ent *h = realloc(s->hunt, cap * sizeof(*h));
-            if (!h)
-                return set_err(s, -ENOMEM, "out of memory");
-            s->hunt = h;
-            s->caphunt = cap;
-        }
-        struct hunt_ent *h = &s->hunt[s->nhunt++];
-        h->off = s->hunt_keys.len;
-        h->len = k.len + 1;
-        h->ts = r->ts; /* TIME_NONE (INT64_MIN) sorts first, like NULL */
-        h->hour = hour;
-        h->ev = ev;
-        buf_putc(&s->hunt_keys, k.kind);
-        buf_append(&s->hunt_keys, k.val, k.len);
-        uint64_t prefix = 0;
-        const uint8_t *kb = (const uint8_t *)s->hunt_keys.data + h->off;
-        for (size_t i = 0; i < 8; i++)
-            prefix = prefix << 8 | (i < h->len ? kb[i] : 0);
-        h->prefix = prefix;
+        /* TIME_NONE (INT64_MIN) sorts first, like NULL */
+        if (hunt_push(s, hour, r->ts, ev, (unsigned char)k.kind, (const uint8_t *)k.val, k.len) < 0)
+            return -ENOMEM;
         for (unsigned i = 0; i < k.nfps; i++)
             if (summary_add(s, hour, fp_class(k.fps, i), fp_at(k.fps, i)) < 0)
                 return set_err(s, -ENOMEM, "out of memory");
@@ -1402,6 +1671,7 @@ static int insert_batch(struct store *s, struct sbatch *b, struct store_stats *a
         if (rc != SQLITE_DONE)
             return sql_err(s, s->db, rc, "storing events");
         if (sqlite3_changes(s->db)) {
+            s->held_rows++;
             rc = add_hunt(s, b, r, sqlite3_last_insert_rowid(s->db));
             if (rc < 0)
                 return rc;
@@ -1561,8 +1831,21 @@ static void *writer_main(void *arg)
     struct store *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->qlen && !s->stop && !(s->job && !s->job->done))
-            pthread_cond_wait(&s->cv_work, &s->mu);
+        while (!s->qlen && !s->stop && !(s->job && !s->job->done) &&
+               (s->err || (!s->nfl && !defer_due(s)))) {
+            if (!s->nlogged || s->err) {
+                pthread_cond_wait(&s->cv_work, &s->mu);
+                continue;
+            }
+            /* deferred hunting entries: insert them when they are due */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            int64_t t = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec +
+                        (s->defer_since + HUNT_DEFER_NS - mono_now());
+            ts.tv_sec = t / NS_PER_SEC;
+            ts.tv_nsec = t % NS_PER_SEC;
+            pthread_cond_timedwait(&s->cv_work, &s->mu, &ts);
+        }
         if (s->job && !s->job->done) {
             /* between batches: the job has the connection to itself (with
              * hold_events, inside the open transaction of held events) */
@@ -1584,8 +1867,20 @@ static void *writer_main(void *arg)
             pthread_cond_broadcast(&s->cv_idle);
             continue;
         }
+        if (!s->qlen && !s->stop && !s->err) {
+            /* a slice of the deferred hunting entries */
+            s->busy = true;
+            pthread_mutex_unlock(&s->mu);
+            int drc = defer_step(s);
+            if (drc < 0)
+                writer_fail(s, drc);
+            pthread_mutex_lock(&s->mu);
+            s->busy = false;
+            pthread_cond_broadcast(&s->cv_idle);
+            continue;
+        }
         if (!s->qlen)
-            break; /* stop, and nothing left */
+            break; /* stop (or a failed writer), and nothing left */
         s->busy = true;
         struct store_stats acc = {0};
         size_t rows = 0;
@@ -1619,6 +1914,9 @@ static void *writer_main(void *arg)
         }
         if (rc == 0 && !s->in_txn && !atomic_load(&s->dict) && s->raw_rows >= TRAIN_ROWS)
             rc = train_dict(s);
+        /* under load too, deferred hunting entries go in, a slice per round */
+        if (rc == 0 && s->o.hold_events && !s->err)
+            rc = defer_step(s);
         if (rc < 0)
             writer_fail(s, rc);
         struct timespec cpu;
@@ -1665,7 +1963,7 @@ static void finalize_all(struct store *s)
 {
     sqlite3_stmt **stmts[] = {&s->ins,        &s->file_get, &s->file_put, &s->ls_get,
                               &s->ls_put,     &s->host_get, &s->host_put, &s->hunt_put,
-                              &s->hunt_put_n, &s->hour_put};
+                              &s->hunt_put_n, &s->hour_put, &s->pend_put};
     for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
         sqlite3_finalize(*stmts[i]);
         *stmts[i] = NULL;
@@ -1688,6 +1986,12 @@ int store_close(struct store *s)
         /* a small store still without dictionary: train now if worth it */
         if (!err && !atomic_load(&s->dict) && s->raw_rows >= TRAIN_MIN_ROWS)
             err = train_dict(s);
+        if (!err && (s->nfl || s->nhunt || s->pending_last)) {
+            /* the deferred hunting entries, all of them */
+            s->closing = true;
+            err = begin(s);
+            err = err ? err : commit(s);
+        }
         if (!err && s->nsump) {
             /* merge the summary parts of the days this writer touched */
             err = begin(s);
@@ -1741,6 +2045,8 @@ int store_close(struct store *s)
     buf_free(&s->rjson);
     buf_free(&s->hunt_keys);
     free(s->hunt);
+    buf_free(&s->fl_keys);
+    free(s->fl);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv_work);
     pthread_cond_destroy(&s->cv_space);

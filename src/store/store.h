@@ -29,7 +29,7 @@
 #define STORE_DEFAULT_PATH "kenchi.db"
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -53,6 +53,10 @@ struct store_opts {
                              included: the others read ahead of it (see
                              store_ahead_rows); 1 reads one page at a time;
                              0: $KENCHI_HUNT_THREADS, else 8 */
+    size_t hunt_defer;    /* with hold_events: hunting entries inserted into the
+                             index in sorted batches of this many (default
+                             256 Ki), or of what 10 s logged (store-sqlite.c,
+                             "Deferred hunting entries") */
 };
 
 void store_opts_default(struct store_opts *o);

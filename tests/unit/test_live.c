@@ -147,7 +147,7 @@ static void test_upgrade_from_v2(void **state)
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "DROP TABLE alerts; DROP TABLE tail_offsets;"
-                                  "DROP TABLE bl_profiles; DROP TABLE bl_facts;"
+                                  "DROP TABLE bl_profiles; DROP TABLE bl_facts; DROP TABLE hunt_pending;"
                                   "DELETE FROM sqlite_sequence; PRAGMA user_version=2;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);

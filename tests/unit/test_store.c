@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -629,7 +630,8 @@ static void test_hold_events(void **state)
     assert_int_equal(store_live_commit(s, NULL, 0, NULL, 0, &added, &last), 0);
     assert_int_equal(added, 0);
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), 100);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM hunt"), 100 * 4);
+    /* their hunting entries committed with them, deferred (one row) */
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM hunt_pending"), 1);
     assert_int_equal(sql_int(f->path, "SELECT value FROM state WHERE key='output.out.cursor'"), 7);
     /* with nothing held, a state write commits by itself */
     assert_int_equal(store_cursor_set(s, "out", 8), 0);
@@ -639,6 +641,101 @@ static void test_hold_events(void **state)
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), 100);
     assert_int_equal(store_live_commit(s, NULL, 0, NULL, 0, NULL, NULL), 0);
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), 150);
+    assert_int_equal(store_close(s), 0);
+    /* closing inserts every deferred entry */
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM hunt"), 150 * 4);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM hunt_pending"), 0);
+}
+
+/* Wait (bounded) until sql on the store gives want; returns what it gave. */
+static int64_t sql_wait(const char *path, const char *sql, int64_t want)
+{
+    int64_t v = sql_int(path, sql);
+    for (int i = 0; i < 3000 && v != want; i++) {
+        usleep(10000);
+        v = sql_int(path, sql);
+    }
+    return v;
+}
+
+/* hold_events: the writer inserts deferred hunting entries by itself once
+ * hunt_defer are pending, in the open transaction of held events or in
+ * its own; a hunt then finds the events. */
+static void test_hold_defer(void **state)
+{
+    struct fx *f = *state;
+    struct store_opts o;
+    store_opts_default(&o);
+    o.hold_events = true;
+    o.hunt_defer = 300;
+    struct store *s = open_rw(f, &o);
+    insert(f, s, 0, 50); /* 200 entries: not yet */
+    assert_int_equal(store_sync(s), 0);
+    assert_int_equal(store_live_commit(s, NULL, 0, NULL, 0, NULL, NULL), 0);
+    insert(f, s, 50, 50); /* 400 logged at the commit: due */
+    assert_int_equal(store_sync(s), 0);
+    assert_int_equal(store_live_commit(s, NULL, 0, NULL, 0, NULL, NULL), 0);
+    assert_int_equal(sql_wait(f->path, "SELECT count(*) FROM hunt", 400), 400);
+    assert_int_equal(sql_wait(f->path, "SELECT count(*) FROM hunt_pending", 0), 0);
+    struct store_query q;
+    struct collect c;
+    store_query_init(&q);
+    q.user = "u3"; /* i % 7 == 3: 14 of 100 */
+    assert_int_equal(search(s, &q, &c), 14);
+    assert_true(c.ordered);
+    buf_free(&c.json);
+    assert_int_equal(store_close(s), 0);
+}
+
+/* A crash (the process ends without store_close) leaves deferred hunting
+ * entries in hunt_pending; opening the store for writing inserts them. */
+static void test_hold_crash(void **state)
+{
+    struct fx *f = *state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct store_opts o;
+        store_opts_default(&o);
+        o.hold_events = true;
+        struct store *s = NULL;
+        if (store_open(f->path, &o, &s) < 0)
+            _exit(1);
+        struct event *evs = calloc(100, sizeof(*evs));
+        if (!evs)
+            _exit(4);
+        make_batch(f, evs, 0, 100);
+        if (store_add_batch(s, evs, 100) < 0 || store_sync(s) < 0 ||
+            store_live_commit(s, NULL, 0, NULL, 0, NULL, NULL) < 0)
+            _exit(2);
+        make_batch(f, evs, 100, 100); /* held, never committed */
+        if (store_add_batch(s, evs, 100) < 0 || store_sync(s) < 0)
+            _exit(3);
+        _exit(0); /* no store_close: as kill -9 */
+    }
+    int st = -1;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), 100);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM hunt"), 0);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM hunt_pending"), 1);
+    /* read-only: searchable through the time index, not yet by key */
+    struct store *s = open_ro(f);
+    struct store_query q;
+    struct collect c;
+    store_query_init(&q);
+    assert_int_equal(search(s, &q, &c), 100);
+    buf_free(&c.json);
+    store_close(s);
+    /* for writing: the entries go in */
+    s = open_rw(f, NULL);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM hunt"), 400);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM hunt_pending"), 0);
+    store_query_init(&q);
+    q.user = "u3";
+    assert_int_equal(search(s, &q, &c), 14);
+    buf_free(&c.json);
     assert_int_equal(store_close(s), 0);
 }
 
@@ -656,6 +753,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hold_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hold_defer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hold_crash, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
