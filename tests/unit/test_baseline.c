@@ -589,7 +589,7 @@ static void test_upgrade_from_v3(void **state)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "DROP TABLE bl_profiles; DROP TABLE bl_facts;"
-                                  " PRAGMA user_version=3;",
+                                  " DROP TABLE hunt_pending; PRAGMA user_version=3;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
