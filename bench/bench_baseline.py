@@ -8,6 +8,7 @@ CPU time of the scan (user + system: less sensitive to other work on the
 machine than wall time) and the ratio on/off (target: at least 0.5).
 
     python3 bench/bench_baseline.py                 # 500 mailboxes, 21 days, 3 rounds
+    sh bench/bench_baseline.sh                      # the same, as `make bench` runs it
     BENCH_MAILBOXES=1000 BENCH_DAYS=28 BENCH_ROUNDS=5 python3 bench/bench_baseline.py
 
 The generated data is kept in $BENCH_DIR when set (and reused when the

@@ -17,6 +17,8 @@ writes into OUTDIR:
                   and the normal-life cases (start, end, entities)
   networks.json   every network used, with an ASN, its owner and a country
                   (input of scripts/mmdb-write.py)
+  asn.mmdb, country.mmdb
+                  MaxMind-format databases of those networks (scripts/mmdb-write.py)
   kenchi.yml      a configuration with the organisation's `baselines:` section
 
 The organisation: domains example.org and example-group.test, an MX gateway
@@ -41,6 +43,7 @@ import json
 import math
 import os
 import random
+import subprocess
 import sys
 
 DOMAIN = "example.org"
@@ -1493,6 +1496,12 @@ def main(argv):
     counts = Org(a).run(a.outdir)
     for k, v in counts.items():
         print("%s: %d records" % (k, v), file=sys.stderr)
+    # the MaxMind-format databases kenchi.yml names, from networks.json
+    writer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mmdb-write.py")
+    for kind in ("asn", "country"):
+        subprocess.run([sys.executable, writer, "--kind", kind,
+                        os.path.join(a.outdir, "networks.json"),
+                        os.path.join(a.outdir, kind + ".mmdb")], check=True)
     return 0
 
 
