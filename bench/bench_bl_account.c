@@ -182,8 +182,7 @@ int main(int argc, char **argv)
     for (unsigned d = 0; d < days; d++) {
         for (unsigned hr = 0; hr < 24; hr++) {
             for (unsigned sv = 0; sv < servers; sv++) {
-                snprintf(src, sizeof src, "10.%u.%u.%u", 1 + sv / 65536, (sv >> 8) & 255,
-                         sv & 255);
+                snprintf(src, sizeof src, "10.%u.%u.%u", 1 + sv / 65536, (sv >> 8) & 255, sv & 255);
                 for (unsigned k = 0; k < 5; k++) {
                     /* 48 steady destinations and 12 new ones a day */
                     unsigned di = k < 4 ? (sv * 48 + (hr * 4 + k) % 48) % 20000
@@ -225,8 +224,8 @@ int main(int argc, char **argv)
     bl_host_module.stats(hm, &hs);
     long rss3 = rss_kb();
     double hmeasured = (double)(rss3 - rss2) * 1024;
-    printf("servers %llu, days %u, events %lu, facts %lu\n", (unsigned long long)hs.entities,
-           days, hevents, facts);
+    printf("servers %llu, days %u, events %lu, facts %lu\n", (unsigned long long)hs.entities, days,
+           hevents, facts);
     printf("host module estimate (stats.bytes): %.1f MB, %.0f B per host\n", hs.bytes / 1e6,
            (double)hs.bytes / (double)(hs.entities ? hs.entities : 1));
     printf("resident growth for the servers (measured): %.1f MB, %.0f B per host\n",

@@ -106,7 +106,6 @@ struct acct {
     uint32_t rcpt_day;  /* the day of rcpt[] */
     uint32_t rcpt_n, rcpt_cap;
     uint32_t *rcpt; /* distinct recipients of rcpt_day (hashes | 1) */
-    bool dirty;
 };
 
 struct pend {
@@ -520,7 +519,7 @@ static int volume_add(struct acct_mod *m, struct bl_ctx *ctx, const struct event
     if (level <= a->vol_level[g])
         return 0;
     a->vol_level[g] = (uint8_t)level;
-    a->dirty = true;
+    a->t.dirty = true;
     char tot[32], p[32], val[32];
     fmt_amount(f, total, tot);
     fmt_amount(f, p95, p);
@@ -675,7 +674,7 @@ static int activity(struct acct_mod *m, struct bl_ctx *ctx, const struct event *
     if (a->events < UINT32_MAX)
         a->events++;
     bl_table_touch(&m->tab, &a->t, t);
-    a->dirty = true;
+    a->t.dirty = true;
     return 0;
 }
 
@@ -694,7 +693,7 @@ static int forwarding(struct acct_mod *m, struct bl_ctx *ctx, const struct event
     if (!a)
         return -ENOMEM;
     int isnew = bl_seen_touch(&a->fwd, bl_hash(to, ton), t, bl_label(m->labels, to, ton), NULL);
-    a->dirty = true;
+    a->t.dirty = true;
     if (isnew != 1 || domain_internal(m, dom, dn))
         return 0;
     if (t < a->first || (int64_t)(t - a->first) < m->cfg->learning_s)
@@ -777,7 +776,7 @@ static int external_write(struct acct_mod *m, struct bl_ctx *ctx, const struct e
     if (a->rdom_last == dh)
         return 0;
     a->rdom_last = dh;
-    a->dirty = true;
+    a->t.dirty = true;
     struct fact_args fa = {.entity = a->t.id,
                            .kind = BL_ACCOUNT,
                            .detector = BL_DET_FIRST_SEEN,
@@ -800,7 +799,7 @@ static int delegation(struct acct_mod *m, struct bl_ctx *ctx, const struct event
     if (!on || !strcmp(o, a->t.id))
         return 0;
     int isnew = bl_seen_touch(&a->mailboxes, bl_hash(o, on), t, bl_label(m->labels, o, on), NULL);
-    a->dirty = true;
+    a->t.dirty = true;
     if (isnew != 1)
         return 0;
     int64_t hist = grant ? (int64_t)t - (int64_t)m->org_first : (int64_t)t - (int64_t)a->first;
@@ -1184,6 +1183,12 @@ static int acct_on_event(void *mv, struct bl_ctx *ctx, const struct event *ev)
 
 /* ---- persistence -------------------------------------------------------- */
 
+static void acct_write(const struct acct_mod *m, const struct acct *a, struct buf *b);
+static void acct_write_tent(const void *m, const struct bl_tent *e, struct buf *b)
+{
+    acct_write(m, (const struct acct *)e, b);
+}
+
 static void acct_write(const struct acct_mod *m, const struct acct *a, struct buf *b)
 {
     bl_w_u64(b, ACCT_VERSION);
@@ -1227,27 +1232,10 @@ static int acct_save(void *mv, bool all,
         rc = put(o, BL_ACCOUNT, ORG_ENTITY, b.data, b.len);
         m->org_dirty = false;
     }
-    uint32_t pos = 0;
-    struct bl_tent *e;
-    while (rc == 0 && (e = bl_table_next(&m->tab, &pos))) {
-        struct acct *a = (struct acct *)e;
-        if (!all && !a->dirty)
-            continue;
-        buf_clear(&b);
-        acct_write(m, a, &b);
-        rc = put(o, BL_ACCOUNT, a->t.id, b.data, b.len);
-        a->dirty = false;
-    }
+    if (rc == 0)
+        rc = bl_table_save(&m->tab, all, BL_ACCOUNT, acct_write_tent, m, put, o, &b);
     buf_free(&b);
     return rc;
-}
-
-static uint32_t r_u32(struct bl_r *r)
-{
-    uint64_t v = bl_r_u64(r);
-    if (v > UINT32_MAX)
-        r->bad = true;
-    return (uint32_t)v;
 }
 
 static int org_load(struct acct_mod *m, const void *blob, size_t n)
@@ -1256,7 +1244,7 @@ static int org_load(struct acct_mod *m, const void *blob, size_t n)
     bl_r_init(&r, blob, n);
     if (bl_r_u64(&r) != ORG_VERSION)
         return -EINVAL;
-    uint32_t first = r_u32(&r);
+    uint32_t first = bl_r_u32(&r);
     struct bl_seen dom, in;
     bl_seen_init(&dom, ORG_DOMAINS);
     bl_seen_init(&in, INTERNAL_MAX);
@@ -1293,9 +1281,9 @@ static int acct_load(void *mv, enum bl_kind kind, const char *entity, const void
     struct acct *a = acct_new(m, entity, idn);
     if (!a)
         return -ENOMEM;
-    a->first = r_u32(&r);
-    a->t.last = r_u32(&r);
-    a->events = r_u32(&r);
+    a->first = bl_r_u32(&r);
+    a->t.last = bl_r_u32(&r);
+    a->events = bl_r_u32(&r);
     struct bl_seen *sets[] = {&a->nets,    &a->asns, &a->countries,
                               &a->clients, &a->fwd,  &a->mailboxes};
     for (size_t i = 0; i < sizeof sets / sizeof *sets && !r.bad; i++)
@@ -1305,13 +1293,13 @@ static int acct_load(void *mv, enum bl_kind kind, const char *entity, const void
         r.bad = true;
     for (int v = 0; v < VOL__N && !r.bad; v++) {
         bl_series_read(&r, &a->vol[v]);
-        a->vol_day[v] = r_u32(&r);
+        a->vol_day[v] = bl_r_u32(&r);
         uint64_t lv = bl_r_u64(&r);
         if (lv > 2)
             r.bad = true;
         a->vol_level[v] = (uint8_t)lv;
     }
-    a->hour_fact = r_u32(&r);
+    a->hour_fact = bl_r_u32(&r);
     a->rdom_last = bl_r_u64(&r);
     if (r.bad || r.p != r.end || !a->first || a->t.last < a->first) {
         acct_free(a);
@@ -1459,7 +1447,7 @@ static void acct_age(void *mv, uint32_t before)
             uint32_t n0 = sets[i]->n;
             bl_seen_age(sets[i], before);
             if (sets[i]->n != n0)
-                a->dirty = true;
+                a->t.dirty = true;
         }
     }
     uint32_t n0 = m->org_domains.n + m->internal.n;

@@ -62,7 +62,6 @@ struct app {
     uint32_t fact_t;        /* last mailbox fact (rate limit) */
     uint8_t read_score;     /* score x 10 of the first read, when it was a fact */
     struct bl_seen mailboxes;
-    bool dirty;
 };
 
 struct app_mod {
@@ -168,7 +167,7 @@ static struct app *app_touch(struct app_mod *m, const char *id, uint32_t t)
     if (t < a->first)
         a->first = t;
     bl_table_touch(&m->tab, &a->t, t);
-    a->dirty = true;
+    a->t.dirty = true;
     return a;
 }
 
@@ -454,6 +453,12 @@ static void app_destroy(void *mv)
     free(m);
 }
 
+static void app_write(const struct app_mod *m, const struct app *a, struct buf *b);
+static void app_write_tent(const void *m, const struct bl_tent *e, struct buf *b)
+{
+    app_write(m, (const struct app *)e, b);
+}
+
 static void app_write(const struct app_mod *m, const struct app *a, struct buf *b)
 {
     bl_w_u64(b, APP_VERSION);
@@ -483,27 +488,10 @@ static int app_save(void *mv, bool all,
         rc = put(o, BL_APPLICATION, ORG_ENTITY, b.data, b.len);
         m->org_dirty = false;
     }
-    uint32_t pos = 0;
-    struct bl_tent *e;
-    while (rc == 0 && (e = bl_table_next(&m->tab, &pos))) {
-        struct app *a = (struct app *)e;
-        if (!all && !a->dirty)
-            continue;
-        buf_clear(&b);
-        app_write(m, a, &b);
-        rc = put(o, BL_APPLICATION, a->t.id, b.data, b.len);
-        a->dirty = false;
-    }
+    if (rc == 0)
+        rc = bl_table_save(&m->tab, all, BL_APPLICATION, app_write_tent, m, put, o, &b);
     buf_free(&b);
     return rc;
-}
-
-static uint32_t r_u32(struct bl_r *r)
-{
-    uint64_t v = bl_r_u64(r);
-    if (v > UINT32_MAX)
-        r->bad = true;
-    return (uint32_t)v;
 }
 
 static int app_load(void *mv, enum bl_kind kind, const char *entity, const void *blob, size_t n)
@@ -516,7 +504,7 @@ static int app_load(void *mv, enum bl_kind kind, const char *entity, const void 
     if (!strcmp(entity, ORG_ENTITY)) {
         if (bl_r_u64(&r) != ORG_VERSION)
             return -EINVAL;
-        uint32_t first = r_u32(&r);
+        uint32_t first = bl_r_u32(&r);
         if (r.bad || r.p != r.end || !first)
             return -EINVAL;
         if (!m->org_first || first < m->org_first)
@@ -531,13 +519,13 @@ static int app_load(void *mv, enum bl_kind kind, const char *entity, const void 
     struct app *a = app_new(m, id, 36);
     if (!a)
         return -ENOMEM;
-    a->first = r_u32(&r);
-    a->t.last = r_u32(&r);
-    a->first_read = r_u32(&r);
-    a->admin_consent = r_u32(&r);
-    a->user_consent = r_u32(&r);
-    a->reads = r_u32(&r);
-    a->fact_t = r_u32(&r);
+    a->first = bl_r_u32(&r);
+    a->t.last = bl_r_u32(&r);
+    a->first_read = bl_r_u32(&r);
+    a->admin_consent = bl_r_u32(&r);
+    a->user_consent = bl_r_u32(&r);
+    a->reads = bl_r_u32(&r);
+    a->fact_t = bl_r_u32(&r);
     uint64_t rs = bl_r_u64(&r);
     if (rs > 12)
         r.bad = true;
@@ -636,7 +624,7 @@ static void app_age(void *mv, uint32_t before)
         uint32_t n0 = a->mailboxes.n;
         bl_seen_age(&a->mailboxes, before);
         if (a->mailboxes.n != n0)
-            a->dirty = true;
+            a->t.dirty = true;
     }
 }
 

@@ -1001,8 +1001,7 @@ static int emit_egress(struct host_mod *m, struct bl_ctx *ctx, struct host *h,
         na.v4 = v4;
         bl_addr_net(&na, net);
         snprintf(text, sizeof text, "first connection to %s in %s of history", dt, hist);
-        int rc = emit(m, ctx, h, BL_DET_FIRST_SEEN, "destination", dt, 0.4, text, "T1071", net,
-                      ev);
+        int rc = emit(m, ctx, h, BL_DET_FIRST_SEEN, "destination", dt, 0.4, text, "T1071", net, ev);
         if (rc)
             return rc;
         d->flags |= DEST_FS;

@@ -636,7 +636,7 @@ const char *bl_r_str(struct bl_r *r, size_t *n)
     return s;
 }
 
-static uint32_t r_u32(struct bl_r *r)
+uint32_t bl_r_u32(struct bl_r *r)
 {
     uint64_t v = bl_r_u64(r);
     if (v > UINT32_MAX) {
@@ -665,14 +665,14 @@ void bl_seen_write(struct buf *b, const struct bl_seen *s, const struct bl_label
 void bl_seen_read(struct bl_r *r, struct bl_seen *s, struct bl_labels *l)
 {
     uint64_t n = bl_r_u64(r);
-    uint32_t evicted = r_u32(r);
+    uint32_t evicted = bl_r_u32(r);
     if (n > (uint64_t)(r->end - r->p)) {
         r->bad = true;
         return;
     }
     for (uint64_t i = 0; i < n && !r->bad; i++) {
         uint64_t h = bl_r_u64(r);
-        uint32_t first = r_u32(r), last = r_u32(r), count = r_u32(r);
+        uint32_t first = bl_r_u32(r), last = bl_r_u32(r), count = bl_r_u32(r);
         size_t ln;
         const char *lt = bl_r_str(r, &ln);
         if (r->bad || !h)
@@ -702,7 +702,7 @@ void bl_series_write(struct buf *b, const struct bl_series *s)
 
 void bl_series_read(struct bl_r *r, struct bl_series *s)
 {
-    uint32_t period = r_u32(r), newest = r_u32(r), n = r_u32(r);
+    uint32_t period = bl_r_u32(r), newest = bl_r_u32(r), n = bl_r_u32(r);
     /* n beyond the ring (or the input) would size the array below from
      * outside data; a newest period whose start does not fit in 32 bits
      * would wrap. */

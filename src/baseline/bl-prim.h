@@ -193,6 +193,8 @@ static inline void bl_r_init(struct bl_r *r, const void *p, size_t n)
     r->bad = false;
 }
 uint64_t bl_r_u64(struct bl_r *r);
+/* A varint that must fit in 32 bits (bad otherwise). */
+uint32_t bl_r_u32(struct bl_r *r);
 double bl_r_f64(struct bl_r *r);
 /* A string: pointer into the input (not NUL-terminated) and its length. */
 const char *bl_r_str(struct bl_r *r, size_t *n);

@@ -169,3 +169,24 @@ size_t bl_table_bytes(const struct bl_table *t)
 {
     return (size_t)t->size * sizeof(struct bl_tent *);
 }
+
+int bl_table_save(struct bl_table *t, bool all, enum bl_kind kind,
+                  void (*write)(const void *m, const struct bl_tent *e, struct buf *b),
+                  const void *m,
+                  int (*put)(void *o, enum bl_kind kind, const char *entity, const void *blob,
+                             size_t n),
+                  void *o, struct buf *b)
+{
+    uint32_t pos = 0;
+    struct bl_tent *e;
+    int rc = 0;
+    while (rc == 0 && (e = bl_table_next(t, &pos))) {
+        if (!all && !e->dirty)
+            continue;
+        buf_clear(b);
+        write(m, e, b);
+        rc = put(o, kind, e->id, b->data, b->len);
+        e->dirty = false;
+    }
+    return rc;
+}

@@ -18,10 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "baseline/baseline.h"
+
 struct bl_tent {
     uint64_t h;                  /* bl_hash of id */
     char *id;                    /* the entity id (malloc'd by the module) */
     uint32_t last;               /* last activity (s, event time) */
+    bool dirty;                  /* changed since it was last saved */
     struct bl_tent *prev, *next; /* activity list */
 };
 
@@ -49,5 +52,16 @@ struct bl_tent *bl_table_next(const struct bl_table *t, uint32_t *pos);
 /* Remove the entry bl_table_next just returned, keeping the iteration valid. */
 void bl_table_remove_at(struct bl_table *t, uint32_t *pos);
 size_t bl_table_bytes(const struct bl_table *t);
+
+/* Save the profiles: every one (all) or those marked dirty, each written
+ * by write (the module's format) into b and handed to put as an entity of
+ * kind; their marks are cleared. Returns 0 or put's error. */
+struct buf;
+int bl_table_save(struct bl_table *t, bool all, enum bl_kind kind,
+                  void (*write)(const void *m, const struct bl_tent *e, struct buf *b),
+                  const void *m,
+                  int (*put)(void *o, enum bl_kind kind, const char *entity, const void *blob,
+                             size_t n),
+                  void *o, struct buf *b);
 
 #endif

@@ -145,12 +145,13 @@ static void test_upgrade_from_v2(void **state)
     assert_int_equal(store_close(s), 0);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "DROP TABLE alerts; DROP TABLE tail_offsets;"
-                                  "DROP TABLE bl_profiles; DROP TABLE bl_facts; DROP TABLE hunt_pending;"
-                                  "DELETE FROM sqlite_sequence; PRAGMA user_version=2;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "DROP TABLE alerts; DROP TABLE tail_offsets;"
+                     "DROP TABLE bl_profiles; DROP TABLE bl_facts; DROP TABLE hunt_pending;"
+                     "DELETE FROM sqlite_sequence; PRAGMA user_version=2;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
     /* read-only: still version 2, alerts refused with a way out */
     struct store_opts ro;
