@@ -194,6 +194,11 @@ struct live {
     _Atomic uint64_t *m_commits, *m_stored, *m_dup, *m_reloads, *m_reload_failed;
     _Atomic uint64_t *m_store_failures;
     _Atomic int64_t *m_corr_bytes, *m_corr_groups, *m_corr_evicted;
+    /* baselines, per module, updated at most every BL_METRICS_EVERY */
+    _Atomic int64_t *m_bl_entities[BL_MAX_MODULES], *m_bl_bytes[BL_MAX_MODULES];
+    _Atomic int64_t *m_bl_facts, *m_bl_suppressed, *m_bl_timelines;
+    size_t bl_nmetrics;
+    int64_t bl_metrics_at;
     _Atomic int64_t *m_store_writable;
 
     /* worker: the records processed since the last commit, kept until it
@@ -661,6 +666,26 @@ static int take_alert(void *opaque, int64_t ts_ns, const char *json)
 
 /* ---- commit ---------------------------------------------------------------- */
 
+/* Every so often (module statistics walk their profiles): the baselines'
+ * gauges (setup_baseline_metrics). */
+#define BL_METRICS_EVERY (10 * NS_PER_SEC)
+static void update_baseline_metrics(struct live *l, bool now)
+{
+    int64_t t = mono_ns();
+    if (!l->bl || !l->bl_nmetrics || (!now && t < l->bl_metrics_at + BL_METRICS_EVERY))
+        return;
+    l->bl_metrics_at = t;
+    struct baseline_stats bs;
+    baseline_stats(l->bl, &bs);
+    for (size_t i = 0; i < bs.nmodules && i < l->bl_nmetrics; i++) {
+        metric_set(l->m_bl_entities[i], (int64_t)bs.module[i].entities);
+        metric_set(l->m_bl_bytes[i], (int64_t)bs.module[i].bytes);
+    }
+    metric_set(l->m_bl_facts, (int64_t)bs.facts);
+    metric_set(l->m_bl_suppressed, (int64_t)bs.suppressed);
+    metric_set(l->m_bl_timelines, (int64_t)bs.entities);
+}
+
 static void unc_free(struct live *l)
 {
     while (l->unc_head) {
@@ -800,6 +825,7 @@ static int commit(struct live *l)
         unc_free(l);
         if (bl_profiles)
             l->bl_saved_at = now;
+        update_baseline_metrics(l, l->corr_final || !l->bl_metrics_at);
         metric_add(l->m_commits, 1);
         metric_set(l->m_last_seq, (int64_t)last);
         if (added)
@@ -1794,6 +1820,28 @@ static int setup_metrics(struct live *l)
     return 0;
 }
 
+/* The baselines' gauges, one per module (their names are the engine's). */
+static void setup_baseline_metrics(struct live *l)
+{
+    struct baseline_stats bs;
+    baseline_stats(l->bl, &bs);
+    for (size_t i = 0; i < bs.nmodules && i < BL_MAX_MODULES; i++) {
+        char lab[64];
+        snprintf(lab, sizeof(lab), "module=%s", bs.module[i].name);
+        l->m_bl_entities[i] = metrics_gauge(l->m, "kenchi_baseline_profiles",
+                                            "Entity profiles held, per baseline module", lab, 1);
+        l->m_bl_bytes[i] = metrics_gauge(l->m, "kenchi_baseline_bytes",
+                                         "Memory of the profiles, per baseline module", lab, 1);
+    }
+    l->bl_nmetrics = bs.nmodules < BL_MAX_MODULES ? bs.nmodules : BL_MAX_MODULES;
+    l->m_bl_facts = metrics_gauge(l->m, "kenchi_baseline_facts",
+                                  "Facts the baselines made since they were loaded", "", 1);
+    l->m_bl_suppressed = metrics_gauge(l->m, "kenchi_baseline_facts_suppressed",
+                                       "Of the facts, dropped by a suppression", "", 1);
+    l->m_bl_timelines = metrics_gauge(l->m, "kenchi_baseline_timelines",
+                                      "Entities with recent facts (stacking timelines)", "", 1);
+}
+
 static double store_bytes_fn(void *opaque)
 {
     return (double)store_file_bytes(opaque);
@@ -1846,6 +1894,8 @@ int live_run(struct config *cf)
                      store_bytes_fn, (void *)cf->store);
     if (cf->baselines.enabled && !(l->bl = open_baselines(l, &cf->baselines)))
         goto out;
+    if (l->bl)
+        setup_baseline_metrics(l);
     if (load_detection(l, false, &l->set, &l->iset, &l->det, &l->idet) < 0 ||
         restore_corr_state(l) < 0)
         goto out;

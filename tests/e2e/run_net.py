@@ -127,6 +127,12 @@ limits:
            'kenchi_syslog_connections_total{source="tcp-in"} 3' in m,
            "metrics: events per source, alerts per level, connections per listener",
            "\n".join(l for l in m.splitlines() if "tcp-in" in l or "udp-in" in l))
+        ok(all(f'kenchi_baseline_profiles{{module="{mod}"}}' in m and
+               f'kenchi_baseline_bytes{{module="{mod}"}}' in m
+               for mod in ("account", "application", "host", "spraying")) and
+           "kenchi_baseline_facts " in m,
+           "metrics: the baselines' profiles and memory per module, their facts",
+           "\n".join(l for l in m.splitlines() if "baseline" in l))
         st = subprocess.run([KENCHI, "status", "--metrics", f"127.0.0.1:{mport}"],
                             capture_output=True, timeout=60)
         so = st.stdout.decode()
