@@ -196,7 +196,12 @@ static int recover_job(struct store *s, void *arg)
 {
     (void)arg;
     writer_forget_txn(s);
-    int rc = store_txn_begin(s);
+    int rc = writer_pending_recover(s);
+    if (rc < 0) {
+        writer_forget_txn(s);
+        return rc;
+    }
+    rc = store_txn_begin(s);
     if (rc < 0)
         return rc;
     sqlite3_stmt *st = NULL;

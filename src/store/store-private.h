@@ -255,6 +255,9 @@ int store_txn_begin(struct store *s);
  * writer's memory (interned ids of rows that no longer exist, hunting
  * entries of gone rows), rolling back first if a transaction is open. */
 void writer_forget_txn(struct store *s);
+/* Writer thread: insert the deferred hunting entries hunt_pending holds
+ * (after a crash, or after writer_forget_txn) and empty it. */
+int writer_pending_recover(struct store *s);
 int store_txn_commit(struct store *s);
 /* The hour bucket of a time: floor(ts / 1 h); HOUR_NONE for no time. */
 int64_t hour_of(int64_t ts);

@@ -662,7 +662,6 @@ static int count_rows(struct store *s, sqlite3 *db, int64_t *n)
 }
 
 static void *writer_main(void *arg);
-static int pending_recover(struct store *s);
 static void ckpt_start(struct store *s);
 static void ckpt_stop(struct store *s);
 
@@ -754,7 +753,7 @@ int store_open(const char *path, const struct store_opts *o, struct store **out)
     }
     rc = rc ? rc : prepare_writer(s);
     rc = rc ? rc : load_dict(s);
-    rc = rc ? rc : pending_recover(s);
+    rc = rc ? rc : writer_pending_recover(s);
     if (rc < 0)
         return rc;
     if (!atomic_load(&s->dict)) {
@@ -1462,7 +1461,7 @@ static int defer_step(struct store *s)
 }
 
 /* Opening for writing: insert the entries a crash left in hunt_pending. */
-static int pending_recover(struct store *s)
+int writer_pending_recover(struct store *s)
 {
     sqlite3_stmt *st;
     int rc =
@@ -1809,8 +1808,15 @@ void writer_forget_txn(struct store *s)
     intern_clear(&s->files);
     intern_clear(&s->sources);
     intern_clear(&s->hosts);
-    s->nhunt = 0;
+    /* every hunting entry in memory: those of the rolled-back rows, and the
+     * deferred ones, which hunt_pending holds (writer_pending_recover puts
+     * them into hunt, as after a crash) */
+    s->nhunt = s->nlogged = 0;
     buf_clear(&s->hunt_keys);
+    s->nfl = s->flpos = 0;
+    buf_clear(&s->fl_keys);
+    s->fl_pending = s->pending_last = 0;
+    s->held_rows = 0;
 }
 
 static void writer_fail(struct store *s, int err)

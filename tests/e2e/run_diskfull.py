@@ -153,6 +153,15 @@ def main():
         ok(seqs == list(range(1, len(seqs) + 1)), "alert seqs have no gaps or repeats",
            seqs[:20])
         ok(rc == 0, "SIGTERM after the disk was full: exit 0", f"{rc}\n{env.log()[-3000:]}")
+        # the hunting index lost nothing either: a search by address goes
+        # through it (lines i with i % 250 == 6 come from 203.0.113.7)
+        want_ip = sum(1 for i in range(1, written + 1) if i % 250 == 6)
+        p = subprocess.run([KENCHI, "search", "--store", env.db, "--ip", "203.0.113.7", "-o",
+                            "jsonl"], capture_output=True, timeout=300)
+        got_ip = len(p.stdout.decode().splitlines())
+        ok(p.returncode == 0 and got_ip == want_ip,
+           "the hunting index holds every line's address after the disk was full",
+           (got_ip, want_ip, p.stderr.decode()[-300:]))
     finally:
         if sender:
             sender.stop.set()
