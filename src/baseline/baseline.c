@@ -269,17 +269,6 @@ static void put_str(struct buf *b, const char *s)
         buf_puts(b, "null");
 }
 
-static void put_time(struct buf *b, int64_t ts_ns)
-{
-    if (ts_ns == TIME_NONE) {
-        buf_puts(b, "null");
-        return;
-    }
-    char t[32];
-    time_format(ts_ns, t);
-    json_put_string(b, t, strlen(t));
-}
-
 /* A score with at most two decimals: 1.3, 0.45, 2. */
 static void put_score(struct buf *b, double v)
 {
@@ -438,7 +427,7 @@ static struct efact *efact_make(struct baseline *b, const struct bl_fact *f, uin
     const struct event *ev = f->ev;
     int64_t ts = ev ? ev->ts_ns : TIME_NONE;
     buf_puts(j, "{\"@timestamp\":");
-    put_time(j, ts);
+    json_put_time(j, ts);
     buf_puts(j, ",\"detector\":");
     put_str(j, f->detector ? f->detector : "");
     buf_puts(j, ",\"feature\":");
@@ -587,7 +576,7 @@ static int stack(struct baseline *b, struct entity *e, uint32_t t, const struct 
     struct buf *j = &b->scratch;
     buf_clear(j);
     buf_puts(j, "{\"@timestamp\":");
-    put_time(j, ev->ts_ns);
+    json_put_time(j, ev->ts_ns);
     buf_puts(j, ",\"kind\":\"anomaly\",\"rule\":{\"id\":");
     char rid[96];
     snprintf(rid, sizeof(rid), "kenchi.baseline.%s", strongest->det);
@@ -618,9 +607,9 @@ static int stack(struct baseline *b, struct entity *e, uint32_t t, const struct 
     json_put_string(j, ex.data ? ex.data : "", ex.len);
     buf_free(&ex);
     buf_puts(j, ",\"window\":{\"start\":");
-    put_time(j, best[0]->ts_ns);
+    json_put_time(j, best[0]->ts_ns);
     buf_puts(j, ",\"end\":");
-    put_time(j, best[nb - 1]->ts_ns);
+    json_put_time(j, best[nb - 1]->ts_ns);
     buf_puts(j, "},\"facts\":[");
     for (size_t k = 0; k < nb; k++) {
         if (k)

@@ -1330,10 +1330,8 @@ static int acct_load(void *mv, enum bl_kind kind, const char *entity, const void
 
 static void put_time(struct buf *b, const char *name, uint32_t t)
 {
-    char ts[32];
-    time_format((int64_t)t * NS_PER_SEC, ts);
     buf_printf(b, "\"%s\":", name);
-    json_put_string(b, ts, strlen(ts));
+    json_put_time(b, (int64_t)t * NS_PER_SEC);
 }
 
 static void put_seen(struct buf *b, const char *name, const struct bl_seen *s,

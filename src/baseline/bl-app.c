@@ -553,13 +553,7 @@ static int app_load(void *mv, enum bl_kind kind, const char *entity, const void 
 static void put_time(struct buf *b, const char *name, uint32_t t)
 {
     buf_printf(b, "\"%s\":", name);
-    if (!t) {
-        buf_puts(b, "null");
-        return;
-    }
-    char ts[32];
-    time_format((int64_t)t * NS_PER_SEC, ts);
-    json_put_string(b, ts, strlen(ts));
+    json_put_time(b, t ? (int64_t)t * NS_PER_SEC : TIME_NONE);
 }
 
 static int app_show(void *mv, enum bl_kind kind, const char *entity, struct buf *json)

@@ -266,13 +266,6 @@ static void fmt_span(uint32_t s, char out[32])
         snprintf(out, 32, "%u days", (s + 43200) / 86400);
 }
 
-static void put_time_json(struct buf *b, uint32_t t)
-{
-    char ts[32];
-    time_format((int64_t)t * NS_PER_SEC, ts);
-    json_put_string(b, ts, strlen(ts));
-}
-
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -1725,9 +1718,9 @@ static int host_show(void *mp, enum bl_kind kind, const char *entity, struct buf
         return 0;
     const struct host *h = m->hosts[hi];
     buf_puts(j, "\"first\":");
-    put_time_json(j, h->first);
+    json_put_time(j, (int64_t)NS_PER_SEC * h->first);
     buf_puts(j, ",\"last\":");
-    put_time_json(j, h->last);
+    json_put_time(j, (int64_t)NS_PER_SEC * h->last);
     buf_printf(j, ",\"server\":%s,\"resolver\":%s,\"destinations\":%u",
                h->flags & HOST_SERVER ? "true" : "false",
                h->flags & HOST_RESOLVER ? "true" : "false", h->nd);
@@ -1750,9 +1743,9 @@ static int host_show(void *mp, enum bl_kind kind, const char *entity, struct buf
             buf_puts(j, i ? ",{\"destination\":" : "{\"destination\":");
             json_put_string(j, dt, strlen(dt));
             buf_puts(j, ",\"first\":");
-            put_time_json(j, v[i]->first);
+            json_put_time(j, (int64_t)NS_PER_SEC * v[i]->first);
             buf_puts(j, ",\"last\":");
-            put_time_json(j, v[i]->last);
+            json_put_time(j, (int64_t)NS_PER_SEC * v[i]->last);
             buf_printf(j, ",\"count\":%u,\"bytes_out\":%llu,\"resolved\":%s}", v[i]->count,
                        (unsigned long long)v[i]->bytes,
                        v[i]->flags & DEST_RESOLVED ? "true" : "false");

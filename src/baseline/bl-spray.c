@@ -202,13 +202,6 @@ static void fmt_span(uint32_t s, char out[32])
         snprintf(out, 32, "%u days", (s + 43200) / 86400);
 }
 
-static void put_time_json(struct buf *b, uint32_t t)
-{
-    char ts[32];
-    time_format((int64_t)t * NS_PER_SEC, ts);
-    json_put_string(b, ts, strlen(ts));
-}
-
 static int64_t window_s(const struct spray_mod *m)
 {
     return m->cfg->spraying.window_s > 0 ? m->cfg->spraying.window_s : 7 * 86400;
@@ -847,9 +840,9 @@ static int spray_show(void *mp, enum bl_kind kind, const char *entity, struct bu
     struct verdict v;
     verdict(m, s, &v);
     buf_puts(j, "\"first\":");
-    put_time_json(j, s->first);
+    json_put_time(j, (int64_t)NS_PER_SEC * s->first);
     buf_puts(j, ",\"last\":");
-    put_time_json(j, s->last);
+    json_put_time(j, (int64_t)NS_PER_SEC * s->last);
     buf_printf(j,
                ",\"network\":%s,\"window_s\":%lld,\"accounts_tried\":%u,\"accounts_logged_in\":%u,"
                "\"attempts\":%llu,\"max_attempts_per_hour_avg\":%.2f,\"spraying\":%s",
@@ -860,9 +853,9 @@ static int spray_show(void *mp, enum bl_kind kind, const char *entity, struct bu
         buf_printf(j, ",\"addresses\":%u", s->naddrs);
     if (s->spray_first) {
         buf_puts(j, ",\"sprayed\":{\"first\":");
-        put_time_json(j, s->spray_first);
+        json_put_time(j, (int64_t)NS_PER_SEC * s->spray_first);
         buf_puts(j, ",\"last\":");
-        put_time_json(j, s->spray_last);
+        json_put_time(j, (int64_t)NS_PER_SEC * s->spray_last);
         buf_puts(j, "}");
     }
     buf_puts(j, ",\"accounts\":[");
@@ -878,9 +871,9 @@ static int spray_show(void *mp, enum bl_kind kind, const char *entity, struct bu
             buf_printf(j, ",\"attempts\":%u,\"max_per_hour\":%u", t[i]->attempts, t[i]->peak);
             if (t[i]->last_fail) {
                 buf_puts(j, ",\"first\":");
-                put_time_json(j, t[i]->first);
+                json_put_time(j, (int64_t)NS_PER_SEC * t[i]->first);
                 buf_puts(j, ",\"last\":");
-                put_time_json(j, t[i]->last_fail);
+                json_put_time(j, (int64_t)NS_PER_SEC * t[i]->last_fail);
             }
             buf_printf(j, ",\"logged_in\":%s}", t[i]->succ ? "true" : "false");
         }

@@ -183,17 +183,6 @@ static char *render_row(const struct sigma_rule *r, const struct event *ev)
     return alert_row(ev, v.level, v.title);
 }
 
-static void put_time(struct buf *b, int64_t ts_ns)
-{
-    char t[32];
-    if (ts_ns == TIME_NONE) {
-        buf_puts(b, "null");
-        return;
-    }
-    time_format(ts_ns, t);
-    json_put_string(b, t, strlen(t));
-}
-
 static void put_number(struct buf *b, double v)
 {
     if (v == (double)(int64_t)v && v > -9e15 && v < 9e15)
@@ -257,7 +246,7 @@ void corr_alert_render_json(const struct corr_fire *f, struct buf *b)
 {
     const struct sigma_correlation *k = f->k;
     buf_puts(b, "{\"@timestamp\":");
-    put_time(b, f->ev->ts_ns);
+    json_put_time(b, f->ev->ts_ns);
     buf_puts(b, ",\"kind\":\"correlation\",\"rule\":{\"id\":");
     put_str(b, k->id);
     buf_puts(b, ",\"name\":");
@@ -308,9 +297,9 @@ void corr_alert_render_json(const struct corr_fire *f, struct buf *b)
     buf_puts(b, "},\"timespan_s\":");
     buf_put_i64(b, k->timespan_ns / 1000000000);
     buf_puts(b, ",\"window\":{\"start\":");
-    put_time(b, f->start_ns);
+    json_put_time(b, f->start_ns);
     buf_puts(b, ",\"end\":");
-    put_time(b, f->end_ns);
+    json_put_time(b, f->end_ns);
     buf_puts(b, "}},\"events\":[");
     for (uint32_t i = 0; i < f->nevents; i++) {
         const struct corr_event_ref *r = &f->events[i];
@@ -319,7 +308,7 @@ void corr_alert_render_json(const struct corr_fire *f, struct buf *b)
         buf_puts(b, "{\"id\":");
         put_event_id(b, r->id);
         buf_puts(b, ",\"@timestamp\":");
-        put_time(b, r->ts_ns);
+        json_put_time(b, r->ts_ns);
         buf_puts(b, ",\"rule\":");
         put_str(b, r->rule);
         buf_puts(b, ",\"source\":{\"file\":");

@@ -98,17 +98,6 @@ static void put_str(struct buf *b, const char *s)
         buf_puts(b, "null");
 }
 
-static void put_time(struct buf *b, int64_t ts_ns)
-{
-    if (ts_ns == TIME_NONE) {
-        buf_puts(b, "null");
-        return;
-    }
-    char t[32];
-    time_format(ts_ns, t);
-    json_put_string(b, t, strlen(t));
-}
-
 static void put_confidence(struct buf *b, int c)
 {
     if (c < 0)
@@ -154,9 +143,9 @@ static void put_indicator(struct buf *b, const char *type, const char *value,
     buf_puts(b, ",\"related\":");
     buf_puts(b, m->related_json ? m->related_json : "[]");
     buf_puts(b, ",\"valid_from\":");
-    put_time(b, m->valid_from);
+    json_put_time(b, m->valid_from);
     buf_puts(b, ",\"valid_until\":");
-    put_time(b, m->valid_until);
+    json_put_time(b, m->valid_until);
     buf_putc(b, '}');
 }
 
@@ -176,7 +165,7 @@ void intel_alert_render_group_json(const struct intel_set *s, const struct event
     const struct ioc_meta *m = in.meta;
     const char *type = ioc_type_name(in.type);
     buf_puts(b, "{\"@timestamp\":");
-    put_time(b, ev->ts_ns);
+    json_put_time(b, ev->ts_ns);
     buf_puts(b, ",\"kind\":\"intel\",\"rule\":{\"id\":");
     put_str(b, m->ref);
     char name[320];
@@ -280,7 +269,7 @@ static void put_evref(struct buf *b, const struct stix_evref *r)
     char id[17];
     snprintf(id, sizeof(id), "%016llx", (unsigned long long)r->id);
     buf_printf(b, "{\"id\":\"%s\",\"@timestamp\":", id);
-    put_time(b, r->ts_ns);
+    json_put_time(b, r->ts_ns);
     buf_puts(b, ",\"source\":{\"file\":");
     put_str(b, r->file);
     if (r->record)
@@ -310,7 +299,7 @@ static int on_pattern(void *opaque, void *user, const struct stix_evref *evs, si
     struct buf *b = &x->json;
     buf_clear(b);
     buf_puts(b, "{\"@timestamp\":");
-    put_time(b, ev->ts_ns);
+    json_put_time(b, ev->ts_ns);
     buf_puts(b, ",\"kind\":\"intel\",\"rule\":{\"id\":");
     put_str(b, m->ref);
     buf_puts(b, ",\"name\":");

@@ -16,17 +16,6 @@
 
 static const char *const why_names[] = {"entity", "login", "activity"};
 
-static void put_time(struct buf *b, int64_t ts)
-{
-    if (ts == TIME_NONE) {
-        buf_puts(b, "null");
-        return;
-    }
-    char t[32];
-    time_format(ts, t);
-    json_put_string(b, t, strlen(t));
-}
-
 static void put_key(struct buf *b, bool *first, const char *k)
 {
     if (!*first)
@@ -60,7 +49,7 @@ static void put_bool(struct buf *b, bool *first, const char *k, bool v)
 static void put_ts(struct buf *b, bool *first, const char *k, int64_t ts)
 {
     put_key(b, first, k);
-    put_time(b, ts);
+    json_put_time(b, ts);
 }
 
 /* "name":[...],"name_more":n */

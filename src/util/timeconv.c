@@ -3,6 +3,8 @@
  */
 #include "util/timeconv.h"
 
+#include "util/buf.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,4 +324,15 @@ int time_parse_user(const char *s, int64_t now_ns, int64_t *out)
         return -EINVAL; /* more than a century: not an age kenchi can represent */
     *out = now_ns - (int64_t)v * unit * NS_PER_SEC;
     return 0;
+}
+
+void json_put_time(struct buf *b, int64_t t_ns)
+{
+    if (t_ns == TIME_NONE) {
+        buf_puts(b, "null");
+        return;
+    }
+    char t[32];
+    time_format(t_ns, t);
+    json_put_string(b, t, strlen(t));
 }

@@ -79,6 +79,11 @@ int month_from_abbrev(const char *s);
 /* Write t as "YYYY-MM-DDThh:mm:ss.nnnnnnnnnZ" (30 bytes + NUL) into out. */
 void time_format(int64_t t_ns, char out[32]);
 
+/* Append t_ns as a quoted JSON string in time_format's form, or null for
+ * TIME_NONE. */
+struct buf;
+void json_put_time(struct buf *b, int64_t t_ns);
+
 /* Seconds in one duration unit: s, m, h, d, w, M (30 days), y (365 days);
  * 0 for any other character. The one table of duration suffixes, shared by
  * --since/--until ages and Sigma correlation timespans. */
