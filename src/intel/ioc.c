@@ -28,6 +28,8 @@ static const char *const type_names[IOC__COUNT] = {
 
 const char *ioc_type_name(enum ioc_type t)
 {
+    if (t == IOC_ACCOUNT_KEY)
+        return "account";
     return (unsigned)t < IOC__COUNT ? type_names[t] : "?";
 }
 
@@ -374,6 +376,16 @@ static int norm_hash(const char *in, size_t n, size_t want, char *out, const cha
 int ioc_normalise(enum ioc_type t, const char *in, size_t n, char *out, const char **why)
 {
     *why = NULL;
+    if (t == IOC_ACCOUNT_KEY) { /* as the store keys user.name: not trimmed */
+        if (n == 0 || memchr(in, '\0', n)) {
+            *why = n ? "a NUL byte in the value" : "an empty value";
+            return -EINVAL;
+        }
+        for (size_t i = 0; i < n; i++)
+            out[i] = in[i] >= 'A' && in[i] <= 'Z' ? (char)(in[i] + 'a' - 'A') : in[i];
+        out[n] = '\0';
+        return (int)n;
+    }
     trim(&in, &n);
     if (n == 0) {
         *why = "an empty value";

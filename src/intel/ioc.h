@@ -50,7 +50,12 @@ enum ioc_type {
     IOC_FILENAME,
     IOC_USER_AGENT,
     IOC_PATTERN,
-    IOC__COUNT
+    IOC__COUNT,
+    /* Not an indicator type: an account name (user.name) that a STIX
+     * pattern's user-account comparison names, ASCII lower-cased, for
+     * finding the pattern's events through a store's hunting index
+     * (stix_pattern_index_values, store_hunt). */
+    IOC_ACCOUNT_KEY = IOC__COUNT
 };
 
 /* "ip", "domain", "url", "email", "md5", "sha1", "sha256", "filename",

@@ -1608,6 +1608,10 @@ static int index_type(const struct sp_test *t)
         {"email-message:from_ref.value", IOC_EMAIL}, {"email-message:sender_ref.value", IOC_EMAIL},
         {"email-message:to_refs.value", IOC_EMAIL},  {"email-message:cc_refs.value", IOC_EMAIL},
         {"email-message:bcc_refs.value", IOC_EMAIL},
+        {"user-account:user_id", IOC_ACCOUNT_KEY},
+        {"user-account:account_login", IOC_ACCOUNT_KEY},
+        {"process:creator_user_ref.user_id", IOC_ACCOUNT_KEY},
+        {"process:creator_user_ref.account_login", IOC_ACCOUNT_KEY},
     };
     for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
         if (!strcmp(pr->path, refs[i].path))

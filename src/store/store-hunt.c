@@ -529,8 +529,9 @@ static int summary_phase(struct store *s, sqlite3 *db, struct hprobe *hp, size_t
                          void *opaque)
 {
     /* fingerprints per class */
-    static const char classes[] = {KEY_SRC_IP, KEY_DST_IP, KEY_FROM,     KEY_TO,        KEY_DOMAIN,
-                                   KEY_URL,    KEY_HASH,   KEY_FILENAME, KEY_USER_AGENT};
+    static const char classes[] = {KEY_SRC_IP,   KEY_DST_IP,     KEY_FROM, KEY_TO,
+                                   KEY_DOMAIN,   KEY_URL,        KEY_HASH, KEY_FILENAME,
+                                   KEY_USER_AGENT, KEY_USER};
     enum { NCLS = sizeof(classes) };
     struct fpp *fp[NCLS] = {0};
     size_t nfp[NCLS] = {0}, capfp[NCLS] = {0};

@@ -548,6 +548,13 @@ int key_probe_of(int t, const char *v, struct key_probe *p)
     case IOC_USER_AGENT:
         kind = KEY_USER_AGENT;
         break;
+    case IOC_ACCOUNT_KEY: /* user.name, folded as put_folded() keys it */
+        for (size_t i = 0; i < n; i++)
+            p->a[i] = v[i] >= 'A' && v[i] <= 'Z' ? (uint8_t)(v[i] + 'a' - 'A') : (uint8_t)v[i];
+        add_range(p, KEY_USER, PM_EXACT, p->a, n, p->a, n);
+        key_fps(KEY_USER, (const char *)p->a, n, fps, cls);
+        add_fp(p, KEY_USER, 1, fps[0]);
+        return 0;
     default:
         return -EINVAL; /* STIX patterns are not one value */
     }

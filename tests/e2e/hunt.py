@@ -260,6 +260,29 @@ try:
        and "5 STIX patterns: 3 through the index" in out,
        "table: a pattern's matches and the patterns' summary", out[-800:])
 
+    # a user-account comparison reads the index's user.name keys: found without
+    # the window scan, its events those of the account (the matcher compares
+    # exactly; the index is folded)
+    UA = "[user-account:user_id = 'rosa.schmitt@example.org']"
+    UA_CASE = "[user-account:user_id = 'Rosa.Schmitt@example.org']"
+    upats = import_intel(db, "user-patterns.json", [
+        ({"ref": "indicator--user"}, [("stix-pattern", UA, 1, None)]),
+        ({"ref": "indicator--user-case"}, [("stix-pattern", UA_CASE, 1, None)]),
+    ])
+    rc, lines, err = hunt_json(db, "--import", str(upats))
+    usum = lines[-1]
+    uhits = {l["value"]: l for l in lines if l["kind"] == "hit"}
+    con = sqlite3.connect(db)
+    want = con.execute("SELECT count(*) FROM events WHERE user = 'rosa.schmitt@example.org'"
+                       ).fetchone()[0]
+    con.close()
+    ok(rc == 1 and want > 5 and set(uhits) == {UA} and uhits[UA]["events"] == want
+       and usum["patterns"]["indexed"] == 2 and usum["patterns"]["scanned"] == 0
+       and usum["patterns"]["window_events"] == 0
+       and usum["patterns"]["index_events"] == want,
+       f"a user-account pattern through the index: {want} events of the account, "
+       "the other case read and not matched", json.dumps(usum) + " " + json.dumps(uhits)[:300])
+
     # --- errors ----------------------------------------------------------------------
     rc, out, err = run("hunt", "--store", os.path.join(tmp, "none.db"))
     ok(rc == 3 and "no such store" in err, "no such store: exit 3", err)

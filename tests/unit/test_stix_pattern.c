@@ -1104,6 +1104,13 @@ static void test_index_values(void **state)
                                      &rc),
                         "0:ip=10.0.0.0/8 0:url=evil.example/x");
     assert_int_equal(rc, 1);
+    /* accounts: user.name as the index keys it (lower-cased, not trimmed) */
+    assert_string_equal(index_values("[user-account:user_id = 'Alice' OR "
+                                     "user-account:account_login = ' bob'] FOLLOWEDBY "
+                                     "[process:creator_user_ref.user_id IN ('C', 'd')]",
+                                     &rc),
+                        "0:account=alice 0:account= bob 1:account=c 1:account=d");
+    assert_int_equal(rc, 1);
     /* an observation without such a value: the whole window is needed */
     static const char *const scan[] = {
         "[ipv4-addr:value = '1.2.3.4'] FOLLOWEDBY [network-traffic:dst_port = 4190]",
