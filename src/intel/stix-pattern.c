@@ -1604,9 +1604,12 @@ static int index_type(const struct sp_test *t)
         const char *path;
         int type;
     } refs[] = {
-        {"network-traffic:src_ref.value", IOC_IP},   {"network-traffic:dst_ref.value", IOC_IP},
-        {"email-message:from_ref.value", IOC_EMAIL}, {"email-message:sender_ref.value", IOC_EMAIL},
-        {"email-message:to_refs.value", IOC_EMAIL},  {"email-message:cc_refs.value", IOC_EMAIL},
+        {"network-traffic:src_ref.value", IOC_IP},
+        {"network-traffic:dst_ref.value", IOC_IP},
+        {"email-message:from_ref.value", IOC_EMAIL},
+        {"email-message:sender_ref.value", IOC_EMAIL},
+        {"email-message:to_refs.value", IOC_EMAIL},
+        {"email-message:cc_refs.value", IOC_EMAIL},
         {"email-message:bcc_refs.value", IOC_EMAIL},
         {"user-account:user_id", IOC_ACCOUNT_KEY},
         {"user-account:account_login", IOC_ACCOUNT_KEY},
