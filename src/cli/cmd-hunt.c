@@ -42,9 +42,10 @@ static void usage(FILE *out)
           "                        object per indicator seen, then a summary), or csv\n"
           "  -n, --limit-events N  events listed per indicator in its timeline (default 10)\n"
           "      --threads N       threads reading the store's pages, this one included: the\n"
-          "                        others read ahead of the hunt, so a store that is not in\n"
-          "                        memory is read from the disk N requests at a time\n"
-          "                        (default $KENCHI_HUNT_THREADS, else 8; 1: one at a time)\n"
+          "                        others read the index and events for the hunt, so a store\n"
+          "                        that is not in memory is read from the disk N requests at\n"
+          "                        a time (default $KENCHI_HUNT_THREADS, else 64; at most 128;\n"
+          "                        1: one at a time)\n"
           "      --intel PATH      hunt the indicators of these files instead of the stored\n"
           "                        ones (any format `intel import` reads; repeatable)\n"
           "      --intel-type TYPE the type of plain lists' values\n"
@@ -649,8 +650,8 @@ int cmd_hunt(int argc, char **argv)
         case OPT_THREADS:
             if (parse_count("--threads", optarg, false, &threads) < 0)
                 return EXIT_USAGE;
-            if (threads > 64) {
-                fprintf(stderr, "kenchi hunt: --threads: at most 64\n");
+            if (threads > 128) {
+                fprintf(stderr, "kenchi hunt: --threads: at most 128\n");
                 return EXIT_USAGE;
             }
             break;

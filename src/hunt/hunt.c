@@ -16,7 +16,7 @@
  *      lead to their messages (queue id, store_message_events) for the
  *      other addresses and the account of each message (joined after the
  *      rows). Warning-listed indicators skip this step. Threads read the
- *      rows and messages ahead (store_ahead_rows, store_ahead_messages).
+ *      rows and messages for it (store_ahead_rows, store_ahead_messages).
  *   4. Every indicator gets its probe's answer; hits are sorted by first
  *      seen, warned ones follow.
  * Memory per probe is bounded by max_rows event ids plus the kept values.
@@ -328,29 +328,35 @@ struct join {
 };
 
 /* Read the rows of pairs p[0..n) in row order (neighbours share pages, and
- * a sweep front to back lets the system read ahead; store_ahead_rows reads
- * ahead on threads) and give each probe what it asked of them. Messages
- * found are joined after the rows (read ahead too) and their events queued
- * in u->joined. */
+ * a sweep front to back lets the system read ahead; threads read them for
+ * it, store_ahead_rows) and give each probe what it asked of them.
+ * Messages found are joined after the rows (by threads too) and their
+ * events queued in u->joined. */
 static int read_rows(struct run *u, struct pair *p, size_t n)
 {
     const struct hunt_opts *o = u->o;
     if (!n)
         return 0;
     qsort(p, n, sizeof(*p), cmp_pair);
-    /* the distinct rows, for the threads reading ahead */
+    /* the distinct rows, for the threads reading them, and whether their
+     * documents may be wanted (for a queue id) */
     int64_t *ids = malloc(n * sizeof(*ids));
+    bool *docs = malloc(n * sizeof(*docs));
     size_t nids = 0;
-    for (size_t i = 0; ids && i < n; i++)
-        if (!nids || ids[nids - 1] != p[i].ev)
-            ids[nids++] = p[i].ev;
-    struct store_ahead *ah = ids ? store_ahead_rows(u->s, ids, nids) : NULL;
+    for (size_t i = 0; ids && docs && i < n; i++) {
+        if (!nids || ids[nids - 1] != p[i].ev) {
+            ids[nids] = p[i].ev;
+            docs[nids++] = false;
+        }
+        docs[nids - 1] |= (p[i].flags & PF_ENTITY) != 0;
+    }
+    struct store_ahead *ah = ids && docs ? store_ahead_rows(u->s, ids, docs, nids) : NULL;
     free(ids);
+    free(docs);
     struct join *joins = NULL;
     size_t njoins = 0, capjoins = 0, row = 0;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; row++) {
-        store_ahead_at(ah, row);
         size_t j = i;
         bool join = false;
         while (j < n && p[j].ev == p[i].ev) {
@@ -358,9 +364,10 @@ static int read_rows(struct run *u, struct pair *p, size_t n)
             j++;
         }
         struct store_row r;
-        rc = store_event_get(u->s, p[i].ev, false, &r);
+        rc = store_ahead_row(u->s, ah, row, p[i].ev, false, &r);
         if (rc == 0 && join && r.module && !strcmp(r.module, "postfix"))
-            rc = store_event_get(u->s, p[i].ev, true, &r); /* its queue id is in the JSON */
+            rc =
+                store_ahead_row(u->s, ah, row, p[i].ev, true, &r); /* its queue id is in the JSON */
         else
             join = false;
         if (rc == -ENOENT) {
@@ -412,9 +419,8 @@ static int read_rows(struct run *u, struct pair *p, size_t n)
         free(qids);
         free(ts);
         for (size_t k = 0; k < njoins && rc == 0; k++) {
-            store_ahead_at(ah, k);
             struct msg_join m = {u, joins[k].probe};
-            rc = store_message_events(u->s, joins[k].qid, joins[k].ts, on_message_event, &m);
+            rc = store_ahead_message(u->s, ah, k, joins[k].qid, joins[k].ts, on_message_event, &m);
         }
         store_ahead_end(ah);
     }

@@ -23,9 +23,11 @@
  *      an event found by two kinds (a CIDR block as source and
  *      destination) once.
  *
- * Both phases, and the callers' reads of event rows and messages, are read
- * ahead on threads (store_ahead_*, "reading ahead" below): it pays when
- * the store is not in the page cache.
+ * The index reads, and the callers' reads of event rows and messages, are
+ * made by worker threads that hand over what they read; the summary is
+ * read ahead by them (store_ahead_*, "reading ahead, handing over"
+ * below): it pays when the store is not in the page cache, where the disk
+ * serves many requests at once.
  *
  * A probe too wide for fingerprints (an IPv4 block shorter than /8, IPv6
  * shorter than /24) reads every hour. Nothing here reads the events table or a document:
@@ -163,25 +165,40 @@ static void pranges_free(struct pranges *p)
     memset(p, 0, sizeof(*p));
 }
 
-/* ---- reading ahead -----------------------------------------------------------
+/* ---- reading ahead, handing over ---------------------------------------------
  * On a store larger than memory a hunt waits on the disk: every summary
  * day, index read, event row and message join is a page somewhere in the
  * file, read one after another (about 55 us each on a VM's disk). The disk
  * serves several requests at once, so worker threads, each with a
- * read-only connection of its own, make the same reads a little ahead of
- * the caller and discard what they read: the pages land in the page cache,
- * and the caller, which still makes every read itself, in its order, on
- * its snapshot, finds them there. Answers cannot change; only the waits
- * overlap. Workers claim items in chunks (neighbours share pages), skip
- * those the caller has passed, and stay at most AHEAD_WINDOW items ahead
- * of it so that what they read is still cached when it gets there. A
- * worker whose reads all came from the page cache pauses: the caller then
- * needs no help, and reading the same pages again would take its CPU. */
-#define AHEAD_MAX             64    /* threads at most */
-#define AHEAD_CHUNK           4     /* items a worker claims at a time */
-#define AHEAD_WINDOW          65536 /* items ahead of the caller at most */
-#define AHEAD_MIN             64    /* fewer items are read by the caller alone */
-#define AHEAD_THREADS_DEFAULT 8
+ * read-only connection of its own, make the caller's reads for it, in its
+ * order, a little ahead of it. Workers claim items in chunks (neighbours
+ * share pages).
+ *
+ * Handing over (index reads, event rows, message joins): a worker keeps
+ * what it read in the item's slot and the caller takes it from there
+ * instead of reading again. Each cold page then costs its kernel work
+ * once, on a worker, and the caller's own CPU goes to the hunt; with the
+ * store in the page cache the workers' reads run on every core. At most
+ * HAND_WINDOW items are read and not yet taken. Workers' snapshots begin
+ * after the caller's: rows never change once stored, and index entries of
+ * rows past the caller's last row (max_ev, read on its snapshot) are
+ * dropped, so a worker's answer is the caller's. Any error, or a row a
+ * worker does not find, and the caller reads the item itself.
+ *
+ * Reading ahead only (the day summary, whose arrays the caller merges as
+ * it reads them): workers make the reads and discard them, so the pages
+ * are in the page cache when the caller reads; they skip what the caller
+ * has passed, stay at most AHEAD_WINDOW items ahead of it, and pause when
+ * everything they read came from the page cache (the caller then needs no
+ * help, and reading the same pages again would take its CPU). */
+#define AHEAD_MAX             128      /* threads at most */
+#define AHEAD_CHUNK           4        /* items a worker claims at a time */
+#define AHEAD_WINDOW          65536    /* items ahead of the caller at most */
+#define HAND_WINDOW           2048     /* items read and not yet taken, at most */
+#define HAND_BUSY             2        /* workers that never pause when handing over */
+#define HAND_PAUSE_MAX_NS     64000000 /* the others' longest pause */
+#define AHEAD_MIN             64       /* fewer items are read by the caller alone */
+#define AHEAD_THREADS_DEFAULT 64
 #define AHEAD_CACHED_NS       30000   /* an item read faster came from the page cache */
 #define AHEAD_PAUSE_NS        2000000 /* a worker's pause after a chunk all cached */
 
@@ -198,17 +215,44 @@ struct aworker {
     pthread_t th;
 };
 
+/* An event row as a worker read it: its numbers, and its strings in b. */
+enum { RS_USER, RS_SIP, RS_DIP, RS_ACTION, RS_OUTCOME, RS_FROM, RS_TO, RS_DOC, RS__N };
+#define RS_NULL UINT32_MAX
+
+/* An item a worker read for the caller. */
+struct aslot {
+    atomic_size_t seq; /* item + 1 once it is in */
+    int rc;            /* 0; else the caller reads the item itself */
+    /* AH_ROWS: ts (NULL: TIME_NONE), id, ls, host (NULL: 0), file, pos;
+     * off[RS_x]: the strings in b (RS_NULL: NULL); doc_blob: the doc is
+     * zstd (else JSON text) */
+    int64_t ts, id, ls, host, file, pos;
+    uint32_t off[RS__N], len[RS__N];
+    bool doc_blob;
+    /* AH_INDEX: what the caller's read_hour() counts */
+    uint64_t reads, entries;
+    struct buf b; /* AH_ROWS: strings; AH_MESSAGES: (ev, ts) pairs; AH_INDEX: (ts, ev) pairs */
+};
+
 struct store_ahead {
     const char *path;
     enum ahead_kind kind;
+    bool hand; /* handing over (else reading ahead only) */
     size_t n;
     atomic_size_t next; /* the next item to claim */
     atomic_size_t at;   /* the caller's item */
     atomic_bool stop;
+    atomic_int alive;   /* workers still running */
+    atomic_size_t want; /* the item (+ 1) the caller waits for; 0: none */
+    pthread_mutex_t mu; /* with cv: the caller's wait */
+    pthread_cond_t cv;
     size_t nth;
     struct aworker w[AHEAD_MAX];
-    int64_t *ids; /* AH_ROWS: row ids; AH_MESSAGES: times */
-    char **qids;  /* AH_MESSAGES */
+    struct aslot *slots; /* hand: HAND_WINDOW of them */
+    int64_t max_ev;      /* hand: the caller's last row */
+    int64_t *ids;        /* AH_ROWS: row ids; AH_MESSAGES: times */
+    bool *docs;          /* AH_ROWS: the doc may be asked for */
+    char **qids;         /* AH_MESSAGES */
     /* AH_INDEX: the reads of index_chunk, probes from a */
     const struct req *reqs;
     const struct pranges *pr;
@@ -243,14 +287,80 @@ static void step_all(sqlite3_stmt *st, int blob_col)
     sqlite3_reset(st);
 }
 
-/* Make the reads of item i on st. */
+/* Make the reads of item i on st, discarding them (reading ahead only). */
 static void ahead_item(struct store_ahead *a, sqlite3_stmt *st, size_t i)
 {
+    sqlite3_bind_int64(st, 1, a->sum[i].day);
+    sqlite3_bind_int(st, 2, (unsigned char)a->sum[i].cls);
+    step_all(st, 0);
+}
+
+static void slot_str(struct aslot *sl, int k, const void *p, size_t n)
+{
+    if (!p) {
+        sl->off[k] = RS_NULL;
+        sl->len[k] = 0;
+        return;
+    }
+    sl->off[k] = (uint32_t)sl->b.len;
+    sl->len[k] = (uint32_t)n;
+    buf_append(&sl->b, p, n);
+    buf_append(&sl->b, "", 1); /* NUL-terminated */
+}
+
+static void slot_pair(struct aslot *sl, int64_t x, int64_t y)
+{
+    int64_t v[2] = {x, y};
+    buf_append(&sl->b, v, sizeof(v));
+}
+
+/* Read item i on st into sl (handing over). Returns 0, or nonzero when
+ * the caller is to read it itself. */
+static int hand_item(struct store_ahead *a, sqlite3_stmt *st, size_t i, struct aslot *sl)
+{
+    buf_clear(&sl->b);
+    int rc = SQLITE_DONE;
     switch (a->kind) {
-    case AH_ROWS:
+    case AH_ROWS: {
         sqlite3_bind_int64(st, 1, a->ids[i]);
-        step_all(st, -1);
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+            rc = rc == SQLITE_DONE ? SQLITE_NOTFOUND : rc; /* not on this snapshot */
+            break;
+        }
+        char ip[2][64];
+        sl->ts =
+            sqlite3_column_type(st, 0) == SQLITE_NULL ? TIME_NONE : sqlite3_column_int64(st, 0);
+        sl->id = sqlite3_column_int64(st, 1);
+        sl->ls = sqlite3_column_int64(st, 2);
+        sl->host = sqlite3_column_type(st, 3) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 3);
+        sl->file = sqlite3_column_int64(st, 11);
+        sl->pos = sqlite3_column_int64(st, 12);
+        static const int col[RS__N] = {4, 5, 6, 7, 8, 9, 10, 13};
+        for (int k = 0; k < RS__N; k++) {
+            const char *p;
+            size_t n;
+            if (k == RS_SIP || k == RS_DIP) {
+                p = ip_text(st, col[k], ip[k - RS_SIP]);
+                n = p ? strlen(p) : 0;
+            } else if (k == RS_DOC) {
+                if (!a->docs[i]) {
+                    p = NULL;
+                    n = 0;
+                } else {
+                    sl->doc_blob = sqlite3_column_type(st, col[k]) == SQLITE_BLOB;
+                    p = sqlite3_column_blob(st, col[k]);
+                    n = (size_t)sqlite3_column_bytes(st, col[k]);
+                    p = p ? p : "";
+                }
+            } else {
+                p = (const char *)sqlite3_column_text(st, col[k]);
+                n = (size_t)sqlite3_column_bytes(st, col[k]);
+            }
+            slot_str(sl, k, p, n);
+        }
+        rc = SQLITE_DONE;
         break;
+    }
     case AH_MESSAGES: {
         size_t n = strlen(a->qids[i]);
         uint8_t key[KEY_VALUE_MAX + 1];
@@ -259,12 +369,15 @@ static void ahead_item(struct store_ahead *a, sqlite3_stmt *st, size_t i)
         key[0] = KEY_QUEUE_ID;
         memcpy(key + 1, a->qids[i], n);
         int64_t h0 = hour_of(a->ids[i]);
-        for (int64_t d = -1; d <= 1; d++) {
+        for (int64_t d = -1; d <= 1 && rc == SQLITE_DONE; d++) {
             if (h0 == HOUR_NONE && d != 0)
                 continue;
             sqlite3_bind_int64(st, 1, h0 == HOUR_NONE ? HOUR_NONE : h0 + d);
             sqlite3_bind_blob(st, 2, key, (int)n + 1, SQLITE_STATIC);
-            step_all(st, -1);
+            while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                if (sqlite3_column_int64(st, 1) <= a->max_ev)
+                    slot_pair(sl, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 0));
+            sqlite3_reset(st);
         }
         break;
     }
@@ -272,7 +385,8 @@ static void ahead_item(struct store_ahead *a, sqlite3_stmt *st, size_t i)
         const struct req *q = &a->reqs[i];
         const struct pranges *p = &a->pr[q->probe - a->a];
         const struct hprobe *hp = &a->hp[q->probe];
-        for (int k = 0; k < p->nr; k++) {
+        sl->reads = sl->entries = 0;
+        for (int k = 0; k < p->nr && rc == SQLITE_DONE; k++) {
             if (!(q->which & (1u << k)))
                 continue;
             sqlite3_bind_int64(st, 1, q->hour);
@@ -280,15 +394,36 @@ static void ahead_item(struct store_ahead *a, sqlite3_stmt *st, size_t i)
             sqlite3_bind_blob(st, 3, p->key[k][1], (int)p->r[k].hilen + 1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 4, hp->ts_lo);
             sqlite3_bind_int64(st, 5, hp->ts_hi);
-            step_all(st, -1);
+            sl->reads++;
+            while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                sl->entries++;
+                const uint8_t *key = sqlite3_column_blob(st, 2);
+                size_t kn = (size_t)sqlite3_column_bytes(st, 2);
+                int64_t ev = sqlite3_column_int64(st, 1);
+                if (ev <= a->max_ev && key_range_matches(&p->r[k], key, kn))
+                    slot_pair(sl, sqlite3_column_int64(st, 0), ev);
+            }
+            sqlite3_reset(st);
         }
         break;
     }
     case AH_SUMMARY:
-        sqlite3_bind_int64(st, 1, a->sum[i].day);
-        sqlite3_bind_int(st, 2, (unsigned char)a->sum[i].cls);
-        step_all(st, 0);
         break;
+    }
+    sqlite3_reset(st);
+    return rc != SQLITE_DONE;
+}
+
+/* Put item i into its slot, or mark it for the caller to read. */
+static void hand_over_item(struct store_ahead *a, sqlite3_stmt *st, size_t i)
+{
+    struct aslot *sl = &a->slots[i % HAND_WINDOW];
+    sl->rc = hand_item(a, st, i, sl);
+    atomic_store(&sl->seq, i + 1);
+    if (atomic_load(&a->want) == i + 1) {
+        pthread_mutex_lock(&a->mu);
+        pthread_cond_broadcast(&a->cv);
+        pthread_mutex_unlock(&a->mu);
     }
 }
 
@@ -297,13 +432,16 @@ static void *ahead_main(void *arg)
     struct aworker *w = arg;
     struct store_ahead *a = w->a;
     static const char *const sql[] = {
-        [AH_ROWS] = "SELECT ts FROM events WHERE rowid=?",
-        [AH_MESSAGES] = "SELECT ev FROM hunt WHERE hour=? AND key=?",
+        [AH_ROWS] = "SELECT ts, id, ls, host, user, sip, dip, action, outcome, efrom, eto, file,"
+                    " pos, doc FROM events WHERE rowid = ?",
+        [AH_MESSAGES] = "SELECT ts, ev FROM hunt WHERE hour=? AND key=?",
         [AH_INDEX] = HUNT_READ_SQL,
         [AH_SUMMARY] = "SELECT fps FROM hunt_days WHERE day=? AND class=?",
     };
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
+    size_t window = a->hand ? HAND_WINDOW - AHEAD_CHUNK : AHEAD_WINDOW;
+    int64_t pause_ns = 0;
     if (sqlite3_open_v2(a->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
         sqlite3_prepare_v2(db, sql[a->kind], -1, &st, NULL) != SQLITE_OK)
@@ -314,31 +452,68 @@ static void *ahead_main(void *arg)
         size_t k = atomic_fetch_add(&a->next, AHEAD_CHUNK);
         if (k >= a->n)
             break;
+        /* handing over: slot k % HAND_WINDOW is free once the caller has
+         * taken item k - HAND_WINDOW, that is, is past it */
         while (!atomic_load_explicit(&a->stop, memory_order_relaxed) &&
-               k > atomic_load_explicit(&a->at, memory_order_relaxed) + AHEAD_WINDOW)
+               k > atomic_load(&a->at) + window)
             nanosleep(&(struct timespec){0, 200000}, NULL);
         size_t end = k + AHEAD_CHUNK < a->n ? k + AHEAD_CHUNK : a->n;
         size_t done = 0, cached = 0; /* items read; those from the page cache */
         for (size_t i = k; i < end; i++) {
             if (atomic_load_explicit(&a->stop, memory_order_relaxed))
                 goto out;
-            if (i < atomic_load_explicit(&a->at, memory_order_relaxed))
+            if (!a->hand && i < atomic_load_explicit(&a->at, memory_order_relaxed))
                 continue;
             int64_t t0 = mono_ns();
-            ahead_item(a, st, i);
+            if (a->hand)
+                hand_over_item(a, st, i);
+            else
+                ahead_item(a, st, i);
             done++;
             cached += mono_ns() - t0 < AHEAD_CACHED_NS;
         }
-        /* the store is in the page cache: the caller needs no help, and
-         * reading the same pages again would take the CPU it needs;
-         * pause (it passes what lies ahead meanwhile) */
-        if (done && cached == done)
+        /* the store is in the page cache: reading ahead, the caller needs
+         * no help, and reading the same pages again would take the CPU it
+         * needs; handing over, the first HAND_BUSY workers keep the cores
+         * busy and more would only wait for a core. Pause (the others
+         * take what lies ahead meanwhile). */
+        if (done && cached == done && !a->hand) {
             nanosleep(&(struct timespec){0, AHEAD_PAUSE_NS}, NULL);
+        } else if (done && cached == done && w - a->w >= HAND_BUSY) {
+            /* a pause that doubles while everything comes from the cache:
+             * many idle workers would otherwise still take most items */
+            pause_ns = pause_ns ? pause_ns * 2 : AHEAD_PAUSE_NS / 2;
+            pause_ns = pause_ns > HAND_PAUSE_MAX_NS ? HAND_PAUSE_MAX_NS : pause_ns;
+            nanosleep(&(struct timespec){pause_ns / 1000000000, pause_ns % 1000000000}, NULL);
+        } else {
+            pause_ns = 0;
+        }
     }
 out:
     sqlite3_finalize(st);
     sqlite3_close_v2(db);
+    atomic_fetch_sub(&a->alive, 1);
+    pthread_mutex_lock(&a->mu);
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
     return NULL;
+}
+
+static const char *id_name(struct store *s, sqlite3 *db, int kind, int64_t id);
+
+/* The caller's last row on its snapshot (handing over). */
+static int64_t last_row(struct store *s)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int64_t v = INT64_MAX; /* no bound if it cannot be read */
+    if (query_db(s, &db) == 0 &&
+        sqlite3_prepare_v2(db, "SELECT max(rowid) FROM events", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
 }
 
 /* Start the workers over a->n items (a filled by the caller); NULL (a
@@ -346,27 +521,67 @@ out:
 static struct store_ahead *ahead_start(struct store *s, struct store_ahead *a)
 {
     size_t nth = hunt_threads(s) - 1;
-    if (nth == 0 || a->n < AHEAD_MIN) {
+    if (nth > a->n / (4 * AHEAD_CHUNK))
+        nth = a->n / (4 * AHEAD_CHUNK); /* a few items need few workers */
+    a->hand = a->kind != AH_SUMMARY;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->cv, NULL);
+    if (nth == 0 || a->n < AHEAD_MIN ||
+        (a->hand && !(a->slots = calloc(HAND_WINDOW, sizeof(*a->slots))))) {
         store_ahead_end(a);
         return NULL;
     }
     a->path = s->path;
+    a->max_ev = a->hand ? last_row(s) : INT64_MAX;
     atomic_init(&a->next, 0);
     atomic_init(&a->at, 0);
     atomic_init(&a->stop, false);
+    atomic_init(&a->want, 0);
+    atomic_init(&a->alive, (int)nth);
     for (size_t t = 0; t < nth; t++) {
         a->w[t].a = a;
-        if (pthread_create(&a->w[t].th, NULL, ahead_main, &a->w[t]) != 0)
-            break; /* fewer workers */
+        if (pthread_create(&a->w[t].th, NULL, ahead_main, &a->w[t]) != 0) {
+            atomic_fetch_sub(&a->alive, (int)(nth - t)); /* fewer workers */
+            break;
+        }
         a->nth++;
     }
     return a;
 }
 
-void store_ahead_at(struct store_ahead *a, size_t i)
+static void ahead_at(struct store_ahead *a, size_t i)
 {
     if (a)
         atomic_store_explicit(&a->at, i, memory_order_relaxed);
+}
+
+/* Item i's slot once a worker has read it, NULL when the caller is to
+ * read it itself. The caller is at i from here on. */
+static struct aslot *take(struct store_ahead *a, size_t i)
+{
+    if (!a)
+        return NULL;
+    atomic_store(&a->at, i);
+    struct aslot *sl = &a->slots[i % HAND_WINDOW];
+    if (atomic_load(&sl->seq) != i + 1) {
+        pthread_mutex_lock(&a->mu);
+        atomic_store(&a->want, i + 1);
+        while (atomic_load(&sl->seq) != i + 1 && atomic_load(&a->alive) > 0) {
+            struct timespec t;
+            clock_gettime(CLOCK_REALTIME, &t);
+            t.tv_nsec += 1000000;
+            if (t.tv_nsec >= 1000000000) {
+                t.tv_sec++;
+                t.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&a->cv, &a->mu, &t);
+        }
+        atomic_store(&a->want, 0);
+        pthread_mutex_unlock(&a->mu);
+        if (atomic_load(&sl->seq) != i + 1)
+            return NULL; /* no worker left to read it */
+    }
+    return sl->rc ? NULL : sl;
 }
 
 void store_ahead_end(struct store_ahead *a)
@@ -376,7 +591,14 @@ void store_ahead_end(struct store_ahead *a)
     atomic_store(&a->stop, true);
     for (size_t t = 0; t < a->nth; t++)
         pthread_join(a->w[t].th, NULL);
+    pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->cv);
+    if (a->slots)
+        for (size_t i = 0; i < HAND_WINDOW; i++)
+            buf_free(&a->slots[i].b);
+    free(a->slots);
     free(a->ids);
+    free(a->docs);
     if (a->qids)
         for (size_t i = 0; i < a->n; i++)
             free(a->qids[i]);
@@ -384,19 +606,61 @@ void store_ahead_end(struct store_ahead *a)
     free(a);
 }
 
-struct store_ahead *store_ahead_rows(struct store *s, const int64_t *ids, size_t n)
+struct store_ahead *store_ahead_rows(struct store *s, const int64_t *ids, const bool *docs,
+                                     size_t n)
 {
     if (n < AHEAD_MIN || hunt_threads(s) < 2)
         return NULL;
     struct store_ahead *a = calloc(1, sizeof(*a));
-    if (!a || !(a->ids = malloc(n * sizeof(*ids)))) {
+    if (!a || !(a->ids = malloc(n * sizeof(*ids))) || !(a->docs = calloc(n, sizeof(*docs)))) {
+        if (a)
+            free(a->ids);
         free(a);
         return NULL;
     }
     memcpy(a->ids, ids, n * sizeof(*ids));
+    if (docs)
+        memcpy(a->docs, docs, n * sizeof(*docs));
     a->kind = AH_ROWS;
     a->n = n;
     return ahead_start(s, a);
+}
+
+int store_ahead_row(struct store *s, struct store_ahead *a, size_t i, int64_t ev, bool with_doc,
+                    struct store_row *r)
+{
+    struct aslot *sl = take(a, i);
+    if (!sl || a->ids[i] != ev || (with_doc && sl->off[RS_DOC] == RS_NULL))
+        return store_event_get(s, ev, with_doc, r);
+    sqlite3 *db;
+    int rc = query_db(s, &db);
+    if (rc < 0)
+        return rc;
+    memset(r, 0, sizeof(*r));
+    const char *str[RS__N];
+    for (int k = 0; k < RS__N; k++)
+        str[k] = sl->off[k] == RS_NULL ? NULL : sl->b.data + sl->off[k];
+    r->ts_ns = sl->ts;
+    r->id = (uint64_t)sl->id;
+    r->module = id_name(s, db, 1, sl->ls);
+    r->host = sl->host ? id_name(s, db, 2, sl->host) : NULL;
+    r->user = str[RS_USER];
+    r->source_ip = str[RS_SIP];
+    r->destination_ip = str[RS_DIP];
+    r->action = str[RS_ACTION];
+    r->outcome = str[RS_OUTCOME];
+    r->email_from = str[RS_FROM];
+    r->email_to = str[RS_TO];
+    r->file = id_name(s, db, 0, sl->file);
+    r->line = (uint64_t)sl->pos;
+    if (with_doc) {
+        rc = doc_decode(s, db, str[RS_DOC], sl->len[RS_DOC], sl->doc_blob);
+        if (rc < 0)
+            return rc;
+        r->json = s->rjson.data;
+        r->json_len = s->rjson.len;
+    }
+    return 0;
 }
 
 struct store_ahead *store_ahead_messages(struct store *s, const char *const *qids,
@@ -420,6 +684,20 @@ struct store_ahead *store_ahead_messages(struct store *s, const char *const *qid
     }
     memcpy(a->ids, ts_ns, n * sizeof(*ts_ns));
     return ahead_start(s, a);
+}
+
+int store_ahead_message(struct store *s, struct store_ahead *a, size_t i, const char *qid,
+                        int64_t ts_ns, int (*cb)(void *opaque, int64_t ev, int64_t ts_ns),
+                        void *opaque)
+{
+    struct aslot *sl = take(a, i);
+    if (!sl || strcmp(a->qids[i], qid) != 0 || a->ids[i] != ts_ns)
+        return store_message_events(s, qid, ts_ns, cb, opaque);
+    const int64_t *v = (const int64_t *)(const void *)sl->b.data;
+    int rc = 0;
+    for (size_t k = 0; k + 1 < sl->b.len / sizeof(int64_t) && rc == 0; k += 2)
+        rc = cb(opaque, v[k], v[k + 1]);
+    return rc;
 }
 
 /* The ranges of probe hp as bound keys into *out. */
@@ -490,6 +768,29 @@ static int read_hour(struct hunt_ctx *c, const struct hprobe *hp, const struct p
     return 0;
 }
 
+/* The entries a worker read for probe (handing over), as read_hour would
+ * have appended them. */
+static int take_entries(struct hunt_ctx *c, const struct aslot *sl, uint32_t probe)
+{
+    const int64_t *v = (const int64_t *)(const void *)sl->b.data;
+    size_t n = sl->b.len / (2 * sizeof(int64_t));
+    c->s->hunt_stats.reads += sl->reads;
+    c->s->hunt_stats.entries += sl->entries;
+    if (c->nents + n > c->capents) {
+        size_t cap = c->capents ? c->capents : 256;
+        while (cap < c->nents + n)
+            cap *= 2;
+        struct ent *e = realloc(c->ents, cap * sizeof(*e));
+        if (!e)
+            return set_err(c->s, -ENOMEM, "out of memory");
+        c->ents = e;
+        c->capents = cap;
+    }
+    for (size_t i = 0; i < n; i++)
+        c->ents[c->nents++] = (struct ent){v[2 * i], v[2 * i + 1], probe};
+    return 0;
+}
+
 /* The hours that hold entries, from hunt_hours. */
 static int load_hours(struct store *s, sqlite3 *db, int64_t **hours, size_t *n)
 {
@@ -529,9 +830,8 @@ static int summary_phase(struct store *s, sqlite3 *db, struct hprobe *hp, size_t
                          void *opaque)
 {
     /* fingerprints per class */
-    static const char classes[] = {KEY_SRC_IP,   KEY_DST_IP,     KEY_FROM, KEY_TO,
-                                   KEY_DOMAIN,   KEY_URL,        KEY_HASH, KEY_FILENAME,
-                                   KEY_USER_AGENT, KEY_USER};
+    static const char classes[] = {KEY_SRC_IP, KEY_DST_IP, KEY_FROM,     KEY_TO,         KEY_DOMAIN,
+                                   KEY_URL,    KEY_HASH,   KEY_FILENAME, KEY_USER_AGENT, KEY_USER};
     enum { NCLS = sizeof(classes) };
     struct fpp *fp[NCLS] = {0};
     size_t nfp[NCLS] = {0}, capfp[NCLS] = {0};
@@ -605,7 +905,7 @@ static int summary_phase(struct store *s, sqlite3 *db, struct hprobe *hp, size_t
         for (int c = 0; c < NCLS && rc == 0; c++) {
             if (!nfp[c])
                 continue;
-            store_ahead_at(ah, item++);
+            ahead_at(ah, item++);
             rc = summary_read(s, db, &rd, day, classes[c], &r);
             s->hunt_stats.summary_entries += r.n;
             /* merge two sorted lists */
@@ -753,10 +1053,13 @@ static int index_chunk(struct hunt_ctx *c, struct hprobe *hp, size_t a, size_t b
     for (; k < nreq && rc == 0; k++) {
         if (k && reqs[k].hour != reqs[k - 1].hour && c->nents >= c->s->o.hunt_entries)
             break; /* at an hour boundary: the rest probe by probe */
-        store_ahead_at(ah, k);
         c->s->hunt_stats.candidates++;
-        rc = read_hour(c, &hp[reqs[k].probe], &pr[reqs[k].probe - a], reqs[k].probe, reqs[k].hour,
-                       reqs[k].which);
+        const struct aslot *sl = take(ah, k);
+        if (sl)
+            rc = take_entries(c, sl, reqs[k].probe);
+        else
+            rc = read_hour(c, &hp[reqs[k].probe], &pr[reqs[k].probe - a], reqs[k].probe,
+                           reqs[k].hour, reqs[k].which);
     }
     store_ahead_end(ah);
     size_t rest = k;

@@ -50,9 +50,9 @@ struct store_opts {
                              with their alerts (the live daemon); default
                              false: committed when the queue runs dry */
     size_t hunt_threads;  /* threads reading a hunt's pages, the caller's
-                             included: the others read ahead of it (see
+                             included: the others read for it (see
                              store_ahead_rows); 1 reads one page at a time;
-                             0: $KENCHI_HUNT_THREADS, else 8 */
+                             0: $KENCHI_HUNT_THREADS, else 64; at most 129 */
     size_t hunt_defer;    /* with hold_events: hunting entries inserted into the
                              index in sorted batches of this many (default
                              256 Ki), or of what 10 s logged (store-sqlite.c,
@@ -375,23 +375,33 @@ int store_window_events(struct store *s, int64_t since_ns, int64_t until_ns,
  * error. */
 int64_t store_events_before_v2(struct store *s);
 
-/* Reading ahead. A hunt on a store larger than memory waits on the disk,
- * one scattered page at a time; the disk serves several requests at once.
- * While the caller reads the events ids[0..n) with store_event_get() (or
- * joins the messages qids[i] around ts_ns[i] with store_message_events()),
- * in that order, worker threads with read-only connections of their own
- * make the same reads a little ahead of it and discard what they read, so
- * the pages are in the page cache when the caller gets there. The caller
- * still reads everything itself, on its own snapshot: results do not
- * change. store_ahead_at() says the caller is at item i (workers skip
- * what it has passed); store_ahead_end() stops and frees (NULL is fine).
- * NULL when opts.hunt_threads is 1, n is small, or on no memory: the
- * caller then just reads. The arrays are copied. */
+/* Reading ahead and handing over. A hunt on a store larger than memory
+ * waits on the disk, one scattered page at a time; the disk serves several
+ * requests at once. So worker threads with read-only connections of their
+ * own read the caller's events ids[i] (or the lines of the messages
+ * qids[i] around ts_ns[i]) in that order, a little ahead of it, and hand
+ * what they read over: store_ahead_row() and store_ahead_message() give
+ * item i as store_event_get(s, ids[i], with_doc, r) and
+ * store_message_events(s, qids[i], ts_ns[i], cb, opaque) would, and read
+ * it themselves when no worker could (also when a is NULL). The caller
+ * takes the items in order, 0, 1, 2, ...; a row stays valid until the
+ * next call. Rows are never changed once stored, so a row read on a
+ * worker's snapshot is the caller's; a message's lines are cut to the
+ * rows the caller's snapshot held when the workers started. docs[i]
+ * (NULL: none) says that the caller may ask for the document of row i.
+ * store_ahead_end() stops and frees (NULL is fine). NULL when
+ * opts.hunt_threads is 1, n is small, or on no memory. The arrays are
+ * copied. */
 struct store_ahead;
-struct store_ahead *store_ahead_rows(struct store *s, const int64_t *ids, size_t n);
+struct store_ahead *store_ahead_rows(struct store *s, const int64_t *ids, const bool *docs,
+                                     size_t n);
+int store_ahead_row(struct store *s, struct store_ahead *a, size_t i, int64_t ev, bool with_doc,
+                    struct store_row *r);
 struct store_ahead *store_ahead_messages(struct store *s, const char *const *qids,
                                          const int64_t *ts_ns, size_t n);
-void store_ahead_at(struct store_ahead *a, size_t i);
+int store_ahead_message(struct store *s, struct store_ahead *a, size_t i, const char *qid,
+                        int64_t ts_ns, int (*cb)(void *opaque, int64_t ev, int64_t ts_ns),
+                        void *opaque);
 void store_ahead_end(struct store_ahead *a);
 
 /* ---- live daemon (store-live.c) -------------------------------------------

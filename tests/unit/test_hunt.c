@@ -688,6 +688,23 @@ static void str_equal(const char *a, const char *b)
         assert_string_equal(a, b);
 }
 
+/* The (ev, ts) pairs of a message join. */
+struct evlist {
+    int64_t v[64][2];
+    size_t n;
+};
+
+static int on_ev(void *opaque, int64_t ev, int64_t ts)
+{
+    struct evlist *l = opaque;
+    if (l->n < 64) {
+        l->v[l->n][0] = ev;
+        l->v[l->n][1] = ts;
+        l->n++;
+    }
+    return 0;
+}
+
 static void test_read_ahead(void **state)
 {
     struct fx *f = *state;
@@ -713,24 +730,80 @@ static void test_read_ahead(void **state)
         assert_int_equal(store_open(f->path, &o, &s), 0);
         assert_int_equal(hunt_batch(s, &b, &ho, &r[t]), 0);
         if (t) {
-            /* the reading ahead itself: on threads only when asked and worth it */
+            /* handing over: on threads only when asked and worth it;
+             * every row as store_event_get gives it, documents where
+             * asked, a row that is not there read (and missed) by the
+             * caller itself */
             int64_t ids[100];
-            for (int i = 0; i < 100; i++)
-                ids[i] = i + 1;
-            struct store_ahead *a = store_ahead_rows(s, ids, 100);
-            assert_non_null(a);
-            struct store_row row;
+            bool docs[100];
             for (int i = 0; i < 100; i++) {
-                store_ahead_at(a, (size_t)i);
-                assert_int_equal(store_event_get(s, ids[i], false, &row), 0);
+                ids[i] = i == 57 ? 1000000 : i + 1;
+                docs[i] = i % 3 == 0;
+            }
+            struct store_ahead *a = store_ahead_rows(s, ids, docs, 100);
+            assert_non_null(a);
+            struct store_row row, want;
+            for (int i = 0; i < 100; i++) {
+                if (i == 57) {
+                    assert_int_equal(store_ahead_row(s, a, 57, ids[i], false, &row), -ENOENT);
+                    continue;
+                }
+                assert_int_equal(store_ahead_row(s, a, (size_t)i, ids[i], false, &row), 0);
                 assert_int_equal(row.line, (uint64_t)i + 1);
+                char *user = row.user ? strdup(row.user) : NULL;
+                char *to = row.email_to ? strdup(row.email_to) : NULL;
+                char *sip = row.source_ip ? strdup(row.source_ip) : NULL;
+                int64_t ts = row.ts_ns;
+                const char *module = row.module, *host = row.host, *file = row.file;
+                /* the document: from the worker when asked for, else read */
+                assert_int_equal(store_ahead_row(s, a, (size_t)i, ids[i], true, &row), 0);
+                char *json = strndup(row.json, row.json_len);
+                assert_int_equal(store_event_get(s, ids[i], true, &want), 0);
+                assert_int_equal(want.ts_ns, ts);
+                str_equal(want.user, user);
+                str_equal(want.email_to, to);
+                str_equal(want.source_ip, sip);
+                str_equal(want.module, module);
+                str_equal(want.host, host);
+                str_equal(want.file, file);
+                assert_int_equal(want.json_len, strlen(json));
+                assert_memory_equal(want.json, json, want.json_len);
+                free(user);
+                free(to);
+                free(sip);
+                free(json);
             }
             store_ahead_end(a);
-            assert_null(store_ahead_rows(s, ids, 10));
+            /* messages: a worker's lines are the caller's */
+            const char *qids[80];
+            int64_t qts[80];
+            for (int i = 0; i < 80; i++) {
+                assert_int_equal(store_event_get(s, i * 5 + 1, true, &want), 0);
+                static char qbuf[80][32];
+                const char *q = strstr(want.json, "\"queue_id\":\"");
+                assert_non_null(q);
+                q += strlen("\"queue_id\":\"");
+                snprintf(qbuf[i], sizeof(qbuf[i]), "%.*s", (int)strcspn(q, "\""), q);
+                qids[i] = qbuf[i];
+                qts[i] = want.ts_ns;
+            }
+            a = store_ahead_messages(s, qids, qts, 80);
+            assert_non_null(a);
+            for (int i = 0; i < 80; i++) {
+                struct evlist got = {0}, ref = {0};
+                assert_int_equal(store_ahead_message(s, a, (size_t)i, qids[i], qts[i], on_ev, &got),
+                                 0);
+                assert_int_equal(store_message_events(s, qids[i], qts[i], on_ev, &ref), 0);
+                assert_true(got.n > 0);
+                assert_int_equal(got.n, ref.n);
+                assert_memory_equal(got.v, ref.v, got.n * sizeof(got.v[0]));
+            }
+            store_ahead_end(a);
+            assert_null(store_ahead_rows(s, ids, NULL, 10));
             store_ahead_end(NULL);
         } else {
             int64_t ids[100] = {0};
-            assert_null(store_ahead_rows(s, ids, 100));
+            assert_null(store_ahead_rows(s, ids, NULL, 100));
         }
         assert_int_equal(store_close(s), 0);
     }
