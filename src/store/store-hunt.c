@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "store/store-private.h"
@@ -199,7 +200,7 @@ static void pranges_free(struct pranges *p)
 #define HAND_PAUSE_MAX_NS     64000000 /* the others' longest pause */
 #define AHEAD_MIN             64       /* fewer items are read by the caller alone */
 #define AHEAD_THREADS_DEFAULT 64
-#define AHEAD_CACHED_NS       30000   /* an item read faster came from the page cache */
+#define AHEAD_START           7       /* workers started at first; more while reads are slow */
 #define AHEAD_PAUSE_NS        2000000 /* a worker's pause after a chunk all cached */
 
 /* A (day, class) of the summary phase. */
@@ -246,7 +247,8 @@ struct store_ahead {
     atomic_size_t want; /* the item (+ 1) the caller waits for; 0: none */
     pthread_mutex_t mu; /* with cv: the caller's wait */
     pthread_cond_t cv;
-    size_t nth;
+    atomic_size_t nth; /* workers started (more while reads are slow) */
+    size_t max_nth;
     struct aworker w[AHEAD_MAX];
     struct aslot *slots; /* hand: HAND_WINDOW of them */
     int64_t max_ev;      /* hand: the caller's last row */
@@ -272,11 +274,12 @@ static size_t hunt_threads(const struct store *s)
     return n < 1 ? 1 : n > AHEAD_MAX + 1 ? AHEAD_MAX + 1 : n;
 }
 
-static int64_t mono_ns(void)
+/* Blocks this thread has read from the disk so far: what it read came
+ * from the page cache when this did not move. */
+static uint64_t disk_blocks(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+    struct rusage u;
+    return getrusage(RUSAGE_THREAD, &u) == 0 ? (uint64_t)u.ru_inblock : 0;
 }
 
 static void step_all(sqlite3_stmt *st, int blob_col)
@@ -427,6 +430,8 @@ static void hand_over_item(struct store_ahead *a, sqlite3_stmt *st, size_t i)
     }
 }
 
+static void grow(struct store_ahead *a, size_t k);
+
 static void *ahead_main(void *arg)
 {
     struct aworker *w = arg;
@@ -458,28 +463,32 @@ static void *ahead_main(void *arg)
                k > atomic_load(&a->at) + window)
             nanosleep(&(struct timespec){0, 200000}, NULL);
         size_t end = k + AHEAD_CHUNK < a->n ? k + AHEAD_CHUNK : a->n;
-        size_t done = 0, cached = 0; /* items read; those from the page cache */
+        size_t done = 0; /* items read */
+        uint64_t blocks = disk_blocks();
         for (size_t i = k; i < end; i++) {
             if (atomic_load_explicit(&a->stop, memory_order_relaxed))
                 goto out;
             if (!a->hand && i < atomic_load_explicit(&a->at, memory_order_relaxed))
                 continue;
-            int64_t t0 = mono_ns();
             if (a->hand)
                 hand_over_item(a, st, i);
             else
                 ahead_item(a, st, i);
             done++;
-            cached += mono_ns() - t0 < AHEAD_CACHED_NS;
         }
         /* the store is in the page cache: reading ahead, the caller needs
          * no help, and reading the same pages again would take the CPU it
          * needs; handing over, the first HAND_BUSY workers keep the cores
          * busy and more would only wait for a core. Pause (the others
          * take what lies ahead meanwhile). */
-        if (done && cached == done && !a->hand) {
+        /* reads from the disk: more requests in flight pay, up to
+         * max_nth workers (doubling) */
+        bool cached = disk_blocks() == blocks;
+        if (done && !cached && atomic_load(&a->nth) < a->max_nth)
+            grow(a, atomic_load(&a->nth));
+        if (done && cached && !a->hand) {
             nanosleep(&(struct timespec){0, AHEAD_PAUSE_NS}, NULL);
-        } else if (done && cached == done && w - a->w >= HAND_BUSY) {
+        } else if (done && cached && w - a->w >= HAND_BUSY) {
             /* a pause that doubles while everything comes from the cache:
              * many idle workers would otherwise still take most items */
             pause_ns = pause_ns ? pause_ns * 2 : AHEAD_PAUSE_NS / 2;
@@ -516,6 +525,24 @@ static int64_t last_row(struct store *s)
     return v;
 }
 
+/* Start up to k more workers (fewer when max_nth is near, or a thread
+ * cannot be made). */
+static void grow(struct store_ahead *a, size_t k)
+{
+    pthread_mutex_lock(&a->mu);
+    size_t n = atomic_load(&a->nth);
+    for (size_t t = n; t < n + k && t < a->max_nth && !atomic_load(&a->stop); t++) {
+        a->w[t].a = a;
+        atomic_fetch_add(&a->alive, 1);
+        if (pthread_create(&a->w[t].th, NULL, ahead_main, &a->w[t]) != 0) {
+            atomic_fetch_sub(&a->alive, 1);
+            break;
+        }
+        atomic_store(&a->nth, t + 1);
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
 /* Start the workers over a->n items (a filled by the caller); NULL (a
  * freed) when there are too few items or threads. */
 static struct store_ahead *ahead_start(struct store *s, struct store_ahead *a)
@@ -523,6 +550,7 @@ static struct store_ahead *ahead_start(struct store *s, struct store_ahead *a)
     size_t nth = hunt_threads(s) - 1;
     if (nth > a->n / (4 * AHEAD_CHUNK))
         nth = a->n / (4 * AHEAD_CHUNK); /* a few items need few workers */
+    a->max_nth = nth;
     a->hand = a->kind != AH_SUMMARY;
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cv, NULL);
@@ -537,15 +565,9 @@ static struct store_ahead *ahead_start(struct store *s, struct store_ahead *a)
     atomic_init(&a->at, 0);
     atomic_init(&a->stop, false);
     atomic_init(&a->want, 0);
-    atomic_init(&a->alive, (int)nth);
-    for (size_t t = 0; t < nth; t++) {
-        a->w[t].a = a;
-        if (pthread_create(&a->w[t].th, NULL, ahead_main, &a->w[t]) != 0) {
-            atomic_fetch_sub(&a->alive, (int)(nth - t)); /* fewer workers */
-            break;
-        }
-        a->nth++;
-    }
+    atomic_init(&a->alive, 0);
+    atomic_init(&a->nth, 0);
+    grow(a, nth < AHEAD_START ? nth : AHEAD_START);
     return a;
 }
 
@@ -589,7 +611,10 @@ void store_ahead_end(struct store_ahead *a)
     if (!a)
         return;
     atomic_store(&a->stop, true);
-    for (size_t t = 0; t < a->nth; t++)
+    pthread_mutex_lock(&a->mu); /* no worker starts another from here */
+    size_t nth = atomic_load(&a->nth);
+    pthread_mutex_unlock(&a->mu);
+    for (size_t t = 0; t < nth; t++)
         pthread_join(a->w[t].th, NULL);
     pthread_mutex_destroy(&a->mu);
     pthread_cond_destroy(&a->cv);
