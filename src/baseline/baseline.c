@@ -420,6 +420,11 @@ static int parse_suppressions(struct baseline *b, char **err)
 
 /* ---- facts and alerts ------------------------------------------------------ */
 
+static struct efact *efact_alloc(struct baseline *b, int64_t ts, uint32_t t, double score,
+                                 const char *detector, const char *feature, const char *text,
+                                 const char *tags, const char *json, size_t njson,
+                                 const char *evref, size_t nref);
+
 static struct efact *efact_make(struct baseline *b, const struct bl_fact *f, uint32_t t)
 {
     struct buf *j = &b->scratch;
@@ -446,19 +451,30 @@ static struct efact *efact_make(struct baseline *b, const struct bl_fact *f, uin
         buf_puts(j, "null");
     size_t evref_end = j->len;
     buf_putc(j, '}');
-    const char *det = f->detector ? f->detector : "";
-    const char *text = f->text ? f->text : "";
-    const char *tags = f->tags ? f->tags : "";
+    return efact_alloc(b, ts, t, f->score, f->detector, f->feature, f->text, f->tags, j->data,
+                       j->len, j->data + evref_at, evref_end - evref_at);
+}
+
+/* A fact of the timeline from its parts (json: the fact object, evref:
+ * its event reference, neither NUL-terminated). */
+static struct efact *efact_alloc(struct baseline *b, int64_t ts, uint32_t t, double score,
+                                 const char *detector, const char *feature, const char *text,
+                                 const char *tags, const char *json, size_t njson,
+                                 const char *evref, size_t nref)
+{
+    const char *det = detector ? detector : "";
+    text = text ? text : "";
+    tags = tags ? tags : "";
     size_t ldet = strlen(det) + 1, ltext = strlen(text) + 1, ltags = strlen(tags) + 1;
-    size_t ljson = j->len + 1, lref = evref_end - evref_at + 1;
+    size_t ljson = njson + 1, lref = nref + 1;
     size_t size = sizeof(struct efact) + ldet + ltext + ltags + ljson + lref;
     struct efact *e = malloc(size);
     if (!e)
         return NULL;
     e->ts_ns = ts;
     e->t = t;
-    e->score = f->score;
-    e->group = group_of(f->detector, f->feature);
+    e->score = score;
+    e->group = group_of(detector, feature);
     e->seq = b->fact_seq++;
     e->bytes = size;
     char *p = e->data;
@@ -468,10 +484,12 @@ static struct efact *efact_make(struct baseline *b, const struct bl_fact *f, uin
     p += ltext;
     e->tags = memcpy(p, tags, ltags);
     p += ltags;
-    e->json = memcpy(p, j->data, ljson);
+    memcpy(p, json, njson);
+    p[njson] = '\0';
+    e->json = p;
     p += ljson;
-    memcpy(p, j->data + evref_at, lref - 1);
-    p[lref - 1] = '\0';
+    memcpy(p, evref, nref);
+    p[nref] = '\0';
     e->evref = p;
     b->bytes += size;
     return e;
@@ -530,11 +548,12 @@ static void put_tags(struct buf *j, struct efact *const *fs, size_t n)
     buf_putc(j, ']');
 }
 
-/* Stack the facts of e around time t; raise an alert when the level
- * calls for one. */
-static int stack(struct baseline *b, struct entity *e, uint32_t t, const struct event *ev)
+/* The facts of e that stack at time t: the strongest of each feature
+ * group within the window, into best[0..*nb); returns the level of their
+ * sum (0: none) and the sum in *score. */
+static int stacked(struct baseline *b, struct entity *e, uint32_t t, struct efact **best,
+                   size_t *nbest, double *score_out)
 {
-    struct efact *best[BL_TIMELINE];
     size_t nb = 0;
     for (unsigned i = 0; i < e->n; i++) {
         struct efact *f = e->f[(e->head + i) % BL_TIMELINE];
@@ -551,13 +570,34 @@ static int stack(struct baseline *b, struct entity *e, uint32_t t, const struct 
     double score = 0;
     for (size_t k = 0; k < nb; k++)
         score += best[k]->score;
-    int level = level_of(&b->cfg, score);
+    *nbest = nb;
+    *score_out = score;
+    return level_of(&b->cfg, score);
+}
+
+/* Whether e alerts at level at time t: a level within the window of the
+ * last alert pages again only when it rises. Notes the alert. */
+static bool alerts_now(struct baseline *b, struct entity *e, uint32_t t, int level)
+{
     if (!level)
-        return 0;
+        return false;
     if (e->level && within(e->alert_t, t, b->cfg.window_s) && level <= e->level)
-        return 0;
+        return false;
     e->level = (uint8_t)level;
     e->alert_t = t;
+    return true;
+}
+
+/* Stack the facts of e around time t; raise an alert when the level
+ * calls for one. */
+static int stack(struct baseline *b, struct entity *e, uint32_t t, const struct event *ev)
+{
+    struct efact *best[BL_TIMELINE];
+    size_t nb;
+    double score;
+    int level = stacked(b, e, t, best, &nb, &score);
+    if (!alerts_now(b, e, t, level))
+        return 0;
     /* contributing facts in time order (emission order on ties) */
     for (size_t i = 1; i < nb; i++)
         for (size_t k = i;
@@ -923,6 +963,59 @@ int baseline_load_entity(struct baseline *b, struct store *s, int kind, const ch
 {
     const char *k = kind >= 0 ? bl_kind_name((enum bl_kind)kind) : NULL;
     return store_baseline_profiles(s, k, entity, load_one, b);
+}
+
+/* ---- the stacking window after a restart -------------------------------- */
+
+struct restore_ctx {
+    struct baseline *b;
+    uint64_t n;
+};
+
+/* A saved fact back into its entity's timeline; the entity's alert level
+ * as stacking left it when the fact came (no alert is raised again). */
+static int restore_one(void *opaque, const struct store_bl_fact *sf)
+{
+    struct restore_ctx *c = opaque;
+    struct baseline *b = c->b;
+    int kind = bl_kind_by_name(sf->kind);
+    uint32_t t = sf->ts_ns == TIME_NONE ? 0 : bl_time(sf->ts_ns);
+    size_t nj = sf->json ? strlen(sf->json) : 0;
+    if (kind < 0 || !sf->entity || !*sf->entity || !t || nj < 2 || sf->json[nj - 1] != '}')
+        return 0; /* not one this engine wrote */
+    /* the event reference: the fact object's last member */
+    static const char key[] = ",\"event\":";
+    const char *ref = NULL;
+    for (const char *p = sf->json; (p = strstr(p, key)); p++)
+        ref = p + sizeof(key) - 1;
+    if (!ref)
+        return 0;
+    struct entity *e = entity_get(b, kind, sf->entity);
+    if (!e)
+        return -ENOMEM;
+    entity_touch(b, e);
+    struct efact *ef = efact_alloc(b, sf->ts_ns, t, sf->score, sf->detector, sf->feature, sf->text,
+                                   NULL, sf->json, nj, ref, (size_t)(sf->json + nj - 1 - ref));
+    if (!ef)
+        return -ENOMEM;
+    timeline_push(b, e, ef);
+    if (t > e->last)
+        e->last = t;
+    struct efact *best[BL_TIMELINE];
+    size_t nb;
+    double score;
+    alerts_now(b, e, t, stacked(b, e, t, best, &nb, &score));
+    c->n++;
+    return 0;
+}
+
+int baseline_restore(struct baseline *b, struct store *s, uint64_t *restored)
+{
+    struct restore_ctx c = {b, 0};
+    int rc = store_baseline_recent_facts(s, b->cfg.window_s * NS_PER_SEC, restore_one, &c);
+    if (restored)
+        *restored = c.n;
+    return rc;
 }
 
 /* Profiles of one save, collected with offsets into rows_text. */

@@ -142,6 +142,13 @@ void baseline_keep_facts(struct baseline *b, bool on);
  * are counted (stats: profiles_refused) and skipped. Returns 0 or a
  * negative errno (store_errmsg explains). */
 int baseline_load(struct baseline *b, struct store *s);
+/* Put the saved facts of the last stacking window (of the newest saved
+ * fact) back into the entities' timelines, with the alert levels they
+ * reached, so that a restarted engine stacks new facts with them and does
+ * not page again for a level already raised. Restored facts carry no
+ * ATT&CK tags (not saved). *restored (may be NULL): how many. Returns 0 or
+ * a negative errno (store_errmsg explains). */
+int baseline_restore(struct baseline *b, struct store *s, uint64_t *restored);
 /* Load the saved profiles of one entity only (kind -1: any kind), with
  * the module-wide ones (store_baseline_profiles). */
 int baseline_load_entity(struct baseline *b, struct store *s, int kind, const char *entity);

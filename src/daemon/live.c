@@ -514,12 +514,19 @@ static struct baseline *open_baselines(struct live *l, const struct bl_config *b
         baseline_free(b);
         return NULL;
     }
+    uint64_t restored = 0;
+    if (baseline_restore(b, l->store, &restored) < 0) {
+        klog(LOGL_ERROR, "%s", store_errmsg(l->store));
+        baseline_free(b);
+        return NULL;
+    }
     struct baseline_stats bs;
     baseline_stats(b, &bs);
     if (bs.profiles_refused)
         klog(LOGL_WARNING, "baselines: %llu saved profiles could not be read (learnt again)",
              (unsigned long long)bs.profiles_refused);
-    klog(LOGL_INFO, "baselines: %llu profiles loaded", (unsigned long long)bs.profiles_loaded);
+    klog(LOGL_INFO, "baselines: %llu profiles loaded, %llu facts of the last stacking window",
+         (unsigned long long)bs.profiles_loaded, (unsigned long long)restored);
     l->bl_saved_at = mono_ns();
     return b;
 }

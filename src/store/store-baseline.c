@@ -214,6 +214,94 @@ int store_baseline_facts(struct store *s, const char *kind, const char *entity, 
     return rc;
 }
 
+/* A fact held while reading back: its row's strings, owned. */
+struct held_fact {
+    struct store_bl_fact f;
+    int64_t id;
+    char *str[7];
+};
+
+static int cmp_held(const void *a, const void *b)
+{
+    const struct held_fact *x = a, *y = b;
+    if (x->f.ts_ns != y->f.ts_ns)
+        return x->f.ts_ns < y->f.ts_ns ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+int store_baseline_recent_facts(struct store *s, int64_t window_ns,
+                                int (*cb)(void *opaque, const struct store_bl_fact *f),
+                                void *opaque)
+{
+    sqlite3 *db;
+    int rc = reader(s, &db);
+    if (rc)
+        return rc > 0 ? 0 : rc;
+    sqlite3_stmt *st;
+    int q = sqlite3_prepare_v2(db,
+                               "SELECT ts, kind, entity, detector, feature, value, score, text,"
+                               " event, doc, id FROM bl_facts ORDER BY id DESC",
+                               -1, &st, NULL);
+    if (q != SQLITE_OK)
+        return sql_err(s, db, q, "reading baseline facts");
+    struct held_fact *v = NULL;
+    size_t n = 0, cap = 0;
+    int64_t newest = INT64_MIN;
+    while (rc == 0 && (q = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+            continue;
+        int64_t ts = sqlite3_column_int64(st, 0);
+        if (ts > newest)
+            newest = ts;
+        if (ts < newest - 2 * window_ns)
+            break; /* older than anything still to stack with */
+        if (ts < newest - window_ns)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct held_fact *nv = realloc(v, cap * sizeof(*nv));
+            if (!nv) {
+                rc = set_err(s, -ENOMEM, "out of memory");
+                break;
+            }
+            v = nv;
+        }
+        struct held_fact *h = &v[n++];
+        memset(h, 0, sizeof(*h));
+        static const int cols[7] = {1, 2, 3, 4, 5, 7, 9};
+        for (int k = 0; k < 7; k++) {
+            const char *c = (const char *)sqlite3_column_text(st, cols[k]);
+            if (c && !(h->str[k] = strdup(c)))
+                rc = set_err(s, -ENOMEM, "out of memory");
+        }
+        h->f = (struct store_bl_fact){ts,
+                                      h->str[0],
+                                      h->str[1],
+                                      h->str[2],
+                                      h->str[3],
+                                      h->str[4],
+                                      sqlite3_column_double(st, 6),
+                                      h->str[5],
+                                      (uint64_t)sqlite3_column_int64(st, 8),
+                                      h->str[6]};
+        h->id = sqlite3_column_int64(st, 10);
+    }
+    if (rc == 0 && q != SQLITE_DONE && q != SQLITE_ROW)
+        rc = sql_err(s, db, q, "reading baseline facts");
+    sqlite3_finalize(st);
+    /* newest - window may have risen after a fact was kept */
+    if (n)
+        qsort(v, n, sizeof(*v), cmp_held);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (v[i].f.ts_ns >= newest - window_ns)
+            rc = cb(opaque, &v[i].f);
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 7; k++)
+            free(v[i].str[k]);
+    free(v);
+    return rc;
+}
+
 int store_baseline_entities(struct store *s, const char *kind,
                             int (*cb)(void *opaque, const struct store_bl_entity *e), void *opaque)
 {

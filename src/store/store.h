@@ -532,6 +532,13 @@ int store_baseline_profiles(struct store *s, const char *kind, const char *entit
  * any), oldest first. */
 int store_baseline_facts(struct store *s, const char *kind, const char *entity, size_t limit,
                          int (*cb)(void *opaque, const struct store_bl_fact *f), void *opaque);
+/* The saved facts within window_ns of the newest one (by time), oldest
+ * first: what a restarted engine stacks new facts with. Reads back from
+ * the newest saved (facts are saved roughly in time order) and stops
+ * past twice the window. */
+int store_baseline_recent_facts(struct store *s, int64_t window_ns,
+                                int (*cb)(void *opaque, const struct store_bl_fact *f),
+                                void *opaque);
 /* The entities with a saved profile or fact, of kind (NULL: any), by kind
  * and entity: the modules that keep a profile, the facts saved, and the
  * last update (event time, s). */

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -572,6 +573,67 @@ static void test_persistence(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A restarted engine stacks new facts with the saved facts of the last
+ * window, and does not page again for a level already raised. */
+static void test_restore_window(void **state)
+{
+    struct fx *f = *state;
+    char dir[] = "/tmp/kenchi-test-bl-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof(path), "%s/k.db", dir);
+    struct store *s = NULL;
+    assert_int_equal(store_open(path, NULL, &s), 0);
+    fx_start(f);
+    baseline_keep_facts(f->b, true);
+    feed(f, "carol", -9000, "time:hour:0.4:20h", NULL, NULL); /* long before: not restored */
+    feed(f, "alice", 0, "fs:network:0.3:203.0.113.0/24", "203.0.113.9", NULL);
+    feed(f, "alice", 60, "time:hour:0.4:03h", NULL, NULL); /* 0.7: low */
+    json_t *a = alerts(f, NULL);
+    assert_int_equal(json_array_size(a), 1);
+    assert_string_equal(sget(json_array_get(a, 0), "rule.level"), "low");
+    json_decref(a);
+    assert_int_equal(baseline_save(f->b, s, false), 0);
+    detector_free(f->d);
+    baseline_free(f->b);
+
+    /* the restart */
+    fx_start(f);
+    uint64_t n = 0;
+    assert_int_equal(baseline_restore(f->b, s, &n), 0);
+    assert_int_equal(n, 2);
+    /* a level already raised does not page again */
+    feed(f, "alice", 120, "fs:client:0.1:x", NULL, NULL); /* 0.8: still low */
+    a = alerts(f, NULL);
+    assert_int_equal(json_array_size(a), 0);
+    json_decref(a);
+    /* a new fact stacks with the restored ones: 0.3 + 0.4 + 0.6, medium */
+    feed(f, "alice", 600, "fs:client:0.6:y", NULL, NULL);
+    a = alerts(f, NULL);
+    assert_int_equal(json_array_size(a), 1);
+    json_t *al = json_array_get(a, 0);
+    assert_string_equal(sget(al, "rule.level"), "medium");
+    assert_true(fabs(nget(al, "anomaly.score") - 1.3) < 1e-9);
+    json_t *facts = json_object_get(json_object_get(al, "anomaly"), "facts");
+    assert_int_equal(json_array_size(facts), 3);
+    assert_string_equal(sget(json_array_get(facts, 0), "value"), "203.0.113.0/24");
+    /* the restored facts' events are listed too */
+    assert_int_equal(json_array_size(json_object_get(al, "events")), 3);
+    assert_string_equal(sget(al, "anomaly.window.start"), "2023-11-14T22:13:20.000000000Z");
+    json_decref(a);
+    /* an empty store restores nothing */
+    store_close(s);
+    char path2[160];
+    snprintf(path2, sizeof(path2), "%s/empty.db", dir);
+    assert_int_equal(store_open(path2, NULL, &s), 0);
+    assert_int_equal(baseline_restore(f->b, s, &n), 0);
+    assert_int_equal(n, 0);
+    store_close(s);
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* A schema 3 store (as the previous kenchi left it) is upgraded in place:
  * what it held stays, the baselines tables are added. */
 static void test_upgrade_from_v3(void **state)
@@ -804,6 +866,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_suppressions, setup, teardown),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_window, setup, teardown),
         cmocka_unit_test(test_upgrade_from_v3),
         cmocka_unit_test_setup_teardown(test_aging_and_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeline_bound, setup, teardown),
