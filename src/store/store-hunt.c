@@ -44,6 +44,9 @@
 #define HUNT_READ_SQL                                                                              \
     "SELECT ts, ev, key FROM hunt WHERE hour=?1 AND key>=?2 AND key<=?3 AND ts>=?4 AND ts<?5"
 #define DAYS_SQL "SELECT hour FROM hunt_hours ORDER BY hour"
+#define ROW_READ_SQL                                                                               \
+    ("SELECT ts, id, ls, host, user, sip, dip, action, outcome, efrom, eto, file, pos, doc"        \
+     " FROM events WHERE rowid = ?")
 
 /* A probe's candidate hours: per day (in day order), the hours to read
  * for each of its ranges. */
@@ -437,8 +440,7 @@ static void *ahead_main(void *arg)
     struct aworker *w = arg;
     struct store_ahead *a = w->a;
     static const char *const sql[] = {
-        [AH_ROWS] = "SELECT ts, id, ls, host, user, sip, dip, action, outcome, efrom, eto, file,"
-                    " pos, doc FROM events WHERE rowid = ?",
+        [AH_ROWS] = ROW_READ_SQL,
         [AH_MESSAGES] = "SELECT ts, ev FROM hunt WHERE hour=? AND key=?",
         [AH_INDEX] = HUNT_READ_SQL,
         [AH_SUMMARY] = "SELECT fps FROM hunt_days WHERE day=? AND class=?",
@@ -1303,11 +1305,8 @@ int store_event_get(struct store *s, int64_t ev, bool with_doc, struct store_row
     int rc = query_db(s, &db);
     if (rc < 0)
         return rc;
-    if (!s->ev_get &&
-        (rc = sqlite3_prepare_v3(db,
-                                 "SELECT ts, id, ls, host, user, sip, dip, action, outcome, efrom,"
-                                 " eto, file, pos, doc FROM events WHERE rowid = ?",
-                                 -1, SQLITE_PREPARE_PERSISTENT, &s->ev_get, NULL)) != SQLITE_OK)
+    if (!s->ev_get && (rc = sqlite3_prepare_v3(db, ROW_READ_SQL, -1, SQLITE_PREPARE_PERSISTENT,
+                                               &s->ev_get, NULL)) != SQLITE_OK)
         return sql_err(s, db, rc, "reading an event");
     sqlite3_stmt *st = s->ev_get;
     sqlite3_reset(st); /* the previous row's strings die here */
