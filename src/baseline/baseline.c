@@ -148,6 +148,18 @@ struct baseline {
     size_t caprf;
     struct baseline_stats st;
     struct buf scratch;
+    /* the files read, when asked what an earlier run learnt of them */
+    uint64_t (*learnt)(void *opaque, const char *path);
+    void *learnt_opaque;
+    struct bl_file {
+        const char *name; /* the events' source.file, as first seen */
+        char *path;       /* a copy */
+        uint64_t skip;    /* lines up to this were learnt before */
+        uint64_t line;    /* the last line learnt now */
+        uint64_t skipped;
+    } * files;
+    size_t nfiles;
+    struct bl_file *cur_file;
 };
 
 static void efact_free(struct baseline *b, struct efact *f)
@@ -781,11 +793,46 @@ static void age(struct baseline *b)
 
 /* ---- the alert source ------------------------------------------------------ */
 
+/* The file entry of ev (asking what was learnt of it at first sight), or
+ * NULL when no one asks. */
+static struct bl_file *file_of(struct baseline *b, const struct event *ev)
+{
+    if (!b->learnt || !ev->file)
+        return NULL;
+    if (b->cur_file && b->cur_file->name == ev->file)
+        return b->cur_file;
+    for (size_t i = 0; i < b->nfiles; i++)
+        if (b->files[i].name == ev->file || !strcmp(b->files[i].path, ev->file)) {
+            b->files[i].name = ev->file;
+            return b->cur_file = &b->files[i];
+        }
+    struct bl_file *nf = realloc(b->files, (b->nfiles + 1) * sizeof(*nf));
+    if (!nf)
+        return NULL;
+    b->files = nf;
+    struct bl_file *f = &nf[b->nfiles];
+    *f = (struct bl_file){ev->file, strdup(ev->file), 0, 0, 0};
+    if (!f->path)
+        return NULL;
+    b->nfiles++;
+    f->skip = b->learnt(b->learnt_opaque, ev->file);
+    return b->cur_file = f;
+}
+
 static int on_event(void *opaque, struct detector *d, const struct event *ev)
 {
     struct baseline *b = opaque;
     if (!b->cfg.enabled)
         return 0;
+    b->st.events++;
+    struct bl_file *f = file_of(b, ev);
+    if (f && ev->line && ev->line <= f->skip) {
+        f->skipped++;
+        b->st.learnt_before++;
+        return 0; /* an earlier run learnt it */
+    }
+    if (f && ev->line > f->line)
+        f->line = ev->line;
     uint32_t t = bl_time(ev->ts_ns);
     if (t > b->now)
         b->now = t;
@@ -793,7 +840,6 @@ static int on_event(void *opaque, struct detector *d, const struct event *ev)
     b->d = d;
     b->ctx.cfg = &b->cfg;
     b->ctx.now = b->now;
-    b->st.events++;
     for (size_t i = 0; i < b->nmod; i++) {
         b->cur = i;
         int rc = b->ops[i]->on_event(b->mod[i], &b->ctx, ev);
@@ -889,6 +935,9 @@ void baseline_free(struct baseline *b)
     buf_free(&b->scratch);
     free(b->rp);
     free(b->rf);
+    for (size_t i = 0; i < b->nfiles; i++)
+        free(b->files[i].path);
+    free(b->files);
     bl_config_free(&b->cfg);
     bl_config_free(&b->mcfg);
     free(b);
@@ -963,6 +1012,25 @@ int baseline_load_entity(struct baseline *b, struct store *s, int kind, const ch
 {
     const char *k = kind >= 0 ? bl_kind_name((enum bl_kind)kind) : NULL;
     return store_baseline_profiles(s, k, entity, load_one, b);
+}
+
+/* ---- what earlier runs learnt ------------------------------------------------ */
+
+void baseline_set_learnt(struct baseline *b, uint64_t (*learnt)(void *opaque, const char *path),
+                         void *opaque)
+{
+    b->learnt = learnt;
+    b->learnt_opaque = opaque;
+}
+
+void baseline_files(const struct baseline *b,
+                    void (*cb)(void *opaque, const char *path, uint64_t line, uint64_t skipped),
+                    void *opaque)
+{
+    for (size_t i = 0; i < b->nfiles; i++) {
+        const struct bl_file *f = &b->files[i];
+        cb(opaque, f->path, f->line > f->skip ? f->line : f->skip, f->skipped);
+    }
 }
 
 /* ---- the stacking window after a restart -------------------------------- */

@@ -149,6 +149,18 @@ int baseline_load(struct baseline *b, struct store *s);
  * ATT&CK tags (not saved). *restored (may be NULL): how many. Returns 0 or
  * a negative errno (store_errmsg explains). */
 int baseline_restore(struct baseline *b, struct store *s, uint64_t *restored);
+/* Learning a file once. With learnt set, the engine asks at the first
+ * event of each file (source.file) how many of its lines (records) an
+ * earlier run learnt, and gives the modules only the events past them
+ * (the others count as learnt_before). baseline_files() then tells, per
+ * file, the last line learnt (this run or before) and how many events
+ * were passed over. kenchi scan answers from the store; the daemon, which
+ * never reads a line twice, does not ask. */
+void baseline_set_learnt(struct baseline *b, uint64_t (*learnt)(void *opaque, const char *path),
+                         void *opaque);
+void baseline_files(const struct baseline *b,
+                    void (*cb)(void *opaque, const char *path, uint64_t line, uint64_t skipped),
+                    void *opaque);
 /* Load the saved profiles of one entity only (kind -1: any kind), with
  * the module-wide ones (store_baseline_profiles). */
 int baseline_load_entity(struct baseline *b, struct store *s, int kind, const char *entity);
@@ -183,13 +195,14 @@ int baseline_timeline(struct baseline *b, int kind, const char *entity, struct b
 
 #define BL_MAX_MODULES 8
 struct baseline_stats {
-    uint64_t events;     /* events seen */
-    uint64_t facts;      /* facts the modules emitted */
-    uint64_t suppressed; /* of them, dropped by a suppression */
-    uint64_t alerts;     /* anomaly alerts raised */
-    uint64_t entities;   /* entities with a timeline in the engine */
-    uint64_t bytes;      /* the engine's own memory (timelines, labels) */
-    uint64_t evicted;    /* timelines dropped to keep max_entities */
+    uint64_t events;        /* events seen */
+    uint64_t learnt_before; /* of them, passed over: an earlier run learnt them */
+    uint64_t facts;         /* facts the modules emitted */
+    uint64_t suppressed;    /* of them, dropped by a suppression */
+    uint64_t alerts;        /* anomaly alerts raised */
+    uint64_t entities;      /* entities with a timeline in the engine */
+    uint64_t bytes;         /* the engine's own memory (timelines, labels) */
+    uint64_t evicted;       /* timelines dropped to keep max_entities */
     uint64_t profiles_loaded, profiles_refused, profiles_saved;
     uint64_t facts_saved, facts_unsaved; /* unsaved: over the pending limit */
     size_t nmodules;

@@ -21,9 +21,13 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <xxhash.h>
 
 #include "baseline/baseline.h"
 #include "cli/cli.h"
@@ -196,6 +200,84 @@ static void summary_json(const struct pipeline_stats *st, const struct store_sum
 
 enum { OPT_NO_STORE = OPT_CLI_LAST, OPT_CONFIG, OPT_NO_BASELINES };
 
+/* ---- learning a file once ----------------------------------------------------
+ * What a scan into a store learnt of each file is kept in the store's state
+ * ("baselines.learnt:<real path>" -> "<XXH64 of its first bytes> <their
+ * number> <last line learnt>"), so that scanning the same file again (or
+ * after lines were appended) does not teach the baselines its lines twice:
+ * the first bytes must be the same for the file to be the same one. */
+#define LEARNT_HEAD 4096 /* bytes of a file's start that identify it */
+
+/* The hash of the first n bytes of path (n 0: up to LEARNT_HEAD; *n gets
+ * how many were read). Returns false when it cannot be read. */
+static bool file_head(const char *path, size_t *n, uint64_t *hash)
+{
+    char buf[LEARNT_HEAD];
+    size_t want = *n ? *n : sizeof(buf);
+    if (want > sizeof(buf))
+        return false;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    size_t got = fread(buf, 1, want, f);
+    fclose(f);
+    if (*n && got != *n)
+        return false;
+    *n = got;
+    *hash = XXH64(buf, got, 0);
+    return got > 0;
+}
+
+static char *learnt_key(const char *path)
+{
+    char *real = realpath(path, NULL);
+    char *key = NULL;
+    if (real && asprintf(&key, "baselines.learnt:%s", real) < 0)
+        key = NULL;
+    free(real);
+    return key;
+}
+
+static uint64_t learnt_lines(void *opaque, const char *path)
+{
+    struct store *s = opaque;
+    char *key = learnt_key(path), *val = NULL;
+    uint64_t lines = 0;
+    unsigned long long h, n, l;
+    if (key && store_state_get(s, key, &val) == 0 && val &&
+        sscanf(val, "%llx %llu %llu", &h, &n, &l) == 3) {
+        size_t head = (size_t)n;
+        uint64_t hash;
+        if (head && file_head(path, &head, &hash) && hash == h)
+            lines = l;
+    }
+    free(key);
+    free(val);
+    return lines;
+}
+
+struct learnt_save {
+    struct store *s;
+    int rc;
+};
+
+static void save_learnt(void *opaque, const char *path, uint64_t line, uint64_t skipped)
+{
+    (void)skipped;
+    struct learnt_save *ls = opaque;
+    size_t head = 0;
+    uint64_t hash;
+    char *key = learnt_key(path);
+    if (key && line && file_head(path, &head, &hash)) {
+        char val[80];
+        snprintf(val, sizeof(val), "%016llx %zu %llu", (unsigned long long)hash, head,
+                 (unsigned long long)line);
+        if (store_state_set(ls->s, key, val) < 0 && ls->rc == 0)
+            ls->rc = -EIO;
+    }
+    free(key);
+}
+
 static void baseline_summary(const struct baseline *bl, bool json, bool first, FILE *out)
 {
     struct baseline_stats bs;
@@ -210,12 +292,13 @@ static void baseline_summary(const struct baseline *bl, bool json, bool first, F
                 "{\"baselines\":{\"events\":%llu,\"facts\":%llu,\"suppressed\":%llu,"
                 "\"alerts\":%llu,\"profiles\":%llu,\"bytes\":%llu,\"profiles_loaded\":%llu,"
                 "\"profiles_refused\":%llu,\"profiles_saved\":%llu,\"facts_saved\":%llu,"
-                "\"modules\":{",
+                "\"learnt_before\":%llu,\"modules\":{",
                 (unsigned long long)bs.events, (unsigned long long)bs.facts,
                 (unsigned long long)bs.suppressed, (unsigned long long)bs.alerts,
                 (unsigned long long)ent, (unsigned long long)bytes,
                 (unsigned long long)bs.profiles_loaded, (unsigned long long)bs.profiles_refused,
-                (unsigned long long)bs.profiles_saved, (unsigned long long)bs.facts_saved);
+                (unsigned long long)bs.profiles_saved, (unsigned long long)bs.facts_saved,
+                (unsigned long long)bs.learnt_before);
         for (size_t i = 0; i < bs.nmodules; i++)
             fprintf(out, "%s\"%s\":{\"entities\":%llu,\"bytes\":%llu,\"facts\":%llu}", i ? "," : "",
                     bs.module[i].name, (unsigned long long)bs.module[i].entities,
@@ -234,6 +317,10 @@ static void baseline_summary(const struct baseline *bl, bool json, bool first, F
                 (unsigned long long)bs.profiles_loaded, (unsigned long long)bs.profiles_refused,
                 (unsigned long long)bs.profiles_saved, (unsigned long long)bs.facts_saved);
     fputc('\n', out);
+    if (bs.learnt_before)
+        fprintf(out,
+                "  %llu events were learnt by an earlier scan into this store: not learnt again\n",
+                (unsigned long long)bs.learnt_before);
     for (size_t i = 0; i < bs.nmodules; i++)
         fprintf(out, "  %-12s %llu entities, %.1f MB, %llu facts\n", bs.module[i].name,
                 (unsigned long long)bs.module[i].entities, (double)bs.module[i].bytes / 1e6,
@@ -410,6 +497,7 @@ int cmd_scan(int argc, char **argv)
         if (bl) {
             /* what earlier runs learnt; every fact of this run is kept */
             baseline_keep_facts(bl, true);
+            baseline_set_learnt(bl, learnt_lines, store);
             rc = baseline_load(bl, store);
             if (rc < 0) {
                 fprintf(stderr, "kenchi scan: %s\n", store_errmsg(store));
@@ -482,6 +570,11 @@ int cmd_scan(int argc, char **argv)
     if (store && bl && rc == 0) {
         /* the profiles this run changed, and its facts */
         store_rc = baseline_save(bl, store, false);
+        struct learnt_save ls = {store, 0};
+        if (store_rc == 0) {
+            baseline_files(bl, save_learnt, &ls);
+            store_rc = ls.rc;
+        }
         if (store_rc < 0)
             fprintf(stderr, "kenchi scan: saving baselines: %s\n", store_errmsg(store));
     }

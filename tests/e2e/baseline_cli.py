@@ -118,6 +118,27 @@ try:
     rc, out, err = run("scan", "--store", db, *common, logs_a)
     s1 = summary(err)
     ok(rc == 0 and s1 is not None, "scan --store: first run", err)
+    rc, out, err = run("baseline", "show", "--store", db, "-o", "json", "alice@example.org")
+    before = json.loads(out).get("profiles") if rc == 0 else None
+    # the same file again: its lines were learnt, they are not learnt twice
+    rc, out, err = run("scan", "--store", db, *common, logs_a)
+    s1b = summary(err)
+    rc2, out2, _ = run("baseline", "show", "--store", db, "-o", "json", "alice@example.org")
+    ok(rc == 0 and s1b is not None and s1b["learnt_before"] == 40 and s1b["events"] == 40
+       and s1b["profiles_saved"] == 0 and before is not None
+       and json.loads(out2).get("profiles") == before,
+       "scan --store twice over one file: learnt once, the profiles unchanged", err + out2)
+    # lines appended to a file: only they are learnt
+    grown = path("grown.log")
+    shutil.copy(logs_a, grown)
+    rc, out, err = run("scan", "--store", path("grown.db"), *common, grown)
+    with open(grown, "a") as f:
+        f.write(login(12, 9, 0, "alice@example.org", "192.0.2.10", 990))
+        f.write(login(12, 9, 5, "alice@example.org", "192.0.2.10", 991))
+    rc, out, err = run("scan", "--store", path("grown.db"), *common, grown)
+    sg = summary(err)
+    ok(rc == 0 and sg is not None and sg["learnt_before"] == 40 and sg["events"] == 42,
+       "scan --store after lines were appended: only the new lines are learnt", err)
     rc, out, err = run("baseline", "list", "--store", db, "-o", "json")
     listed = [json.loads(l) for l in out.splitlines()]
     ok(rc == 0 and all("entity" in r and "facts" in r for r in listed), "baseline list: exit 0, one JSON object per entity", err)
