@@ -1708,6 +1708,15 @@ static int cmp_dest(const void *a, const void *b)
     return x->h < y->h ? -1 : x->h > y->h;
 }
 
+/* Whether connections to d were resolved: as recorded, or by an answer
+ * read after them (`scan` reads a conn.log before its dns.log: the flag
+ * is set as connections come, the answers may come later) that covers
+ * its last connection. */
+static bool dest_resolved(const struct host_mod *m, const struct host *h, const struct dest *d)
+{
+    return (d->flags & DEST_RESOLVED) || resolved_for(m, h, addr_hash(d->addr), d->last);
+}
+
 static int host_show(void *mp, enum bl_kind kind, const char *entity, struct buf *j)
 {
     struct host_mod *m = mp;
@@ -1727,7 +1736,7 @@ static int host_show(void *mp, enum bl_kind kind, const char *entity, struct buf
     uint64_t conns = 0, resolved = 0;
     for (uint32_t i = 0; i < h->nd; i++) {
         conns += h->d[i].count;
-        if (h->d[i].flags & DEST_RESOLVED)
+        if (dest_resolved(m, h, &h->d[i]))
             resolved += h->d[i].count;
     }
     buf_printf(j, ",\"resolved_share\":%.3f", conns ? (double)resolved / (double)conns : 0.0);
@@ -1748,7 +1757,7 @@ static int host_show(void *mp, enum bl_kind kind, const char *entity, struct buf
             json_put_time(j, (int64_t)NS_PER_SEC * v[i]->last);
             buf_printf(j, ",\"count\":%u,\"bytes_out\":%llu,\"resolved\":%s}", v[i]->count,
                        (unsigned long long)v[i]->bytes,
-                       v[i]->flags & DEST_RESOLVED ? "true" : "false");
+                       dest_resolved(m, h, v[i]) ? "true" : "false");
         }
         free(v);
     }

@@ -385,6 +385,32 @@ static void build_state(struct env *e)
     dns(e, t + DAY, "10.1.0.10", "[\"198.51.100.7\"]");
 }
 
+/* `scan` reads a conn.log before its dns.log: an answer read after the
+ * connections it preceded still makes them resolved in show. */
+static void test_show_resolved_late(void **state)
+{
+    (void)state;
+    struct env *e = env_new();
+    conn(e, T0, "10.1.0.10", "198.51.100.9", 443, 100, "ssl");
+    conn(e, T0 + 60, "10.1.0.10", "198.51.100.10", 443, 100, "ssl");
+    dns(e, T0 - 5, "10.1.0.10", "[\"198.51.100.9\"]");
+    struct buf j;
+    buf_init(&j);
+    assert_int_equal(bl_host_module.show(e->m, BL_HOST, "10.1.0.10", &j), 1);
+    const char *a = strstr(j.data, "\"destination\":\"198.51.100.9:443\"");
+    const char *b = strstr(j.data, "\"destination\":\"198.51.100.10:443\"");
+    assert_non_null(a);
+    assert_non_null(b);
+    const char *ra = strstr(a, "\"resolved\":"), *rb = strstr(b, "\"resolved\":");
+    assert_non_null(ra);
+    assert_non_null(rb);
+    assert_true(!strncmp(ra, "\"resolved\":true", 15));
+    assert_true(!strncmp(rb, "\"resolved\":false", 16));
+    assert_non_null(strstr(j.data, "\"resolved_share\":0.500"));
+    buf_free(&j);
+    env_free(e);
+}
+
 static void test_save_load(void **state)
 {
     (void)state;
@@ -484,6 +510,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resolved_vs_unresolved),
+        cmocka_unit_test(test_show_resolved_late),
         cmocka_unit_test(test_dns_read_after_conn),
         cmocka_unit_test(test_known_quiet_and_learning),
         cmocka_unit_test(test_beacon),
