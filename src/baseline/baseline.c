@@ -330,13 +330,16 @@ static int level_of(const struct bl_config *c, double score)
 }
 
 /* The group of a fact's feature: the first-seen location features are
- * one group. */
+ * one group, and the time features (hour, weekday) another: a login at
+ * an unusual hour of an unusual day is one piece of evidence. */
 static uint64_t group_of(const char *det, const char *feature)
 {
     const char *g = feature ? feature : "";
     if (det && !strcmp(det, BL_DET_FIRST_SEEN) &&
         (!strcmp(g, "network") || !strcmp(g, "asn") || !strcmp(g, "country")))
         g = "location";
+    if (det && !strcmp(det, BL_DET_TIME))
+        g = "time";
     return bl_hash_str(det ? det : "") * 1000003u ^ bl_hash_str(g);
 }
 

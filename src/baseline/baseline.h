@@ -42,16 +42,17 @@ struct bl_suppress {
 };
 
 struct bl_account_conf {
-    uint32_t max_values;      /* values kept per feature of one account (64) */
-    double volume_factor;     /* a day's total above factor x the p95 of the
-                                 account's days is a volume fact (10) */
-    double volume_min;        /* and above this much in absolute terms per
-                                 feature unit: bytes (50 MB), items (200),
-                                 messages (50), recipients (20) are derived
-                                 from it as documented (1.0 = defaults) */
-    uint32_t volume_min_days; /* days of history before volume facts (14) */
-    uint32_t hour_width;      /* unusual hour: none within +- this many hours (1) */
-    uint32_t hour_min_events; /* events in history before time facts (50) */
+    uint32_t max_values;       /* values kept per feature of one account (64) */
+    double volume_factor;      /* a day's total above factor x the p95 of the
+                                  account's days is a volume fact (10) */
+    double volume_min;         /* and above this much in absolute terms per
+                                  feature unit: bytes (50 MB), items (200),
+                                  messages (50), recipients (20) are derived
+                                  from it as documented (1.0 = defaults) */
+    uint32_t volume_min_days;  /* days of history before volume facts (14) */
+    uint32_t hour_width;       /* unusual hour: none within +- this many hours (1) */
+    uint32_t hour_min_events;  /* events in history before time facts (50) */
+    uint32_t weekday_min_days; /* days of history before weekday facts (21) */
 };
 
 struct bl_host_conf {

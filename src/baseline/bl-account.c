@@ -16,7 +16,9 @@
  *               0.4; forwarding to an external address 1.2 (a domain the
  *               organisation never writes to) or 0.6
  *   time        activity at an hour of day (+- hour_width) never seen in at
- *               least hour_min_events events: 0.4
+ *               least hour_min_events events: 0.4; on a day of the week
+ *               never seen in them, after weekday_min_days of history: 0.3
+ *               (hour and weekday stack as one group)
  *   volume      bytes downloaded (IMAP/POP3), mail items read (IMAP bodies,
  *               POP3 retrievals, MailItemsAccessed), messages sent, distinct
  *               external recipients, per UTC day, against the account's own
@@ -102,6 +104,9 @@ struct acct {
     uint32_t vol_day[VOL__N]; /* day of vol_level */
     uint8_t vol_level[VOL__N];
     uint32_t hour_fact; /* hour number (t / 3600) of the last time fact */
+    uint32_t wday_fact; /* day number (t / 86400) of the last weekday fact (not
+                           saved: after a restart one more fact may come that
+                           day, in the same stacking group) */
     uint64_t rdom_last; /* last recipient domain told about */
     uint32_t rcpt_day;  /* the day of rcpt[] */
     uint32_t rcpt_n, rcpt_cap;
@@ -663,6 +668,26 @@ static int activity(struct acct_mod *m, struct bl_ctx *ctx, const struct event *
         rc = emit(m, ctx, ev, &fa,
                   "%s at %02u:00 UTC, an hour (+-%u h) never seen in %u events over %u days",
                   x->how, bl_hour(t), c->hour_width, a->hours.total, days);
+        if (rc < 0)
+            return rc;
+    }
+    if (learned && a->hours.total >= c->hour_min_events && days >= c->weekday_min_days &&
+        bl_hours_weekday(&a->hours, t) == 0 && a->wday_fact != t / 86400u) {
+        static const char *const wdays[7] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                             "Friday", "Saturday", "Sunday"};
+        a->wday_fact = t / 86400u;
+        const char *wd = wdays[bl_weekday(t) % 7];
+        struct fact_args fa = {.entity = a->t.id,
+                               .kind = BL_ACCOUNT,
+                               .detector = BL_DET_TIME,
+                               .feature = "weekday",
+                               .value = wd,
+                               .network = net[0] ? net : NULL,
+                               .tags = "T1078",
+                               .score = 0.3};
+        rc = emit(m, ctx, ev, &fa,
+                  "%s on a %s (UTC), a day of the week never seen in %u events over %u days",
+                  x->how, wd, a->hours.total, days);
         if (rc < 0)
             return rc;
     }

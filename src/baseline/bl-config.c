@@ -49,6 +49,7 @@ void bl_config_default(struct bl_config *c)
         .volume_min_days = 14,
         .hour_width = 1,
         .hour_min_events = 50,
+        .weekday_min_days = 21,
     };
     c->host = (struct bl_host_conf){
         .max_destinations = 4096,

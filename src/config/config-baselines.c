@@ -57,6 +57,7 @@ static const struct setting account_settings[] = {
     {"volume_min_days", ST_U32, offsetof(struct bl_config, account.volume_min_days), 1, 3650},
     {"hour_width", ST_U32, offsetof(struct bl_config, account.hour_width), 0, 11},
     {"hour_min_events", ST_U32, offsetof(struct bl_config, account.hour_min_events), 1, 1e9},
+    {"weekday_min_days", ST_U32, offsetof(struct bl_config, account.weekday_min_days), 7, 3650},
     {NULL, 0, 0, 0, 0},
 };
 

@@ -356,6 +356,19 @@ static void test_stacking_and_levels(void **state)
     assert_int_equal(st.module[0].entities, 2);
     assert_int_equal(st.module[0].facts, 7); /* counted by the engine */
     assert_true(st.bytes > 0);
+    /* an unusual hour and an unusual weekday are one group: 0.4, not 0.7 */
+    feed(f, "erin", 400, "time:hour:0.4:03h", NULL, NULL);
+    feed(f, "erin", 410, "time:weekday:0.3:Saturday", NULL, NULL);
+    a = alerts(f, NULL);
+    assert_int_equal(json_array_size(a), 3);
+    json_decref(a);
+    feed(f, "erin", 420, "fs:client:0.3:x", NULL, NULL); /* 0.7: low */
+    a = alerts(f, NULL);
+    assert_int_equal(json_array_size(a), 4);
+    x = json_array_get(a, 3);
+    assert_true(nget(x, "anomaly.score") > 0.69 && nget(x, "anomaly.score") < 0.71);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(x, "anomaly"), "facts")), 2);
+    json_decref(a);
 }
 
 static void test_window(void **state)

@@ -416,6 +416,34 @@ static void test_unusual_hour(void **state)
     h_free(&h);
 }
 
+/* A Monday-to-Friday account at work on a Saturday, after three weeks of
+ * history: a weekday fact (once that day); a day of the week seen before
+ * (however long ago) is not one; too little history, none. */
+static void test_unusual_weekday(void **state)
+{
+    (void)state;
+    struct h h;
+    h_init(&h, &bl_account_module, true);
+    for (uint32_t d = 0; d < 26; d++)
+        if (d % 7 < 5) /* T0 is a Monday */
+            normal_days(&h, "fay@example.org", d, 1);
+        else if (d == 13) /* a Sunday with 13 days of history: too early */
+            login(&h, T0 + d * DAY + 11 * 3600, "fay@example.org", "198.51.100.7");
+    assert_int_equal(h.nf, 0);
+    login(&h, T0 + 26 * DAY + 11 * 3600, "fay@example.org", "198.51.100.7"); /* Saturday */
+    assert_int_equal(h.nf, 1);
+    assert_string_equal(h.f[0].detector, BL_DET_TIME);
+    assert_string_equal(h.f[0].feature, "weekday");
+    assert_string_equal(h.f[0].value, "Saturday");
+    assert_true(h.f[0].score == 0.3);
+    assert_non_null(strstr(h.f[0].text, "on a Saturday (UTC), a day of the week never seen in"));
+    login(&h, T0 + 26 * DAY + 13 * 3600, "fay@example.org", "198.51.100.7");
+    assert_int_equal(h.nf, 1);                                               /* once a day */
+    login(&h, T0 + 27 * DAY + 11 * 3600, "fay@example.org", "198.51.100.7"); /* Sunday: seen */
+    assert_int_equal(h.nf, 1);
+    h_free(&h);
+}
+
 static void m365_rule(struct h *h, uint32_t t, const char *user, const char *op, const char *param,
                       const char *target)
 {
@@ -888,6 +916,7 @@ int main(void)
         cmocka_unit_test(test_first_seen_asn_country),
         cmocka_unit_test(test_volume),
         cmocka_unit_test(test_unusual_hour),
+        cmocka_unit_test(test_unusual_weekday),
         cmocka_unit_test(test_forwarding),
         cmocka_unit_test(test_recipients_new_domain),
         cmocka_unit_test(test_delegation),
