@@ -251,6 +251,20 @@ static int emit(struct acct_mod *m, struct bl_ctx *ctx, const struct event *ev,
                 const struct fact_args *a, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* The arguments of a time fact (unusual hour or weekday) of account a. */
+static struct fact_args time_fact(const struct acct *a, const char *feature, const char *value,
+                                  const char *net, double score)
+{
+    return (struct fact_args){.entity = a->t.id,
+                              .kind = BL_ACCOUNT,
+                              .detector = BL_DET_TIME,
+                              .feature = feature,
+                              .value = value,
+                              .network = net[0] ? net : NULL,
+                              .tags = "T1078",
+                              .score = score};
+}
+
 static int emit(struct acct_mod *m, struct bl_ctx *ctx, const struct event *ev,
                 const struct fact_args *a, const char *fmt, ...)
 {
@@ -657,14 +671,7 @@ static int activity(struct acct_mod *m, struct bl_ctx *ctx, const struct event *
         a->hour_fact = t / 3600u;
         char val[8];
         snprintf(val, sizeof val, "%02u", bl_hour(t));
-        struct fact_args fa = {.entity = a->t.id,
-                               .kind = BL_ACCOUNT,
-                               .detector = BL_DET_TIME,
-                               .feature = "hour",
-                               .value = val,
-                               .network = net[0] ? net : NULL,
-                               .tags = "T1078",
-                               .score = 0.4};
+        struct fact_args fa = time_fact(a, "hour", val, net, 0.4);
         rc = emit(m, ctx, ev, &fa,
                   "%s at %02u:00 UTC, an hour (+-%u h) never seen in %u events over %u days",
                   x->how, bl_hour(t), c->hour_width, a->hours.total, days);
@@ -677,14 +684,7 @@ static int activity(struct acct_mod *m, struct bl_ctx *ctx, const struct event *
                                              "Friday", "Saturday", "Sunday"};
         a->wday_fact = t / 86400u;
         const char *wd = wdays[bl_weekday(t) % 7];
-        struct fact_args fa = {.entity = a->t.id,
-                               .kind = BL_ACCOUNT,
-                               .detector = BL_DET_TIME,
-                               .feature = "weekday",
-                               .value = wd,
-                               .network = net[0] ? net : NULL,
-                               .tags = "T1078",
-                               .score = 0.3};
+        struct fact_args fa = time_fact(a, "weekday", wd, net, 0.3);
         rc = emit(m, ctx, ev, &fa,
                   "%s on a %s (UTC), a day of the week never seen in %u events over %u days",
                   x->how, wd, a->hours.total, days);
