@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev \
  zlib1g-dev libzstd-dev libsqlite3-dev libevtx-dev libbfio-dev libxxhash-dev \
  libcmocka-dev libjansson-dev libyaml-dev libpcre2-dev libcurl4-openssl-dev libssl-dev\
  libmaxminddb-dev \
- zstd python3 python3-yaml fail2ban"
+ zstd python3 python3-yaml python3-jsonschema fail2ban"
 # Hyperscan (Sigma literal prefilter) exists for x86-64 only; elsewhere the
 # build leaves the prefilter out.
 case "$(uname -m)" in x86_64|amd64) PKGS="$PKGS libhyperscan-dev" ;; esac
