@@ -176,7 +176,10 @@ static void pranges_free(struct pranges *p)
  * serves several requests at once, so worker threads, each with a
  * read-only connection of its own, make the caller's reads for it, in its
  * order, a little ahead of it. Workers claim items in chunks (neighbours
- * share pages).
+ * share pages). AHEAD_START workers start; one whose chunk went to the
+ * disk (its thread's block-input count moved) doubles them, up to the
+ * configured number, so a store in the page cache is read by a few and
+ * one on the disk with many requests in flight.
  *
  * Handing over (index reads, event rows, message joins): a worker keeps
  * what it read in the item's slot and the caller takes it from there
@@ -478,13 +481,13 @@ static void *ahead_main(void *arg)
                 ahead_item(a, st, i);
             done++;
         }
-        /* the store is in the page cache: reading ahead, the caller needs
-         * no help, and reading the same pages again would take the CPU it
-         * needs; handing over, the first HAND_BUSY workers keep the cores
-         * busy and more would only wait for a core. Pause (the others
-         * take what lies ahead meanwhile). */
-        /* reads from the disk: more requests in flight pay, up to
-         * max_nth workers (doubling) */
+        /* The chunk's reads went to the disk: more requests in flight
+         * pay, up to max_nth workers (doubling). They came from the page
+         * cache: reading ahead, the caller needs no help, and reading the
+         * same pages again would take the CPU it needs; handing over, the
+         * first HAND_BUSY workers keep the cores busy and more would only
+         * wait for a core. Pause (the others take what lies ahead
+         * meanwhile). */
         bool cached = disk_blocks() == blocks;
         if (done && !cached && atomic_load(&a->nth) < a->max_nth)
             grow(a, atomic_load(&a->nth));
