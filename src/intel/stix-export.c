@@ -1143,13 +1143,16 @@ int stix_export_write(struct stix_export *x, struct buf *out)
 
     buf_printf(out, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[", us);
     bool first = true;
+    size_t nobserved = 0;
     for (size_t i = 0; i < nall; i++) {
         if (i && !strcmp(all[i]->id, all[i - 1]->id))
-            continue; /* the same observable from two sightings */
+            continue; /* the same observable (or observed-data) from two sightings */
         buf_puts(out, first ? "\n" : ",\n");
         buf_append(out, all[i]->json, all[i]->len);
         first = false;
+        nobserved += all[i]->rank == R_OBSERVED;
     }
+    x->st.observed = nobserved; /* as written: the same one from two sightings once */
     buf_puts(out, "\n]}\n");
     for (size_t i = 0; i < nmade; i++) {
         free(made[i].id);

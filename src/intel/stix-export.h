@@ -79,7 +79,8 @@ int stix_export_write(struct stix_export *x, struct buf *out);
 struct stix_export_stats {
     size_t sightings;      /* sightings added */
     size_t indicators;     /* indicators written by kenchi (for values and alerts) */
-    size_t observed;       /* observed-data objects */
+    size_t observed;       /* observed-data objects (after stix_export_write: those
+                              written, the same one from two sightings once) */
     size_t alerts_used;    /* alerts that gave indicators */
     size_t alerts_ignored; /* alerts of other kinds or without an outside value */
     size_t values_skipped; /* internal or unusable values left out */

@@ -242,6 +242,7 @@ struct aslot {
 };
 
 struct store_ahead {
+    struct store *s;
     const char *path;
     enum ahead_kind kind;
     bool hand; /* handing over (else reading ahead only) */
@@ -564,6 +565,7 @@ static struct store_ahead *ahead_start(struct store *s, struct store_ahead *a)
         store_ahead_end(a);
         return NULL;
     }
+    a->s = s;
     a->path = s->path;
     a->max_ev = a->hand ? last_row(s) : INT64_MAX;
     atomic_init(&a->next, 0);
@@ -619,6 +621,8 @@ void store_ahead_end(struct store_ahead *a)
     pthread_mutex_lock(&a->mu); /* no worker starts another from here */
     size_t nth = atomic_load(&a->nth);
     pthread_mutex_unlock(&a->mu);
+    if (a->s && nth > a->s->hunt_stats.workers)
+        a->s->hunt_stats.workers = nth;
     for (size_t t = 0; t < nth; t++)
         pthread_join(a->w[t].th, NULL);
     pthread_mutex_destroy(&a->mu);
@@ -1134,7 +1138,9 @@ int store_hunt(struct store *s, const struct store_probe *probes, size_t n,
     rc = rc ? rc : query_db(s, &db);
     if (rc < 0)
         return rc;
+    uint64_t workers = s->hunt_stats.workers; /* kept: see store.h */
     memset(&s->hunt_stats, 0, sizeof(s->hunt_stats));
+    s->hunt_stats.workers = workers;
     struct hprobe *hp = calloc(n + 1, sizeof(*hp));
     if (!hp)
         return set_err(s, -ENOMEM, "out of memory");

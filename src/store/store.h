@@ -335,6 +335,8 @@ struct store_hunt_stats {
     uint64_t candidates;      /* (probe, hour) pairs the summary named */
     uint64_t reads;           /* index range reads (one per key kind and hour) */
     uint64_t entries;         /* index entries read */
+    uint64_t workers;         /* the most threads one read had reading for it (store_ahead_*;
+                                 kept across hunts until the store is closed) */
 };
 void store_hunt_stats(const struct store *s, struct store_hunt_stats *st);
 

@@ -340,6 +340,27 @@ static void test_alert_kinds(void **state)
     assert_null(strstr(t, "\"value\":\"never.example\""));
     buf_free(&out);
     stix_export_free(x);
+
+    /* the same value, count and times under two indicators: two sightings,
+     * one observed-data, counted as written */
+    x = new_export(TLP_AMBER);
+    struct ioc a1 = {.type = IOC_FILENAME, .value = "stage2.bin"};
+    struct ioc_meta m1 = {.ref = "indicator--6b1c9e1e-4d0b-4d3b-9f5e-1a2b3c4d5e61"};
+    struct ioc_meta m2 = {.ref = "indicator--6b1c9e1e-4d0b-4d3b-9f5e-1a2b3c4d5e62"};
+    const char *name[] = {"stage2.bin"};
+    int64_t t0 = time_from_utc(2024, 3, 1, 0, 0, 0, 0);
+    assert_int_equal(stix_export_add_sighting(x, &a1, &m1, 2, t0, t0, name, 1), 0);
+    assert_int_equal(stix_export_add_sighting(x, &a1, &m2, 2, t0, t0, name, 1), 0);
+    buf_init(&out);
+    stix_export_write(x, &out);
+    stix_export_get_stats(x, &st);
+    assert_int_equal(st.sightings, 2);
+    assert_int_equal(st.observed, 1);
+    const char *od = strstr(out.data, "\"type\":\"observed-data\"");
+    assert_non_null(od);
+    assert_null(strstr(od + 1, "\"type\":\"observed-data\""));
+    buf_free(&out);
+    stix_export_free(x);
 }
 
 /* Write a bundle and hold it to the specification with the checker. */
