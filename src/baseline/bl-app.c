@@ -11,9 +11,11 @@
  * is true), "Add app role assignment grant to user" and "Add app role
  * assignment to service principal" (admin), "Add delegated permission grant"
  * (admin when its ConsentType is AllPrincipals). The audit schema does not
- * name the application of those records in one place, so every GUID in
- * Target, TargetId.ServicePrincipalNames and ServicePrincipal.AppId counts
- * (service principal object ids, "ServicePrincipal_<guid>", are left out).
+ * name the application of those records in one place: the GUIDs of
+ * ServicePrincipal.AppId and TargetId.ServicePrincipalNames count; when
+ * neither holds one, the GUIDs of Target do. Service principals' object
+ * ids ("ServicePrincipal_<guid>" in ObjectId or Target, and the same GUID
+ * bare) are never applications.
  *
  * Facts (detector first-seen), only once the organisation's history (the
  * first M365 record) reaches the learning period:
@@ -306,26 +308,52 @@ static int app_reads(struct app_mod *m, struct bl_ctx *ctx, const struct event *
                 old ? "which had never read mail before" : "new and without an admin consent");
 }
 
-/* Every GUID in s (not a service principal's object id) is a consented
- * application. */
-static void consent_guids(struct app_mod *m, struct str s, uint32_t t, bool admin)
+/* The service principals' object ids a consent record names
+ * ("ServicePrincipal_<guid>"): a record may name the same id bare too,
+ * and it is not an application id. */
+struct sp_ids {
+    char v[8][37];
+    int n;
+};
+
+static void sp_ids_of(struct str s, struct sp_ids *sp)
 {
+    static const char pre[] = "ServicePrincipal_";
+    const size_t np = sizeof(pre) - 1;
+    for (const char *p = s.p; s.n && (p = memmem(p, (size_t)(s.p + s.n - p), pre, np));) {
+        p += np;
+        char id[37];
+        if (sp->n < 8 && guid_at(p, (size_t)(s.p + s.n - p), id))
+            memcpy(sp->v[sp->n++], id, 37);
+    }
+}
+
+/* Every GUID in s that is not a service principal's object id is a
+ * consented application; returns how many. */
+static int consent_guids(struct app_mod *m, struct str s, uint32_t t, bool admin,
+                         const struct sp_ids *sp)
+{
+    int found = 0;
     for (size_t i = 0; i + 36 <= s.n; i++) {
         char id[37];
         if ((i && is_hex(s.p[i - 1])) || !guid_at(s.p + i, s.n - i, id))
             continue;
-        bool sp = i >= 17 && !strncmp(s.p + i - 17, "ServicePrincipal_", 17);
-        if (!sp) {
-            struct app *a = app_touch(m, id, t);
-            if (a) {
-                if (admin)
-                    a->admin_consent = t;
-                else
-                    a->user_consent = t;
-            }
-        }
         i += 35;
+        bool is_sp = false;
+        for (int k = 0; k < sp->n && !is_sp; k++)
+            is_sp = !strcmp(sp->v[k], id);
+        if (is_sp)
+            continue;
+        found++;
+        struct app *a = app_touch(m, id, t);
+        if (a) {
+            if (admin)
+                a->admin_consent = t;
+            else
+                a->user_consent = t;
+        }
     }
+    return found;
 }
 
 static bool prefix(struct str s, const char *lit)
@@ -359,11 +387,18 @@ static void on_consent(struct app_mod *m, const struct event *ev, uint32_t t, st
     }
     if (!kind)
         return;
-    static const char *const keys[] = {"Target",
-                                       "ModifiedProperties.TargetId.ServicePrincipalNames.NewValue",
-                                       "ModifiedProperties.ServicePrincipal.AppId.NewValue"};
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-        consent_guids(m, ev_native(ev, keys[i]), t, kind == 2);
+    struct sp_ids sp = {.n = 0};
+    sp_ids_of(ev_native(ev, "ObjectId"), &sp);
+    sp_ids_of(ev_native(ev, "Target"), &sp);
+    /* the application's id where the record names it as such; else the
+     * GUIDs of the target that are not service principals' object ids */
+    int found = consent_guids(
+        m, ev_native(ev, "ModifiedProperties.ServicePrincipal.AppId.NewValue"), t, kind == 2, &sp);
+    found += consent_guids(
+        m, ev_native(ev, "ModifiedProperties.TargetId.ServicePrincipalNames.NewValue"), t,
+        kind == 2, &sp);
+    if (!found)
+        consent_guids(m, ev_native(ev, "Target"), t, kind == 2, &sp);
 }
 
 static int app_on_event(void *mv, struct bl_ctx *ctx, const struct event *ev)

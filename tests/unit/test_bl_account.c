@@ -843,6 +843,39 @@ static void test_app_backup_admin_consent(void **state)
     blobs_free(&bl);
     h_free(&c);
     h_free(&h);
+
+    /* a consent record that names the service principal's object id bare
+     * too, beside its prefixed form: that GUID is not an application */
+    struct h sp;
+    h_init(&sp, &bl_application_module, true);
+    feed(&sp,
+         mkev(&sp, "m365", T0, "@user", "admin@example.org", "@action", "Consent to application.",
+              "@outcome", "success", "ObjectId",
+              "ServicePrincipal_11111111-2222-4333-8444-555555555555",
+              "ModifiedProperties.ConsentContext.IsAdminConsent.NewValue", "True", "Target",
+              "[{\"ID\":\"ServicePrincipal_11111111-2222-4333-8444-555555555555\",\"Type\":2},"
+              "{\"ID\":\"11111111-2222-4333-8444-555555555555\",\"Type\":2},"
+              "{\"ID\":\"Example Mail Backup\",\"Type\":1},{\"ID\":\"" APP_BACKUP "\",\"Type\":2}]",
+              NULL));
+    buf_init(&j);
+    assert_int_equal(sp.ops->show(sp.m, BL_APPLICATION, APP_BACKUP, &j), 1);
+    assert_int_equal(sp.ops->show(sp.m, BL_APPLICATION, "11111111-2222-4333-8444-555555555555", &j),
+                     0);
+    buf_free(&j);
+    /* where the record names the application (ServicePrincipalNames), the
+     * other GUIDs of its target are not taken */
+    feed(&sp, mkev(&sp, "m365", T0 + 60, "@user", "admin@example.org", "@action",
+                   "Consent to application.", "@outcome", "success",
+                   "ModifiedProperties.TargetId.ServicePrincipalNames.NewValue",
+                   "https://mail.example.test;22222222-3333-4444-8555-666666666666", "Target",
+                   "[{\"ID\":\"77777777-3333-4444-8555-666666666666\",\"Type\":2}]", NULL));
+    buf_init(&j);
+    assert_int_equal(sp.ops->show(sp.m, BL_APPLICATION, "22222222-3333-4444-8555-666666666666", &j),
+                     1);
+    assert_int_equal(sp.ops->show(sp.m, BL_APPLICATION, "77777777-3333-4444-8555-666666666666", &j),
+                     0);
+    buf_free(&j);
+    h_free(&sp);
 }
 
 /* ---- the profile table --------------------------------------------------- */
