@@ -34,6 +34,8 @@
  *                       minutes at 100 M events; hunt-cold.sh)
  *   KENCHI_HUNT_THREADS=T  threads reading the hunt's pages (store.h,
  *                       hunt_threads; 1: one page at a time)
+ *   BENCH_HUNT_ENTITY_EVENTS=E  events read per indicator for its entities
+ *                       (hunt_opts.max_rows, `kenchi hunt --entity-events`)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -613,10 +615,15 @@ int main(int argc, char **argv)
     if (store_open(path, &ro, &s) < 0)
         die("open", s);
     struct hunt_report r;
+    struct hunt_opts ho;
+    hunt_opts_default(&ho);
+    const char *ee = getenv("BENCH_HUNT_ENTITY_EVENTS");
+    if (ee && *ee)
+        ho.max_rows = strtoull(ee, NULL, 10);
     const char *th = getenv("KENCHI_HUNT_THREADS");
-    printf("  threads: %s\n", th && *th ? th : "default");
+    printf("  threads: %s, entity events: %zu\n", th && *th ? th : "default", ho.max_rows);
     double cpu0 = process_cpu_s(), tcpu0 = thread_cpu_s();
-    if (hunt_store(s, id, NULL, &r) < 0)
+    if (hunt_store(s, id, &ho, &r) < 0)
         die("hunt", s);
     double cpu = process_cpu_s() - cpu0, tcpu = thread_cpu_s() - tcpu0;
     struct store_hunt_stats hs;
@@ -637,7 +644,7 @@ int main(int argc, char **argv)
     /* again: what a second analyst asking the same gets (page cache warm) */
     cpu0 = process_cpu_s();
     tcpu0 = thread_cpu_s();
-    if (hunt_store(s, id, NULL, &r) < 0)
+    if (hunt_store(s, id, &ho, &r) < 0)
         die("hunt", s);
     printf("  hunt again: %.2f s (CPU %.2f s, its own thread %.2f s)\n", r.seconds,
            process_cpu_s() - cpu0, thread_cpu_s() - tcpu0);

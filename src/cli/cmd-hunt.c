@@ -41,6 +41,10 @@ static void usage(FILE *out)
           "  -o, --output F        table (default on a terminal), json (JSON lines: one\n"
           "                        object per indicator seen, then a summary), or csv\n"
           "  -n, --limit-events N  events listed per indicator in its timeline (default 10)\n"
+          "      --entity-events N events of each indicator read for its accounts, hosts and\n"
+          "                        mailboxes (default 100000; the first ones; counts, first\n"
+          "                        and last seen and days stay exact): a smaller N hunts\n"
+          "                        a store that is not in memory faster\n"
           "      --threads N       threads reading the store's pages, this one included: the\n"
           "                        others read the index and events for the hunt, so a store\n"
           "                        that is not in memory is read from the disk N requests at\n"
@@ -552,7 +556,7 @@ static void print_csv(const struct hunt_report *r, FILE *out)
 
 /* ---- the verb ------------------------------------------------------------------------- */
 
-enum { OPT_SINCE = 0x200, OPT_UNTIL, OPT_IMPORT, OPT_THREADS };
+enum { OPT_SINCE = 0x200, OPT_UNTIL, OPT_IMPORT, OPT_THREADS, OPT_ENTITY_EVENTS };
 
 static int parse_count(const char *opt, const char *arg, bool zero_ok, uint64_t *out)
 {
@@ -605,6 +609,7 @@ int cmd_hunt(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"limit-events", required_argument, NULL, 'n'},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"entity-events", required_argument, NULL, OPT_ENTITY_EVENTS},
         INTEL_LONG_OPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -647,6 +652,13 @@ int cmd_hunt(int argc, char **argv)
                 return EXIT_USAGE;
             ho.timeline_events = limit > 100000 ? 100000 : (size_t)limit;
             break;
+        case OPT_ENTITY_EVENTS: {
+            uint64_t v;
+            if (parse_count("--entity-events", optarg, false, &v) < 0)
+                return EXIT_USAGE;
+            ho.max_rows = (size_t)v;
+            break;
+        }
         case OPT_THREADS:
             if (parse_count("--threads", optarg, false, &threads) < 0)
                 return EXIT_USAGE;

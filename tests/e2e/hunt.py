@@ -195,6 +195,22 @@ try:
        "--threads 1 and 4 give the same answer as the default", (rc1, rc4))
     rc, out, err = run("hunt", "--store", db, "--threads", "0")
     ok(rc == 2 and "--threads" in err, "--threads 0 is refused", err)
+    # --entity-events: the entities of the first events only, said so; the
+    # counts, times and days stay exact
+    rc, lines, err = hunt_json(db, "--entity-events", "1")
+    one = {l["value"]: l for l in lines if l["kind"] == "hit"}
+    full = hits["203.0.113.129"]
+    e1 = one.get("203.0.113.129", {})
+    ok(rc == 1 and e1.get("events") == full["events"] > 1
+       and e1.get("first_seen") == full["first_seen"] and e1.get("last_seen") == full["last_seen"]
+       and e1.get("per_day") == full["per_day"] and e1.get("entities_partial") is True
+       and full.get("entities_partial") is False
+       and len(e1.get("accounts", [])) + len(e1.get("hosts", [])) <
+       len(full.get("accounts", [])) + len(full.get("hosts", [])),
+       "--entity-events 1: exact counts and times, the entities of the first event only",
+       json.dumps(e1)[:600])
+    rc, out, err = run("hunt", "--store", db, "--entity-events", "x")
+    ok(rc == 2 and "--entity-events" in err, "--entity-events x is refused", err)
     rc, out, err = run("hunt", "--store", db, "--output", "table")
     ok(rc == 1 and "203.0.113.129" in out and "FIRST SEEN" in out and "per day:" in out
        and "warning-listed" in out and "4 indicators seen" in out,
