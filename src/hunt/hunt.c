@@ -11,7 +11,8 @@
  *      entries alone; the first timeline_events are kept.
  *   3. When a probe's events are complete, its events are read by row id
  *      in row order (neighbours share pages) for their accounts, hosts and
- *      addresses: at most max_rows of them, so a value found in millions
+ *      addresses: the first max_rows of them (1,000 by default: a page
+ *      of the store each), so a value found in millions
  *      of events costs bounded time (its counts stay exact). Postfix events
  *      lead to their messages (queue id, store_message_events) for the
  *      other addresses and the account of each message (joined after the
@@ -44,7 +45,7 @@ void hunt_opts_default(struct hunt_opts *o)
     o->timeline_events = 10;
     o->max_values = 100;
     o->max_messages = 100;
-    o->max_rows = 100000;
+    o->max_rows = 1000;
     o->max_pattern_events = 1000000;
 }
 

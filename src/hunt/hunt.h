@@ -47,8 +47,9 @@ struct hunt_opts {
     size_t timeline_events;    /* first events listed per indicator (default 10) */
     size_t max_values;         /* distinct accounts, hosts, mailboxes kept each (default 100) */
     size_t max_messages;       /* Postfix messages joined per indicator (default 100) */
-    size_t max_rows;           /* events read per indicator for its entities
-                                  (default 100,000; counts and times are always exact) */
+    size_t max_rows;           /* events read per indicator for its entities, the
+                                  first ones (default 1,000: a page of the store each;
+                                  counts and times are always exact) */
     size_t max_pattern_events; /* candidate events fed per STIX pattern
                                   (default 1,000,000; past it: partial) */
     /* progress: phase 1 the day summary (days), 2 the indicators */
