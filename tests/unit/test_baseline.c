@@ -505,13 +505,25 @@ static int entity_cb(void *o, const struct store_bl_entity *e)
     return 0;
 }
 
+/* A fresh directory dir (a mkdtemp template) and the store path in it. */
+static void tmp_store_path(char *dir, char *path, size_t n)
+{
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, n, "%s/k.db", dir);
+}
+
+static void rm_dir(const char *dir)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_persistence(void **state)
 {
     struct fx *f = *state;
-    char dir[] = "/tmp/kenchi-test-bl-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[128];
-    snprintf(path, sizeof(path), "%s/k.db", dir);
+    char dir[] = "/tmp/kenchi-test-bl-XXXXXX", path[128];
+    tmp_store_path(dir, path, sizeof(path));
     struct store *s = NULL;
     assert_int_equal(store_open(path, NULL, &s), 0);
     assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
@@ -581,9 +593,7 @@ static void test_persistence(void **state)
     assert_int_equal(store_baseline_entities(s, NULL, entity_cb, &nent), 0);
     assert_int_equal(nent, 3); /* alice, bob, mallory */
     store_close(s);
-    char cmd[160];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    rm_dir(dir);
 }
 
 /* A restarted engine stacks new facts with the saved facts of the last
@@ -591,10 +601,8 @@ static void test_persistence(void **state)
 static void test_restore_window(void **state)
 {
     struct fx *f = *state;
-    char dir[] = "/tmp/kenchi-test-bl-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[128];
-    snprintf(path, sizeof(path), "%s/k.db", dir);
+    char dir[] = "/tmp/kenchi-test-bl-XXXXXX", path[128];
+    tmp_store_path(dir, path, sizeof(path));
     struct store *s = NULL;
     assert_int_equal(store_open(path, NULL, &s), 0);
     fx_start(f);
@@ -642,9 +650,7 @@ static void test_restore_window(void **state)
     assert_int_equal(baseline_restore(f->b, s, &n), 0);
     assert_int_equal(n, 0);
     store_close(s);
-    char cmd[160];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    rm_dir(dir);
 }
 
 /* A schema 3 store (as the previous kenchi left it) is upgraded in place:
@@ -652,10 +658,8 @@ static void test_restore_window(void **state)
 static void test_upgrade_from_v3(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/kenchi-test-bl-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[128];
-    snprintf(path, sizeof(path), "%s/k.db", dir);
+    char dir[] = "/tmp/kenchi-test-bl-XXXXXX", path[128];
+    tmp_store_path(dir, path, sizeof(path));
     struct store *s = NULL;
     assert_int_equal(store_open(path, NULL, &s), 0);
     assert_int_equal(store_state_set(s, "keep", "me"), 0);
@@ -692,9 +696,7 @@ static void test_upgrade_from_v3(void **state)
     assert_int_equal(store_baseline_entities(s, NULL, entity_cb, &nent), 0);
     assert_int_equal(nent, 1);
     store_close(s);
-    char cmd[160];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    rm_dir(dir);
 }
 
 static void test_aging_and_limit(void **state)
