@@ -32,7 +32,9 @@ def fill(path, leave):
     st = os.statvfs(os.path.dirname(path))
     free = st.f_bavail * st.f_frsize
     try:
-        f = open(path, "ab")
+        # unbuffered: a write the full disk refused is not tried again when
+        # the file is closed
+        f = open(path, "ab", buffering=0)
     except OSError:
         return  # already full
     with f:
@@ -40,11 +42,12 @@ def fill(path, leave):
         want = free - leave
         while want > 0:
             try:
-                f.write(chunk[:min(len(chunk), want)])
-                f.flush()
+                n = f.write(chunk[:min(len(chunk), want)])
             except OSError:
                 break
-            want -= len(chunk)
+            if not n:
+                break
+            want -= n
 
 
 def main():
