@@ -152,10 +152,9 @@ struct baseline {
     uint64_t (*learnt)(void *opaque, const char *path);
     void *learnt_opaque;
     struct bl_file {
-        const char *name; /* the events' source.file, as first seen */
-        char *path;       /* a copy */
-        uint64_t skip;    /* lines up to this were learnt before */
-        uint64_t line;    /* the last line learnt now */
+        char *path;    /* the events' source.file */
+        uint64_t skip; /* lines up to this were learnt before */
+        uint64_t line; /* the last line learnt now */
         uint64_t skipped;
     } * files;
     size_t nfiles;
@@ -797,24 +796,24 @@ static void age(struct baseline *b)
 /* ---- the alert source ------------------------------------------------------ */
 
 /* The file entry of ev (asking what was learnt of it at first sight), or
- * NULL when no one asks. */
+ * NULL when no one asks. Names are compared, not pointers: the pipeline
+ * may give a later file's name the memory of an earlier one's. */
 static struct bl_file *file_of(struct baseline *b, const struct event *ev)
 {
     if (!b->learnt || !ev->file)
         return NULL;
-    if (b->cur_file && b->cur_file->name == ev->file)
+    if (b->cur_file && !strcmp(b->cur_file->path, ev->file))
         return b->cur_file;
     for (size_t i = 0; i < b->nfiles; i++)
-        if (b->files[i].name == ev->file || !strcmp(b->files[i].path, ev->file)) {
-            b->files[i].name = ev->file;
+        if (!strcmp(b->files[i].path, ev->file))
             return b->cur_file = &b->files[i];
-        }
     struct bl_file *nf = realloc(b->files, (b->nfiles + 1) * sizeof(*nf));
     if (!nf)
         return NULL;
     b->files = nf;
+    b->cur_file = NULL; /* the array moved */
     struct bl_file *f = &nf[b->nfiles];
-    *f = (struct bl_file){ev->file, strdup(ev->file), 0, 0, 0};
+    *f = (struct bl_file){strdup(ev->file), 0, 0, 0};
     if (!f->path)
         return NULL;
     b->nfiles++;
