@@ -9,7 +9,7 @@ to say anything); a suppression by network; `kenchi baseline show` (the
 profile, the facts, exit 1 for an unknown entity, exit 3 without a store)
 and `kenchi baseline list`; `kenchi run` saving profiles and facts in
 its store (read back after a SIGHUP and at shutdown)."""
-import json, os, signal, subprocess, tempfile, shutil, time
+import json, os, re, signal, subprocess, tempfile, shutil, time
 
 KENCHI = os.environ.get("KENCHI", "build/debug/kenchi")
 n = 0
@@ -245,6 +245,26 @@ try:
         ok(got and rc == 0 and rc2 == 0 and "account" in shown.get("profiles", {}) and
            any(f.get("value") == "198.51.100.0/24" for f in shown.get("facts", [])),
            "kenchi run: profiles and facts saved, kept across SIGHUP", log()[-2000:] + out + err)
+        # a restart puts the facts of the last stacking window back
+        errf = open(path("live2.err"), "w")
+        proc = subprocess.Popen([KENCHI, "run", "--config", path("live.yml")],
+                                stdin=subprocess.DEVNULL, stdout=errf, stderr=errf)
+        def log2():
+            with open(path("live2.err")) as f:
+                return f.read()
+        try:
+            got = wait_for(lambda: "facts of the last stacking window" in log2())
+            proc.send_signal(signal.SIGTERM)
+            rc = proc.wait(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            errf.close()
+        m = re.search(r"baselines: (\d+) profiles loaded, (\d+) facts of the last stacking window",
+                      log2())
+        ok(got and rc == 0 and m and int(m.group(1)) >= 1 and int(m.group(2)) >= 1,
+           "kenchi run after a restart: the profiles and the last window's facts come back",
+           log2()[-2000:])
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 print(f"1..{n}")
