@@ -20,6 +20,12 @@
  * entity, another alert comes within the window only when the level
  * rises, so a burst of facts pages once per level.
  *
+ * After a restart, baseline_restore() puts the saved facts of the last
+ * window back into the timelines with the levels they reached, so
+ * stacking goes on where it stopped. With baseline_set_learnt() (kenchi
+ * scan into a store), the events of lines an earlier run learnt are not
+ * given to the modules again.
+ *
  * Time is event time only: `now` is the newest event time seen, aging
  * runs when it enters a new day. The same input in the same order gives
  * the same alerts, byte for byte.
