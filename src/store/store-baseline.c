@@ -121,13 +121,19 @@ int store_baseline_save(struct store *s, const struct store_bl_rows *r)
 
 /* ---- reading ------------------------------------------------------------- */
 
-/* The query connection, or 1 when the store is older than schema 4 (it
- * holds no baselines: nothing to read). */
-static int reader(struct store *s, sqlite3 **db)
+/* sql prepared on the query connection into *st: 0, 1 when the store is
+ * older than schema 4 (it holds no baselines: nothing to read), or a
+ * negative errno naming what was being done. */
+static int reader(struct store *s, const char *sql, const char *doing, sqlite3 **db,
+                  sqlite3_stmt **st)
 {
     if (store_schema_version(s) < 4)
         return 1;
-    return query_db(s, db);
+    int rc = query_db(s, db);
+    if (rc < 0)
+        return rc;
+    int q = sqlite3_prepare_v2(*db, sql, -1, st, NULL);
+    return q == SQLITE_OK ? 0 : sql_err(s, *db, q, doing);
 }
 
 static const char *col(sqlite3_stmt *st, int i)
@@ -149,18 +155,16 @@ int store_baseline_profiles(struct store *s, const char *kind, const char *entit
                             int (*cb)(void *opaque, const struct store_bl_profile *p), void *opaque)
 {
     sqlite3 *db;
-    int rc = reader(s, &db);
+    sqlite3_stmt *st;
+    int rc = reader(s,
+                    "SELECT module, kind, entity, blob, updated FROM bl_profiles"
+                    " WHERE (?1 IS NULL OR kind=?1) AND (?2 IS NULL OR entity=?2"
+                    " OR entity GLOB '(*')"
+                    " ORDER BY kind, entity, module",
+                    "reading baseline profiles", &db, &st);
     if (rc)
         return rc > 0 ? 0 : rc;
-    sqlite3_stmt *st;
-    int q = sqlite3_prepare_v2(db,
-                               "SELECT module, kind, entity, blob, updated FROM bl_profiles"
-                               " WHERE (?1 IS NULL OR kind=?1) AND (?2 IS NULL OR entity=?2"
-                               " OR entity GLOB '(*')"
-                               " ORDER BY kind, entity, module",
-                               -1, &st, NULL);
-    if (q != SQLITE_OK)
-        return sql_err(s, db, q, "reading baseline profiles");
+    int q = SQLITE_DONE;
     bind_filter(st, kind, entity);
     while (rc == 0 && (q = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_bl_profile p = {col(st, 0),
@@ -181,18 +185,16 @@ int store_baseline_facts(struct store *s, const char *kind, const char *entity, 
                          int (*cb)(void *opaque, const struct store_bl_fact *f), void *opaque)
 {
     sqlite3 *db;
-    int rc = reader(s, &db);
-    if (rc)
-        return rc > 0 ? 0 : rc;
     sqlite3_stmt *st;
-    int q = sqlite3_prepare_v2(
-        db,
+    int rc = reader(
+        s,
         "SELECT * FROM (SELECT ts, kind, entity, detector, feature, value, score, text, event,"
         " doc, id FROM bl_facts WHERE (?1 IS NULL OR kind=?1) AND (?2 IS NULL OR entity=?2)"
         " ORDER BY ts DESC, id DESC LIMIT ?3) ORDER BY ts, id",
-        -1, &st, NULL);
-    if (q != SQLITE_OK)
-        return sql_err(s, db, q, "reading baseline facts");
+        "reading baseline facts", &db, &st);
+    if (rc)
+        return rc > 0 ? 0 : rc;
+    int q = SQLITE_DONE;
     bind_filter(st, kind, entity);
     sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
     while (rc == 0 && (q = sqlite3_step(st)) == SQLITE_ROW) {
@@ -234,16 +236,14 @@ int store_baseline_recent_facts(struct store *s, int64_t window_ns,
                                 void *opaque)
 {
     sqlite3 *db;
-    int rc = reader(s, &db);
+    sqlite3_stmt *st;
+    int rc = reader(s,
+                    "SELECT ts, kind, entity, detector, feature, value, score, text,"
+                    " event, doc, id FROM bl_facts ORDER BY id DESC",
+                    "reading baseline facts", &db, &st);
     if (rc)
         return rc > 0 ? 0 : rc;
-    sqlite3_stmt *st;
-    int q = sqlite3_prepare_v2(db,
-                               "SELECT ts, kind, entity, detector, feature, value, score, text,"
-                               " event, doc, id FROM bl_facts ORDER BY id DESC",
-                               -1, &st, NULL);
-    if (q != SQLITE_OK)
-        return sql_err(s, db, q, "reading baseline facts");
+    int q = SQLITE_DONE;
     struct held_fact *v = NULL;
     size_t n = 0, cap = 0;
     int64_t newest = INT64_MIN;
@@ -306,21 +306,19 @@ int store_baseline_entities(struct store *s, const char *kind,
                             int (*cb)(void *opaque, const struct store_bl_entity *e), void *opaque)
 {
     sqlite3 *db;
-    int rc = reader(s, &db);
+    sqlite3_stmt *st;
+    int rc =
+        reader(s,
+               "SELECT kind, entity, group_concat(module), sum(facts), max(updated) FROM ("
+               " SELECT kind, entity, module, 0 AS facts, updated FROM bl_profiles"
+               "  WHERE ?1 IS NULL OR kind=?1"
+               " UNION ALL SELECT kind, entity, NULL, count(*), max(ts) / 1000000000 FROM bl_facts"
+               "  WHERE ?1 IS NULL OR kind=?1 GROUP BY kind, entity)"
+               " GROUP BY kind, entity ORDER BY kind, entity",
+               "listing baseline entities", &db, &st);
     if (rc)
         return rc > 0 ? 0 : rc;
-    sqlite3_stmt *st;
-    int q = sqlite3_prepare_v2(
-        db,
-        "SELECT kind, entity, group_concat(module), sum(facts), max(updated) FROM ("
-        " SELECT kind, entity, module, 0 AS facts, updated FROM bl_profiles"
-        "  WHERE ?1 IS NULL OR kind=?1"
-        " UNION ALL SELECT kind, entity, NULL, count(*), max(ts) / 1000000000 FROM bl_facts"
-        "  WHERE ?1 IS NULL OR kind=?1 GROUP BY kind, entity)"
-        " GROUP BY kind, entity ORDER BY kind, entity",
-        -1, &st, NULL);
-    if (q != SQLITE_OK)
-        return sql_err(s, db, q, "listing baseline entities");
+    int q = SQLITE_DONE;
     bind_filter(st, kind, NULL);
     while (rc == 0 && (q = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_bl_entity e = {col(st, 0), col(st, 1), col(st, 2),
